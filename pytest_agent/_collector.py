@@ -1,0 +1,65 @@
+"""A tiny pytest plugin loaded into inner test runs to record per-test outcomes.
+
+Loaded with ``-p pytest_agent._collector``; when ``PYTEST_AGENT_REPORT`` names a
+file, it appends one JSON object per test report to it. Kept free of heavy
+imports: it runs in every inner run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import IO
+
+import pytest
+
+REPORT_ENV = "PYTEST_AGENT_REPORT"
+
+
+class _OutcomeRecorder:
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def _emit(self, nodeid: str, when: str, outcome: str, longrepr: str) -> None:
+        record = {"nodeid": nodeid, "when": when, "outcome": outcome, "longrepr": longrepr}
+        self._stream.write(json.dumps(record) + "\n")
+        self._stream.flush()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        outcome = report.outcome
+        if hasattr(report, "wasxfail"):
+            outcome = "xfailed" if report.skipped else "xpassed"
+        elif report.when != "call" and report.failed:
+            outcome = "error"
+        # The call phase carries the test's outcome; setup/teardown only matter when not passed.
+        if report.when != "call" and outcome == "passed":
+            return
+        longrepr = str(report.longrepr) if report.failed else ""
+        self._emit(report.nodeid, report.when, outcome, longrepr)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self._emit(report.nodeid, "collect", "error", str(report.longrepr))
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+_recorder_key = pytest.StashKey[_OutcomeRecorder]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        recorder = _OutcomeRecorder(open(path, "a", encoding="utf-8"))  # noqa: SIM115
+        config.stash[_recorder_key] = recorder
+        config.pluginmanager.register(recorder, "agent-outcome-recorder")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    recorder = config.stash.get(_recorder_key, None)
+    if recorder is not None:
+        recorder.close()
+        del config.stash[_recorder_key]

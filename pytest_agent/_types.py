@@ -1,0 +1,335 @@
+"""The typed data passed to and returned from the ``pytest_agent_*`` hooks.
+
+These frozen dataclasses are the public API of the harness: hook implementations
+receive them and return them. They are deliberately small and immutable; what is
+*stored* (plans, settings) is modelled with pydantic in :mod:`pytest_agent.plan`
+and :mod:`pytest_agent.settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import final
+
+if TYPE_CHECKING:
+    from pytest_agent.settings import AgentSettings
+
+__all__ = [
+    "Applied",
+    "AttemptRecord",
+    "CommitInfo",
+    "Context",
+    "Critique",
+    "LintFinding",
+    "Location",
+    "Proposal",
+    "Task",
+    "TaskOutcome",
+    "TaskResult",
+    "TestOutcome",
+    "TestRun",
+    "Usage",
+    "Verdict",
+    "Workspace",
+]
+
+
+@final
+@dataclass(frozen=True)
+class Task:
+    """One task of a plan, as hooks see it."""
+
+    #: The task id, ``[A-Za-z0-9][A-Za-z0-9._-]*``; unique across plan files.
+    id: str
+    #: What should change, in the user's words.
+    description: str
+    #: Pytest node ids (relative to the repository root) that must pass when done.
+    accept_tests: tuple[str, ...]
+    #: Files the task concerns (repository-relative, may be empty).
+    files: tuple[str, ...] = ()
+    #: Ids of tasks that must be done before this one.
+    depends_on: tuple[str, ...] = ()
+    #: Whether a proposal may edit the accept tests' files.
+    allow_test_edits: bool = False
+    #: The plan file this task was read from.
+    plan_path: Path | None = None
+
+    @property
+    def branch(self) -> str:
+        """The branch the task's work is committed on."""
+        return f"agent/{self.id}"
+
+    @property
+    def accept_test_files(self) -> tuple[str, ...]:
+        """The files holding the accept tests (the part of each node id before ``::``)."""
+        seen: dict[str, None] = {}
+        for nodeid in self.accept_tests:
+            seen.setdefault(nodeid.split("::", 1)[0], None)
+        return tuple(seen)
+
+
+@final
+@dataclass(frozen=True)
+class Workspace:
+    """A git worktree in which one task's attempts are made."""
+
+    #: The worktree directory; every path a proposal names is relative to it.
+    root: Path
+    #: The branch checked out in the worktree (``agent/<id>``).
+    branch: str
+    #: The commit the branch was made from (the user's HEAD at the start).
+    base_commit: str
+    #: The user's repository (its checkout is never modified).
+    repo_root: Path
+
+
+@final
+@dataclass(frozen=True)
+class Usage:
+    """What a proposal cost: tokens, money and tool calls."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    #: Cost in US dollars; ``None`` when the model's price is unknown.
+    cost_usd: float | None = 0.0
+    tool_calls: int = 0
+    requests: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        cost: float | None
+        if self.cost_usd is None or other.cost_usd is None:
+            cost = None if (self.cost_usd is None and other.cost_usd is None) else (
+                (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
+            )
+        else:
+            cost = self.cost_usd + other.cost_usd
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost_usd=cost,
+            tool_calls=self.tool_calls + other.tool_calls,
+            requests=self.requests + other.requests,
+        )
+
+
+@final
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed change: a unified diff (or SEARCH/REPLACE blocks, or a whole file).
+
+    A ``pytest_agent_propose_diff`` implementation may return a plain string instead;
+    the harness wraps it as ``Proposal(diff=text)``.
+    """
+
+    #: The change, as written by the proposer. Usually a unified diff.
+    diff: str
+    #: Free text: the proposer's reasoning (the "Thought" in task memory).
+    notes: str = ""
+    #: Which engine wrote it ("offline", "llm", a plugin's name, ...).
+    engine: str = ""
+    #: What producing it cost.
+    usage: Usage = field(default_factory=Usage)
+    #: Set when the proposer gives up for a reason the user must see (budget, config).
+    #: A proposal with an empty ``diff`` and a ``stop_reason`` ends the task.
+    stop_reason: str | None = None
+
+
+@final
+@dataclass(frozen=True)
+class Applied:
+    """The result of applying a proposal: what changed, or why it was refused."""
+
+    ok: bool
+    #: Repository-relative paths of the files written (empty when refused).
+    changed_files: tuple[str, ...] = ()
+    #: The refusal, written to be fed back to a model (empty when ``ok``).
+    reason: str = ""
+    #: The name of the rule that refused it (``"path-escape"``, ``"no-op"``, ``"hunk-failed"``...).
+    rule: str | None = None
+
+
+@final
+class TestOutcome(str, enum.Enum):
+    """The outcome of one test node."""
+
+    __test__ = False  # not a pytest test class
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+    #: Selected but never reported (collection error, timeout, crash).
+    MISSING = "missing"
+
+
+@final
+@dataclass(frozen=True)
+class TestRun:
+    """One run of some tests in a subprocess."""
+
+    __test__ = False  # not a pytest test class
+
+    #: Outcome per requested node id (and any other node the run reported).
+    outcomes: Mapping[str, TestOutcome]
+    #: Per failing node id, its failure text (pytest's longrepr).
+    failures: Mapping[str, str]
+    #: The combined stdout/stderr of the run.
+    output: str
+    exit_code: int
+    duration: float
+    timed_out: bool = False
+
+    @property
+    def passed(self) -> bool:
+        """Every test ran and passed (skips and xfails count as passing)."""
+        if self.timed_out or not self.outcomes:
+            return False
+        ok = {TestOutcome.PASSED, TestOutcome.SKIPPED, TestOutcome.XFAILED}
+        return all(o in ok for o in self.outcomes.values())
+
+    @property
+    def failing(self) -> tuple[str, ...]:
+        ok = {TestOutcome.PASSED, TestOutcome.SKIPPED, TestOutcome.XFAILED}
+        return tuple(n for n, o in self.outcomes.items() if o not in ok)
+
+
+@final
+@dataclass(frozen=True)
+class LintFinding:
+    """One finding of the lint command on a changed file."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+
+
+@final
+@dataclass(frozen=True)
+class Verdict:
+    """Whether an applied proposal is good: accept tests, then lint."""
+
+    passed: bool
+    tests: TestRun | None
+    lint: tuple[LintFinding, ...] = ()
+    #: One line saying why it failed ("2 accept tests failed", "ruff: 3 findings").
+    summary: str = ""
+    #: Raw lint output (for reports) when the lint command failed to run or parse.
+    lint_output: str = ""
+
+
+@final
+@dataclass(frozen=True)
+class Critique:
+    """A reflexion: what failed, why, what to try next. Stored in task memory."""
+
+    text: str
+    usage: Usage = field(default_factory=Usage)
+
+
+@final
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    branch: str
+
+
+@final
+@dataclass(frozen=True)
+class Location:
+    """A ranked suspicious place in the code, as localization reports it."""
+
+    #: Repository-relative path.
+    path: str
+    #: The enclosing function's qualified name (``Class.method``) or ``<module>``.
+    function: str
+    #: First and last line (1-based, inclusive) of the span this location covers.
+    start_line: int
+    end_line: int
+    score: float
+    #: Human-readable reasons for the rank (``"ochiai 0.91"``, ``"traceback frame"``).
+    evidence: tuple[str, ...] = ()
+    #: The single most suspicious line inside the span, when known.
+    line: int | None = None
+
+
+@final
+@dataclass(frozen=True)
+class AttemptRecord:
+    """What happened in one attempt; kept for reports and for the next attempt's context."""
+
+    number: int
+    proposal: Proposal | None
+    applied: Applied | None
+    verdict: Verdict | None
+    critique: Critique | None
+    duration: float
+
+
+@final
+@dataclass(frozen=True)
+class Context:
+    """Everything a proposer is given for one attempt."""
+
+    task: Task
+    workspace: Workspace
+    #: 1-based attempt number.
+    attempt: int
+    #: The accept tests run before any change (the failures to fix).
+    baseline: TestRun | None
+    #: Ranked suspicious locations (empty when localization is unavailable).
+    locations: tuple[Location, ...] = ()
+    #: The packed prompt-ready context: task, failing tests, ranked code (see ``localize``).
+    pack: str = ""
+    #: The task's scratch memory so far (Thought / Observation / Reflexion).
+    memory: str = ""
+    #: Earlier attempts of this run, oldest first.
+    history: tuple[AttemptRecord, ...] = ()
+    #: The effective settings (the API key is a ``SecretStr`` and never printed).
+    settings: AgentSettings | None = None
+
+    @property
+    def previous_diffs(self) -> tuple[str, ...]:
+        return tuple(r.proposal.diff for r in self.history if r.proposal is not None)
+
+    def replace(self, **changes: object) -> Context:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+@final
+class TaskOutcome(str, enum.Enum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@final
+@dataclass(frozen=True)
+class TaskResult:
+    """The end of one task's run: reported on its item and written back to the plan."""
+
+    task: Task
+    outcome: TaskOutcome
+    attempts: tuple[AttemptRecord, ...]
+    commit: CommitInfo | None
+    duration: float
+    usage: Usage
+    #: Why it failed or was skipped (empty when done).
+    error: str = ""
+    engine: str = ""

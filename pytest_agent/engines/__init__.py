@@ -1,0 +1,1 @@
+"""Proposal engines: the offline search engine and the LLM engine."""

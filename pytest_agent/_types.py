@@ -87,6 +87,13 @@ class Workspace:
     base_commit: str
     #: The user's repository (its checkout is never modified).
     repo_root: Path
+    #: Where inside ``root`` pytest runs and node ids are rooted: the counterpart of
+    #: the user's rootdir (``root`` itself unless the rootdir is a subdirectory).
+    rootdir: Path | None = None
+
+    @property
+    def test_root(self) -> Path:
+        return self.rootdir or self.root
 
 
 @final

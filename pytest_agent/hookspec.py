@@ -112,9 +112,11 @@ def pytest_agent_reflect(
 
 @hookspec(firstresult=True)
 def pytest_agent_commit(
-    task: Task, workspace: Workspace, verdict: Verdict, settings: AgentSettings
+    task: Task, workspace: Workspace, applied: Applied, verdict: Verdict, settings: AgentSettings
 ) -> CommitInfo | None:
     """Commit the verified change on the task's branch.
+
+    :param applied: What the apply step changed (the files to commit).
 
     :returns: The :class:`~pytest_agent.CommitInfo` (sha, branch), or ``None``.
 

@@ -1,0 +1,242 @@
+"""The repair loop of one task: localize, then propose, apply, verify, reflect, retry.
+
+Kept thin on purpose (mini-swe-agent's ``run``/``step`` shape): every step is a
+hook call; the executor owns only the order, the budget of attempts, the git
+workspace (which plugins cannot skip: rollback always happens) and the memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from typing import final
+
+from pytest_agent._types import Applied
+from pytest_agent._types import AttemptRecord
+from pytest_agent._types import CommitInfo
+from pytest_agent._types import Context
+from pytest_agent._types import Critique
+from pytest_agent._types import Location
+from pytest_agent._types import Proposal
+from pytest_agent._types import Task
+from pytest_agent._types import TaskOutcome
+from pytest_agent._types import TaskResult
+from pytest_agent._types import TestRun
+from pytest_agent._types import Usage
+from pytest_agent._types import Verdict
+from pytest_agent._types import Workspace
+from pytest_agent.defaults import NO_PROPOSER_HELP
+from pytest_agent.memory import TaskMemory
+from pytest_agent.settings import AgentSettings
+from pytest_agent.testrun import run_tests
+from pytest_agent.workspace import WorkspaceManager
+
+__all__ = ["Executor", "WorkspacePlan"]
+
+
+@final
+@dataclass(frozen=True)
+class WorkspacePlan:
+    """Where a task's branch starts: HEAD, or its dependencies' branches."""
+
+    base: str | None = None
+    merge: tuple[str, ...] = ()
+
+
+class Executor:
+    """Runs one task through the loop and returns its :class:`TaskResult`."""
+
+    def __init__(
+        self,
+        *,
+        task: Task,
+        settings: AgentSettings,
+        hook: Any,
+        workspaces: WorkspaceManager,
+        memory: TaskMemory,
+        rootdir_rel: str = "",
+        start: WorkspacePlan = WorkspacePlan(),
+        on_attempt: Callable[[int], None] | None = None,
+    ) -> None:
+        self.task = task
+        self.settings = settings
+        self.hook = hook
+        self.workspaces = workspaces
+        self.memory = memory
+        self.rootdir_rel = rootdir_rel
+        self.start = start
+        self.on_attempt = on_attempt
+        self.attempts: list[AttemptRecord] = []
+        self.usage = Usage()
+
+    def run(self) -> TaskResult:
+        started = time.monotonic()
+        ws = self.workspaces.create(
+            self.task, base=self.start.base, merge=self.start.merge,
+            replace_branch=self.settings.replace_branch,
+        )
+        if self.rootdir_rel:
+            ws = Workspace(root=ws.root, branch=ws.branch, base_commit=ws.base_commit,
+                           repo_root=ws.repo_root, rootdir=ws.root / self.rootdir_rel)
+        commit: CommitInfo | None = None
+        error = ""
+        try:
+            self.hook.pytest_agent_task_start(task=self.task, workspace=ws)
+            self.memory.start_run(self.task.description)
+            commit, error = self._loop(ws)
+        except BaseException as exc:
+            error = error or f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            # Rollback is the harness's own job: a failed task leaves nothing behind.
+            self.workspaces.finish(ws, self.task, keep_branch=commit is not None)
+        outcome = TaskOutcome.DONE if commit is not None or not error else TaskOutcome.FAILED
+        result = TaskResult(
+            task=self.task, outcome=outcome, attempts=tuple(self.attempts), commit=commit,
+            duration=time.monotonic() - started, usage=self.usage, error=error,
+            engine=self._engine_name(),
+        )
+        self.hook.pytest_agent_task_end(task=self.task, result=result)
+        return result
+
+    # -- the loop ------------------------------------------------------------
+
+    def _loop(self, ws: Workspace) -> tuple[CommitInfo | None, str]:
+        baseline = run_tests(ws.test_root, self.task.accept_tests, timeout=self.settings.test_timeout)
+        self.memory.observation(0, "Accept tests before any change:\n" + _describe_run(baseline))
+        if baseline.passed:
+            # Nothing to do: the tests already pass at the base. Done, with no commit.
+            self.memory.observation(0, "The accept tests already pass; no change is needed.")
+            return None, ""
+        locations, pack = self._localize(ws, baseline)
+        self.memory.context(1, pack)
+        max_attempts = 1 + self.settings.max_reflexion_retries
+        last_error = ""
+        for number in range(1, max_attempts + 1):
+            if self.on_attempt is not None:
+                self.on_attempt(number)
+            self.workspaces.reset(ws)
+            context = Context(
+                task=self.task, workspace=ws, attempt=number, baseline=baseline,
+                locations=locations, pack=pack, memory=self.memory.read(),
+                history=tuple(self.attempts), settings=self.settings,
+            )
+            record, commit, stop = self._attempt(ws, context)
+            self.attempts.append(record)
+            self.hook.pytest_agent_attempt_end(task=self.task, attempt=record)
+            if commit is not None:
+                return commit, ""
+            last_error = stop or _attempt_error(record)
+            if stop:
+                break
+        else:
+            last_error = f"no passing change after {max_attempts} attempt(s); last: {last_error}"
+        return None, last_error
+
+    def _attempt(
+        self, ws: Workspace, context: Context
+    ) -> tuple[AttemptRecord, CommitInfo | None, str]:
+        number = context.attempt
+        started = time.monotonic()
+        raw = self.hook.pytest_agent_propose_diff(
+            task=self.task, context=context, workspace=ws, settings=self.settings
+        )
+        # A plain string comes from a plugin or conftest.py, not from our engines.
+        proposal = Proposal(diff=raw, engine="plugin") if isinstance(raw, str) else raw
+        if proposal is not None and not isinstance(proposal, Proposal):
+            raise TypeError(
+                f"pytest_agent_propose_diff returned {type(proposal).__name__}; expected a "
+                "Proposal, a unified diff string, or None"
+            )
+        if proposal is not None:
+            self.usage = self.usage + proposal.usage
+        if proposal is None or (not proposal.diff.strip() and proposal.stop_reason):
+            stop = proposal.stop_reason if proposal is not None and proposal.stop_reason else \
+                NO_PROPOSER_HELP.format(engine=self._engine_name())
+            self.memory.observation(number, stop)
+            record = AttemptRecord(number, proposal, None, None, None, time.monotonic() - started)
+            return record, None, stop
+        self.memory.thought(number, (proposal.notes + "\n\n" if proposal.notes else "")
+                            + f"```diff\n{proposal.diff.strip()}\n```")
+        applied: Applied = self.hook.pytest_agent_apply(
+            task=self.task, proposal=proposal, workspace=ws
+        )
+        verdict: Verdict | None = None
+        if applied.ok:
+            verdict = self.hook.pytest_agent_verify(
+                task=self.task, workspace=ws, applied=applied, settings=self.settings
+            )
+            assert verdict is not None
+            self.memory.observation(number, _describe_verdict(verdict))
+        else:
+            self.memory.observation(number, f"The diff was refused ({applied.rule}): {applied.reason}")
+        if verdict is not None and verdict.passed:
+            commit = self.hook.pytest_agent_commit(
+                task=self.task, workspace=ws, applied=applied, verdict=verdict,
+                settings=self.settings,
+            )
+            record = AttemptRecord(number, proposal, applied, verdict, None,
+                                   time.monotonic() - started)
+            self.memory.observation(number, f"Committed {commit.sha} on {commit.branch}.")
+            return record, commit, ""
+        draft = AttemptRecord(number, proposal, applied, verdict, None, time.monotonic() - started)
+        critique: Critique | None = self.hook.pytest_agent_reflect(
+            task=self.task, attempt=draft, verdict=verdict, context=context, settings=self.settings
+        )
+        if critique is not None:
+            self.usage = self.usage + critique.usage
+            self.memory.reflexion(number, critique.text)
+        record = AttemptRecord(number, proposal, applied, verdict, critique,
+                               time.monotonic() - started)
+        return record, None, ""
+
+    def _localize(self, ws: Workspace, baseline: TestRun) -> tuple[tuple[Location, ...], str]:
+        try:
+            found = self.hook.pytest_agent_localize(
+                task=self.task, workspace=ws, baseline=baseline, settings=self.settings
+            )
+        except Exception as exc:  # noqa: BLE001 - a localization failure must not end the task
+            self.memory.observation(0, f"Localization failed ({type(exc).__name__}: {exc}); "
+                                       "continuing without it.")
+            found = None
+        finally:
+            # Localization may leave coverage data or caches behind.
+            self.workspaces.reset(ws)
+        if not found:
+            return (), ""
+        locations, pack = found
+        return tuple(locations), pack
+
+    def _engine_name(self) -> str:
+        for record in reversed(self.attempts):
+            if record.proposal is not None and record.proposal.engine:
+                return record.proposal.engine
+        return self.settings.resolved_engine
+
+
+def _describe_run(run: TestRun) -> str:
+    lines = [f"- {nodeid}: {outcome.value}" for nodeid, outcome in run.outcomes.items()]
+    if run.timed_out:
+        lines.append(f"(timed out after {run.duration:.0f}s)")
+    return "\n".join(lines) or "(no test ran)"
+
+
+def _describe_verdict(verdict: Verdict) -> str:
+    parts = [verdict.summary]
+    if verdict.tests is not None:
+        parts.append(_describe_run(verdict.tests))
+        for nodeid in verdict.tests.failing[:3]:
+            tail = "\n".join(verdict.tests.failures.get(nodeid, "").splitlines()[-15:])
+            parts.append(f"{nodeid}:\n{tail}")
+    parts.extend(str(f) for f in verdict.lint)
+    return "\n".join(parts)
+
+
+def _attempt_error(record: AttemptRecord) -> str:
+    if record.applied is not None and not record.applied.ok:
+        return f"attempt {record.number}: the diff was refused ({record.applied.rule})"
+    if record.verdict is not None:
+        return f"attempt {record.number}: {record.verdict.summary}"
+    return f"attempt {record.number}: no result"

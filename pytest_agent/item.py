@@ -1,0 +1,189 @@
+"""Plan files as collectors and tasks as items (pytest's non-python test pattern)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_agent._types import TaskOutcome
+from pytest_agent._types import TaskResult
+from pytest_agent.executor import Executor
+from pytest_agent.executor import WorkspacePlan
+from pytest_agent.memory import TaskMemory
+from pytest_agent.memory import redact
+from pytest_agent.plan import LoadedTask
+from pytest_agent.plan import Status
+from pytest_agent.plugin import agent_session_key
+from pytest_agent.settings import AgentSettings
+from pytest_agent.workspace import WorkspaceError
+
+__all__ = ["PlanFile", "TaskFailed", "TaskItem"]
+
+_TAIL_LINES = 40
+
+
+class PlanFile(pytest.File):
+    """A plan file; its children are the tasks it holds, in file order."""
+
+    def collect(self) -> Iterator[TaskItem]:
+        session = self.config.stash[agent_session_key]
+        for loaded in session.tasks:
+            if loaded.plan_path == self.path:
+                yield TaskItem.from_parent(self, name=loaded.id, loaded=loaded)
+
+
+class TaskFailed(Exception):
+    """Raised by a task item whose task did not get done; carries the result."""
+
+    def __init__(self, result: TaskResult) -> None:
+        super().__init__(result.error)
+        self.result = result
+
+
+class TaskItem(pytest.Item):
+    """One plan task. Running it runs the repair loop; its outcome is the task's."""
+
+    def __init__(self, *, loaded: LoadedTask, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loaded = loaded
+        self.add_marker("agent_task")
+
+    @property
+    def task_id(self) -> str:
+        return self.loaded.id
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, self.loaded.line - 1, f"task {self.loaded.id}"
+
+    def runtest(self) -> None:
+        session = self.config.stash[agent_session_key]
+        task = self.loaded.to_task()
+        self.user_properties.append(("task_id", task.id))
+        start = self._start_point(session)
+        settings = _task_settings(session.settings, self.loaded)
+        memory = TaskMemory(
+            session.memory_dir(), task.id, secrets=session.secrets(),
+            limit_chars=settings.memory_limit_chars, summarize=_summarizer(settings),
+        )
+        rel = session.config.rootpath.resolve().relative_to(session.repo_root.resolve())
+        executor = Executor(
+            task=task, settings=settings, hook=self.ihook, workspaces=session.workspaces,
+            memory=memory, rootdir_rel="" if str(rel) == "." else rel.as_posix(), start=start,
+            on_attempt=self._show_attempt,
+        )
+        try:
+            result = executor.run()
+        except WorkspaceError as exc:
+            self._props(status="failed", attempts=0, last_error=str(exc))
+            pytest.fail(f"pytest-agent: {exc}", pytrace=False)
+        memory.archive()
+        self._record(result, session.secrets())
+        if result.outcome is not TaskOutcome.DONE:
+            raise TaskFailed(result)
+
+    # -- pieces of runtest ---------------------------------------------------
+
+    def _start_point(self, session: Any) -> WorkspacePlan:
+        """Skip when a dependency is not done; else start from the dependencies' branches."""
+        branches: list[str] = []
+        for dep in self.loaded.spec.depends_on:
+            outcome = session.outcomes.get(dep)
+            if outcome is not None and outcome != "passed":
+                self._skip(f"dependency {dep} {outcome} in this run")
+            if outcome is None and session.plan_status(dep) is not Status.DONE:
+                self._skip(f"dependency {dep} is {session.plan_status(dep).value}; "
+                           f"run it first (--agent-run {dep})")
+            branch = f"agent/{dep}"
+            if session.workspaces.branch_exists(branch):
+                branches.append(branch)
+        if not branches:
+            return WorkspacePlan()
+        return WorkspacePlan(base=branches[0], merge=tuple(branches[1:]))
+
+    def _skip(self, reason: str) -> None:
+        self._props(status="pending", attempts=0, last_error=f"skipped: {reason}")
+        pytest.skip(f"task {self.loaded.id}: {reason}")
+
+    def _props(self, **values: Any) -> None:
+        for key, value in values.items():
+            self.user_properties.append((key, value))
+
+    def _record(self, result: TaskResult, secrets: Any) -> None:
+        status = Status.DONE.value if result.outcome is TaskOutcome.DONE else Status.FAILED.value
+        self._props(
+            status=status,
+            attempts=len(result.attempts),
+            branch=result.commit.branch if result.commit else "",
+            commit=result.commit.sha if result.commit else "",
+            tokens=result.usage.total_tokens,
+            cost=result.usage.cost_usd if result.usage.total_tokens else None,
+            engine=result.engine,
+            last_error=redact(result.error, secrets),
+        )
+
+    def _show_attempt(self, number: int) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and self.config.get_verbosity() > 0:
+            reporter.write_line(f"    {self.loaded.id}: attempt {number}")
+
+    # -- reporting -----------------------------------------------------------
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str:
+        if isinstance(excinfo.value, TaskFailed):
+            session = self.config.stash[agent_session_key]
+            return redact(render_failure(excinfo.value.result), session.secrets())
+        return str(super().repr_failure(excinfo, style=style))
+
+
+def _task_settings(settings: AgentSettings, loaded: LoadedTask) -> AgentSettings:
+    """The run's settings with the task's own budget overrides."""
+    overrides = {
+        name: getattr(loaded.spec, name)
+        for name in ("max_reflexion_retries", "test_timeout", "max_tool_calls_per_task",
+                     "max_tokens_per_task", "max_cost_per_task")
+        if getattr(loaded.spec, name) is not None
+    }
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def _summarizer(settings: AgentSettings) -> Any:
+    if settings.resolved_engine != "llm":
+        return None
+    from pytest_agent.engines import llm
+
+    summarize = getattr(llm, "summarize", None)
+    if summarize is None:
+        return None
+    return lambda text: summarize(text, settings)
+
+
+def _tail(text: str, lines: int = _TAIL_LINES) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def render_failure(result: TaskResult) -> str:
+    """The failure report of a task: why, the last diff, test output, lint, reflexion."""
+    out = [f"task {result.task.id} failed after {len(result.attempts)} attempt(s): {result.error}"]
+    last = result.attempts[-1] if result.attempts else None
+    if last is not None and last.proposal is not None and last.proposal.diff.strip():
+        out += ["", f"--- last proposal (attempt {last.number}) ---", last.proposal.diff.rstrip()]
+    if last is not None and last.applied is not None and not last.applied.ok:
+        out += ["", f"--- the diff was refused ({last.applied.rule}) ---",
+                _tail(last.applied.reason)]
+    if last is not None and last.verdict is not None:
+        verdict = last.verdict
+        if verdict.tests is not None and not verdict.tests.passed:
+            out += ["", "--- failing accept tests ---"]
+            for nodeid in verdict.tests.failing:
+                out.append(f"{nodeid}: {verdict.tests.outcomes[nodeid].value}")
+            out += ["", "--- test output (tail) ---", _tail(verdict.tests.output)]
+        if verdict.lint:
+            out += ["", "--- lint findings ---", *(str(f) for f in verdict.lint)]
+    if last is not None and last.critique is not None:
+        out += ["", "--- reflexion ---", last.critique.text.rstrip()]
+    return "\n".join(out)

@@ -1,0 +1,342 @@
+"""Plan files: the schema of a task, loading, and validation with file/line/field errors.
+
+A plan file is YAML with a top-level ``tasks:`` list. The user owns every field
+but the harness-owned ones (:data:`HARNESS_FIELDS`), which :mod:`pytest_agent.writeback`
+updates in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import final
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
+from pydantic import field_validator
+
+from pytest_agent._types import Task
+
+__all__ = [
+    "HARNESS_FIELDS",
+    "TASK_ID_PATTERN",
+    "LoadedTask",
+    "PlanError",
+    "Status",
+    "TaskSpec",
+    "find_plan_files",
+    "load_plans",
+]
+
+TASK_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_TASK_ID_RE = re.compile(rf"^{TASK_ID_PATTERN}$")
+
+
+class Status(str, enum.Enum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class TaskSpec(BaseModel):
+    """One task as written in a plan file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # -- the user's fields --------------------------------------------------
+    id: str
+    """Unique task id, ``[A-Za-z0-9][A-Za-z0-9._-]*``; becomes the branch ``agent/<id>``."""
+    description: str = Field(min_length=1)
+    """What should change, in words (given to the proposer; the commit message uses it)."""
+    accept_tests: list[str] = Field(min_length=1)
+    """Pytest node ids, relative to the rootdir, that must pass when the task is done."""
+    files: list[str] = Field(default_factory=list)
+    """Files the task concerns (a hint for localization and the proposer)."""
+    depends_on: list[str] = Field(default_factory=list)
+    """Ids of tasks whose work this task builds on (run first; the branch starts from theirs)."""
+    allow_test_edits: bool = False
+    """Whether a proposal may edit the accept tests' files."""
+    max_reflexion_retries: int | None = Field(None, ge=0, le=100)
+    """Per-task override of the setting of the same name."""
+    test_timeout: float | None = Field(None, gt=0)
+    max_tool_calls_per_task: int | None = Field(None, ge=1)
+    max_tokens_per_task: int | None = Field(None, ge=1)
+    max_cost_per_task: float | None = Field(None, ge=0)
+    meta: dict[str, Any] | None = None
+    """Free-form data of the user's; the harness ignores it."""
+
+    # -- harness-owned fields (written back after each run) -------------------
+    status: Status = Status.PENDING
+    attempts: int = Field(0, ge=0)
+    branch: str | None = None
+    commit: str | None = None
+    last_error: str | None = None
+    updated_at: dt.datetime | str | None = None
+    tokens: int | None = Field(None, ge=0)
+    cost: float | None = Field(None, ge=0)
+    engine: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _valid_id(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not _TASK_ID_RE.match(value):
+            raise ValueError(f"must match {TASK_ID_PATTERN} (letters, digits, '.', '_', '-')")
+        return value
+
+    @field_validator("accept_tests", "files", "depends_on")
+    @classmethod
+    def _non_blank_items(cls, value: list[str]) -> list[str]:
+        for i, item in enumerate(value):
+            if not item.strip():
+                raise ValueError(f"item {i} is blank")
+        return value
+
+    @field_validator("accept_tests")
+    @classmethod
+    def _relative_nodeids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item.startswith("/") or item.startswith("-"):
+                raise ValueError(f"{item!r} is not a node id relative to the rootdir")
+        return value
+
+
+#: Fields the harness writes back; everything else in a task belongs to the user.
+HARNESS_FIELDS: tuple[str, ...] = (
+    "status", "attempts", "branch", "commit", "last_error", "updated_at", "tokens", "cost",
+    "engine",
+)
+
+
+class PlanError(Exception):
+    """A plan file is malformed; the message names the file, line and field."""
+
+
+@final
+@dataclass(frozen=True)
+class LoadedTask:
+    """A validated task with where it came from."""
+
+    spec: TaskSpec
+    plan_path: Path
+    #: 0-based index in the plan's ``tasks`` list.
+    index: int
+    #: 1-based line of the task in its file.
+    line: int
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def status(self) -> Status:
+        """The status, with a stale ``in_progress`` (a killed run) read as pending."""
+        s = self.spec.status
+        return Status.PENDING if s is Status.IN_PROGRESS else s
+
+    def to_task(self) -> Task:
+        return Task(
+            id=self.spec.id,
+            description=self.spec.description,
+            accept_tests=tuple(self.spec.accept_tests),
+            files=tuple(self.spec.files),
+            depends_on=tuple(self.spec.depends_on),
+            allow_test_edits=self.spec.allow_test_edits,
+            plan_path=self.plan_path,
+        )
+
+
+def find_plan_files(root: Path, plan_path: str) -> list[Path]:
+    """The plan files under ``root / plan_path`` (a file or a directory), sorted."""
+    target = (root / plan_path) if not Path(plan_path).is_absolute() else Path(plan_path)
+    if target.is_file():
+        return [target]
+    if target.is_dir():
+        return sorted(p for p in target.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return []
+
+
+def _line_of(node: Any, path: Sequence[str | int]) -> int | None:
+    """The 1-based line of ``path`` inside a ruamel round-trip node, as close as known."""
+    line: int | None = None
+    cur = node
+    for part in path:
+        lc = getattr(cur, "lc", None)
+        if lc is None:
+            break
+        try:
+            if isinstance(part, int) and isinstance(cur, list):
+                line = lc.item(part)[0] + 1
+                cur = cur[part]
+            elif isinstance(cur, dict) and part in cur:
+                line = lc.key(part)[0] + 1
+                cur = cur[part]
+            else:
+                line = lc.line + 1
+                break
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.error import YAMLError
+
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise PlanError(f"{path}{where}: not valid YAML: {problem}") from None
+    except YAMLError as exc:
+        raise PlanError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _plain(node: Any) -> Any:
+    """ruamel round-trip containers to plain Python (pydantic validates plain data)."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def load_plan_file(path: Path) -> list[LoadedTask]:
+    """Load and validate one plan file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"{path}: cannot read the plan: {exc}") from None
+    doc = _parse_yaml(path, text)
+    if doc is None:
+        return []
+    if not isinstance(doc, dict) or "tasks" not in doc:
+        raise PlanError(f"{path}:1: a plan is a mapping with a 'tasks' list at the top")
+    extra = sorted(str(k) for k in doc if k != "tasks")
+    if extra:
+        raise PlanError(
+            f"{path}:{_line_of(doc, [extra[0]]) or 1}: unknown top-level key {extra[0]!r} "
+            "(a plan holds only 'tasks')"
+        )
+    tasks = doc["tasks"]
+    if tasks is None:
+        return []
+    if not isinstance(tasks, list):
+        raise PlanError(f"{path}:{_line_of(doc, ['tasks'])}: 'tasks' must be a list of tasks")
+    loaded: list[LoadedTask] = []
+    for index, raw in enumerate(tasks):
+        line = _line_of(doc, ["tasks", index]) or 1
+        if not isinstance(raw, dict):
+            raise PlanError(f"{path}:{line}: tasks[{index}] must be a mapping with id, "
+                            "description, accept_tests")
+        try:
+            spec = TaskSpec.model_validate(_plain(raw))
+        except ValidationError as exc:
+            raise PlanError(_describe(path, doc, index, raw, exc)) from None
+        loaded.append(LoadedTask(spec=spec, plan_path=path, index=index, line=line))
+    return loaded
+
+
+def _describe(path: Path, doc: Any, index: int, raw: Any, exc: ValidationError) -> str:
+    task_id = raw.get("id") if isinstance(raw, dict) else None
+    label = f"tasks[{index}]" + (f" ({task_id})" if isinstance(task_id, str) else "")
+    lines = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"]]
+        field = ".".join(str(p) for p in loc) or "<task>"
+        line = _line_of(doc, ["tasks", index, *loc]) or _line_of(doc, ["tasks", index])
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "extra_forbidden":
+            known = ", ".join(TaskSpec.model_fields)
+            msg = f"unknown field (known fields: {known})"
+        lines.append(f"{path}:{line}: {label}.{field}: {msg}")
+    return "\n".join(lines)
+
+
+def load_plans(files: Iterable[Path]) -> list[LoadedTask]:
+    """Load every plan file; ids must be unique across files and dependencies must exist."""
+    tasks: list[LoadedTask] = []
+    seen: dict[str, LoadedTask] = {}
+    for path in files:
+        for task in load_plan_file(path):
+            if task.id in seen:
+                first = seen[task.id]
+                raise PlanError(
+                    f"{task.plan_path}:{task.line}: tasks[{task.index}].id: duplicate id "
+                    f"{task.id!r} (first defined at {first.plan_path}:{first.line})"
+                )
+            seen[task.id] = task
+            tasks.append(task)
+    for task in tasks:
+        for dep in task.spec.depends_on:
+            if dep not in seen:
+                raise PlanError(
+                    f"{task.plan_path}:{task.line}: tasks[{task.index}].depends_on: "
+                    f"unknown task id {dep!r}"
+                )
+            if dep == task.id:
+                raise PlanError(
+                    f"{task.plan_path}:{task.line}: tasks[{task.index}].depends_on: "
+                    "a task cannot depend on itself"
+                )
+    _check_cycles(tasks)
+    return tasks
+
+
+def _check_cycles(tasks: Sequence[LoadedTask]) -> None:
+    by_id = {t.id: t for t in tasks}
+    state: dict[str, int] = {}  # 1 = visiting, 2 = done
+
+    def visit(tid: str, trail: list[str]) -> None:
+        if state.get(tid) == 2:
+            return
+        if state.get(tid) == 1:
+            cycle = [*trail[trail.index(tid):], tid]
+            t = by_id[tid]
+            raise PlanError(
+                f"{t.plan_path}:{t.line}: tasks[{t.index}].depends_on: dependency cycle "
+                + " -> ".join(cycle)
+            )
+        state[tid] = 1
+        for dep in by_id[tid].spec.depends_on:
+            visit(dep, [*trail, tid])
+        state[tid] = 2
+
+    for t in tasks:
+        visit(t.id, [])
+
+
+def dependency_order(tasks: Sequence[LoadedTask]) -> list[LoadedTask]:
+    """A stable topological order: plan order, each task after its dependencies."""
+    by_id = {t.id: t for t in tasks}
+    placed: dict[str, None] = {}
+
+    def place(t: LoadedTask) -> None:
+        if t.id in placed:
+            return
+        for dep in t.spec.depends_on:
+            if dep in by_id:
+                place(by_id[dep])
+        placed[t.id] = None
+
+    for t in tasks:
+        place(t)
+    return [by_id[i] for i in placed]

@@ -1,0 +1,94 @@
+"""The pytest11 entry point: options, ini keys, hook specs, and activation.
+
+Without an agent option this plugin does nothing but declare its options and
+hooks: it imports no engine, no git, no YAML library (tested through
+``sys.modules``), and collects nothing. With one, it registers an
+:class:`~pytest_agent.session.AgentSession` that turns plan files into items.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_agent.session import AgentSession
+
+__all__ = ["INI_SETTINGS", "agent_session_key", "is_agent_run"]
+
+#: The settings that can be given as ``agent_<name>`` in pytest ini. Kept as a
+#: literal so that pytest start-up need not import pydantic; a test checks it
+#: against ``AgentSettings``.
+INI_SETTINGS: tuple[str, ...] = (
+    "max_reflexion_retries", "consecutive_failure_threshold", "max_tool_calls_per_task",
+    "test_timeout", "lint_command", "lint_timeout", "git_timeout", "plan_path", "memory_dir",
+    "replace_branch", "engine", "model", "base_url", "temperature", "request_timeout",
+    "request_retries", "tool_mode", "max_tokens_per_task", "max_cost_per_task",
+    "daily_cost_cap", "memory_limit_chars", "offline_max_candidates", "offline_time_budget",
+    "offline_workers", "candidate_timeout", "localize_formula", "context_token_budget",
+)
+
+agent_session_key = pytest.StashKey["AgentSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("agent", "pytest-agent: test-driven repair of plan tasks")
+    group.addoption(
+        "--agent-run", action="append", dest="agent_run", default=[], metavar="ID",
+        help="run the plan task ID (repeatable); only task items run",
+    )
+    group.addoption(
+        "--agent-all", action="store_true", dest="agent_all", default=False,
+        help="run every plan task that is not done, in dependency order",
+    )
+    group.addoption(
+        "--agent-plan", dest="agent_plan", default=None, metavar="PATH",
+        help="plan file or directory of plan files (default: plans/, setting plan_path)",
+    )
+    group.addoption(
+        "--agent-engine", dest="agent_engine", default=None, choices=("auto", "offline", "llm"),
+        help="proposal engine: llm (needs a key or base_url), offline, or auto (default)",
+    )
+    group.addoption(
+        "--agent-replace-branch", action="store_true", dest="agent_replace_branch",
+        default=None, help="replace an existing agent/<id> branch instead of refusing",
+    )
+    for name in INI_SETTINGS:
+        parser.addini(f"agent_{name}", f"pytest-agent setting {name} (see docs/settings.md)",
+                      type="string", default=None)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_agent import hookspec
+
+    pluginmanager.add_hookspecs(hookspec)
+
+
+def is_agent_run(config: pytest.Config) -> bool:
+    """Whether an option that selects plan tasks was given."""
+    return bool(config.getoption("agent_run", None) or config.getoption("agent_all", False)
+                or config.getoption("agent_from_failures", False))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "agent_task: a plan task collected by pytest-agent")
+    if not is_agent_run(config):
+        return
+    from pytest_agent.session import AgentSession
+
+    from pytest_agent.defaults import DefaultSteps
+
+    session = AgentSession.from_config(config)
+    config.stash[agent_session_key] = session
+    config.pluginmanager.register(session, "agent-session")
+    config.pluginmanager.register(DefaultSteps(session.workspaces), "agent-defaults")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(agent_session_key, None)
+    if session is not None:
+        config.pluginmanager.unregister(name="agent-defaults")
+        config.pluginmanager.unregister(session)
+        del config.stash[agent_session_key]

@@ -1,0 +1,265 @@
+"""Git workspaces: one worktree per task on branch ``agent/<id>``.
+
+Invariants (DESIGN.md): the user's checkout -- including uncommitted and
+untracked files -- is never modified, reset or stashed. All work happens in a
+worktree outside the user's tree (under the temp directory), on the task's own
+branch. Every git call is an argument list with a timeout.
+
+Leftovers of a killed run are recognized by a marker file kept in the git
+directory (``<git-common-dir>/pytest-agent/active/<id>.json``) that names the
+process that made the worktree; a marker whose process is gone means the branch
+and worktree are leftovers, and they are removed before the task runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import final
+
+from pytest_agent._procs import run_process
+from pytest_agent._types import CommitInfo
+from pytest_agent._types import Task
+from pytest_agent._types import Workspace
+
+__all__ = ["GitError", "WorkspaceError", "WorkspaceManager", "find_repo_root"]
+
+
+class GitError(Exception):
+    """A git command failed; the message has the command and its output."""
+
+
+class WorkspaceError(Exception):
+    """A workspace cannot be made for a task (the message says why and what to do)."""
+
+
+_AGENT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "pytest-agent",
+    "GIT_AUTHOR_EMAIL": "pytest-agent@localhost",
+    "GIT_COMMITTER_NAME": "pytest-agent",
+    "GIT_COMMITTER_EMAIL": "pytest-agent@localhost",
+}
+
+
+def _git(args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> str:
+    full_env = dict(os.environ)
+    # Never prompt (no stdin in CI) and never page.
+    full_env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C"})
+    if env:
+        full_env.update(env)
+    result = run_process(["git", *args], cwd=cwd, timeout=timeout, env=full_env)
+    if result.timed_out:
+        raise GitError(f"git {' '.join(args)} timed out after {timeout:.0f}s")
+    if result.returncode != 0:
+        raise GitError(f"git {' '.join(args)} failed ({result.returncode}): {result.output.strip()}")
+    return result.output
+
+
+def find_repo_root(path: Path, timeout: float = 30.0) -> Path:
+    """The top of the git work tree containing ``path``."""
+    try:
+        out = _git(["rev-parse", "--show-toplevel"], path, timeout)
+    except GitError:
+        raise WorkspaceError(
+            f"{path} is not inside a git repository: pytest-agent works on a git repository "
+            "(run `git init` and commit your project first)"
+        ) from None
+    return Path(out.strip())
+
+
+@final
+@dataclass(frozen=True)
+class _Marker:
+    pid: int
+    host: str
+    base: str
+
+    def is_alive(self) -> bool:
+        if self.host != socket.gethostname():
+            return True  # cannot tell; be safe and keep it
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+class WorkspaceManager:
+    """Creates, resets, commits and removes task worktrees of one repository."""
+
+    def __init__(self, repo_root: Path, *, git_timeout: float = 60.0) -> None:
+        self.repo_root = repo_root
+        self.timeout = git_timeout
+        common = _git(["rev-parse", "--git-common-dir"], repo_root, git_timeout).strip()
+        self.git_dir = (repo_root / common).resolve()
+        self._state_dir = self.git_dir / "pytest-agent" / "active"
+        digest = hashlib.sha1(str(self.git_dir).encode()).hexdigest()[:12]
+        self._worktrees = Path(tempfile.gettempdir()) / f"pytest-agent-{os.getuid()}" / digest
+
+    # -- queries -------------------------------------------------------------
+
+    def git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+        return _git(list(args), cwd or self.repo_root, self.timeout, env)
+
+    def head(self) -> str:
+        try:
+            return self.git("rev-parse", "--verify", "HEAD^{commit}").strip()
+        except GitError:
+            raise WorkspaceError(
+                f"{self.repo_root}: the repository has no commit yet; commit your project first"
+            ) from None
+
+    def branch_exists(self, branch: str) -> bool:
+        try:
+            self.git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
+        except GitError:
+            return False
+        return True
+
+    def worktree_path(self, task_id: str) -> Path:
+        return self._worktrees / task_id
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def cleanup_leftovers(self) -> list[str]:
+        """Remove worktrees and branches that a killed run left behind; return their ids."""
+        removed: list[str] = []
+        if self._state_dir.is_dir():
+            for marker_file in sorted(self._state_dir.glob("*.json")):
+                marker = self._read_marker(marker_file)
+                if marker is not None and marker.is_alive():
+                    continue
+                task_id = marker_file.stem
+                self._remove(task_id, delete_branch=True)
+                removed.append(task_id)
+        try:
+            self.git("worktree", "prune")
+        except GitError:
+            pass
+        return removed
+
+    def create(self, task: Task, *, base: str | None = None, replace_branch: bool = False,
+               merge: tuple[str, ...] = ()) -> Workspace:
+        """A fresh worktree on ``agent/<id>`` from ``base`` (default: HEAD).
+
+        ``merge`` names further branches merged into the new branch (for tasks that
+        depend on several others).
+        """
+        base_commit = base or self.head()
+        branch = task.branch
+        marker_file = self._state_dir / f"{task.id}.json"
+        if marker_file.exists():
+            marker = self._read_marker(marker_file)
+            if marker is not None and marker.is_alive() and marker.pid != os.getpid():
+                raise WorkspaceError(
+                    f"task {task.id} is being worked on by another run (pid {marker.pid})"
+                )
+            self._remove(task.id, delete_branch=True)
+        if self.branch_exists(branch):
+            if not replace_branch:
+                raise WorkspaceError(
+                    f"branch {branch} already exists; pytest-agent does not overwrite it. "
+                    f"Delete it (git branch -D {branch}), or set replace_branch "
+                    "(--agent-replace-branch / AGENT_REPLACE_BRANCH=1) to replace it"
+                )
+            self.git("branch", "-D", branch)
+        path = self.worktree_path(task.id)
+        if path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._state_dir.mkdir(parents=True, exist_ok=True)
+        marker_file.write_text(
+            json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "base": base_commit})
+        )
+        try:
+            self.git("worktree", "add", "--quiet", "-b", branch, str(path), base_commit)
+            for other in merge:
+                self.git("merge", "--no-edit", "--quiet", other, cwd=path, env=self._identity())
+        except GitError as exc:
+            self._remove(task.id, delete_branch=True)
+            raise WorkspaceError(f"cannot make a worktree for {task.id}: {exc}") from None
+        head = self.git("rev-parse", "HEAD", cwd=path).strip()
+        return Workspace(root=path, branch=branch, base_commit=head, repo_root=self.repo_root)
+
+    def reset(self, workspace: Workspace) -> None:
+        """Back to the base commit: every attempt starts from a clean workspace."""
+        self.git("reset", "--hard", "--quiet", workspace.base_commit, cwd=workspace.root)
+        self.git("clean", "-fdxq", cwd=workspace.root)
+
+    def changed_files(self, workspace: Workspace) -> list[str]:
+        out = self.git("status", "--porcelain", "-z", "--untracked-files=all", cwd=workspace.root)
+        files = []
+        entries = out.split("\0")
+        i = 0
+        while i < len(entries):
+            entry = entries[i]
+            if len(entry) > 3:
+                files.append(entry[3:])
+                if entry[0] in "RC":
+                    i += 1  # the rename's source follows
+            i += 1
+        return files
+
+    def diff(self, workspace: Workspace) -> str:
+        """The workspace's change against its base, new files included."""
+        self.git("add", "--intent-to-add", "--all", cwd=workspace.root)
+        return self.git("diff", workspace.base_commit, cwd=workspace.root)
+
+    def commit(self, workspace: Workspace, task: Task, files: tuple[str, ...]) -> CommitInfo:
+        """One commit of ``files`` on the task's branch."""
+        message = f"[Agent] Complete {task.id}: {task.description.strip()}"
+        paths = list(files) or self.changed_files(workspace)
+        if not paths:
+            raise GitError("nothing to commit: the change is empty")
+        self.git("add", "--all", "--", *paths, cwd=workspace.root)
+        self.git(
+            "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", message,
+            cwd=workspace.root, env=self._identity(),
+        )
+        sha = self.git("rev-parse", "HEAD", cwd=workspace.root).strip()
+        return CommitInfo(sha=sha, branch=workspace.branch)
+
+    def finish(self, workspace: Workspace, task: Task, *, keep_branch: bool) -> None:
+        """Remove the worktree; keep the branch on success, delete it on failure."""
+        self._remove(task.id, delete_branch=not keep_branch)
+
+    # -- internals -----------------------------------------------------------
+
+    def _identity(self) -> dict[str, str]:
+        """Commit as the user when git knows them, else as pytest-agent."""
+        try:
+            self.git("config", "user.email")
+            self.git("config", "user.name")
+        except GitError:
+            return dict(_AGENT_IDENTITY)
+        return {}
+
+    def _read_marker(self, path: Path) -> _Marker | None:
+        try:
+            data = json.loads(path.read_text())
+            return _Marker(pid=int(data["pid"]), host=str(data["host"]), base=str(data["base"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _remove(self, task_id: str, *, delete_branch: bool) -> None:
+        path = self.worktree_path(task_id)
+        if path.exists():
+            try:
+                self.git("worktree", "remove", "--force", "--force", str(path))
+            except GitError:
+                shutil.rmtree(path, ignore_errors=True)
+                try:
+                    self.git("worktree", "prune")
+                except GitError:
+                    pass
+        if delete_branch and self.branch_exists(f"agent/{task_id}"):
+            self.git("branch", "-D", f"agent/{task_id}")
+        (self._state_dir / f"{task_id}.json").unlink(missing_ok=True)

@@ -1,0 +1,357 @@
+"""One chat-completions request at a time, with our own bounded retries.
+
+The ``openai`` SDK is imported here, inside functions, only when the engine runs.
+Its own retries are off (``max_retries=0``): this loop decides when to retry, how
+long to wait (``Retry-After`` is honoured when it fits), and every request passes
+the budget check first. Replies are parsed from the raw JSON so that a malformed
+or empty reply is one clear fault instead of an exception deep in the SDK.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Final
+from typing import final
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+from pytest_agent.engines.llm._budget import BudgetStop
+from pytest_agent.engines.llm._budget import TaskBudget
+from pytest_agent.engines.llm._budget import estimate_tokens
+from pytest_agent.memory import redact
+
+if TYPE_CHECKING:
+    from openai import OpenAI
+
+    from pytest_agent.settings import AgentSettings
+
+__all__ = [
+    "ChatClient",
+    "LLMError",
+    "Reply",
+    "ToolCall",
+    "ToolsRejected",
+    "describe_server",
+]
+
+#: A dummy key for local servers that need none (the SDK insists on some key).
+LOCAL_KEY: Final = "not-needed"
+#: Base of the exponential backoff between retries (seconds).
+BACKOFF_BASE: Final = 0.25
+BACKOFF_MAX: Final = 8.0
+
+
+@final
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    #: The raw JSON text of the arguments, as the model wrote it (may be invalid).
+    arguments: str
+
+
+@final
+@dataclass(frozen=True)
+class Reply:
+    """One assistant message and what it cost."""
+
+    content: str
+    tool_calls: tuple[ToolCall, ...]
+    finish_reason: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    #: The message as it goes back into the conversation.
+    message: dict[str, Any] = field(default_factory=dict)
+
+
+@final
+class LLMError(Exception):
+    """A request failed for good (retries spent, or a fault that retrying cannot fix).
+
+    The message is safe to show: the API key is redacted from it.
+    """
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@final
+class ToolsRejected(Exception):
+    """The server refused the ``tools`` parameter: fall back to plain-text mode."""
+
+
+def describe_server(settings: AgentSettings) -> str:
+    """The server's address without any credentials in its userinfo."""
+    if not settings.base_url:
+        return "the OpenAI API"
+    parts = urlsplit(settings.base_url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class _Transient(Exception):
+    def __init__(self, message: str, *, kind: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after
+
+
+class ChatClient:
+    """A chat-completions client bound to one task's budget."""
+
+    def __init__(
+        self,
+        settings: AgentSettings,
+        budget: TaskBudget,
+        *,
+        purpose: str,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.budget = budget
+        self.purpose = purpose
+        self._sleep = sleep
+        self._secret = settings.api_key.get_secret_value() if settings.api_key else ""
+        self._client: OpenAI | None = None
+        self._token_param = "max_tokens"
+
+    def _openai(self) -> OpenAI:
+        if self._client is None:
+            from openai import OpenAI
+
+            self._client = OpenAI(
+                api_key=self._secret or LOCAL_KEY,
+                base_url=self.settings.base_url or None,
+                timeout=self.settings.request_timeout,
+                max_retries=0,
+                default_headers={"X-Agent-Purpose": self.purpose},
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def safe(self, text: str) -> str:
+        return redact(text, (self._secret,))
+
+    # -- the request ---------------------------------------------------------
+
+    def complete(
+        self, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]] | None = None
+    ) -> Reply:
+        """Send one request (with retries); raise :class:`BudgetStop`, :class:`LLMError`
+        or :class:`ToolsRejected`."""
+        prompt_estimate = estimate_tokens(json.dumps(list(messages)) + json.dumps(tools or []))
+        tries = 1 + self.settings.request_retries
+        last: _Transient | None = None
+        for number in range(tries):
+            if last is not None:
+                self._wait(last, number)
+            completion, estimate = self.budget.plan_request(prompt_estimate)
+            ledger = self.budget.ledger if estimate is not None else None
+            if ledger is not None and estimate is not None:
+                self._reserve(estimate)
+            try:
+                reply = self._send(messages, tools, completion)
+            except _Transient as exc:
+                last = exc
+                self.budget.add(self.budget.usage_for(0, 0))  # a request was made
+                continue
+            finally:
+                if ledger is not None and estimate is not None:
+                    # Drop the reservation; the actual cost is added below.
+                    ledger.settle(estimate, 0.0)
+            usage = self.budget.usage_for(
+                reply.prompt_tokens or prompt_estimate, reply.completion_tokens
+            )
+            self.budget.add(usage)
+            if ledger is not None and usage.cost_usd:
+                ledger.settle(0.0, usage.cost_usd)
+            return reply
+        assert last is not None
+        raise LLMError(
+            self.safe(f"{last} (after {tries} tries to {describe_server(self.settings)})"),
+            kind=last.kind,
+        )
+
+    def _reserve(self, estimate: float) -> None:
+        from filelock import Timeout
+
+        assert self.budget.ledger is not None
+        try:
+            self.budget.ledger.reserve(estimate)
+        except Timeout:
+            raise BudgetStop(
+                f"daily cost cap: could not lock the ledger {self.budget.ledger.path} "
+                "(another run holds it); not sending the request"
+            ) from None
+
+    def _wait(self, fault: _Transient, number: int) -> None:
+        delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (number - 1))
+        if fault.retry_after is not None:
+            limit = self.settings.request_timeout
+            if fault.retry_after > limit:
+                raise LLMError(
+                    self.safe(
+                        f"{fault} and asks to retry after {fault.retry_after:g}s, longer than "
+                        f"request_timeout ({limit:g}s); giving up"
+                    ),
+                    kind=fault.kind,
+                )
+            delay = max(delay, fault.retry_after)
+        self._sleep(delay)
+
+    def _send(
+        self,
+        messages: Sequence[dict[str, Any]],
+        tools: Sequence[dict[str, Any]] | None,
+        completion: int,
+    ) -> Reply:
+        import openai
+
+        params: dict[str, Any] = {
+            "model": self.settings.model,
+            "messages": list(messages),
+            "temperature": self.settings.temperature,
+            self._token_param: completion,
+        }
+        if tools:
+            params["tools"] = list(tools)
+        server = describe_server(self.settings)
+        try:
+            raw = self._openai().chat.completions.with_raw_response.create(**params)
+            text = raw.text
+        except openai.APITimeoutError:
+            raise _Transient(
+                f"the request to {server} timed out after {self.settings.request_timeout:g}s",
+                kind="timeout",
+            ) from None
+        except openai.APIConnectionError as exc:
+            cause = exc.__cause__ or exc
+            raise _Transient(
+                self.safe(f"could not connect to {server}: {type(cause).__name__}: {cause}"),
+                kind="connection",
+            ) from None
+        except openai.APIStatusError as exc:
+            self._status_fault(exc, tools, server)
+            raise AssertionError("unreachable") from None  # _status_fault always raises
+        return self._parse(text, server)
+
+    def _status_fault(
+        self, exc: Any, tools: Sequence[dict[str, Any]] | None, server: str
+    ) -> None:
+        status: int = exc.status_code
+        body = self.safe(_body_text(exc))
+        if status == 429:
+            raise _Transient(
+                f"{server} answered 429 (rate limited): {body[:300]}",
+                kind="rate-limit",
+                retry_after=_retry_after(exc.response.headers.get("retry-after")),
+            )
+        if status >= 500 or status == 408:
+            raise _Transient(f"{server} answered {status}: {body[:300]}", kind="server-error")
+        low = body.lower()
+        if status == 400 and self._token_param == "max_tokens" and "max_completion_tokens" in low:
+            # Newer OpenAI models take only max_completion_tokens; retry with it.
+            self._token_param = "max_completion_tokens"
+            raise _Transient(f"{server} wants max_completion_tokens", kind="param")
+        if tools and status in (400, 404, 422, 501) and ("tool" in low or "function" in low):
+            raise ToolsRejected(body[:300])
+        if status in (401, 403):
+            raise LLMError(
+                f"{server} refused the API key ({status}): {body[:300]}. Check AGENT_API_KEY "
+                "(or OPENAI_API_KEY) and AGENT_BASE_URL.",
+                kind="auth",
+            )
+        if status == 404:
+            raise LLMError(
+                f"{server} answered 404: {body[:300]}. Check the model name "
+                f"({self.settings.model!r}) and that base_url ends with /v1 where the server "
+                "expects it.",
+                kind="not-found",
+            )
+        raise LLMError(f"{server} answered {status}: {body[:300]}", kind="bad-request")
+
+    def _parse(self, text: str, server: str) -> Reply:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise _Transient(
+                f"{server} sent a reply that is not JSON: {self.safe(text[:200])!r}",
+                kind="malformed",
+            ) from None
+        try:
+            return _reply_from(data)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise _Transient(
+                f"{server} sent a reply without a usable message ({type(exc).__name__}: {exc}): "
+                f"{self.safe(text[:200])!r}",
+                kind="malformed",
+            ) from None
+
+
+def _reply_from(data: Any) -> Reply:
+    choice = data["choices"][0]
+    message = choice["message"]
+    content = message.get("content") or ""
+    if not isinstance(content, str):  # some servers send a list of parts
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    calls: list[ToolCall] = []
+    for raw in message.get("tool_calls") or ():
+        fn = raw["function"]
+        arguments = fn.get("arguments")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments)
+        calls.append(ToolCall(id=str(raw.get("id") or f"call_{len(calls)}"),
+                              name=str(fn["name"]), arguments=arguments))
+    usage = data.get("usage") or {}
+    back: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        back["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in calls
+        ]
+    return Reply(
+        content=content,
+        tool_calls=tuple(calls),
+        finish_reason=choice.get("finish_reason"),
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        completion_tokens=int(usage.get("completion_tokens") or 0) or estimate_tokens(
+            content + "".join(c.arguments for c in calls)
+        ),
+        message=back,
+    )
+
+
+def _body_text(exc: Any) -> str:
+    try:
+        return str(exc.response.text)
+    except Exception:  # noqa: BLE001 - a streamed or closed body: the status must do
+        return str(exc.message)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -1,0 +1,166 @@
+"""What the model is told, and how a diff is read from a plain-text reply."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from pytest_agent._types import AttemptRecord
+from pytest_agent._types import Context
+from pytest_agent._types import Task
+from pytest_agent._types import Verdict
+
+__all__ = [
+    "NO_DIFF_NUDGE",
+    "REFLECT_SYSTEM",
+    "SUMMARIZE_SYSTEM",
+    "SYSTEM_TEXT",
+    "SYSTEM_TOOLS",
+    "extract_diff",
+    "first_message",
+    "reflect_message",
+    "refusal_message",
+]
+
+_DIFF_RULES = """\
+Write the change as a unified diff against the repository's current files, with
+repository-relative paths:
+
+--- a/path/to/file.py
++++ b/path/to/file.py
+@@ -12,7 +12,8 @@
+ context line
+-old line
++new line
+
+Copy context lines exactly from the file. A new file uses `--- /dev/null`.
+Do not edit the accept tests unless the task says so. Keep the change minimal."""
+
+SYSTEM_TOOLS: Final = f"""\
+You are a careful software engineer fixing a Python repository so that its accept
+tests pass. Use the tools to read code (read_file, list_files, grep), to run
+tests (run_tests) and to lint (static_analyze). Tool calls are limited: read
+what you need, then call submit_diff exactly once with your change.
+
+{_DIFF_RULES}"""
+
+SYSTEM_TEXT: Final = f"""\
+You are a careful software engineer fixing a Python repository so that its accept
+tests pass. You cannot run tools: everything you know is in the message below.
+Think briefly, then answer with your change in ONE fenced block:
+
+```diff
+--- a/path/to/file.py
++++ b/path/to/file.py
+@@ ... @@
+```
+
+{_DIFF_RULES}"""
+
+NO_DIFF_NUDGE: Final = (
+    "Your reply contained no diff. Reply with the change now: {how}. "
+    "If you need more information, {more}."
+)
+
+REFLECT_SYSTEM: Final = """\
+You review a failed attempt to change a Python repository. Write a short critique
+(at most 120 words) in three parts:
+What failed: the observable failure, precisely.
+Why: the most likely cause in the code or in the diff.
+Next: one concrete thing the next attempt should do differently.
+No diff, no code blocks longer than three lines."""
+
+SUMMARIZE_SYSTEM: Final = """\
+Summarize these notes of earlier attempts at a coding task in at most 12 bullet
+points. Keep file names, function names, test names, error messages and what was
+already tried and failed. Drop everything else."""
+
+_MEMORY_LIMIT: Final = 6000
+_FAILURE_LIMIT: Final = 4000
+
+
+def first_message(task: Task, context: Context, *, tools: bool) -> str:
+    """The task, the context pack and the memory of earlier attempts."""
+    parts = [f"# Task {task.id}\n\n{task.description.strip()}"]
+    parts.append("Accept tests (must pass):\n" + "\n".join(f"- {t}" for t in task.accept_tests))
+    if task.files:
+        parts.append("Files the task concerns:\n" + "\n".join(f"- {f}" for f in task.files))
+    if not task.allow_test_edits:
+        parts.append("You may not edit: " + ", ".join(task.accept_test_files))
+    if context.pack.strip():
+        parts.append("# Context (localization, failing output, ranked code)\n\n"
+                     + context.pack.strip())
+    elif context.baseline is not None and context.baseline.failures:
+        shown = "\n\n".join(
+            f"--- {nodeid}\n{text.strip()[-1500:]}"
+            for nodeid, text in context.baseline.failures.items()
+        )
+        parts.append("# Failing accept tests before any change\n\n" + shown[-_FAILURE_LIMIT:])
+    memory = context.memory.strip() or _history_notes(context.history)
+    if memory:
+        parts.append(
+            "# Memory of earlier attempts (do not repeat what failed)\n\n"
+            + memory[-_MEMORY_LIMIT:]
+        )
+    parts.append(f"This is attempt {context.attempt}.")
+    if tools:
+        parts.append("Start by reading the code you need, then call submit_diff.")
+    else:
+        parts.append("Answer with one ```diff fenced block.")
+    return "\n\n".join(parts)
+
+
+def _history_notes(history: tuple[AttemptRecord, ...]) -> str:
+    notes = []
+    for record in history:
+        if record.critique is not None and record.critique.text.strip():
+            notes.append(f"Attempt {record.number}: {record.critique.text.strip()}")
+    return "\n\n".join(notes)
+
+
+def refusal_message(reason: str, *, remaining: int) -> str:
+    return (
+        f"The diff was refused and not applied: {reason.strip()[:2000]}\n"
+        "Re-read the file (the current text, not your memory of it) and submit a corrected "
+        f"diff. {remaining} more submission(s) will be checked in this attempt."
+    )
+
+
+def reflect_message(task: Task, attempt: AttemptRecord, verdict: Verdict | None) -> str:
+    parts = [f"Task {task.id}: {task.description.strip()}",
+             "Accept tests: " + ", ".join(task.accept_tests)]
+    proposal = attempt.proposal
+    if proposal is not None and proposal.diff.strip():
+        parts.append("The attempt's diff:\n```diff\n" + proposal.diff.strip()[:4000] + "\n```")
+    elif proposal is not None:
+        parts.append("The attempt produced no diff. " + proposal.notes.strip()[:1000])
+    if attempt.applied is not None and not attempt.applied.ok:
+        parts.append(f"The diff was refused ({attempt.applied.rule}): "
+                     f"{attempt.applied.reason.strip()[:1500]}")
+    if verdict is not None:
+        outcome = verdict.summary or ("passed" if verdict.passed else "failed")
+        parts.append(f"Verification: {outcome}")
+        if verdict.tests is not None:
+            for nodeid in verdict.tests.failing[:3]:
+                text = verdict.tests.failures.get(nodeid, "").strip()
+                parts.append(f"--- {nodeid}\n{text[-1500:]}")
+        if verdict.lint:
+            parts.append("Lint findings:\n" + "\n".join(str(f) for f in verdict.lint[:10]))
+    return "\n\n".join(parts)
+
+
+_FENCE = re.compile(r"^(```+|~~~+)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.DOTALL | re.MULTILINE)
+_DIFF_START = re.compile(r"^(--- |diff --git |\+\+\+ )", re.MULTILINE)
+
+
+def extract_diff(text: str) -> str:
+    """The diff in a plain-text reply: the last fenced block that looks like a diff,
+    else the reply from its first ``--- `` line on; empty when there is none."""
+    blocks = [(str(m.group(2)).lower(), str(m.group(3))) for m in _FENCE.finditer(text)]
+    for lang, body in reversed(blocks):
+        if lang in ("diff", "patch", "udiff") or _DIFF_START.search(body):
+            return body if body.endswith("\n") else body + "\n"
+    match = _DIFF_START.search(text)
+    if match and "\n@@" in text[match.start():]:
+        return text[match.start():].rstrip() + "\n"
+    return ""

@@ -166,7 +166,7 @@ class Applied:
 
 
 @final
-class TestOutcome(str, enum.Enum):
+class TestOutcome(enum.StrEnum):
     """The outcome of one test node."""
 
     __test__ = False  # not a pytest test class
@@ -320,7 +320,7 @@ class Context:
 
 
 @final
-class TaskOutcome(str, enum.Enum):
+class TaskOutcome(enum.StrEnum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"

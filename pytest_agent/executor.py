@@ -104,7 +104,9 @@ class Executor:
     # -- the loop ------------------------------------------------------------
 
     def _loop(self, ws: Workspace) -> tuple[CommitInfo | None, str]:
-        baseline = run_tests(ws.test_root, self.task.accept_tests, timeout=self.settings.test_timeout)
+        baseline = run_tests(
+            ws.test_root, self.task.accept_tests, timeout=self.settings.test_timeout
+        )
         self.memory.observation(0, "Accept tests before any change:\n" + _describe_run(baseline))
         if baseline.passed:
             # Nothing to do: the tests already pass at the base. Done, with no commit.
@@ -171,7 +173,9 @@ class Executor:
             assert verdict is not None
             self.memory.observation(number, _describe_verdict(verdict))
         else:
-            self.memory.observation(number, f"The diff was refused ({applied.rule}): {applied.reason}")
+            self.memory.observation(
+                number, f"The diff was refused ({applied.rule}): {applied.reason}"
+            )
         if verdict is not None and verdict.passed:
             commit = self.hook.pytest_agent_commit(
                 task=self.task, workspace=ws, applied=applied, verdict=verdict,

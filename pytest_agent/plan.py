@@ -40,7 +40,7 @@ TASK_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _TASK_ID_RE = re.compile(rf"^{TASK_ID_PATTERN}$")
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     PENDING = "pending"
     IN_PROGRESS = "in_progress"
     DONE = "done"
@@ -106,7 +106,7 @@ class TaskSpec(BaseModel):
     @classmethod
     def _relative_nodeids(cls, value: list[str]) -> list[str]:
         for item in value:
-            if item.startswith("/") or item.startswith("-"):
+            if item.startswith(("/", "-")):
                 raise ValueError(f"{item!r} is not a node id relative to the rootdir")
         return value
 

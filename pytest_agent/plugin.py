@@ -29,7 +29,7 @@ INI_SETTINGS: tuple[str, ...] = (
     "offline_workers", "candidate_timeout", "localize_formula", "context_token_budget",
 )
 
-agent_session_key = pytest.StashKey["AgentSession"]()
+agent_session_key: pytest.StashKey[AgentSession] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,9 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agent_task: a plan task collected by pytest-agent")
     if not is_agent_run(config):
         return
-    from pytest_agent.session import AgentSession
-
     from pytest_agent.defaults import DefaultSteps
+    from pytest_agent.session import AgentSession
 
     session = AgentSession.from_config(config)
     config.stash[agent_session_key] = session

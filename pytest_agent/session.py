@@ -137,11 +137,14 @@ class AgentSession:
 
     # -- collection ----------------------------------------------------------
 
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Collector | None:
         if file_path in self.plan_files:
             from pytest_agent.item import PlanFile
 
-            return PlanFile.from_parent(parent, path=file_path)  # type: ignore[no-any-return]
+            plan_file: PlanFile = PlanFile.from_parent(parent, path=file_path)
+            return plan_file
         return None
 
     @pytest.hookimpl(trylast=True)
@@ -182,7 +185,7 @@ class AgentSession:
         task = self._task_of(report.nodeid)
         if task is None or not _is_task_report(report):
             return
-        props = dict(report.user_properties)
+        props: dict[str, Any] = dict(report.user_properties)
         status = str(props.get("status", "failed" if report.failed else "pending"))
         self.outcomes[task.id] = report.outcome
         if _is_xdist_worker(self.config):

@@ -216,7 +216,7 @@ def load_settings(
     merged: dict[str, Any] = {}
     layers: list[tuple[str, Mapping[str, Any]]] = [
         ("pytest ini (agent_* keys)", ini or {}),
-        (str(agent_yml) if agent_yml else ".agent.yml", read_agent_yml(agent_yml) if agent_yml else {}),
+        (str(agent_yml or ".agent.yml"), read_agent_yml(agent_yml) if agent_yml else {}),
         ("environment (AGENT_*)", read_env(os.environ if environ is None else environ)),
         ("command line", {k: v for k, v in (cli or {}).items() if v is not None}),
     ]

@@ -32,20 +32,20 @@ def verify(
     workspace: Workspace,
     applied: Applied,
     settings: AgentSettings,
-    *,
-    test_timeout: float | None = None,
 ) -> Verdict:
-    tests = run_tests(workspace.test_root, task.accept_tests, timeout=test_timeout or settings.test_timeout)
+    tests = run_tests(workspace.test_root, task.accept_tests, timeout=settings.test_timeout)
     if not tests.passed:
         return Verdict(passed=False, tests=tests, summary=_test_summary(tests))
-    py_files = [f for f in applied.changed_files if f.endswith(".py")
-                and (workspace.root / f).is_file()]
+    py_files = [
+        f for f in applied.changed_files if f.endswith(".py") and (workspace.root / f).is_file()
+    ]
     if not py_files or not settings.lint_command:
         return Verdict(passed=True, tests=tests, summary="accept tests pass")
     findings, raw = lint_files(workspace.root, py_files, settings)
     if findings is None:
-        return Verdict(passed=False, tests=tests, summary="the lint command failed to run",
-                       lint_output=raw)
+        return Verdict(
+            passed=False, tests=tests, summary="the lint command failed to run", lint_output=raw
+        )
     if findings:
         baseline = _base_findings(workspace, py_files, settings)
         findings = _new_findings(findings, baseline)
@@ -54,14 +54,17 @@ def verify(
             passed=False, tests=tests, lint=tuple(findings), lint_output=raw,
             summary=f"accept tests pass, but lint found {len(findings)} new finding(s)",
         )
-    return Verdict(passed=True, tests=tests, lint_output=raw, summary="accept tests pass; lint clean")
+    return Verdict(
+        passed=True, tests=tests, lint_output=raw, summary="accept tests pass; lint clean"
+    )
 
 
 def _test_summary(tests: TestRun) -> str:
     if tests.timed_out:
         return f"the accept tests timed out after {tests.duration:.0f}s"
     failing = tests.failing
-    return f"{len(failing)} of {len(tests.outcomes)} accept test(s) failed: " + ", ".join(failing[:5])
+    shown = ", ".join(failing[:5])
+    return f"{len(failing)} of {len(tests.outcomes)} accept test(s) failed: {shown}"
 
 
 def _lint_argv(settings: AgentSettings) -> list[str]:

@@ -13,6 +13,7 @@ and worktree are leftovers, and they are removed before the task runs again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -57,7 +58,9 @@ def _git(args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None 
     if result.timed_out:
         raise GitError(f"git {' '.join(args)} timed out after {timeout:.0f}s")
     if result.returncode != 0:
-        raise GitError(f"git {' '.join(args)} failed ({result.returncode}): {result.output.strip()}")
+        raise GitError(
+            f"git {' '.join(args)} failed ({result.returncode}): {result.output.strip()}"
+        )
     return result.output
 
 
@@ -140,10 +143,8 @@ class WorkspaceManager:
                 task_id = marker_file.stem
                 self._remove(task_id, delete_branch=True)
                 removed.append(task_id)
-        try:
+        with contextlib.suppress(GitError):
             self.git("worktree", "prune")
-        except GitError:
-            pass
         return removed
 
     def create(self, task: Task, *, base: str | None = None, replace_branch: bool = False,
@@ -256,10 +257,8 @@ class WorkspaceManager:
                 self.git("worktree", "remove", "--force", "--force", str(path))
             except GitError:
                 shutil.rmtree(path, ignore_errors=True)
-                try:
+                with contextlib.suppress(GitError):
                     self.git("worktree", "prune")
-                except GitError:
-                    pass
         if delete_branch and self.branch_exists(f"agent/{task_id}"):
             self.git("branch", "-D", f"agent/{task_id}")
         (self._state_dir / f"{task_id}.json").unlink(missing_ok=True)

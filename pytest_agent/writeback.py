@@ -31,6 +31,8 @@ __all__ = ["format_timestamp", "plan_lock_path", "update_task_fields"]
 
 _PLAIN_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
 _LOCK_TIMEOUT = 60.0
+# Plain scalars YAML 1.1 readers would take for booleans or null.
+_YAML_WORDS = frozenset({"null", "true", "false", "yes", "no", "on", "off", "y", "n", "~"})
 
 
 def format_timestamp(when: dt.datetime | None = None) -> str:
@@ -57,7 +59,7 @@ def render_scalar(value: Any) -> str:
     if isinstance(value, float):
         return repr(round(value, 6))
     text = str(value)
-    if _PLAIN_SAFE.match(text) and text.lower() not in {"null", "true", "false", "yes", "no", "on", "off", "y", "n", "~"}:
+    if _PLAIN_SAFE.match(text) and text.lower() not in _YAML_WORDS:
         return text
     # A JSON string is a valid YAML double-quoted scalar.
     return json.dumps(text, ensure_ascii=False)
@@ -83,7 +85,7 @@ def edit_plan_text(plan: Path, text: str, task_id: str, fields: Mapping[str, Any
 
     doc = YAML(typ="rt").load(text)
     tasks = doc.get("tasks") if isinstance(doc, dict) else None
-    node = next(
+    node: Any = next(
         (t for t in (tasks or []) if isinstance(t, dict) and str(t.get("id")) == task_id), None
     )
     if node is None:
@@ -242,7 +244,8 @@ def _check(plan: Path, text: str, task_id: str, fields: Mapping[str, Any]) -> No
             ok = got == value
         if not ok:
             raise PlanError(
-                f"{plan}: internal error: writing {key}={value!r} for {task_id} read back as {got!r}"
+                f"{plan}: internal error: writing {key}={value!r} for {task_id} "
+                f"read back as {got!r}"
             )
 
 

@@ -261,7 +261,7 @@ def _describe(path: Path, doc: Any, index: int, raw: Any, exc: ValidationError) 
         loc = [p for p in err["loc"]]
         field = ".".join(str(p) for p in loc) or "<task>"
         line = _line_of(doc, ["tasks", index, *loc]) or _line_of(doc, ["tasks", index])
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             msg = "required field is missing"
         elif err["type"] == "extra_forbidden":

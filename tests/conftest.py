@@ -118,7 +118,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Itera
         """,
     )
     proj.write("plans/sprint-12.yaml", GREET_PLAN)
-    proj.write("pytest.ini", "[pytest]\n")
+    proj.write("pytest.ini", "[pytest]\npythonpath = .\n")
     proj.commit_all()
     yield proj
     # Never leave worktrees behind in the temp dir, whatever the test did.

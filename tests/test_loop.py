@@ -129,7 +129,7 @@ class TestRetries:
         assert task.last_error and "no passing change after 4 attempt(s)" in task.last_error
 
     def test_retry_budget_from_ini_and_plan_override(self, project: GitProject) -> None:
-        project.write("pytest.ini", "[pytest]\nagent_max_reflexion_retries = 1\n")
+        project.write("pytest.ini", "[pytest]\npythonpath = .\nagent_max_reflexion_retries = 1\n")
         project.write("conftest.py", proposer_conftest("""\
             def pytest_agent_propose_diff(task, context):
                 return WRONG_GREET_DIFF

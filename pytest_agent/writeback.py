@@ -73,7 +73,7 @@ def update_task_fields(plan: Path, task_id: str, fields: Mapping[str, Any]) -> N
     from filelock import FileLock
 
     with FileLock(str(plan_lock_path(plan)), timeout=_LOCK_TIMEOUT):
-        original = plan.read_text(encoding="utf-8")
+        original = plan.read_bytes().decode("utf-8")  # keep CRLF as it is
         updated = edit_plan_text(plan, original, task_id, fields)
         if updated != original:
             _atomic_write(plan, updated)

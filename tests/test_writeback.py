@@ -135,7 +135,7 @@ def test_crlf_plan_keeps_crlf(tmp_path: Path) -> None:
 
 
 def test_task_removed_meanwhile_is_an_error(plan: Path) -> None:
-    with pytest.raises(PlanError, match="T-999.*no longer in the plan"):
+    with pytest.raises(PlanError, match=r"T-999.*no longer in the plan"):
         update_task_fields(plan, "T-999", {"status": "done"})
     assert plan.read_text() == COMMENTED_PLAN
 

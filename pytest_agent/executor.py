@@ -86,9 +86,6 @@ class Executor:
             self.hook.pytest_agent_task_start(task=self.task, workspace=ws)
             self.memory.start_run(self.task.description)
             commit, error = self._loop(ws)
-        except BaseException as exc:
-            error = error or f"{type(exc).__name__}: {exc}"
-            raise
         finally:
             # Rollback is the harness's own job: a failed task leaves nothing behind.
             self.workspaces.finish(ws, self.task, keep_branch=commit is not None)

@@ -210,6 +210,27 @@ class TestHooks:
         result.assert_outcomes(passed=1)
         result.stdout.fnmatch_lines(["*CUSTOM-APPLY-RAN*"])
 
+    def test_wrapper_adds_a_check_to_the_default_verdict(self, project: GitProject) -> None:
+        # The docs/hooks.md example: a new-style wrapper around the default verify.
+        project.write("conftest.py", proposer_conftest("""\
+            from dataclasses import replace
+
+            import pytest
+
+            def pytest_agent_propose_diff(task, context):
+                return GREET_DIFF
+
+            @pytest.hookimpl(wrapper=True)
+            def pytest_agent_verify(task, workspace, applied, settings):
+                verdict = yield
+                assert verdict.passed and applied.changed_files == ("src/hello.py",)
+                return replace(verdict, passed=False, summary="extra check: refused")
+            """))
+        project.commit_all("hooks")
+        result = project.pytester.runpytest("--agent-all", "-o", "agent_max_reflexion_retries=0")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*extra check: refused*"])
+
     def test_observer_hooks_see_every_attempt(self, project: GitProject) -> None:
         project.write("conftest.py", proposer_conftest("""\
             def pytest_agent_propose_diff(task, context):

@@ -329,8 +329,9 @@ def _reply_from(data: Any) -> Reply:
         tool_calls=tuple(calls),
         finish_reason=choice.get("finish_reason"),
         prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0) or estimate_tokens(
-            content + "".join(c.arguments for c in calls)
+        completion_tokens=(
+            int(usage["completion_tokens"] or 0) if "completion_tokens" in usage
+            else estimate_tokens(content + "".join(c.arguments for c in calls))
         ),
         message=back,
     )

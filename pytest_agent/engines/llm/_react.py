@@ -81,6 +81,8 @@ class ReactLoop:
 
     def _run(self) -> Proposal:
         use_tools = self.tool_mode != "text"
+        if use_tools and self.budget.tool_calls_left() <= 0:
+            raise BudgetStop(self._tool_budget_message())
         self._start(use_tools)
         while True:
             try:
@@ -120,11 +122,7 @@ class ReactLoop:
         submitted: str | None = None
         for call in calls:
             if self.budget.tool_calls_left() <= 0:
-                limit = self.budget.settings.max_tool_calls_per_task
-                raise BudgetStop(
-                    f"tool-call budget: the model used all {limit} tool calls of this task "
-                    "(max_tool_calls_per_task) without submitting a diff that applies"
-                )
+                raise BudgetStop(self._tool_budget_message())
             self.budget.add(Usage(tool_calls=1, cost_usd=self.budget.zero_cost))
             if call.name == SUBMIT:
                 result, diff = self._submit(call)
@@ -142,6 +140,13 @@ class ReactLoop:
             self.messages.append({"role": "tool", "tool_call_id": call.id,
                                   "content": self.client.safe(result)})
         return submitted
+
+    def _tool_budget_message(self) -> str:
+        limit = self.budget.settings.max_tool_calls_per_task
+        return (
+            f"tool-call budget: the model used all {limit} tool calls of this task "
+            "(max_tool_calls_per_task)"
+        )
 
     def _submit(self, call: ToolCall) -> tuple[str, str | None]:
         try:

@@ -1,0 +1,523 @@
+"""The LLM engine through ``propose``/``reflect``, against a real chat-completions server.
+
+Real git repositories in tmp dirs, the real ``openai`` client, a scripted server on
+127.0.0.1 (``tests/llm_server.py``). End to end through pytest: ``test_llm_e2e.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from llm_server import ChatServer
+from llm_server import ScriptedReply
+from llm_server import chat
+from llm_server import fault
+from llm_server import tool_call
+from pydantic import SecretStr
+
+from pytest_agent._types import Applied
+from pytest_agent._types import AttemptRecord
+from pytest_agent._types import Context
+from pytest_agent._types import Critique
+from pytest_agent._types import Proposal
+from pytest_agent._types import Task
+from pytest_agent._types import TestOutcome
+from pytest_agent._types import TestRun
+from pytest_agent._types import Usage
+from pytest_agent._types import Verdict
+from pytest_agent._types import Workspace
+from pytest_agent.engines import llm
+from pytest_agent.engines.llm._budget import lookup_price
+from pytest_agent.engines.llm._client import _retry_after
+from pytest_agent.engines.llm._prompts import extract_diff
+from pytest_agent.settings import AgentSettings
+
+KEY = "sk-test-SECRET-0123456789abcdef"
+
+GOOD_DIFF = """\
+--- a/hello.py
++++ b/hello.py
+@@ -1,2 +1,6 @@
+ def other():
+     return 1
++
++
++def greet(name):
++    return f"Hello, {name}!"
+"""
+
+BAD_DIFF = """\
+--- a/hello.py
++++ b/hello.py
+@@ -1,2 +1,3 @@
+ def something_else():
+     return 2
++# nope
+"""
+
+
+@pytest.fixture
+def server() -> Iterator[ChatServer]:
+    srv = ChatServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "tests").mkdir(parents=True)
+    (root / "hello.py").write_text("def other():\n    return 1\n")
+    (root / "tests" / "test_hello.py").write_text(
+        "from hello import greet\n\n\ndef test_greet():\n    assert greet('Ada') == 'Hello, Ada!'\n"
+    )
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e", "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
+    return root
+
+
+TASK = Task(id="T-1", description="greet(name) returns 'Hello, <name>!'",
+            accept_tests=("tests/test_hello.py::test_greet",), files=("hello.py",))
+
+
+def make_settings(server: ChatServer | None, **changes: Any) -> AgentSettings:
+    values: dict[str, Any] = {
+        "engine": "llm",
+        "base_url": server.url if server else None,
+        "api_key": SecretStr(KEY),
+        "request_timeout": 2.0,
+        "request_retries": 2,
+        "test_timeout": 30.0,
+    }
+    values.update(changes)
+    return AgentSettings(**values)
+
+
+def workspace(repo: Path) -> Workspace:
+    return Workspace(root=repo, branch="agent/T-1", base_commit="HEAD", repo_root=repo)
+
+
+def context(repo: Path, **changes: Any) -> Context:
+    ctx = Context(task=TASK, workspace=workspace(repo), attempt=1, baseline=None,
+                  pack="PACK: hello.py has no greet()", memory="")
+    return ctx.replace(**changes) if changes else ctx
+
+
+def propose(repo: Path, settings: AgentSettings, **ctx: Any) -> Proposal:
+    result = llm.propose(TASK, context(repo, **ctx), workspace(repo), settings)
+    assert result is not None
+    return result
+
+
+def tool_results(record: Any) -> list[str]:
+    return [m["content"] for m in record.messages if m["role"] == "tool"]
+
+
+class TestHappyPath:
+    def test_read_then_submit(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose",
+                     chat("Let me look.", [tool_call("read_file", {"path": "hello.py"})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        assert proposal.stop_reason is None
+        assert proposal.engine == "llm"
+        assert "Let me look." in proposal.notes
+        assert proposal.usage.requests == 2
+        assert proposal.usage.tool_calls == 2
+        assert proposal.usage.prompt_tokens == 200
+        assert proposal.usage.completion_tokens == 40
+        assert proposal.usage.cost_usd == pytest.approx((200 * 0.15 + 40 * 0.60) / 1e6)
+        first, second = server.of("propose")
+        assert first.has_tools
+        assert first.headers["authorization"] == f"Bearer {KEY}"
+        user = first.messages[1]["content"]
+        assert "PACK: hello.py has no greet()" in user
+        assert "tests/test_hello.py::test_greet" in user
+        assert "greet(name) returns" in user
+        (result,) = tool_results(second)
+        assert "1  def other():" in result
+        # The workspace itself is untouched: the harness applies the proposal.
+        assert "greet" not in (repo / "hello.py").read_text()
+
+    def test_text_mode(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", chat(f"Here it is:\n```diff\n{GOOD_DIFF}```\n"))
+        proposal = propose(repo, make_settings(server, tool_mode="text"))
+        assert proposal.diff == GOOD_DIFF
+        (request,) = server.of("propose")
+        assert not request.has_tools
+        assert "```diff" in request.messages[0]["content"]
+
+    def test_auto_falls_back_to_text_when_tools_are_rejected(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue("propose", fault(400, "this model does not support tools"),
+                     chat(f"```diff\n{GOOD_DIFF}```"))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        first, second = server.of("propose")
+        assert first.has_tools and not second.has_tools
+
+    def test_native_mode_reports_rejected_tools(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", fault(400, "tools are not supported"))
+        proposal = propose(repo, make_settings(server, tool_mode="native"))
+        assert proposal.diff == ""
+        assert proposal.stop_reason is not None and "tool_mode" in proposal.stop_reason
+
+    def test_memory_of_earlier_attempts_in_first_message(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue("propose", chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        propose(repo, make_settings(server), memory="### Attempt 1 · Reflexion\n\nWrong greeting.",
+                attempt=2)
+        user = server.of("propose")[0].messages[1]["content"]
+        assert "Wrong greeting." in user
+        assert "attempt 2" in user
+
+
+class TestRefusals:
+    def test_refusal_goes_back_to_the_model(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose",
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": BAD_DIFF})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        (refusal,) = tool_results(server.of("propose")[1])
+        assert "refused" in refusal
+        assert "<repo>" in refusal or "hello.py" in refusal
+
+    def test_third_refusal_returns_the_diff_for_the_record(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        bad = chat(tool_calls=[tool_call("submit_diff", {"diff": BAD_DIFF})])
+        server.queue("propose", bad, bad, bad)
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == BAD_DIFF
+        assert len(server.of("propose")) == 3
+        assert "dry run refused" in proposal.notes
+
+    def test_accept_tests_and_escapes_are_refused(self, server: ChatServer, repo: Path) -> None:
+        edit_test = GOOD_DIFF.replace("hello.py", "tests/test_hello.py")
+        escape = GOOD_DIFF.replace("a/hello.py", "a/../outside.py")
+        server.queue("propose",
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": edit_test})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": escape})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        requests = server.of("propose")
+        assert "accept tests may not be edited" in tool_results(requests[1])[0]
+        assert "inside the repository" in tool_results(requests[2])[-1]
+        assert not (repo.parent / "outside.py").exists()
+
+
+class TestTools:
+    def test_errors_go_back_and_count(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", chat(tool_calls=[
+            tool_call("rm_rf", {"path": "/"}),
+            tool_call("read_file", raw="{not json"),
+            tool_call("read_file", {"path": "../../etc/passwd"}),
+            tool_call("read_file", {"path": "/etc/passwd"}),
+            tool_call("read_file", {"path": "hello.py", "bogus": 1}),
+            tool_call("grep", {"pattern": "(unclosed"}),
+        ]), chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        assert proposal.usage.tool_calls == 7
+        results = tool_results(server.of("propose")[1])
+        assert len(results) == 6
+        assert all(r.startswith("error:") for r in results), results
+        assert "unknown tool 'rm_rf'" in results[0]
+        assert "root:" not in "".join(results)  # /etc/passwd was never read
+
+    def test_list_grep_run_tests_static_analyze(self, server: ChatServer, repo: Path) -> None:
+        (repo / "lint_me.py").write_text("import os\n")
+        server.queue("propose", chat(tool_calls=[
+            tool_call("list_files", {"glob": "**/*.py"}),
+            tool_call("grep", {"pattern": r"def \w+", "glob": "*.py"}),
+            tool_call("run_tests", {"node_ids": ["tests/test_hello.py::test_greet"]}),
+            tool_call("static_analyze", {"paths": ["lint_me.py"]}),
+        ]), chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        propose(repo, make_settings(server))
+        listed, grepped, tested, linted = tool_results(server.of("propose")[1])
+        assert "hello.py" in listed.splitlines() and "tests/test_hello.py" in listed
+        assert "hello.py:1: def other():" in grepped
+        assert "tests/test_hello.py::test_greet: error" in tested or "failed" in tested
+        assert "greet" in tested
+        assert "F401" in linted
+        assert not (repo / ".ruff_cache").exists()
+
+    def test_output_is_truncated_with_a_note(self, server: ChatServer, repo: Path) -> None:
+        (repo / "big.py").write_text("".join(f"x{i} = {i}\n" for i in range(5000)))
+        server.queue("propose", chat(tool_calls=[tool_call("read_file", {"path": "big.py"})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        propose(repo, make_settings(server))
+        (result,) = tool_results(server.of("propose")[1])
+        assert len(result) < 9000
+        assert "[output truncated:" in result
+
+    def test_symlink_out_of_the_workspace_is_refused(
+        self, server: ChatServer, repo: Path, tmp_path: Path
+    ) -> None:
+        (tmp_path / "secret.txt").write_text("TOP SECRET")
+        (repo / "link.txt").symlink_to(tmp_path / "secret.txt")
+        server.queue("propose", chat(tool_calls=[tool_call("read_file", {"path": "link.txt"})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        propose(repo, make_settings(server))
+        (result,) = tool_results(server.of("propose")[1])
+        assert "outside the repository" in result
+        assert "TOP SECRET" not in result
+
+
+class TestNoDiff:
+    def test_nudged_then_diff(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", chat("I think greet is missing."),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        assert "no diff" in server.of("propose")[1].messages[-1]["content"]
+
+    def test_empty_replies_end_the_attempt(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", chat(""), chat(""), chat(""), chat(""))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == ""
+        assert proposal.stop_reason is None  # the attempt fails; the task may retry
+        assert "no diff" in proposal.notes
+        assert len(server.of("propose")) == 3
+        assert "empty" in server.of("propose")[1].messages[-1]["content"]
+
+
+class TestBudgets:
+    def test_tool_calls_stop_the_task(self, server: ChatServer, repo: Path) -> None:
+        server.fallback = lambda _: chat(tool_calls=[tool_call("list_files", {"glob": "*"})])
+        proposal = propose(repo, make_settings(server, max_tool_calls_per_task=3))
+        assert proposal.diff == ""
+        assert proposal.stop_reason is not None
+        assert "tool-call budget" in proposal.stop_reason
+        assert proposal.usage.tool_calls == 3
+        assert len(server.requests) == 4  # the 4th reply asked for a 4th call: refused
+        assert "tool call(s) left" in tool_results(server.requests[1])[0]
+
+    def test_tool_calls_counted_across_attempts(self, server: ChatServer, repo: Path) -> None:
+        earlier = AttemptRecord(1, Proposal(diff="x", usage=Usage(tool_calls=3)), None, None,
+                                None, 0.1)
+        proposal = propose(repo, make_settings(server, max_tool_calls_per_task=3),
+                           history=(earlier,), attempt=2)
+        assert proposal.stop_reason is not None and "tool-call budget" in proposal.stop_reason
+        assert server.requests == []
+
+    def test_token_budget_stops_before_the_request(self, server: ChatServer, repo: Path) -> None:
+        proposal = propose(repo, make_settings(server, max_tokens_per_task=600))
+        assert proposal.stop_reason is not None
+        assert "max_tokens_per_task=600" in proposal.stop_reason
+        assert server.requests == []
+        assert proposal.usage.requests == 0
+
+    def test_token_budget_mid_conversation(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", chat(tool_calls=[tool_call("list_files", {"glob": "*"})],
+                                     prompt_tokens=2500, completion_tokens=100))
+        proposal = propose(repo, make_settings(server, max_tokens_per_task=3000))
+        assert proposal.stop_reason is not None and "token budget" in proposal.stop_reason
+        assert len(server.requests) == 1
+        assert proposal.usage.total_tokens == 2600
+
+    def test_cost_budget(self, server: ChatServer, repo: Path) -> None:
+        # 1M prompt tokens of gpt-4o-mini cost $0.15: a second request cannot fit in $0.1501.
+        server.queue("propose", chat(tool_calls=[tool_call("list_files", {"glob": "*"})],
+                                     prompt_tokens=1_000_000, completion_tokens=0))
+        proposal = propose(repo, make_settings(server, max_cost_per_task=0.1501))
+        assert proposal.stop_reason is not None
+        assert "max_cost_per_task" in proposal.stop_reason
+        assert len(server.requests) == 1
+        assert proposal.usage.cost_usd == pytest.approx(0.15)
+
+    def test_daily_cap_across_runs(self, server: ChatServer, repo: Path) -> None:
+        settings = make_settings(server, daily_cost_cap=0.151)
+        server.queue("propose", chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})],
+                                     prompt_tokens=1_000_000, completion_tokens=0))
+        first = propose(repo, settings)
+        assert first.diff == GOOD_DIFF
+        ledger = repo / "memory" / "ledger.json"
+        data = json.loads(ledger.read_text())
+        (day,) = data["days"].values()
+        assert day["cost_usd"] == pytest.approx(0.15)
+        # A new run (fresh history): today's spending is in the ledger.
+        second = propose(repo, settings)
+        assert second.stop_reason is not None and "daily cost cap" in second.stop_reason
+        assert len(server.requests) == 1
+        assert KEY not in ledger.read_text()
+
+    def test_unknown_model_reports_tokens_only(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server, model="local-llama"))
+        assert proposal.usage.cost_usd is None
+        assert proposal.usage.total_tokens == 120
+        assert not (repo / "memory").exists()
+
+    def test_price_table(self) -> None:
+        assert lookup_price("gpt-4o-mini-2024-07-18", {}) == (0.15, 0.60)
+        assert lookup_price("openai/gpt-4o", {}) == (2.50, 10.00)
+        assert lookup_price("my-model", {"my-model": (1.0, 2.0)}) == (1.0, 2.0)
+        assert lookup_price("llama3", {}) is None
+
+
+class TestFaults:
+    def test_429_honours_retry_after(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", fault(429, "slow down", headers={"Retry-After": "0.6"}),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        start = time.monotonic()
+        proposal = propose(repo, make_settings(server))
+        assert time.monotonic() - start >= 0.6
+        assert proposal.diff == GOOD_DIFF
+        assert proposal.usage.requests == 2
+
+    def test_429_retry_after_too_long_fails_clearly(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", fault(429, "quota", headers={"Retry-After": "3600"}))
+        start = time.monotonic()
+        proposal = propose(repo, make_settings(server))
+        assert time.monotonic() - start < 2
+        assert proposal.stop_reason is not None
+        assert "3600" in proposal.stop_reason and "rate-limit" in proposal.stop_reason
+
+    def test_5xx_retried(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", fault(502), fault(503),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        assert propose(repo, make_settings(server)).diff == GOOD_DIFF
+
+    def test_5xx_until_retries_are_spent(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", fault(500), fault(500), fault(500), fault(500))
+        proposal = propose(repo, make_settings(server, request_retries=2))
+        assert proposal.stop_reason is not None
+        assert "server-error" in proposal.stop_reason and "after 3 tries" in proposal.stop_reason
+        assert len(server.requests) == 3
+        assert proposal.usage.requests == 3
+
+    def test_timeout(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", ScriptedReply(delay=5), ScriptedReply(delay=5))
+        start = time.monotonic()
+        proposal = propose(repo, make_settings(server, request_timeout=0.5, request_retries=1))
+        assert time.monotonic() - start < 4
+        assert proposal.stop_reason is not None and "timed out" in proposal.stop_reason
+
+    def test_connection_refused(self, repo: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        settings = make_settings(None, base_url=f"http://127.0.0.1:{port}/v1", request_retries=1)
+        proposal = propose(repo, settings)
+        assert proposal.stop_reason is not None
+        assert "could not connect" in proposal.stop_reason
+        assert f"127.0.0.1:{port}" in proposal.stop_reason
+
+    def test_dropped_connection_and_malformed_json_are_retried(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue("propose", ScriptedReply(drop=True), ScriptedReply(body=b"{not json"),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        assert proposal.usage.requests == 3
+
+    def test_json_without_choices(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", ScriptedReply(json={"choices": []}),
+                     ScriptedReply(json={"object": "error"}), ScriptedReply(json=[]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.stop_reason is not None and "malformed" in proposal.stop_reason
+
+    def test_auth_error_names_the_remedy_not_the_key(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", fault(401, f"Incorrect API key provided: {KEY}"))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.stop_reason is not None
+        assert "AGENT_API_KEY" in proposal.stop_reason
+        assert KEY not in proposal.stop_reason and KEY not in proposal.notes
+        assert len(server.requests) == 1
+
+    def test_retry_after_http_date(self) -> None:
+        assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+        assert _retry_after("2") == 2.0
+        assert _retry_after("soon") is None
+
+
+def failed_attempt(diff: str = GOOD_DIFF) -> tuple[AttemptRecord, Verdict]:
+    run = TestRun(outcomes={"tests/test_hello.py::test_greet": TestOutcome.FAILED},
+                  failures={"tests/test_hello.py::test_greet": "AssertionError: 'Hi' != 'Hello'"},
+                  output="", exit_code=1, duration=0.1)
+    verdict = Verdict(passed=False, tests=run, summary="1 accept test failed")
+    proposal = Proposal(diff=diff, engine="llm", usage=Usage(prompt_tokens=10, requests=1))
+    return AttemptRecord(1, proposal, Applied(ok=True, changed_files=("hello.py",)), verdict,
+                         None, 0.1), verdict
+
+
+class TestReflect:
+    def test_critique(self, server: ChatServer, repo: Path) -> None:
+        server.queue("reflect", chat("What failed: greeting. Why: 'Hi'. Next: use 'Hello'."))
+        attempt, verdict = failed_attempt()
+        critique = llm.reflect(TASK, attempt, verdict, context(repo), make_settings(server))
+        assert isinstance(critique, Critique)
+        assert critique.text.startswith("What failed")
+        assert critique.usage.requests == 1 and critique.usage.total_tokens == 120
+        (request,) = server.of("reflect")
+        assert not request.has_tools
+        user = request.messages[1]["content"]
+        assert "AssertionError: 'Hi' != 'Hello'" in user
+        assert "+def greet(name):" in user
+
+    def test_failure_falls_back_to_the_default(self, server: ChatServer, repo: Path) -> None:
+        server.queue("reflect", fault(500), fault(500), fault(500))
+        attempt, verdict = failed_attempt()
+        assert llm.reflect(TASK, attempt, verdict, context(repo), make_settings(server)) is None
+
+    def test_budget_spent_falls_back(self, server: ChatServer, repo: Path) -> None:
+        attempt, verdict = failed_attempt()
+        settings = make_settings(server, max_tokens_per_task=300)
+        assert llm.reflect(TASK, attempt, verdict, context(repo), settings) is None
+        assert server.requests == []
+
+    def test_summarize(self, server: ChatServer, repo: Path) -> None:
+        server.queue("summarize", chat("- tried 'Hi'; wrong"))
+        summary = llm.summarize(f"### Attempt 1\n\nkey {KEY}", make_settings(server),
+                                repo_root=repo)
+        assert summary == "- tried 'Hi'; wrong"
+        assert KEY not in json.dumps(server.of("summarize")[0].body)
+
+
+class TestCheckConfig:
+    def test_missing_key(self) -> None:
+        message = llm.check_config(AgentSettings(engine="llm"))
+        assert message is not None and "AGENT_API_KEY" in message
+
+    def test_base_url_without_key_is_fine(self) -> None:
+        assert llm.check_config(AgentSettings(engine="llm", base_url="http://127.0.0.1:1/v1")) \
+            is None
+
+    def test_offline_needs_nothing(self) -> None:
+        assert llm.check_config(AgentSettings(engine="offline")) is None
+
+    def test_bad_url(self) -> None:
+        message = llm.check_config(AgentSettings(engine="llm", base_url="localhost:8000"))
+        assert message is not None and "http" in message
+
+    def test_cap_needs_a_price(self) -> None:
+        settings = AgentSettings(engine="llm", base_url="http://h/v1", model="llama3",
+                                 daily_cost_cap=1.0)
+        message = llm.check_config(settings)
+        assert message is not None and "'llama3'" in message and "prices" in message
+        priced = settings.model_copy(update={"prices": {"llama3": (0.0, 0.0)}})
+        assert llm.check_config(priced) is None
+
+
+def test_extract_diff_variants() -> None:
+    assert extract_diff(f"```diff\n{GOOD_DIFF}```") == GOOD_DIFF
+    assert extract_diff(f"~~~\n{GOOD_DIFF}~~~\nthanks") == GOOD_DIFF
+    assert extract_diff(f"Sure.\n{GOOD_DIFF}") == GOOD_DIFF
+    assert extract_diff("```python\nprint(1)\n```") == ""
+    assert extract_diff("no diff here") == ""

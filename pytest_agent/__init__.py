@@ -8,22 +8,26 @@ below are what those hooks receive and return.
 
 from __future__ import annotations
 
-from pytest_agent._types import Applied
-from pytest_agent._types import AttemptRecord
-from pytest_agent._types import CommitInfo
-from pytest_agent._types import Context
-from pytest_agent._types import Critique
-from pytest_agent._types import LintFinding
-from pytest_agent._types import Location
-from pytest_agent._types import Proposal
-from pytest_agent._types import Task
-from pytest_agent._types import TaskOutcome
-from pytest_agent._types import TaskResult
-from pytest_agent._types import TestOutcome
-from pytest_agent._types import TestRun
-from pytest_agent._types import Usage
-from pytest_agent._types import Verdict
-from pytest_agent._types import Workspace
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:
+    from pytest_agent._types import Applied
+    from pytest_agent._types import AttemptRecord
+    from pytest_agent._types import CommitInfo
+    from pytest_agent._types import Context
+    from pytest_agent._types import Critique
+    from pytest_agent._types import LintFinding
+    from pytest_agent._types import Location
+    from pytest_agent._types import Proposal
+    from pytest_agent._types import Task
+    from pytest_agent._types import TaskOutcome
+    from pytest_agent._types import TaskResult
+    from pytest_agent._types import TestOutcome
+    from pytest_agent._types import TestRun
+    from pytest_agent._types import Usage
+    from pytest_agent._types import Verdict
+    from pytest_agent._types import Workspace
 
 __all__ = [
     "Applied",
@@ -46,6 +50,14 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-for _name in __all__:
-    globals()[_name].__module__ = "pytest_agent"
-del _name
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the pytest11 entry point imports this package at every pytest start,
+    # and an ordinary run needs none of these types (PEP 562).
+    if name in __all__:
+        from pytest_agent import _types
+
+        value = getattr(_types, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pytest_agent' has no attribute {name!r}")

@@ -340,3 +340,9 @@ class TaskResult:
     #: Why it failed or was skipped (empty when done).
     error: str = ""
     engine: str = ""
+
+
+# The public face is the package (pluggy's pattern): show these types as ``pytest_agent.X``.
+for _name in __all__:
+    globals()[_name].__module__ = "pytest_agent"
+del _name

@@ -19,7 +19,7 @@ from pytest_agent.plugin import INI_SETTINGS
 from pytest_agent.settings import AgentSettings
 
 HEAVY = ("openai", "git", "coverage", "unidiff", "ruamel", "pydantic", "filelock",
-         "pytest_agent.session", "pytest_agent.engines")
+         "pytest_agent.session", "pytest_agent.engines", "pytest_agent._types", "yaml")
 
 
 class TestInert:

@@ -90,8 +90,18 @@ def check_config(settings: AgentSettings) -> str | None:
 
 
 def ledger_path(repo_root: Path, settings: AgentSettings) -> Path:
-    """Where the daily cost ledger lives: ``<repo>/<memory_dir>/ledger.json``."""
+    """Where the daily cost ledger lives: ``<repo>/<memory_dir>/ledger.json``.
+
+    :param repo_root: The user's rootdir (where ``memory_dir`` is rooted), in the
+        user's checkout: never the task's worktree, which is thrown away.
+    """
     return repo_root / settings.memory_dir / LEDGER_NAME
+
+
+def _user_rootdir(workspace: Workspace) -> Path:
+    # memory/ lives in the user's rootdir, which may be a subdirectory of the repository.
+    rel = workspace.test_root.resolve().relative_to(workspace.root.resolve())
+    return workspace.repo_root / rel
 
 
 def propose(
@@ -103,7 +113,7 @@ def propose(
     ``diff`` when the model gave none, and a ``stop_reason`` when a budget or a
     failed request ends the task.
     """
-    budget = _budget(settings, spent_in_history(context.history), workspace.repo_root)
+    budget = _budget(settings, spent_in_history(context.history), _user_rootdir(workspace))
     client = ChatClient(settings, budget, purpose="propose")
     try:
         loop = ReactLoop(task, context, workspace, client, budget, settings.tool_mode)
@@ -131,7 +141,7 @@ def reflect(
     history = context.history
     if all(r.number != attempt.number for r in history):
         history = (*history, attempt)
-    budget = _budget(settings, spent_in_history(history), context.workspace.repo_root)
+    budget = _budget(settings, spent_in_history(history), _user_rootdir(context.workspace))
     messages = [
         {"role": "system", "content": REFLECT_SYSTEM},
         {"role": "user", "content": reflect_message(task, attempt, verdict)},

@@ -167,6 +167,35 @@ class TestHappyPath:
         first, second = server.of("propose")
         assert first.has_tools and not second.has_tools
 
+    def test_llama_cpp_style_500_for_tools_falls_back(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue("propose", fault(500, "tools param requires --jinja flag"),
+                     chat(f"```diff\n{GOOD_DIFF}```"))
+        assert propose(repo, make_settings(server)).diff == GOOD_DIFF
+        assert [r.has_tools for r in server.of("propose")] == [True, False]
+
+    def test_text_mode_shows_the_task_files(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", chat(f"```diff\n{GOOD_DIFF}```"))
+        propose(repo, make_settings(server, tool_mode="text"), pack="")
+        user = server.of("propose")[0].messages[1]["content"]
+        assert "   1  def other():" in user
+
+    def test_parameters_the_server_refuses_are_dropped(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue(
+            "propose",
+            fault(400, "Unsupported parameter: 'max_tokens'; use 'max_completion_tokens'."),
+            fault(400, "Unsupported value: 'temperature' does not support 0.0"),
+            chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]),
+        )
+        proposal = propose(repo, make_settings(server, request_retries=0))
+        assert proposal.diff == GOOD_DIFF
+        last = server.of("propose")[-1].body
+        assert "max_tokens" not in last and last["max_completion_tokens"] > 0
+        assert "temperature" not in last
+
     def test_native_mode_reports_rejected_tools(self, server: ChatServer, repo: Path) -> None:
         server.queue("propose", fault(400, "tools are not supported"))
         proposal = propose(repo, make_settings(server, tool_mode="native"))

@@ -125,6 +125,7 @@ class ChatClient:
         self._secret = settings.api_key.get_secret_value() if settings.api_key else ""
         self._client: OpenAI | None = None
         self._token_param = "max_tokens"
+        self._send_temperature = True
 
     def _openai(self) -> OpenAI:
         if self._client is None:
@@ -157,29 +158,41 @@ class ChatClient:
         prompt_estimate = estimate_tokens(json.dumps(list(messages)) + json.dumps(tools or []))
         tries = 1 + self.settings.request_retries
         last: _Transient | None = None
-        for number in range(tries):
+        number = 0
+        fixes = 0
+        while number < tries:
             if last is not None:
                 self._wait(last, number)
             completion, estimate = self.budget.plan_request(prompt_estimate)
-            ledger = self.budget.ledger if estimate is not None else None
+            ledger = self.budget.ledger
+            reserved = 0.0
             if ledger is not None and estimate is not None:
                 self._reserve(estimate)
+                reserved = estimate
             try:
                 reply = self._send(messages, tools, completion)
             except _Transient as exc:
-                last = exc
                 self.budget.add(self.budget.usage_for(0, 0))  # a request was made
+                if ledger is not None and reserved:
+                    ledger.settle(reserved, 0.0)
+                if exc.kind == "param" and fixes < 2:
+                    # A parameter the server does not take, now dropped: not a retry.
+                    fixes += 1
+                    last = None
+                    continue
+                last = exc
+                number += 1
                 continue
-            finally:
-                if ledger is not None and estimate is not None:
-                    # Drop the reservation; the actual cost is added below.
-                    ledger.settle(estimate, 0.0)
+            except BaseException:
+                if ledger is not None and reserved:
+                    ledger.settle(reserved, 0.0)
+                raise
             usage = self.budget.usage_for(
                 reply.prompt_tokens or prompt_estimate, reply.completion_tokens
             )
             self.budget.add(usage)
-            if ledger is not None and usage.cost_usd:
-                ledger.settle(0.0, usage.cost_usd)
+            if ledger is not None and reserved:
+                ledger.settle(reserved, usage.cost_usd or 0.0)
             return reply
         assert last is not None
         raise LLMError(
@@ -225,9 +238,10 @@ class ChatClient:
         params: dict[str, Any] = {
             "model": self.settings.model,
             "messages": list(messages),
-            "temperature": self.settings.temperature,
             self._token_param: completion,
         }
+        if self._send_temperature:
+            params["temperature"] = self.settings.temperature
         if tools:
             params["tools"] = list(tools)
         server = describe_server(self.settings)
@@ -255,6 +269,8 @@ class ChatClient:
     ) -> None:
         status: int = exc.status_code
         body = self.safe(_body_text(exc))
+        if tools and _rejects_tools(status, body.lower()):
+            raise ToolsRejected(body[:300])
         if status == 429:
             raise _Transient(
                 f"{server} answered 429 (rate limited): {body[:300]}",
@@ -268,8 +284,10 @@ class ChatClient:
             # Newer OpenAI models take only max_completion_tokens; retry with it.
             self._token_param = "max_completion_tokens"
             raise _Transient(f"{server} wants max_completion_tokens", kind="param")
-        if tools and status in (400, 404, 422, 501) and ("tool" in low or "function" in low):
-            raise ToolsRejected(body[:300])
+        if status == 400 and self._send_temperature and "temperature" in low:
+            # Reasoning models accept only their default temperature.
+            self._send_temperature = False
+            raise _Transient(f"{server} does not accept a temperature", kind="param")
         if status in (401, 403):
             raise LLMError(
                 f"{server} refused the API key ({status}): {body[:300]}. Check AGENT_API_KEY "
@@ -335,6 +353,20 @@ def _reply_from(data: Any) -> Reply:
         ),
         message=back,
     )
+
+
+def _rejects_tools(status: int, body: str) -> bool:
+    """Whether an error answers a request with ``tools`` by refusing tool calling.
+
+    Ollama: 400 "... does not support tools"; vLLM without --enable-auto-tool-choice:
+    400 "... tool choice requires ..."; llama.cpp without --jinja: 500 "tools param
+    requires --jinja flag"; others: 404/422/501 naming tools or functions.
+    """
+    if status not in (400, 404, 422, 500, 501):
+        return False
+    if "tool" not in body and "function" not in body:
+        return False
+    return status != 500 or any(w in body for w in ("support", "jinja", "require", "enable"))
 
 
 def _body_text(exc: Any) -> str:

@@ -77,6 +77,7 @@ already tried and failed. Drop everything else."""
 
 _MEMORY_LIMIT: Final = 6000
 _FAILURE_LIMIT: Final = 4000
+_FILES_LIMIT: Final = 16000
 
 
 def first_message(task: Task, context: Context, *, tools: bool) -> str:
@@ -103,11 +104,34 @@ def first_message(task: Task, context: Context, *, tools: bool) -> str:
             + memory[-_MEMORY_LIMIT:]
         )
     parts.append(f"This is attempt {context.attempt}.")
+    if not tools:
+        files = _file_contents(context, task.files)
+        if files:
+            parts.append("# Files\n\n" + files)
     if tools:
         parts.append("Start by reading the code you need, then call submit_diff.")
     else:
         parts.append("Answer with one ```diff fenced block.")
     return "\n\n".join(parts)
+
+
+def _file_contents(context: Context, files: tuple[str, ...]) -> str:
+    """In plain-text mode the model cannot read files: give it the task's files."""
+    root = context.workspace.root.resolve()
+    shown: list[str] = []
+    size = 0
+    for rel in files:
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if size + len(text) > _FILES_LIMIT:
+            shown.append(f"--- {rel}: not shown ({len(text)} characters; over the limit)")
+            continue
+        size += len(text)
+        numbered = "\n".join(f"{n:>4}  {line}" for n, line in enumerate(text.splitlines(), 1))
+        shown.append(f"--- {rel} (line numbers are not part of the file)\n{numbered}")
+    return "\n\n".join(shown)
 
 
 def _history_notes(history: tuple[AttemptRecord, ...]) -> str:

@@ -100,8 +100,10 @@ class ReactLoop:
             self.messages.append(reply.message)
             if reply.content.strip():
                 self.log.append(reply.content.strip())
+            if reply.finish_reason == "length":
+                self.log.append("the reply was cut at the completion-token limit")
             if use_tools and reply.tool_calls:
-                diff = self._run_tools(reply.tool_calls)
+                diff = self._run_tools(reply.tool_calls, cut=reply.finish_reason == "length")
             else:
                 diff = self._text_diff(reply, use_tools)
             if diff is not None:
@@ -117,7 +119,7 @@ class ReactLoop:
             {"role": "user", "content": first_message(self.task, self.context, tools=use_tools)},
         ]
 
-    def _run_tools(self, calls: tuple[ToolCall, ...]) -> str | None:
+    def _run_tools(self, calls: tuple[ToolCall, ...], *, cut: bool = False) -> str | None:
         """Answer every call; the diff when one was submitted and passed the dry run."""
         submitted: str | None = None
         for call in calls:
@@ -134,6 +136,9 @@ class ReactLoop:
                     result = self.tools.call(call.name, call.arguments)
                 except ToolError as exc:
                     result = f"error: {exc}"
+            if cut and result.startswith("error:"):
+                result += ("\n(your reply was cut at the completion-token limit: "
+                           "write less, e.g. a smaller diff)")
             left = self.budget.tool_calls_left()
             if 0 < left <= _WARN_LEFT:
                 result += f"\n[{left} tool call(s) left for this task; submit_diff counts as one]"
@@ -197,7 +202,11 @@ class ReactLoop:
         text = "\n\n".join([*self.log, extra] if extra else self.log)
         if len(text) > _NOTES_LIMIT:
             text = "[...]\n" + text[-_NOTES_LIMIT:]
-        return self.client.safe(text)
+        used = self.budget.used
+        cost = f", ${used.cost_usd:.4f}" if used.cost_usd is not None else ""
+        text += (f"\n\n(llm: {used.requests} request(s), {used.total_tokens} tokens{cost}, "
+                 f"{used.tool_calls} tool call(s))")
+        return self.client.safe(text.strip())
 
     def _proposal(self, diff: str, *, extra: str = "") -> Proposal:
         return Proposal(diff=diff, notes=self._notes(extra), engine=ENGINE, usage=self.budget.used)

@@ -37,6 +37,8 @@ from pytest_agent.engines import llm
 from pytest_agent.engines.llm._budget import lookup_price
 from pytest_agent.engines.llm._client import _retry_after
 from pytest_agent.engines.llm._prompts import extract_diff
+from pytest_agent.engines.llm._tools import ToolBox
+from pytest_agent.engines.llm._tools import ToolError
 from pytest_agent.settings import AgentSettings
 
 KEY = "sk-test-SECRET-0123456789abcdef"
@@ -284,6 +286,20 @@ class TestTools:
         assert "greet" in tested
         assert "F401" in linted
         assert not (repo / ".ruff_cache").exists()
+
+    def test_globs_skip_virtualenvs_and_span_directories(self, repo: Path) -> None:
+        (repo / ".venv" / "lib").mkdir(parents=True)
+        (repo / ".venv" / "lib" / "site.py").write_text("x = 1\n")
+        (repo / "src" / "pkg").mkdir(parents=True)
+        (repo / "src" / "pkg" / "mod.py").write_text("y = 2\n")
+        box = ToolBox(workspace(repo), test_timeout=10)
+        assert box.call("list_files", '{"glob": "*.py"}').splitlines() == [
+            "hello.py", "src/pkg/mod.py", "tests/test_hello.py"]
+        assert box.call("list_files", '{"glob": "src/**/*.py"}') == "src/pkg/mod.py"
+        assert box.call("list_files", '{"glob": "src/*.py"}') == "no files match 'src/*.py'"
+        assert "site.py" not in box.call("grep", '{"pattern": "=", "glob": "**/*"}')
+        with pytest.raises(ToolError, match=r"without '\.\.'"):
+            box.call("list_files", '{"glob": "../*"}')
 
     def test_output_is_truncated_with_a_note(self, server: ChatServer, repo: Path) -> None:
         (repo / "big.py").write_text("".join(f"x{i} = {i}\n" for i in range(5000)))

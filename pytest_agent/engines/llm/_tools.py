@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -28,6 +29,7 @@ __all__ = [
     "TOOL_SPECS",
     "ToolBox",
     "ToolError",
+    "glob_regex",
     "truncate",
 ]
 
@@ -41,6 +43,7 @@ _SKIP_DIRS: Final = frozenset({".git", "__pycache__", ".venv", "venv", "node_mod
                                ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox"})
 _MAX_FILE_BYTES: Final = 1_000_000
 _MAX_LISTED: Final = 500
+_MAX_WALKED_DIRS: Final = 20_000
 
 
 def _fn(name: str, description: str, properties: dict[str, Any], required: list[str]) -> Any:
@@ -218,20 +221,25 @@ class ToolBox:
     def _glob(self, pattern: str) -> list[str]:
         if not isinstance(pattern, str) or not pattern.strip():
             raise ToolError("glob must be a non-empty string like 'src/**/*.py'")
-        if pattern.startswith("/") or ".." in Path(pattern).parts:
+        pattern = pattern.strip().removeprefix("./")
+        if pattern.startswith("/") or ".." in pattern.split("/"):
             raise ToolError(f"{pattern}: globs must be relative, without '..'")
+        regex = glob_regex(pattern)
         found = []
-        try:
-            matches = sorted(self.root.glob(pattern))
-        except (ValueError, NotImplementedError) as exc:
-            raise ToolError(f"bad glob {pattern!r}: {exc}") from None
-        for path in matches:
-            rel = path.relative_to(self.root)
-            if _SKIP_DIRS.intersection(rel.parts) or not path.is_file():
-                continue
-            if not path.resolve().is_relative_to(self.root):
-                continue
-            found.append(rel.as_posix())
+        # os.walk with pruning: Path.glob would descend into .venv and node_modules.
+        for seen, (dirpath, dirnames, filenames) in enumerate(os.walk(self.root)):
+            if seen > _MAX_WALKED_DIRS:
+                break
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+            base = Path(dirpath)
+            for name in sorted(filenames):
+                path = base / name
+                rel = path.relative_to(self.root).as_posix()
+                if not regex.fullmatch(rel) or not path.is_file():
+                    continue
+                if not path.resolve().is_relative_to(self.root):
+                    continue
+                found.append(rel)
         return found
 
     @staticmethod
@@ -241,6 +249,43 @@ class ToolBox:
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise ToolError(f"{name} must be a non-empty list of strings")
         return list(value)
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A regular expression for a glob over ``/``-separated relative paths.
+
+    ``**`` spans directories (``**/`` also matches none), ``*`` and ``?`` stay within
+    one path segment, ``[...]`` is a character class. A pattern without ``/``
+    matches a file name in any directory (``*.py``), as ``git ls-files`` users expect.
+    """
+    if "/" not in pattern and "**" not in pattern:
+        pattern = "**/" + pattern
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            close = pattern.index("]", i + 1)
+            body = pattern[i + 1 : close].replace("\\", "\\\\")
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append(f"[{body}]")
+            i = close + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
 
 
 def parse_arguments(name: str, arguments: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
@@ -81,6 +82,10 @@ class TestScenarios:
         assert spec.status.value == "done"  # type: ignore[attr-defined]
         assert spec.tokens == 240  # type: ignore[attr-defined]
         assert spec.cost == pytest.approx((200 * 0.15 + 40 * 0.60) / 1e6)  # type: ignore[attr-defined]
+        props = {p.get("name"): p.get("value")
+                 for p in ET.parse(llm_project.root / "report.xml").iter("property")}
+        assert props["tokens"] == "240" and props["engine"] == "llm"
+        assert float(props["cost"]) == pytest.approx(spec.cost)  # type: ignore[attr-defined]
         first = server.of("propose")[0]
         assert first.headers["authorization"] == f"Bearer {KEY}"
         assert "greet(name) returns" in first.messages[1]["content"]
@@ -104,13 +109,22 @@ class TestScenarios:
         assert "CRITIQUE-7" in archived.read_text()
         assert_no_key(llm_project, result)
 
-    def test_failure_after_all_retries(self, llm_project: GitProject, server: ChatServer) -> None:
-        server.fallback = lambda r: submit(WRONG_GREET_DIFF) if r.purpose == "propose" \
-            else chat("What failed: still wrong.")
+    def test_failure_after_all_retries(
+        self, llm_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("AGENT_MEMORY_LIMIT_CHARS", "500")  # the model compacts memory
+        replies = {"propose": submit(WRONG_GREET_DIFF),
+                   "reflect": chat("What failed: still wrong."),
+                   "summarize": chat("- SUMMARY-3: 'Hi' was tried and is wrong")}
+        server.fallback = lambda r: replies[r.purpose]
         result = run(llm_project, "-o", "agent_max_reflexion_retries=1")
         result.assert_outcomes(failed=1)
         assert len(server.of("propose")) == 2
         assert len(server.of("reflect")) == 2
+        assert server.of("summarize")
+        (archived,) = (llm_project.root / "memory/archive").glob("T-101-*.md")
+        assert "SUMMARY-3" in archived.read_text()
+        assert "SUMMARY-3" in server.of("propose")[1].messages[1]["content"]
         spec = task_spec(llm_project)
         assert spec.status.value == "failed"  # type: ignore[attr-defined]
         assert spec.attempts == 2  # type: ignore[attr-defined]

@@ -208,10 +208,12 @@ class TestHappyPath:
         self, server: ChatServer, repo: Path
     ) -> None:
         server.queue("propose", chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
-        propose(repo, make_settings(server), memory="### Attempt 1 · Reflexion\n\nWrong greeting.",
-                attempt=2)
+        memory = ("### Attempt 1 · Context\n\n~~~~\nPACK-COPY\n~~~~\n\n"
+                  "### Attempt 1 · Reflexion\n\nWrong greeting.\n")
+        propose(repo, make_settings(server), memory=memory, attempt=2)
         user = server.of("propose")[0].messages[1]["content"]
         assert "Wrong greeting." in user
+        assert "PACK-COPY" not in user  # the pack is in the message once, not twice
         assert "attempt 2" in user
 
 

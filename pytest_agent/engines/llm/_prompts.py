@@ -97,7 +97,7 @@ def first_message(task: Task, context: Context, *, tools: bool) -> str:
             for nodeid, text in context.baseline.failures.items()
         )
         parts.append("# Failing accept tests before any change\n\n" + shown[-_FAILURE_LIMIT:])
-    memory = context.memory.strip() or _history_notes(context.history)
+    memory = _without_context_entries(context.memory).strip() or _history_notes(context.history)
     if memory:
         parts.append(
             "# Memory of earlier attempts (do not repeat what failed)\n\n"
@@ -132,6 +132,15 @@ def _file_contents(context: Context, files: tuple[str, ...]) -> str:
         numbered = "\n".join(f"{n:>4}  {line}" for n, line in enumerate(text.splitlines(), 1))
         shown.append(f"--- {rel} (line numbers are not part of the file)\n{numbered}")
     return "\n\n".join(shown)
+
+
+_ENTRY: Final = re.compile(r"^(?=### )", re.MULTILINE)
+_CONTEXT_ENTRY: Final = re.compile(r"^### Attempt \d+ · Context\b")
+
+
+def _without_context_entries(memory: str) -> str:
+    """The memory without its copies of the context pack (the message has the pack)."""
+    return "".join(b for b in _ENTRY.split(memory) if not _CONTEXT_ENTRY.match(b))
 
 
 def _history_notes(history: tuple[AttemptRecord, ...]) -> str:

@@ -128,8 +128,7 @@ class ReactLoop:
             self.budget.add(Usage(tool_calls=1, cost_usd=self.budget.zero_cost))
             if call.name == SUBMIT:
                 result, diff = self._submit(call)
-                if diff is not None and submitted is None:
-                    submitted = diff
+                submitted = diff
             else:
                 self.log.append(f"tool {call.name}({call.arguments[:120]})")
                 try:
@@ -144,6 +143,8 @@ class ReactLoop:
                 result += f"\n[{left} tool call(s) left for this task; submit_diff counts as one]"
             self.messages.append({"role": "tool", "tool_call_id": call.id,
                                   "content": self.client.safe(result)})
+            if submitted is not None:
+                break  # the turn ends: calls after an accepted submission are not run
         return submitted
 
     def _tool_budget_message(self) -> str:

@@ -128,7 +128,10 @@ class ToolBox:
             inspect.signature(tools[name]).bind(**args)
         except TypeError as exc:
             raise ToolError(f"bad arguments for {name}: {exc}") from None
-        return truncate(tools[name](**args))
+        try:
+            return truncate(tools[name](**args))
+        except OSError as exc:  # unreadable file, a subprocess that could not start
+            raise ToolError(f"{name} failed: {type(exc).__name__}: {exc}") from None
 
     # -- the tools -----------------------------------------------------------
 

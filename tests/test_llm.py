@@ -217,6 +217,45 @@ class TestHappyPath:
         assert "attempt 2" in user
 
 
+class TestContext:
+    def test_context_length_error_elides_old_tool_output_once(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        (repo / "big.py").write_text("".join(f"x{i} = {i}\n" for i in range(3000)))
+        server.queue(
+            "propose",
+            chat(tool_calls=[tool_call("read_file", {"path": "big.py"})]),
+            chat(tool_calls=[tool_call("read_file", {"path": "hello.py"})]),
+            fault(400, "This model's maximum context length is 8192 tokens."),
+            chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]),
+        )
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        retried = server.of("propose")[3]
+        big, small = tool_results(retried)
+        assert big.startswith("[older tool output elided")
+        assert "def other():" in small  # the newest turn's output is kept
+        assert "did not fit" in proposal.notes
+
+    def test_context_length_error_without_anything_to_elide_fails(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue("propose", fault(400, "prompt is too long: 300000 tokens > 200000 maximum"))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.stop_reason is not None and "context-length" in proposal.stop_reason
+
+    def test_credentials_in_base_url_are_not_repeated(self, repo: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        url = f"http://user:hunter2pass@127.0.0.1:{port}/v1?api-key=QUERYSECRET99"
+        proposal = propose(repo, make_settings(None, base_url=url, request_retries=0))
+        assert proposal.stop_reason is not None
+        assert "could not connect" in proposal.stop_reason
+        assert "hunter2pass" not in proposal.stop_reason + proposal.notes
+        assert "QUERYSECRET99" not in proposal.stop_reason + proposal.notes
+
+
 class TestRefusals:
     def test_refusal_goes_back_to_the_model(self, server: ChatServer, repo: Path) -> None:
         server.queue("propose",

@@ -146,7 +146,8 @@ class ChatClient:
             self._client = None
 
     def safe(self, text: str) -> str:
-        return redact(text, (self._secret,))
+        """``text`` without the API key or credentials carried in ``base_url``."""
+        return redact(text, (self._secret, *_url_secrets(self.settings.base_url)))
 
     # -- the request ---------------------------------------------------------
 
@@ -301,6 +302,10 @@ class ChatClient:
                 "expects it.",
                 kind="not-found",
             )
+        if any(w in low for w in ("context length", "context_length", "context window",
+                                  "maximum context", "too many tokens", "prompt is too long")):
+            raise LLMError(f"{server} answered {status}: the conversation is longer than the "
+                           f"model's context: {body[:300]}", kind="context-length")
         raise LLMError(f"{server} answered {status}: {body[:300]}", kind="bad-request")
 
     def _parse(self, text: str, server: str) -> Reply:
@@ -353,6 +358,13 @@ def _reply_from(data: Any) -> Reply:
         ),
         message=back,
     )
+
+
+def _url_secrets(url: str | None) -> tuple[str, ...]:
+    if not url:
+        return ()
+    parts = urlsplit(url)
+    return tuple(v for v in (parts.password, parts.query) if v)
 
 
 def _rejects_tools(status: int, body: str) -> bool:

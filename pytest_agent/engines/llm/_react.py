@@ -38,7 +38,7 @@ from pytest_agent.engines.llm._tools import ToolBox
 from pytest_agent.engines.llm._tools import ToolError
 from pytest_agent.engines.llm._tools import parse_arguments
 
-__all__ = ["MAX_NUDGES", "MAX_REFUSALS", "ReactLoop"]
+__all__ = ["CONVERSATION_CHARS", "MAX_NUDGES", "MAX_REFUSALS", "ReactLoop"]
 
 #: Replies without a diff answered with a reminder before the attempt gives up.
 MAX_NUDGES: Final = 2
@@ -47,6 +47,9 @@ MAX_REFUSALS: Final = 2
 #: When this few tool calls are left, the model is told so.
 _WARN_LEFT: Final = 3
 _NOTES_LIMIT: Final = 3000
+#: Characters of conversation (about 20k tokens) past which old tool output is elided.
+CONVERSATION_CHARS: Final = 80_000
+_ELIDED: Final = "[older tool output elided to save context; call the tool again if needed]"
 
 ENGINE: Final = "llm"
 
@@ -86,7 +89,7 @@ class ReactLoop:
         self._start(use_tools)
         while True:
             try:
-                reply = self.client.complete(self.messages, TOOL_SPECS if use_tools else None)
+                reply = self._ask(use_tools)
             except ToolsRejected as exc:
                 if self.tool_mode == "native":
                     return self._stop(
@@ -112,6 +115,38 @@ class ReactLoop:
                 return self._proposal("", extra="the model gave no diff")
 
     # -- steps -------------------------------------------------------------------
+
+    def _ask(self, use_tools: bool) -> Reply:
+        self._elide(CONVERSATION_CHARS)
+        tools = TOOL_SPECS if use_tools else None
+        try:
+            return self.client.complete(self.messages, tools)
+        except LLMError as exc:
+            # The server says the conversation does not fit: drop old tool output, once.
+            if exc.kind != "context-length" or not self._elide(0):
+                raise
+            self.log.append("the conversation did not fit the model's context: old tool "
+                            "output elided")
+            return self.client.complete(self.messages, tools)
+
+    def _elide(self, limit: int) -> bool:
+        """Replace the oldest tool results by a note until the conversation fits ``limit``
+        characters; the newest turn's results are kept. Whether anything changed."""
+        size = sum(len(str(m.get("content") or "")) for m in self.messages)
+        last_assistant = max(
+            (i for i, m in enumerate(self.messages) if m["role"] == "assistant"), default=0
+        )
+        changed = False
+        for message in self.messages[:last_assistant]:
+            if size <= limit:
+                break
+            content = str(message.get("content") or "")
+            if message["role"] != "tool" or content == _ELIDED or len(content) <= len(_ELIDED):
+                continue
+            message["content"] = _ELIDED
+            size -= len(content) - len(_ELIDED)
+            changed = True
+        return changed
 
     def _start(self, use_tools: bool) -> None:
         self.messages = [

@@ -33,6 +33,8 @@ class ScriptedReply:
     delay: float = 0.0
     #: Close the connection without answering.
     drop: bool = False
+    #: Send the body one byte every this many seconds (a server that never finishes).
+    trickle: float = 0.0
 
 
 @dataclass
@@ -178,6 +180,13 @@ class ChatServer:
                     self.send_header(key, value)
                 self.end_headers()
                 with contextlib.suppress(OSError):  # the client gave up (a timeout test)
-                    self.wfile.write(data)
+                    if not reply.trickle:
+                        self.wfile.write(data)
+                        return
+                    for i in range(len(data)):
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                        if server._closing.wait(reply.trickle):
+                            return
 
         return Handler

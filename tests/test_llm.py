@@ -494,6 +494,15 @@ class TestFaults:
         assert time.monotonic() - start < 4
         assert proposal.stop_reason is not None and "timed out" in proposal.stop_reason
 
+    def test_trickling_reply_is_cut_at_the_deadline(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", ScriptedReply(json=chat("x").json, trickle=0.1),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        start = time.monotonic()
+        proposal = propose(repo, make_settings(server, request_timeout=0.5))
+        assert time.monotonic() - start < 3
+        assert proposal.diff == GOOD_DIFF
+        assert proposal.usage.requests == 2
+
     def test_connection_refused(self, repo: Path) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))

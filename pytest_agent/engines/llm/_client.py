@@ -247,8 +247,7 @@ class ChatClient:
             params["tools"] = list(tools)
         server = describe_server(self.settings)
         try:
-            raw = self._openai().chat.completions.with_raw_response.create(**params)
-            text = raw.text
+            text = self._read_within_deadline(params, server)
         except openai.APITimeoutError:
             raise _Transient(
                 f"the request to {server} timed out after {self.settings.request_timeout:g}s",
@@ -264,6 +263,39 @@ class ChatClient:
             self._status_fault(exc, tools, server)
             raise AssertionError("unreachable") from None  # _status_fault always raises
         return self._parse(text, server)
+
+    def _read_within_deadline(self, params: dict[str, Any], server: str) -> str:
+        """The reply's body, read in chunks against a wall-clock deadline.
+
+        The client's timeout bounds each read, not the whole reply: a server sending a
+        byte a second would hold a plain read for minutes. Chunks are checked against
+        ``request_timeout`` since the request started.
+        """
+        httpx = _httpx()
+        timeout = self.settings.request_timeout
+        deadline = time.monotonic() + timeout
+        create = self._openai().chat.completions.with_streaming_response.create
+        try:
+            with create(**params) as response:
+                chunks: list[bytes] = []
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise _Transient(
+                            f"the reply from {server} did not finish within {timeout:g}s "
+                            "(request_timeout)",
+                            kind="timeout",
+                        )
+        except httpx.TimeoutException:
+            raise _Transient(
+                f"the request to {server} timed out after {timeout:g}s", kind="timeout"
+            ) from None
+        except httpx.TransportError as exc:
+            raise _Transient(
+                self.safe(f"the connection to {server} broke: {type(exc).__name__}: {exc}"),
+                kind="connection",
+            ) from None
+        return b"".join(chunks).decode("utf-8", errors="replace")
 
     def _status_fault(
         self, exc: Any, tools: Sequence[dict[str, Any]] | None, server: str
@@ -358,6 +390,16 @@ def _reply_from(data: Any) -> Reply:
         ),
         message=back,
     )
+
+
+def _httpx() -> Any:
+    """The HTTP library under the ``openai`` SDK: ``httpx2`` in SDK 3.x, ``httpx`` before."""
+    import importlib
+
+    try:
+        return importlib.import_module("httpx2")
+    except ImportError:
+        return importlib.import_module("httpx")
 
 
 def _url_secrets(url: str | None) -> tuple[str, ...]:

@@ -1,0 +1,401 @@
+"""Find where a hunk belongs in a file, strictest rule first, and build its replacement.
+
+The levels, tried in order for each hunk:
+
+1. ``exact``: the hunk's old lines (context and removed) at the stated line.
+2. ``drift``: the same lines elsewhere; the match nearest the stated line wins.
+3. ``whitespace``: equal once runs of whitespace are collapsed and ends stripped; the
+   added lines are re-indented to the indentation found in the file.
+4. ``fuzzy``: a line alignment of the hunk to a region of the file in which context
+   lines may differ a little (difflib ratio) or be missing on either side, scoring
+   at least :data:`FUZZY_THRESHOLD`. Removed lines must still be found (whitespace aside).
+
+A hunk is refused, never guessed, when two places fit equally well (``ambiguous``),
+or when the best place is weak. The refusal shows the hunk and the closest region.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Final
+from typing import Literal
+from typing import final
+
+from pytest_agent.patch._model import Hunk
+from pytest_agent.patch._model import PatchError
+
+__all__ = [
+    "FUZZY_MARGIN",
+    "FUZZY_THRESHOLD",
+    "Level",
+    "Match",
+    "apply_match",
+    "locate",
+]
+
+Level = Literal["exact", "drift", "whitespace", "fuzzy", "insert"]
+
+#: The least score (0..1) a fuzzy match needs: matched similarity over the hunk's old
+#: lines plus the file lines the hunk skips.
+FUZZY_THRESHOLD: Final = 0.8
+#: A fuzzy match must beat every other non-overlapping region by this much.
+FUZZY_MARGIN: Final = 0.1
+#: Two lines below this difflib ratio are never aligned.
+_MIN_LINE_SIM: Final = 0.6
+#: At least this share of the hunk's non-blank old lines must match (whitespace aside).
+_MIN_EXACT_SHARE: Final = 0.5
+#: How many candidate regions fuzzy matching scores at most.
+_MAX_CANDIDATES: Final = 40
+
+
+@final
+@dataclass
+class Match:
+    """Where a hunk goes: ``align[k]`` is the file line (0-based) of the hunk's k-th old line."""
+
+    level: Level
+    start: int
+    end: int
+    align: list[int | None]
+    score: float = 1.0
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.split())
+
+
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise PatchError("timeout", "locating the hunks took too long; send a smaller diff")
+
+
+def _find_all(hay: list[str], needle: list[str]) -> list[int]:
+    n = len(needle)
+    if n == 0 or n > len(hay):
+        return []
+    first = needle[0]
+    return [i for i in range(len(hay) - n + 1) if hay[i] == first and hay[i : i + n] == needle]
+
+
+def _pick(positions: list[int], expected: int | None, hunk: Hunk, level: str) -> int:
+    """The position nearest ``expected``; refuse a tie, or several without a line number."""
+    if len(positions) == 1:
+        return positions[0]
+    if expected is None:
+        where = ", ".join(str(p + 1) for p in positions[:6])
+        raise PatchError("hunk-failed", _ambiguous(hunk, f"its lines occur {len(positions)} "
+                         f"times ({level}), at lines {where}", "add context lines that "
+                         "make it unique"))
+    ranked = sorted(positions, key=lambda p: abs(p - expected))
+    if abs(ranked[0] - expected) == abs(ranked[1] - expected):
+        raise PatchError("hunk-failed", _ambiguous(
+            hunk, f"its lines occur at lines {ranked[0] + 1} and {ranked[1] + 1}, equally far "
+            f"from the stated line {expected + 1} ({level})", "add context lines"))
+    return ranked[0]
+
+
+def _ambiguous(hunk: Hunk, why: str, fix: str) -> str:
+    return f"{hunk.label} is ambiguous: {why}; {fix}.\n{hunk.render()}"
+
+
+def locate(lines: list[str], hunk: Hunk, expected: int | None, *, deadline: float,
+           threshold: float = FUZZY_THRESHOLD) -> Match:
+    """Where ``hunk`` applies in ``lines`` (``expected``: the 0-based stated position)."""
+    old = hunk.old
+    n = len(old)
+    if n == 0:
+        return _locate_insert(lines, hunk, expected)
+    if expected is not None and lines[expected : expected + n] == old:
+        return Match("exact", expected, expected + n, list(range(expected, expected + n)))
+    found = _find_all(lines, old)
+    if found:
+        at = _pick(found, expected, hunk, "exact")
+        level: Level = "exact" if expected is None or at == expected else "drift"
+        return Match(level, at, at + n, list(range(at, at + n)))
+    _check(deadline)
+    norm = [_norm(x) for x in lines]
+    nold = [_norm(x) for x in old]
+    found = _find_all(norm, nold)
+    if found:
+        at = _pick(found, expected, hunk, "whitespace aside")
+        return Match("whitespace", at, at + n, list(range(at, at + n)))
+    return _fuzzy(lines, norm, hunk, nold, expected, deadline, threshold)
+
+
+def _locate_insert(lines: list[str], hunk: Hunk, expected: int | None) -> Match:
+    if not lines:
+        return Match("insert", 0, 0, [])
+    if expected is None:
+        raise PatchError("hunk-failed", f"{hunk.label} only adds lines and gives no context "
+                         f"and no line number: add context lines around it.\n{hunk.render()}")
+    # "@@ -k,0 +..." inserts after line k; hunk.old_start was turned into ``expected`` = k.
+    at = max(0, min(expected, len(lines)))
+    return Match("insert", at, at, [])
+
+
+# -- fuzzy ----------------------------------------------------------------------
+
+
+class _Sim:
+    """Cached line similarity between the hunk's old lines and the file's lines."""
+
+    def __init__(self, nold: list[str], norm: list[str]) -> None:
+        self.nold = nold
+        self.norm = norm
+        self.cache: dict[tuple[int, int], float] = {}
+
+    def __call__(self, k: int, j: int) -> float:
+        key = (k, j)
+        got = self.cache.get(key)
+        if got is not None:
+            return got
+        a, b = self.nold[k], self.norm[j]
+        if a == b:
+            value = 1.0
+        elif not a or not b:
+            value = 0.0
+        else:
+            m = difflib.SequenceMatcher(None, a, b, autojunk=False)
+            value = m.ratio() if m.real_quick_ratio() >= _MIN_LINE_SIM and \
+                m.quick_ratio() >= _MIN_LINE_SIM else 0.0
+            if value < _MIN_LINE_SIM:
+                value = 0.0
+        self.cache[key] = value
+        return value
+
+
+@final
+@dataclass
+class _Scored:
+    score: float
+    start: int
+    end: int
+    align: list[int | None]
+    exact: int
+
+
+def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool]) -> _Scored | None:
+    """Align all ``n`` old lines to file lines ``lo..hi`` (semi-global, monotonic)."""
+    m = hi - lo
+    neg = -1e9
+    gap_old = 0.5  # an old line with no partner in the file
+    gap_file = 0.5  # a file line inside the region the hunk does not mention
+    # score[i][j]: best for old[:i] against file[lo:lo+j]; free file lines before the start.
+    score = [[0.0] * (m + 1)] + [[neg] * (m + 1) for _ in range(n)]
+    back: list[list[int]] = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        row, prev = score[i], score[i - 1]
+        brow = back[i]
+        for j in range(m + 1):
+            best = neg if removed[i - 1] else prev[j] - gap_old
+            how = 1
+            if j > 0:
+                s = sim(i - 1, lo + j - 1)
+                if s > 0 and (not removed[i - 1] or s == 1.0):
+                    cand = prev[j - 1] + s
+                    if cand > best:
+                        best, how = cand, 0
+                cand = row[j - 1] - gap_file
+                if cand > best:
+                    best, how = cand, 2
+            row[j] = best
+            brow[j] = how
+    last = score[n]
+    end_j = max(range(m + 1), key=lambda j: last[j])
+    if last[end_j] <= neg / 2:
+        return None
+    align: list[int | None] = [None] * n
+    i, j = n, end_j
+    total = 0.0
+    exact = 0
+    while i > 0:
+        how = back[i][j]
+        if how == 0:
+            s = sim(i - 1, lo + j - 1)
+            align[i - 1] = lo + j - 1
+            total += s
+            exact += s == 1.0 and bool(sim.nold[i - 1])
+            i -= 1
+            j -= 1
+        elif how == 1:
+            i -= 1
+        else:
+            j -= 1
+    placed = [a for a in align if a is not None]
+    if not placed:
+        return None
+    start, end = placed[0], placed[-1] + 1
+    skipped = (end - start) - len(placed)
+    return _Scored(total / (n + skipped), start, end, align, exact)
+
+
+def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
+           expected: int | None, deadline: float, threshold: float) -> Match:
+    n = len(nold)
+    removed = [tag == "-" for tag, _ in hunk.lines if tag != "+"]
+    slack = max(3, n // 3)
+    index: dict[str, list[int]] = {}
+    for j, text in enumerate(norm):
+        if len(text) >= 4:
+            index.setdefault(text, []).append(j)
+    votes: Counter[int] = Counter()
+    for k, text in enumerate(nold):
+        for j in index.get(text, ())[:200]:
+            votes[j - k] += 1
+    starts = [s for s, _ in votes.most_common(_MAX_CANDIDATES)]
+    if expected is not None:
+        starts.append(expected)
+    sim = _Sim(nold, norm)
+    scored: list[_Scored] = []
+    seen: set[tuple[int, int]] = set()
+    for s in starts:
+        _check(deadline)
+        lo, hi = max(0, s - slack), min(len(lines), s + n + slack)
+        if hi <= lo:
+            continue
+        got = _align(sim, n, lo, hi, removed)
+        if got is None or (got.start, got.end) in seen:
+            continue
+        seen.add((got.start, got.end))
+        scored.append(got)
+    nonblank = sum(1 for x in nold if x)
+    need = max(1, int(nonblank * _MIN_EXACT_SHARE + 0.999))
+    good = [c for c in scored if c.exact >= need]
+    good.sort(key=lambda c: c.score, reverse=True)
+    if not good or good[0].score < threshold:
+        raise PatchError("hunk-failed", _no_match(lines, hunk, scored or good))
+    best = good[0]
+    for other in good[1:]:
+        if other.end <= best.start or other.start >= best.end:
+            if best.score - other.score < FUZZY_MARGIN:
+                raise PatchError("hunk-failed", _ambiguous(
+                    hunk, f"it fits lines {best.start + 1}-{best.end} (score {best.score:.2f}) "
+                    f"and lines {other.start + 1}-{other.end} (score {other.score:.2f}) about "
+                    "equally", "quote the lines exactly, with more context"))
+            break
+    return Match("fuzzy", best.start, best.end, best.align, best.score)
+
+
+def _no_match(lines: list[str], hunk: Hunk, scored: list[_Scored]) -> str:
+    why = (f"{hunk.label} does not match the file: its context and removed lines were not "
+           "found (not exactly, not with other whitespace, not as a close fuzzy match)")
+    if scored:
+        best = max(scored, key=lambda c: c.score)
+        start, end = best.start, best.end
+        note = f"closest region, lines {start + 1}-{end} (score {best.score:.2f})"
+    else:
+        start, end = _closest_line_region(lines, hunk)
+        note = f"closest region, lines {start + 1}-{end}" if end > start else "no close region"
+    return (f"{why}.\nThe hunk:\n{hunk.render()}\n\nThe {note} of the file as it is:\n"
+            f"{number_lines(lines, start, end)}\n"
+            "Copy the context and removed lines exactly from the file, then send the diff again.")
+
+
+def _closest_line_region(lines: list[str], hunk: Hunk) -> tuple[int, int]:
+    old = [x for x in hunk.old if x.strip()]
+    if not old or not lines:
+        return 0, 0
+    first = _norm(old[0])
+    best_j, best = 0, -1.0
+    for j, line in enumerate(lines[:20000]):
+        m = difflib.SequenceMatcher(None, first, _norm(line), autojunk=False)
+        if m.real_quick_ratio() > best and m.quick_ratio() > best:
+            r = m.ratio()
+            if r > best:
+                best_j, best = j, r
+    return best_j, min(len(lines), best_j + max(len(hunk.old), 3))
+
+
+def number_lines(lines: list[str], start: int, end: int, pad: int = 2) -> str:
+    """``lines[start:end]`` (with ``pad`` lines around) prefixed by 1-based numbers."""
+    lo, hi = max(0, start - pad), min(len(lines), end + pad)
+    width = len(str(hi))
+    return "\n".join(f"{i + 1:>{width}} | {lines[i]}" for i in range(lo, hi))
+
+
+# -- building the replacement ---------------------------------------------------------
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _reindent(text: str, pairs: list[tuple[int, str, str]], at: int) -> str:
+    """Re-indent an added line (hunk line ``at``) like its nearest matched neighbours.
+
+    ``pairs`` holds ``(hunk index, indent in the hunk, indent in the file)``.
+    """
+    if not text.strip() or not pairs or all(o == f for _, o, f in pairs):
+        return text
+    ordered = sorted(pairs, key=lambda p: (p[0] > at, abs(p[0] - at)))
+    own = _indent(text)
+    body = text[len(own):]
+    for _, o, f in ordered:
+        if own.startswith(o):
+            return f + own[len(o):] + body
+    _, o, f = ordered[0]
+    delta = len(f) - len(o)
+    if delta >= 0:
+        return (f[:1] or " ") * delta + text
+    return own[min(len(own), -delta):] + body
+
+
+def apply_match(lines: list[str], hunk: Hunk, match: Match) -> list[tuple[str, int | None]]:
+    """The lines that replace ``lines[match.start:match.end]``: ``(text, source line)``.
+
+    A kept file line carries its index (so it keeps its own line ending); added lines
+    carry ``None``. File lines inside the region that the hunk does not mention are
+    kept; an added line next to such a line is refused as ambiguous, unless it takes
+    the place of a removed line.
+    """
+    pairs: list[tuple[int, str, str]] = []
+    k = 0
+    for h, (tag, text) in enumerate(hunk.lines):
+        if tag == "+":
+            continue
+        j = match.align[k]
+        k += 1
+        if j is not None and text.strip() and lines[j].strip():
+            pairs.append((h, _indent(text), _indent(lines[j])))
+    out: list[tuple[str, int | None]] = []
+    pending: list[tuple[str, int | None]] = []
+    cursor = match.start
+    prev_tag = ""
+    k = 0
+    for h, (tag, text) in enumerate(hunk.lines):
+        if tag == "+":
+            pending.append((_reindent(text, pairs, h), None))
+            continue
+        j = match.align[k]
+        k += 1
+        if j is None:
+            if tag == "-":
+                raise PatchError("hunk-failed", f"{hunk.label}: a removed line was not found: "
+                                 f"{text!r}\n{hunk.render()}")
+            continue
+        gap: list[tuple[str, int | None]] = [(lines[g], g) for g in range(cursor, j)]
+        if pending and gap:
+            if prev_tag == "-":
+                out.extend(pending)
+                out.extend(gap)
+            elif tag == "-":
+                out.extend(gap)
+                out.extend(pending)
+            else:
+                raise PatchError("hunk-failed", _ambiguous(
+                    hunk, f"its added lines go next to file lines {cursor + 1}-{j} that the "
+                    "hunk leaves out, so their place is unclear", "include those lines as "
+                    "context"))
+        else:
+            out.extend(gap)
+            out.extend(pending)
+        pending = []
+        if tag == " ":
+            out.append((lines[j], j))
+        cursor = j + 1
+        prev_tag = tag
+    out.extend(pending)
+    return out

@@ -181,8 +181,11 @@ def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool]) -> _Scored 
     """Align all ``n`` old lines to file lines ``lo..hi`` (semi-global, monotonic)."""
     m = hi - lo
     neg = -1e9
-    gap_old = 0.5  # an old line with no partner in the file
-    gap_file = 0.5  # a file line inside the region the hunk does not mention
+    # Exact pairs dominate: a line found exactly one line further down beats a
+    # look-alike in its place (a model that drops a context line, then fuzzy-matches
+    # the next one to the dropped line's neighbour, would misplace the change).
+    gap_old = 0.25  # an old line with no partner in the file
+    gap_file = 0.25  # a file line inside the region the hunk does not mention
     # score[i][j]: best for old[:i] against file[lo:lo+j]; free file lines before the start.
     score = [[0.0] * (m + 1)] + [[neg] * (m + 1) for _ in range(n)]
     back: list[list[int]] = [[0] * (m + 1) for _ in range(n + 1)]
@@ -195,7 +198,7 @@ def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool]) -> _Scored 
             if j > 0:
                 s = sim(i - 1, lo + j - 1)
                 if s > 0 and (not removed[i - 1] or s == 1.0):
-                    cand = prev[j - 1] + s
+                    cand = prev[j - 1] + (s if s == 1.0 else 0.5 * s)
                     if cand > best:
                         best, how = cand, 0
                 cand = row[j - 1] - gap_file

@@ -18,6 +18,7 @@ from typing import final
 from pytest_agent.patch._model import FileEdit
 from pytest_agent.patch._model import Hunk
 from pytest_agent.patch._model import PatchError
+from pytest_agent.patch._safety import check_relative
 
 __all__ = ["Format", "Parsed", "parse_proposal", "path_mentions", "split_fences"]
 
@@ -31,9 +32,15 @@ _BINARY: Final = re.compile(r"^(GIT binary patch|Binary files .* differ)\s*$", r
 PATH_TOKEN: Final = re.compile(
     r"(?<![\w/.\-])((?:[\w.\-]+/)*[\w\-][\w.\-]*\.[A-Za-z0-9_]{1,10})(?![\w/\-])"
 )
+#: A line standing for omitted code ("# ... rest of the file unchanged"): a whole-file
+#: answer holding one is not a whole file. A bare ``...`` is code (an Ellipsis body).
 _ELISION: Final = re.compile(
-    r"^\s*(?:#|//)?\s*(?:\.\.\.|…)\s*"
-    r"(?:\(?\s*(?:rest|existing|remaining|unchanged|other|same|more)\b.*)?$",
+    r"^\s*(?:"
+    r"(?:(?:#|//)\s*)?(?:\.\.\.|…)\s*[(#]?\s*"  # "# ... existing code ..."
+    r"(?:rest|existing|remaining|unchanged|omitted|same|other|previous|more|code)\b"
+    r"|(?:#|//)\s*(?:rest of (?:the )?(?:file|code|module|class|function)|"
+    r"(?:existing|remaining|other) code)\b"
+    r")",
     re.IGNORECASE,
 )
 _META_PREFIXES: Final = (
@@ -108,6 +115,8 @@ def parse_proposal(text: str) -> Parsed:
     if _BINARY.search(text):
         raise PatchError("binary", "binary patches are not accepted: edit text files only")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the text's final newline, not a blank line
     if any(_SEARCH.match(line) for line in lines):
         from pytest_agent.patch._search_replace import parse_search_replace
 
@@ -234,6 +243,7 @@ class _Reader:
             elif line.startswith("deleted file mode") and self.file is not None:
                 self.file.kind = "delete"
             elif line.startswith(("rename from ", "rename to ", "copy from ", "copy to ")):
+                check_relative(line.split(" ", 2)[2])
                 raise PatchError(
                     "parse-error",
                     "renames and copies are not supported: create the new file with a full "
@@ -385,17 +395,30 @@ def _parse_with_unidiff(text: str) -> list[FileEdit] | None:
 # -- whole files --------------------------------------------------------------
 
 
+def _as_path(token: str) -> str | None:
+    """``token`` if it reads as a file path (``src/app.py``, ``.git/config``, ``/etc/x``)."""
+    token = token.strip().strip("`*'\"").rstrip(":").strip("`*'\"")
+    if not token or any(c.isspace() for c in token):
+        return None
+    if PATH_TOKEN.fullmatch(token) or ("/" in token and re.fullmatch(r"[\w./\\~:-]+", token)):
+        return token
+    return None
+
+
 def _block_path(block: _Block) -> str | None:
     """The path a fenced block is given by: its info string or the line just before it."""
-    for token in block.info.split():
-        m = PATH_TOKEN.fullmatch(token.strip("`*:'\""))
-        if m:
-            return m.group(1)
-    for line in reversed([x for x in block.before if x.strip()][-1:]):
-        stripped = line.strip().strip("`*#:'\" ").removeprefix("File").strip(" :`*")
-        m = PATH_TOKEN.fullmatch(stripped)
-        if m:
-            return m.group(1)
+    for token in block.info.split()[1:] or block.info.split():
+        path = _as_path(token)
+        if path is not None and (PATH_TOKEN.fullmatch(path) or "/" in path):
+            return path
+    before = [x for x in block.before if x.strip()][-1:]
+    for line in before:
+        stripped = line.strip().strip("#").strip()
+        for prefix in ("File:", "file:", "Path:", "path:"):
+            stripped = stripped.removeprefix(prefix).strip()
+        path = _as_path(stripped)
+        if path is not None:
+            return path
         tokens = PATH_TOKEN.findall(line)
         if len(tokens) == 1 and line.rstrip().endswith(":"):
             return str(tokens[0])

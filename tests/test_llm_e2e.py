@@ -43,7 +43,26 @@ def llm_project(
     monkeypatch.setenv("AGENT_API_KEY", KEY)
     monkeypatch.setenv("AGENT_REQUEST_TIMEOUT", "2")
     monkeypatch.setenv("AGENT_TEST_TIMEOUT", "30")
+    # Every inner pytest run (baseline, verify) would load all installed plugins
+    # (~2 s each here); these runs need only ours (its hookspecs, for the conftest).
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTEST_PLUGINS", "pytest_agent.plugin")
     return project
+
+
+@pytest.fixture
+def fast_project(llm_project: GitProject) -> GitProject:
+    """The LLM project with localization answered by a conftest hook: the fault and budget
+    tests are about the engine, and need not pay for localization in every run."""
+    llm_project.write("conftest.py", """\
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_agent_localize(task, baseline):
+            return (), "PACK: " + "; ".join(baseline.failing)
+        """)
+    llm_project.commit_all("localize hook")
+    return llm_project
 
 
 def submit(diff: str, **usage: int) -> ScriptedReply:
@@ -140,7 +159,7 @@ def _closed_port_url() -> str:
 
 class TestFaults:
     def test_recovered_faults(
-        self, llm_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
+        self, fast_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """429 (Retry-After), 5xx, malformed JSON, a dropped connection, a timeout and a
         reply without a diff, each retried within the limits, in one run."""
@@ -154,10 +173,10 @@ class TestFaults:
             ScriptedReply(delay=3),
             submit(GREET_DIFF),
         )
-        result = run(llm_project)
+        result = run(fast_project)
         result.assert_outcomes(passed=1)
         assert server.pending("propose") == 0
-        assert task_spec(llm_project).attempts == 1  # type: ignore[attr-defined]
+        assert task_spec(fast_project).attempts == 1  # type: ignore[attr-defined]
 
     @pytest.mark.parametrize(("replies", "message"), [
         pytest.param([fault(500)] * 3, "*LLM request failed (server-error)*after 2 tries*",
@@ -165,33 +184,33 @@ class TestFaults:
         pytest.param([fault(401, f"bad key {KEY}")], "*refused the API key*", id="auth"),
     ])
     def test_clear_failure(
-        self, llm_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch,
+        self, fast_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch,
         replies: list[ScriptedReply], message: str,
     ) -> None:
         monkeypatch.setenv("AGENT_REQUEST_RETRIES", "1")
         server.queue("propose", *replies)
-        result = run(llm_project)
+        result = run(fast_project)
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines([message])
         # A failed request ends the task: no more attempts, no critique requests.
         assert server.of("reflect") == []
-        spec = task_spec(llm_project)
+        spec = task_spec(fast_project)
         assert spec.status.value == "failed"  # type: ignore[attr-defined]
         assert "LLM request failed" in spec.last_error  # type: ignore[attr-defined]
-        assert_no_key(llm_project, result)
+        assert_no_key(fast_project, result)
 
     def test_connection_refused(
-        self, llm_project: GitProject, monkeypatch: pytest.MonkeyPatch
+        self, fast_project: GitProject, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         url = _closed_port_url()
         monkeypatch.setenv("AGENT_BASE_URL", url)
         monkeypatch.setenv("AGENT_REQUEST_RETRIES", "1")
-        result = run(llm_project)
+        result = run(fast_project)
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines([f"*could not connect to {url}*"])
 
     def test_empty_replies_then_endless_tool_calls(
-        self, llm_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
+        self, fast_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Attempt 1: empty replies (nudged twice) fail the attempt; attempt 2: the model
         calls tools forever and the tool-call budget ends the task."""
@@ -199,45 +218,45 @@ class TestFaults:
         server.queue("propose", chat(""), chat(""), chat(""))
         server.queue("reflect", chat("What failed: no diff."))
         server.fallback = lambda r: chat(tool_calls=[tool_call("list_files", {"glob": "*"})])
-        result = run(llm_project, "-o", "agent_max_reflexion_retries=3")
+        result = run(fast_project, "-o", "agent_max_reflexion_retries=3")
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(["*tool-call budget*4 tool calls*"])
         assert len(server.of("propose")) == 3 + 5
-        assert task_spec(llm_project).attempts == 2  # type: ignore[attr-defined]
+        assert task_spec(fast_project).attempts == 2  # type: ignore[attr-defined]
 
 
 class TestBudgets:
     def test_cost_budget_from_the_plan(
-        self, llm_project: GitProject, server: ChatServer
+        self, fast_project: GitProject, server: ChatServer
     ) -> None:
-        plan = llm_project.plan_text().replace(
+        plan = fast_project.plan_text().replace(
             "    # harness-owned:", "    max_cost_per_task: 0.1501\n    # harness-owned:")
-        llm_project.write("plans/sprint-12.yaml", plan)
-        llm_project.commit_all("budget")
+        fast_project.write("plans/sprint-12.yaml", plan)
+        fast_project.commit_all("budget")
         server.queue("propose", chat(tool_calls=[tool_call("list_files", {"glob": "*"})],
                                      prompt_tokens=1_000_000, completion_tokens=0))
-        result = run(llm_project)
+        result = run(fast_project)
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(["*cost budget*max_cost_per_task=$0.1501*"])
         assert len(server.requests) == 1
-        assert task_spec(llm_project).cost == pytest.approx(0.15)  # type: ignore[attr-defined]
+        assert task_spec(fast_project).cost == pytest.approx(0.15)  # type: ignore[attr-defined]
 
     def test_daily_cap_across_two_runs(
-        self, llm_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
+        self, fast_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("AGENT_DAILY_COST_CAP", "0.151")
         server.queue("propose", submit(GREET_DIFF, prompt_tokens=1_000_000, completion_tokens=0))
-        run(llm_project).assert_outcomes(passed=1)
-        ledger = llm_project.root / "memory" / "ledger.json"
+        run(fast_project).assert_outcomes(passed=1)
+        ledger = fast_project.root / "memory" / "ledger.json"
         (day,) = json.loads(ledger.read_text())["days"].values()
         assert day["cost_usd"] == pytest.approx(0.15)
         # The second run, a new task: today's spending is already near the cap.
-        llm_project.write("plans/next.yaml", GREET_PLAN.replace("T-101", "T-102"))
-        result = run(llm_project)
+        fast_project.write("plans/next.yaml", GREET_PLAN.replace("T-101", "T-102"))
+        result = run(fast_project)
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(["*daily cost cap*daily_cost_cap=$0.1510*"])
         assert len(server.requests) == 1
-        assert_no_key(llm_project, result)
+        assert_no_key(fast_project, result)
 
 
 class TestConfig:
@@ -251,17 +270,17 @@ class TestConfig:
         assert task_spec(project).status.value == "pending"  # type: ignore[attr-defined]
 
     def test_keyless_text_mode_server_and_memory_dir(
-        self, llm_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
+        self, fast_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """A local server: no key (a dummy one is sent), no tool calling; memory_dir moved."""
         monkeypatch.delenv("AGENT_API_KEY")
         monkeypatch.setenv("AGENT_TOOL_MODE", "text")
         monkeypatch.setenv("AGENT_MEMORY_DIR", "agent-notes")
         server.queue("propose", chat(f"The fix:\n```diff\n{GREET_DIFF}```"))
-        result = run(llm_project)
+        result = run(fast_project)
         result.assert_outcomes(passed=1)
         (request,) = server.of("propose")
         assert not request.has_tools
         assert request.headers["authorization"] == "Bearer not-needed"
-        assert (llm_project.root / "agent-notes" / "ledger.json").is_file()
-        assert not (llm_project.root / "memory").exists()
+        assert (fast_project.root / "agent-notes" / "ledger.json").is_file()
+        assert not (fast_project.root / "memory").exists()

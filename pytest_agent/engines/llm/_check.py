@@ -1,20 +1,18 @@
 """Dry-run a submitted diff before it is returned, so a refusal can go back to the model.
 
-The patch engine (``pytest_agent.patch``) is run on a temporary copy of the files
-the diff names: the workspace itself is never written here (the harness applies
-the returned proposal). Cheap checks of our own come first: paths that leave the
-workspace, ``.git``, and the task's accept tests.
+The patch engine's :func:`~pytest_agent.patch.plan_patch` computes what the apply
+step would do without writing: the workspace is never changed here (the harness
+applies the returned proposal). Cheap checks of our own come first, with messages
+written for the model: paths that leave the workspace, ``.git``, the accept tests.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Final
 
+from pytest_agent._types import Applied
 from pytest_agent._types import Task
 from pytest_agent._types import Workspace
 
@@ -22,6 +20,8 @@ __all__ = ["check_diff", "diff_paths"]
 
 _HEADER: Final = re.compile(r"^(?:---|\+\+\+) (\S+)", re.MULTILINE)
 _GIT_HEADER: Final = re.compile(r"^diff --git (\S+) (\S+)", re.MULTILINE)
+#: Seconds the dry run may spend locating hunks.
+CHECK_TIMEOUT: Final = 20.0
 
 
 def diff_paths(diff: str) -> list[str]:
@@ -44,9 +44,8 @@ def check_diff(task: Task, workspace: Workspace, diff: str) -> str | None:
     """Why the diff would be refused, or ``None`` when it applies (or cannot be checked)."""
     if not diff.strip():
         return "the diff is empty"
-    paths = diff_paths(diff)
     root = workspace.root.resolve()
-    for rel in paths:
+    for rel in diff_paths(diff):
         path = Path(rel)
         if path.is_absolute() or ".." in path.parts:
             return f"{rel}: the diff may only touch files inside the repository (relative paths)"
@@ -59,28 +58,14 @@ def check_diff(task: Task, workspace: Workspace, diff: str) -> str | None:
                 f"{rel}: the task's accept tests may not be edited; change the code under "
                 "test instead"
             )
-    if not paths:
-        return None  # not a unified diff (SEARCH/REPLACE, a whole file): the harness decides
-    return _apply_in_copy(task, root, diff, paths)
+    from pytest_agent.patch import plan_patch
 
-
-def _apply_in_copy(task: Task, root: Path, diff: str, paths: list[str]) -> str | None:
-    from pytest_agent.patch import apply_proposal
-
-    with tempfile.TemporaryDirectory(prefix="pytest-agent-check-") as tmp:
-        copy = Path(tmp)
-        try:
-            subprocess.run(["git", "init", "-q", str(copy)], check=True, timeout=30,
-                           capture_output=True)
-            for rel in paths:
-                source = root / rel
-                if source.is_file():
-                    (copy / rel).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(source, copy / rel)
-            applied = apply_proposal(copy, diff, task=task)
-        except Exception:  # noqa: BLE001 - advisory: the harness's apply step decides
-            return None
-    if applied.ok:
+    try:
+        # The patch engine's dry run: every hunk located, every rule checked, nothing written.
+        plan = plan_patch(root, diff, task=task, timeout=CHECK_TIMEOUT)
+    except Exception:  # noqa: BLE001 - advisory: the harness's apply step decides
         return None
-    rule = f" ({applied.rule})" if applied.rule else ""
-    return f"{applied.reason.strip() or 'refused'}{rule}".replace(tmp, "<repo>")
+    if not isinstance(plan, Applied) or plan.ok:
+        return None
+    rule = f" ({plan.rule})" if plan.rule else ""
+    return f"{plan.reason.strip() or 'refused'}{rule}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,8 @@ from pytest_agent._types import Usage
 from pytest_agent._types import Verdict
 from pytest_agent._types import Workspace
 from pytest_agent.engines import llm
+from pytest_agent.engines.llm._budget import BudgetStop
+from pytest_agent.engines.llm._budget import DailyLedger
 from pytest_agent.engines.llm._budget import lookup_price
 from pytest_agent.engines.llm._client import _retry_after
 from pytest_agent.engines.llm._prompts import extract_diff
@@ -442,6 +445,36 @@ class TestBudgets:
         assert len(server.requests) == 1
         assert KEY not in ledger.read_text()
 
+    def test_ledger_reservations_are_atomic_across_threads(self, tmp_path: Path) -> None:
+        ledger = DailyLedger(tmp_path / "memory" / "ledger.json", cap=0.5)
+        outcomes: list[bool] = []
+
+        def reserve() -> None:
+            try:
+                ledger.reserve(0.1)
+            except BudgetStop:
+                outcomes.append(False)
+            else:
+                outcomes.append(True)
+
+        threads = [threading.Thread(target=reserve) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(outcomes) == [False] * 7 + [True] * 5
+        assert ledger.spent_today() == pytest.approx(0.5)
+        ledger.settle(0.1, 0.02)
+        assert ledger.spent_today() == pytest.approx(0.42)
+
+    def test_corrupt_ledger_is_kept_aside(self, tmp_path: Path) -> None:
+        path = tmp_path / "ledger.json"
+        path.write_text("{torn")
+        ledger = DailyLedger(path, cap=1.0)
+        ledger.reserve(0.25)
+        assert ledger.spent_today() == pytest.approx(0.25)
+        assert (tmp_path / "ledger.json.corrupt").read_text() == "{torn"
+
     def test_unknown_model_reports_tokens_only(self, server: ChatServer, repo: Path) -> None:
         server.queue("propose", chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
         proposal = propose(repo, make_settings(server, model="local-llama"))
@@ -473,6 +506,13 @@ class TestFaults:
         assert time.monotonic() - start < 2
         assert proposal.stop_reason is not None
         assert "3600" in proposal.stop_reason and "rate-limit" in proposal.stop_reason
+
+    def test_503_retry_after_is_honoured(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", fault(503, "busy", headers={"Retry-After": "0.5"}),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        start = time.monotonic()
+        assert propose(repo, make_settings(server)).diff == GOOD_DIFF
+        assert time.monotonic() - start >= 0.5
 
     def test_5xx_retried(self, server: ChatServer, repo: Path) -> None:
         server.queue("propose", fault(502), fault(503),

@@ -311,7 +311,11 @@ class ChatClient:
                 retry_after=_retry_after(exc.response.headers.get("retry-after")),
             )
         if status >= 500 or status == 408:
-            raise _Transient(f"{server} answered {status}: {body[:300]}", kind="server-error")
+            raise _Transient(
+                f"{server} answered {status}: {body[:300]}",
+                kind="server-error",
+                retry_after=_retry_after(exc.response.headers.get("retry-after")),
+            )
         low = body.lower()
         if status == 400 and self._token_param == "max_tokens" and "max_completion_tokens" in low:
             # Newer OpenAI models take only max_completion_tokens; retry with it.

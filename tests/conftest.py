@@ -94,6 +94,19 @@ class GitProject:
         return (self.root / name).read_text()
 
 
+@pytest.fixture(autouse=True)
+def _only_our_plugin_in_child_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Child pytest runs (pytester's and the harness's inner runs) load only pytest-agent.
+
+    The dev environment has many pytest plugins installed (hypothesis, xdist, ...);
+    loading them costs ~1.5 s per inner run, and the harness makes several inner runs
+    per task. A test that needs another plugin in its child run passes it with ``-p``
+    (e.g. ``-p xdist.plugin``) or deletes these variables.
+    """
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTEST_PLUGINS", "pytest_agent.plugin")
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitProject]:
     """The seed's greet project: src/hello.py without greet(), its test, and a plan."""

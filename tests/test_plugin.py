@@ -53,7 +53,12 @@ class TestInert:
         result.stdout.fnmatch_lines(["*ERROR collecting tests/test_hello.py*"])
         assert "T-101" not in result.stdout.str()
 
-    def test_disabled_with_p_no_agent(self, project: GitProject) -> None:
+    def test_disabled_with_p_no_agent(
+        self, project: GitProject, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Through the installed pytest11 entry point, as a user has it.
+        monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        monkeypatch.delenv("PYTEST_PLUGINS")
         result = project.pytester.runpytest("-p", "no:agent", "--agent-all")
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         result.stderr.fnmatch_lines(["*unrecognized arguments: --agent-all*"])

@@ -166,9 +166,12 @@ def run(tools: tuple[str, ...]) -> list[tuple[str, str, dict[str, str]]]:
                 else:
                     ok = _tool(tool)(ws, text)
                     named = None
-                changed = before != _snapshot(sandbox)
-                if changed:
+                after = _snapshot(sandbox)
+                changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+                if any(not k.startswith("ws/") or k.startswith("ws/.git/") for k in changed):
                     res[tool] = "ESCAPED"
+                elif changed:
+                    res[tool] = "CHANGED " + ", ".join(sorted(k[3:] for k in changed))
                 elif ok:
                     res[tool] = "accepted, no effect"
                 elif tool == "engine":
@@ -185,7 +188,11 @@ def table(rows: list[tuple[str, str, dict[str, str]]], tools: tuple[str, ...]) -
     for name, _, res in rows:
         lines.append(f"| {name} | " + " | ".join(res[t] for t in tools) + " |")
     escapes = {t: sum(1 for _, _, r in rows if r[t] == "ESCAPED") for t in tools}
-    lines.append("| **escapes** | " + " | ".join(str(escapes[t]) for t in tools) + " |")
+    other = {t: sum(1 for _, _, r in rows if r[t].startswith("CHANGED")) for t in tools}
+    lines.append("| **escapes** (outside the workspace or into .git) | "
+                 + " | ".join(str(escapes[t]) for t in tools) + " |")
+    lines.append("| **other forbidden writes** (accept tests, oversized) | "
+                 + " | ".join(str(other[t]) for t in tools) + " |")
     return "\n".join(lines)
 
 

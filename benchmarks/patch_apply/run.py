@@ -166,8 +166,10 @@ diffs, so they refuse them.
 ## Adversarial proposals
 
 Each proposal tries to write outside the workspace, into `.git`, through a symlink,
-into an accept-test file, or sends a binary or oversized patch. *Escaped* counts
-proposals after which anything outside the allowed files changed.
+into an accept-test file, or sends a binary or oversized patch; none may change
+anything. *ESCAPED*: a file outside the workspace or under `.git` changed;
+*CHANGED*: a forbidden file inside the workspace changed (an accept test, a huge file).
+The tools run with `-p1` in a real git repository.
 
 {adv_table}
 """

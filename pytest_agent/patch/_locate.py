@@ -38,11 +38,14 @@ __all__ = [
 
 Level = Literal["exact", "drift", "whitespace", "fuzzy", "insert"]
 
-#: The least score (0..1) a fuzzy match needs: matched similarity over the hunk's old
-#: lines plus the file lines the hunk skips.
+#: The least score (0..1) a fuzzy match needs: the summed similarity of the aligned
+#: lines over the larger of the hunk's old line count and the region's line count.
 FUZZY_THRESHOLD: Final = 0.8
 #: A fuzzy match must beat every other non-overlapping region by this much.
 FUZZY_MARGIN: Final = 0.1
+#: ...unless it is within :data:`_NEAR` lines of the stated line: then this margin.
+_NEAR_MARGIN: Final = 0.02
+_NEAR: Final = 3
 #: Two lines below this difflib ratio are never aligned.
 _MIN_LINE_SIM: Final = 0.6
 #: At least this share of the hunk's non-blank old lines must match (whitespace aside).
@@ -65,6 +68,10 @@ class Match:
 
 def _norm(line: str) -> str:
     return " ".join(line.split())
+
+
+def _squeeze(line: str) -> str:
+    return "".join(line.split())
 
 
 def _check(deadline: float) -> None:
@@ -119,6 +126,9 @@ def locate(lines: list[str], hunk: Hunk, expected: int | None, *, deadline: floa
     norm = [_norm(x) for x in lines]
     nold = [_norm(x) for x in old]
     found = _find_all(norm, nold)
+    if not found:
+        # Then without any whitespace: "f(a, b)" against "f(a,b)".
+        found = _find_all([_squeeze(x) for x in norm], [_squeeze(x) for x in nold])
     if found:
         at = _pick(found, expected, hunk, "whitespace aside")
         return Match("whitespace", at, at + n, list(range(at, at + n)))
@@ -231,8 +241,7 @@ def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool]) -> _Scored 
     if not placed:
         return None
     start, end = placed[0], placed[-1] + 1
-    skipped = (end - start) - len(placed)
-    return _Scored(total / (n + skipped), start, end, align, exact)
+    return _Scored(total / max(n, end - start), start, end, align, exact)
 
 
 def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
@@ -271,9 +280,12 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
     if not good or good[0].score < threshold:
         raise PatchError("hunk-failed", _no_match(lines, hunk, scored or good))
     best = good[0]
+    # A best match at the stated line needs only to be better than one elsewhere.
+    near = expected is not None and abs(best.start - expected) <= _NEAR
+    margin = _NEAR_MARGIN if near else FUZZY_MARGIN
     for other in good[1:]:
         if other.end <= best.start or other.start >= best.end:
-            if best.score - other.score < FUZZY_MARGIN:
+            if best.score - other.score < margin:
                 raise PatchError("hunk-failed", _ambiguous(
                     hunk, f"it fits lines {best.start + 1}-{best.end} (score {best.score:.2f}) "
                     f"and lines {other.start + 1}-{other.end} (score {other.score:.2f}) about "

@@ -20,7 +20,15 @@ from pytest_agent.patch._model import Hunk
 from pytest_agent.patch._model import PatchError
 from pytest_agent.patch._safety import check_relative
 
-__all__ = ["Format", "Parsed", "parse_proposal", "path_mentions", "split_fences"]
+__all__ = [
+    "Format",
+    "Parsed",
+    "as_path",
+    "parse_proposal",
+    "path_mentions",
+    "split_fences",
+    "strip_decorations",
+]
 
 Format = Literal["unified", "search-replace", "whole-file"]
 
@@ -243,7 +251,12 @@ class _Reader:
             elif line.startswith("deleted file mode") and self.file is not None:
                 self.file.kind = "delete"
             elif line.startswith(("rename from ", "rename to ", "copy from ", "copy to ")):
-                check_relative(line.split(" ", 2)[2])
+                for other in lines:  # name the path rule first, if one is broken
+                    if other.startswith(("rename from ", "rename to ", "copy from ", "copy to ")):
+                        check_relative(other.split(" ", 2)[2])
+                for path in (self.file.old_path, self.file.new_path) if self.file else ():
+                    if path is not None:
+                        check_relative(path)
                 raise PatchError(
                     "parse-error",
                     "renames and copies are not supported: create the new file with a full "
@@ -395,28 +408,34 @@ def _parse_with_unidiff(text: str) -> list[FileEdit] | None:
 # -- whole files --------------------------------------------------------------
 
 
-def _as_path(token: str) -> str | None:
+def as_path(token: str) -> str | None:
     """``token`` if it reads as a file path (``src/app.py``, ``.git/config``, ``/etc/x``)."""
     token = token.strip().strip("`*'\"").rstrip(":").strip("`*'\"")
     if not token or any(c.isspace() for c in token):
         return None
-    if PATH_TOKEN.fullmatch(token) or ("/" in token and re.fullmatch(r"[\w./\\~:-]+", token)):
+    slashed = "/" in token or "\\" in token
+    if PATH_TOKEN.fullmatch(token) or (slashed and re.fullmatch(r"[\w./\\~:-]+", token)):
         return token
     return None
+
+
+def strip_decorations(line: str) -> str:
+    """A line that may name a file, without markdown and labels (``**File:** `x.py`:``)."""
+    stripped = line.strip().strip("#*").strip()
+    for prefix in ("File:", "file:", "Path:", "path:", "Filename:", "filename:"):
+        stripped = stripped.removeprefix(prefix).strip("*` ").strip()
+    return stripped
 
 
 def _block_path(block: _Block) -> str | None:
     """The path a fenced block is given by: its info string or the line just before it."""
     for token in block.info.split()[1:] or block.info.split():
-        path = _as_path(token)
-        if path is not None and (PATH_TOKEN.fullmatch(path) or "/" in path):
+        path = as_path(token)
+        if path is not None:
             return path
     before = [x for x in block.before if x.strip()][-1:]
     for line in before:
-        stripped = line.strip().strip("#").strip()
-        for prefix in ("File:", "file:", "Path:", "path:"):
-            stripped = stripped.removeprefix(prefix).strip()
-        path = _as_path(stripped)
+        path = as_path(strip_decorations(line))
         if path is not None:
             return path
         tokens = PATH_TOKEN.findall(line)

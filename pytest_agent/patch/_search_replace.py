@@ -26,6 +26,8 @@ from pytest_agent.patch._model import FileEdit
 from pytest_agent.patch._model import Hunk
 from pytest_agent.patch._model import PatchError
 from pytest_agent.patch._parse import PATH_TOKEN
+from pytest_agent.patch._parse import as_path
+from pytest_agent.patch._parse import strip_decorations
 
 __all__ = ["parse_search_replace", "search_replace_hunk"]
 
@@ -49,6 +51,9 @@ def _path_before(lines: list[str], i: int) -> str | None:
         seen += 1
         fence = _FENCE.match(line)
         text = line[fence.end():] if fence else line
+        whole = as_path(strip_decorations(text))
+        if whole is not None:
+            return whole
         tokens = PATH_TOKEN.findall(text)
         if tokens:
             return str(tokens[-1])

@@ -307,6 +307,10 @@ class TestLevels:
                "+    y = x * 3\n     return y\n"
         assert "ambiguous" in refused(tmp_path, diff, "hunk-failed").reason
 
+    def test_timeout(self, repo: Path) -> None:
+        text = CHANGE_ADD.replace(" def add(a, b):", " def add(a, c):")  # needs fuzzy search
+        refused(repo, text, "timeout", timeout=-1.0)
+
     def test_no_op_is_refused(self, repo: Path) -> None:
         text = CHANGE_ADD.replace("+    total = a + b + 1", "+    total = a + b")
         refused(repo, text, "no-op")

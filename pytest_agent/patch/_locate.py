@@ -167,6 +167,8 @@ class _Sim:
             value = 1.0
         elif not a or not b:
             value = 0.0
+        elif 2 * min(len(a), len(b)) < _MIN_LINE_SIM * (len(a) + len(b)):
+            value = 0.0  # the lengths alone rule it out
         else:
             m = difflib.SequenceMatcher(None, a, b, autojunk=False)
             value = m.ratio() if m.real_quick_ratio() >= _MIN_LINE_SIM and \
@@ -187,8 +189,12 @@ class _Scored:
     exact: int
 
 
-def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool]) -> _Scored | None:
-    """Align all ``n`` old lines to file lines ``lo..hi`` (semi-global, monotonic)."""
+def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool], center: int,
+           band: int) -> _Scored | None:
+    """Align all ``n`` old lines to file lines ``lo..hi`` (semi-global, monotonic).
+
+    Only cells within ``band`` of the diagonal through ``lo + center`` are scored.
+    """
     m = hi - lo
     neg = -1e9
     # Exact pairs dominate: a line found exactly one line further down beats a
@@ -202,7 +208,7 @@ def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool]) -> _Scored 
     for i in range(1, n + 1):
         row, prev = score[i], score[i - 1]
         brow = back[i]
-        for j in range(m + 1):
+        for j in range(max(0, center + i - band), min(m, center + i + band) + 1):
             best = neg if removed[i - 1] else prev[j] - gap_old
             how = 1
             if j > 0:
@@ -248,7 +254,7 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
            expected: int | None, deadline: float, threshold: float) -> Match:
     n = len(nold)
     removed = [tag == "-" for tag, _ in hunk.lines if tag != "+"]
-    slack = max(3, n // 3)
+    slack = max(3, min(n // 3, 12))
     index: dict[str, list[int]] = {}
     for j, text in enumerate(norm):
         if len(text) >= 4:
@@ -257,7 +263,9 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
     for k, text in enumerate(nold):
         for j in index.get(text, ())[:200]:
             votes[j - k] += 1
-    starts = [s for s, _ in votes.most_common(_MAX_CANDIDATES)]
+    # Each candidate costs an n x (2 slack + 1) alignment: fewer candidates for big hunks.
+    budget = max(3, min(_MAX_CANDIDATES, 100_000 // (n * (2 * slack + 1))))
+    starts = [s for s, _ in votes.most_common(budget)]
     if expected is not None:
         starts.append(expected)
     sim = _Sim(nold, norm)
@@ -268,7 +276,7 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
         lo, hi = max(0, s - slack), min(len(lines), s + n + slack)
         if hi <= lo:
             continue
-        got = _align(sim, n, lo, hi, removed)
+        got = _align(sim, n, lo, hi, removed, s - lo, slack)
         if got is None or (got.start, got.end) in seen:
             continue
         seen.add((got.start, got.end))

@@ -171,7 +171,8 @@ def run(tools: tuple[str, ...]) -> list[tuple[str, str, dict[str, str]]]:
                 if any(not k.startswith("ws/") or k.startswith("ws/.git/") for k in changed):
                     res[tool] = "ESCAPED"
                 elif changed:
-                    res[tool] = "CHANGED " + ", ".join(sorted(k[3:] for k in changed))
+                    shown = (k[3:].replace(str(sandbox).lstrip("/"), "<sandbox>") for k in changed)
+                    res[tool] = "CHANGED " + ", ".join(sorted(shown))
                 elif ok:
                     res[tool] = "accepted, no effect"
                 elif tool == "engine":

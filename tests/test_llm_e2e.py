@@ -94,6 +94,7 @@ class TestScenarios:
                      submit(GREET_DIFF))
         result = run(llm_project)
         result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["T-101*done*1*agent/T-101*$0.0001 (240 tok)*"])
         assert llm_project.branches() == ["agent/T-101", "main"]
         assert 'return f"Hello, {name}!"' in git(llm_project.root, "show",
                                                     "agent/T-101:src/hello.py")
@@ -226,6 +227,15 @@ class TestFaults:
 
 
 class TestBudgets:
+    def test_token_budget_stops_before_any_request(
+        self, fast_project: GitProject, server: ChatServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("AGENT_MAX_TOKENS_PER_TASK", "500")
+        result = run(fast_project)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*token budget*max_tokens_per_task=500*"])
+        assert server.requests == []
+
     def test_cost_budget_from_the_plan(
         self, fast_project: GitProject, server: ChatServer
     ) -> None:

@@ -240,12 +240,15 @@ class TestContext:
         assert "def other():" in small  # the newest turn's output is kept
         assert "did not fit" in proposal.notes
 
-    def test_context_length_error_without_anything_to_elide_fails(
+    def test_context_length_error_asks_for_a_shorter_answer_once(
         self, server: ChatServer, repo: Path
     ) -> None:
-        server.queue("propose", fault(400, "prompt is too long: 300000 tokens > 200000 maximum"))
+        too_long = fault(400, "prompt is too long: 300000 tokens > 200000 maximum")
+        server.queue("propose", too_long, too_long)
         proposal = propose(repo, make_settings(server))
         assert proposal.stop_reason is not None and "context-length" in proposal.stop_reason
+        first, second = server.of("propose")
+        assert second.body["max_tokens"] == first.body["max_tokens"] // 2
 
     def test_credentials_in_base_url_are_not_repeated(self, repo: Path) -> None:
         with socket.socket() as sock:

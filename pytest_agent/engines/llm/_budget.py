@@ -140,11 +140,14 @@ class TaskBudget:
     def tool_calls_left(self) -> int:
         return self.settings.max_tool_calls_per_task - self.total.tool_calls
 
-    def plan_request(self, prompt_tokens: int) -> tuple[int, float | None]:
-        """Completion tokens to ask for and the estimated cost, or :class:`BudgetStop`."""
+    def plan_request(
+        self, prompt_tokens: int, ceiling: int = MAX_COMPLETION_TOKENS
+    ) -> tuple[int, float | None]:
+        """Completion tokens to ask for (at most ``ceiling``) and the estimated cost, or
+        :class:`BudgetStop`."""
         s = self.settings
         total = self.total
-        completion = MAX_COMPLETION_TOKENS
+        completion = max(MIN_COMPLETION_TOKENS, ceiling)
         if s.max_tokens_per_task is not None:
             left = s.max_tokens_per_task - total.total_tokens - prompt_tokens
             if left < MIN_COMPLETION_TOKENS:

@@ -23,6 +23,8 @@ from typing import final
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
+from pytest_agent.engines.llm._budget import MAX_COMPLETION_TOKENS
+from pytest_agent.engines.llm._budget import MIN_COMPLETION_TOKENS
 from pytest_agent.engines.llm._budget import BudgetStop
 from pytest_agent.engines.llm._budget import TaskBudget
 from pytest_agent.engines.llm._budget import estimate_tokens
@@ -125,6 +127,9 @@ class ChatClient:
         self._secret = settings.api_key.get_secret_value() if settings.api_key else ""
         self._client: OpenAI | None = None
         self._token_param = "max_tokens"
+        #: Completion tokens asked for at most; halved when the server says the
+        #: prompt plus this does not fit the model's context.
+        self.max_completion = MAX_COMPLETION_TOKENS
         self._send_temperature = True
 
     def _openai(self) -> OpenAI:
@@ -145,6 +150,13 @@ class ChatClient:
             self._client.close()
             self._client = None
 
+    def shrink_completion(self) -> bool:
+        """Ask for half as many completion tokens from now on; whether that changed anything."""
+        smaller = max(MIN_COMPLETION_TOKENS, self.max_completion // 2)
+        changed = smaller < self.max_completion
+        self.max_completion = smaller
+        return changed
+
     def safe(self, text: str) -> str:
         """``text`` without the API key or credentials carried in ``base_url``."""
         return redact(text, (self._secret, *_url_secrets(self.settings.base_url)))
@@ -164,7 +176,7 @@ class ChatClient:
         while number < tries:
             if last is not None:
                 self._wait(last, number)
-            completion, estimate = self.budget.plan_request(prompt_estimate)
+            completion, estimate = self.budget.plan_request(prompt_estimate, self.max_completion)
             ledger = self.budget.ledger
             reserved = 0.0
             if ledger is not None and estimate is not None:
@@ -377,7 +389,7 @@ def _reply_from(data: Any) -> Reply:
         calls.append(ToolCall(id=str(raw.get("id") or f"call_{len(calls)}"),
                               name=str(fn["name"]), arguments=arguments))
     usage = data.get("usage") or {}
-    back: dict[str, Any] = {"role": "assistant", "content": content}
+    back: dict[str, Any] = {"role": "assistant", "content": content or (None if calls else "")}
     if calls:
         back["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}

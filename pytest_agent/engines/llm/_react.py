@@ -122,11 +122,15 @@ class ReactLoop:
         try:
             return self.client.complete(self.messages, tools)
         except LLMError as exc:
-            # The server says the conversation does not fit: drop old tool output, once.
-            if exc.kind != "context-length" or not self._elide(0):
+            # The server says the conversation does not fit: drop old tool output and ask
+            # for a shorter answer, once.
+            if exc.kind != "context-length":
+                raise
+            elided = self._elide(0)
+            if not (self.client.shrink_completion() | elided):
                 raise
             self.log.append("the conversation did not fit the model's context: old tool "
-                            "output elided")
+                            "output elided, shorter answer asked for")
             return self.client.complete(self.messages, tools)
 
     def _elide(self, limit: int) -> bool:

@@ -628,6 +628,17 @@ class TestReflect:
         assert KEY not in json.dumps(server.of("summarize")[0].body)
 
 
+def test_summarize_charges_the_ledger_of_the_memory_it_compacts(
+    server: ChatServer, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "memory" / "scratch").mkdir(parents=True)
+    monkeypatch.chdir(repo / "tests")
+    server.queue("summarize", chat("- short", prompt_tokens=1_000_000, completion_tokens=0))
+    assert llm.summarize("### Attempt 1\n\nlong notes", make_settings(server)) == "- short"
+    assert (repo / "memory" / "ledger.json").is_file()
+    assert not (repo / "tests" / "memory").exists()
+
+
 class TestCheckConfig:
     def test_missing_key(self) -> None:
         message = llm.check_config(AgentSettings(engine="llm"))

@@ -155,10 +155,10 @@ def reflect(
 def summarize(text: str, settings: AgentSettings, *, repo_root: Path | None = None) -> str | None:
     """Summarize older task-memory entries for compaction; ``None`` to keep the default.
 
-    :param repo_root: The repository whose daily ledger is charged (default: the
-        current directory).
+    :param repo_root: The rootdir whose daily ledger is charged (default: the nearest
+        directory, from the current one up, that holds ``<memory_dir>/scratch``).
     """
-    budget = _budget(settings, Usage(), repo_root or Path.cwd())
+    budget = _budget(settings, Usage(), repo_root or _memory_owner(settings))
     messages = [
         {"role": "system", "content": SUMMARIZE_SYSTEM},
         {"role": "user", "content": redact(text, _secrets(settings))[-20000:]},
@@ -167,6 +167,15 @@ def summarize(text: str, settings: AgentSettings, *, repo_root: Path | None = No
 
 
 # -- internals -------------------------------------------------------------------
+
+
+def _memory_owner(settings: AgentSettings) -> Path:
+    # Compaction runs on a scratch file that exists: its rootdir is the ledger's.
+    cwd = Path.cwd()
+    for candidate in (cwd, *cwd.parents):
+        if (candidate / settings.memory_dir / "scratch").is_dir():
+            return candidate
+    return cwd
 
 
 def _secrets(settings: AgentSettings) -> tuple[str, ...]:

@@ -506,7 +506,7 @@ class TestFaults:
         server.queue("propose", fault(429, "quota", headers={"Retry-After": "3600"}))
         start = time.monotonic()
         proposal = propose(repo, make_settings(server))
-        assert time.monotonic() - start < 2
+        assert time.monotonic() - start < 10  # not 3600
         assert proposal.stop_reason is not None
         assert "3600" in proposal.stop_reason and "rate-limit" in proposal.stop_reason
 
@@ -531,10 +531,10 @@ class TestFaults:
         assert proposal.usage.requests == 3
 
     def test_timeout(self, server: ChatServer, repo: Path) -> None:
-        server.queue("propose", ScriptedReply(delay=5), ScriptedReply(delay=5))
+        server.queue("propose", ScriptedReply(delay=30), ScriptedReply(delay=30))
         start = time.monotonic()
         proposal = propose(repo, make_settings(server, request_timeout=0.5, request_retries=1))
-        assert time.monotonic() - start < 4
+        assert time.monotonic() - start < 10  # not 2 x 30
         assert proposal.stop_reason is not None and "timed out" in proposal.stop_reason
 
     def test_trickling_reply_is_cut_at_the_deadline(self, server: ChatServer, repo: Path) -> None:
@@ -542,7 +542,7 @@ class TestFaults:
                      chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
         start = time.monotonic()
         proposal = propose(repo, make_settings(server, request_timeout=0.5))
-        assert time.monotonic() - start < 3
+        assert time.monotonic() - start < 10  # not ~28
         assert proposal.diff == GOOD_DIFF
         assert proposal.usage.requests == 2
 

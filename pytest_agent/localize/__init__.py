@@ -1,25 +1,103 @@
 """Fault localization and context packing (issue #5).
 
-Placeholder: ranks nothing and packs the task and the failing output only.
+:func:`localize` runs the test files of the task's accept tests once, in a
+subprocess, under coverage.py with one dynamic context per test; scores every
+project line with Ochiai (or DStar) over the passing and failing tests; adds the
+failing tests' tracebacks (frames in project code, the function called on the
+failing line, import and syntax errors), the names in the task's description
+and its ``files``; and ranks functions (``ast`` spans, qualnames) and lines.
+From the ranking it builds the context pack a proposer reads, within
+``settings.context_token_budget`` estimated tokens. See docs/localize.md.
+
+coverage.py is imported only inside that subprocess.
 """
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import final
 
 from pytest_agent._types import Location
 from pytest_agent._types import Task
 from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
+from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._pack import CHARS_PER_TOKEN
+from pytest_agent.localize._pack import build_pack
+from pytest_agent.localize._pack import estimate_tokens
+from pytest_agent.localize._rank import rank
 from pytest_agent.settings import AgentSettings
 
-__all__ = ["localize"]
+__all__ = ["CHARS_PER_TOKEN", "Localization", "estimate_tokens", "localize", "localize_detailed"]
+
+
+@final
+@dataclass(frozen=True)
+class Localization:
+    """A localization with both granularities and how it was obtained."""
+
+    #: Ranked functions (span = the function), best first: what :func:`localize` returns.
+    functions: tuple[Location, ...]
+    #: Ranked single lines (``start_line == end_line == line``), best first.
+    lines: tuple[Location, ...]
+    #: The context pack.
+    pack: str
+    #: The signals that produced the ranking: ``"coverage+traceback"``, ``"names"``, ...
+    method: str
+    #: Seconds spent, the coverage run included.
+    duration: float
+    #: The coverage run was killed after ``settings.test_timeout`` (tracebacks and names
+    #: were used instead).
+    timed_out: bool = False
 
 
 def localize(
     task: Task, workspace: Workspace, baseline: TestRun | None, settings: AgentSettings
 ) -> tuple[tuple[Location, ...], str]:
-    """Return the ranked locations (best first) and the context pack for a proposer."""
-    parts = [f"# Task {task.id}\n{task.description}\n"]
+    """Return the ranked functions (best first) and the context pack for a proposer.
+
+    :param task: The task; its accept tests' files are run under coverage.
+    :param workspace: The worktree; paths in the result are relative to its root.
+    :param baseline: The accept tests' run before any change; its failure texts go
+        into the pack and stand in for the coverage run's when that run gives none.
+    :param settings: ``localize_formula``, ``context_token_budget`` and
+        ``test_timeout`` are used.
+    """
+    found = localize_detailed(task, workspace, baseline, settings)
+    return found.functions, found.pack
+
+
+def localize_detailed(
+    task: Task, workspace: Workspace, baseline: TestRun | None, settings: AgentSettings
+) -> Localization:
+    """Like :func:`localize`, with the line ranking and the method too."""
+    started = time.monotonic()
+    test_root = workspace.test_root
+    targets = task.accept_test_files or task.accept_tests
+    spectrum: SpectrumRun | None = None
+    if targets:
+        # Per test: a quarter of the run's budget; a hanging test is stopped and
+        # reported where it was, the other tests still run (see _covplugin).
+        spectrum = run_spectrum(
+            test_root, workspace.root, targets,
+            timeout=settings.test_timeout * 1.5,
+            per_test_limit=max(1.0, settings.test_timeout / 4),
+        )
+    test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
+    ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,
+                   test_files, test_root)
+    failures: dict[str, str] = {}
     if baseline is not None:
-        for nodeid, text in baseline.failures.items():
-            parts.append(f"## Failing: {nodeid}\n{text[-2000:]}\n")
-    return (), "\n".join(parts)
+        failures.update(baseline.failures)
+    if spectrum is not None:
+        for nodeid, text in sorted(spectrum.failures.items()):
+            failures.setdefault(nodeid, text)
+    pack = build_pack(task, workspace.root, test_root, ranking.functions, failures,
+                      settings.context_token_budget)
+    return Localization(
+        functions=ranking.functions, lines=ranking.lines, pack=pack, method=ranking.method,
+        duration=time.monotonic() - started,
+        timed_out=spectrum.timed_out if spectrum is not None else False,
+    )

@@ -1,0 +1,162 @@
+"""The localization run: the accept tests' files under coverage, one context per test."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+from typing import final
+
+from pytest_agent._procs import run_process
+from pytest_agent.localize._covplugin import LIMIT_ENV
+from pytest_agent.localize._covplugin import OUT_ENV
+from pytest_agent.localize._covplugin import SOURCE_ENV
+from pytest_agent.testrun import inner_pytest_env
+
+__all__ = ["ExceptionRecord", "SpectrumRun", "run_spectrum"]
+
+_INNER_ARGS: tuple[str, ...] = (
+    "-p", "pytest_agent.localize._covplugin",
+    "-p", "no:cacheprovider",
+    "-p", "no:randomly",
+    "-p", "no:cov",
+)
+
+_FAILED = frozenset({"failed", "error", "xpassed"})
+
+
+@final
+@dataclass(frozen=True)
+class ExceptionRecord:
+    """One failure's exception: its frames, innermost last."""
+
+    nodeid: str
+    type: str
+    message: str
+    #: ``(absolute filename, line, function name)``, outermost first.
+    frames: tuple[tuple[str, int, str], ...]
+    #: ``(filename, line)`` of a ``SyntaxError``.
+    syntax: tuple[str, int] | None = None
+    hung: bool = False
+
+
+@final
+@dataclass(frozen=True)
+class SpectrumRun:
+    """What the localization run saw."""
+
+    #: ``"passed"`` or ``"failed"`` per test node id that reported.
+    outcomes: Mapping[str, str]
+    #: Failure text (pytest's longrepr) per failing node id or failing collector.
+    failures: Mapping[str, str]
+    exceptions: tuple[ExceptionRecord, ...]
+    #: Absolute filename -> test node id -> lines that test ran. Empty without coverage.
+    coverage: Mapping[str, Mapping[str, frozenset[int]]]
+    #: Collectors (test files) that failed to collect.
+    collect_errors: tuple[str, ...]
+    output: str
+    duration: float
+    timed_out: bool
+    has_coverage: bool
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def failing(self) -> frozenset[str]:
+        return frozenset(n for n, o in self.outcomes.items() if o == "failed")
+
+    @property
+    def passing(self) -> frozenset[str]:
+        return frozenset(n for n, o in self.outcomes.items() if o == "passed")
+
+
+def run_spectrum(
+    test_root: Path,
+    source_root: Path,
+    targets: Sequence[str],
+    *,
+    timeout: float,
+    per_test_limit: float,
+    python: str = sys.executable,
+) -> SpectrumRun:
+    """Run ``targets`` (node ids or test files) under coverage in a subprocess."""
+    with tempfile.TemporaryDirectory(prefix="pytest-agent-localize-") as tmp:
+        out = Path(tmp) / "localize.jsonl"
+        argv = [python, "-m", "pytest", *_INNER_ARGS, "-q", "--no-header", "-rN",
+                "-o", "addopts=", *targets]
+        env = inner_pytest_env(test_root, {
+            OUT_ENV: str(out),
+            SOURCE_ENV: str(source_root),
+            LIMIT_ENV: f"{per_test_limit:.3f}",
+        })
+        proc = run_process(argv, cwd=test_root, timeout=timeout, env=env)
+        records = _read(out)
+    return _parse(records, proc.output, proc.duration, proc.timed_out)
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a killed run leaves a torn last line
+    return records
+
+
+def _parse(records: list[dict[str, Any]], output: str, duration: float,
+           timed_out: bool) -> SpectrumRun:
+    outcomes: dict[str, str] = {}
+    failures: dict[str, str] = {}
+    exceptions: list[ExceptionRecord] = []
+    coverage: dict[str, dict[str, frozenset[int]]] = {}
+    collect_errors: list[str] = []
+    warnings: list[str] = []
+    has_coverage = False
+    for rec in records:
+        kind = rec.get("kind")
+        if kind == "report":
+            nodeid = str(rec["nodeid"])
+            failed = rec["outcome"] in _FAILED
+            if failed:
+                outcomes[nodeid] = "failed"
+                text = str(rec.get("longrepr") or "")
+                failures[nodeid] = (failures.get(nodeid, "") + "\n" + text).strip()
+            elif (rec["when"] == "call" and outcomes.get(nodeid) != "failed"
+                  and rec["outcome"] in ("passed", "xfailed")):
+                outcomes[nodeid] = "passed"
+        elif kind == "collect-error":
+            nodeid = str(rec["nodeid"])
+            collect_errors.append(nodeid)
+            failures[nodeid or "<collection>"] = str(rec.get("longrepr") or "")
+        elif kind == "exception":
+            syntax = rec.get("syntax")
+            exceptions.append(ExceptionRecord(
+                nodeid=str(rec["nodeid"]),
+                type=str(rec.get("type", "")),
+                message=str(rec.get("message", "")),
+                frames=tuple((str(f), int(n), str(name)) for f, n, name in rec.get("frames", [])),
+                syntax=(str(syntax[0]), int(syntax[1])) if syntax else None,
+                hung=bool(rec.get("hung")),
+            ))
+        elif kind == "coverage":
+            has_coverage = True
+            for filename, per_test in rec["lines"].items():
+                coverage[str(filename)] = {
+                    str(t): frozenset(int(n) for n in lines) for t, lines in per_test.items()
+                }
+        elif kind == "warning":
+            warnings.append(str(rec.get("text", "")))
+    return SpectrumRun(
+        outcomes=outcomes, failures=failures, exceptions=tuple(exceptions),
+        coverage=coverage, collect_errors=tuple(collect_errors), output=output,
+        duration=duration, timed_out=timed_out, has_coverage=has_coverage,
+        warnings=tuple(warnings),
+    )

@@ -66,7 +66,8 @@ class TaskItem(pytest.Item):
         settings = _task_settings(session.settings, self.loaded)
         memory = TaskMemory(
             session.memory_dir(), task.id, secrets=session.secrets(),
-            limit_chars=settings.memory_limit_chars, summarize=_summarizer(settings),
+            limit_chars=settings.memory_limit_chars,
+            summarize=_summarizer(settings, session.config.rootpath),
         )
         rel = session.config.rootpath.resolve().relative_to(session.repo_root.resolve())
         executor = Executor(
@@ -151,15 +152,12 @@ def _task_settings(settings: AgentSettings, loaded: LoadedTask) -> AgentSettings
     return settings.model_copy(update=overrides) if overrides else settings
 
 
-def _summarizer(settings: AgentSettings) -> Any:
+def _summarizer(settings: AgentSettings, rootpath: Path) -> Any:
     if settings.resolved_engine != "llm":
         return None
     from pytest_agent.engines import llm
 
-    summarize = getattr(llm, "summarize", None)
-    if summarize is None:
-        return None
-    return lambda text: summarize(text, settings)
+    return lambda text: llm.summarize(text, settings, repo_root=rootpath)
 
 
 def _tail(text: str, lines: int = _TAIL_LINES) -> str:

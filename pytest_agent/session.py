@@ -292,13 +292,6 @@ def _is_task_report(report: pytest.TestReport) -> bool:
 def _check_llm_config(settings: AgentSettings) -> None:
     from pytest_agent.engines import llm
 
-    check = getattr(llm, "check_config", None)
-    if check is not None:
-        message = check(settings)
-        if message:
-            raise pytest.UsageError(f"pytest-agent: {message}")
-    elif settings.api_key is None and not settings.base_url:
-        raise pytest.UsageError(
-            "pytest-agent: --agent-engine llm needs a model: set AGENT_API_KEY or OPENAI_API_KEY "
-            "(and AGENT_BASE_URL for a local OpenAI-compatible server)"
-        )
+    message = llm.check_config(settings)
+    if message:
+        raise pytest.UsageError(f"pytest-agent: {message}")

@@ -202,6 +202,8 @@ def read_env(environ: Mapping[str, str]) -> dict[str, Any]:
             values[name] = _coerce_env(name, raw)
     if "api_key" not in values and environ.get("OPENAI_API_KEY"):
         values["api_key"] = environ["OPENAI_API_KEY"]
+    if "base_url" not in values and environ.get("OPENAI_BASE_URL"):
+        values["base_url"] = environ["OPENAI_BASE_URL"]
     return values
 
 

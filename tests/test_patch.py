@@ -223,7 +223,7 @@ class TestLevels:
 
     def test_drift_nearest_match_wins(self, tmp_path: Path) -> None:
         block = "def f():\n    x = 1\n    return x\n"
-        (tmp_path / "m.py").write_text(block + "\n" * 30 + block + "\n" * 5 + block)
+        (tmp_path / "m.py").write_text(block + "\n" * 30 + block + "\n" * 30 + block)
         diff = "--- a/m.py\n+++ b/m.py\n@@ -30,3 +30,3 @@\n def f():\n-    x = 1\n+    x = 2\n" \
                "     return x\n"
         got = plan(tmp_path, diff)
@@ -231,6 +231,24 @@ class TestLevels:
         assert got.changes[0].after is not None
         lines = got.changes[0].after.decode().splitlines()
         assert [i + 1 for i, line in enumerate(lines) if line == "    x = 2"] == [35]
+
+    def test_drift_not_clearly_nearer_is_ambiguous(self, tmp_path: Path) -> None:
+        block = "def f():\n    x = 1\n    return x\n"
+        (tmp_path / "m.py").write_text(block + "pass\n" * 20 + block + "pass\n" * 10 + block)
+        diff = "--- a/m.py\n+++ b/m.py\n@@ -30,3 +30,3 @@\n def f():\n-    x = 1\n+    x = 2\n" \
+               "     return x\n"
+        assert "does not clearly point" in refused(tmp_path, diff, "hunk-failed").reason
+
+    def test_exact_far_away_but_stated_place_fits_is_ambiguous(self, tmp_path: Path) -> None:
+        near = "def lock(self):\n    if not self.locked:\n        self.f = open(p)\n" \
+               "        lock_file(self.f)\n        self.locked = True\n"
+        far = "def lock(self):\n    if not self.locked:\n        lock_file(self.f)\n" \
+              "        self.locked = True\n"
+        (tmp_path / "m.py").write_text(far + "pass\n" * 40 + near)
+        diff = "--- a/m.py\n+++ b/m.py\n@@ -45,4 +45,5 @@\n def lock(self):\n" \
+               "     if not self.locked:\n+        log()\n         lock_file(self.f)\n" \
+               "         self.locked = True\n"
+        assert "nearly as well" in refused(tmp_path, diff, "hunk-failed").reason
 
     def test_drift_equidistant_is_ambiguous(self, tmp_path: Path) -> None:
         block = "def f():\n    x = 1\n    return x\n"

@@ -62,3 +62,32 @@ def test_planning_gives_a_plan_or_a_refusal(root: Path, text: str) -> None:
         assert isinstance(got, PatchPlan) and got.changes
         assert all(not c.path.startswith(("/", "..", ".git")) for c in got.changes)
     assert (root / "app.py").read_text() == SOURCE  # planning never writes
+
+
+_file_lines = st.lists(st.sampled_from(["a = 1", "b = 2", "", "    return a", "if a:", "pass"]),
+                       min_size=0, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_file_lines, _file_lines, st.integers(0, 30), st.integers(0, 5),
+       st.sampled_from([0, 1, 3]))
+def test_a_correct_diff_always_applies_exactly(tmp_path_factory: pytest.TempPathFactory,
+                                               before: list[str], insert: list[str], at: int,
+                                               cut: int, context: int) -> None:
+    """Even in files full of repeated lines, a right diff lands where it says."""
+    import difflib
+
+    at = min(at, len(before))
+    after = before[:at] + insert + before[at + cut:]
+    old_text = "".join(line + "\n" for line in before)
+    new_text = "".join(line + "\n" for line in after)
+    root = tmp_path_factory.mktemp("roundtrip")
+    (root / "m.py").write_text(old_text)
+    diff = "".join(difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True),
+                                        "a/m.py", "b/m.py", n=context))
+    got = plan_patch(root, diff, task=TASK)
+    if old_text == new_text:
+        assert isinstance(got, Applied) and got.rule in ("parse-error", "empty")
+    else:
+        assert isinstance(got, PatchPlan), got
+        assert got.changes[0].after == new_text.encode()

@@ -167,6 +167,8 @@ def make_bases(count: int, seed: int = 4) -> list[Base]:
         fns = _functions(text)
         if not fns:
             continue
+        # A generator per file: editing one source file changes only its own cases.
+        rng = random.Random(f"{seed}:{rel}")
         for fn in rng.sample(fns, min(2, len(fns))):
             edit = edits[len(bases) % len(edits)]
             after = _edit(rng, text, fn, edit)
@@ -341,12 +343,11 @@ def perturb(base: Base, kind: str, rng: random.Random) -> Case | None:
 
 def build(count: int, seed: int = 4) -> tuple[list[Case], dict[str, int]]:
     """``count`` base edits times every kind; also how many (kind) did not apply."""
-    rng = random.Random(seed + 1)
     cases: list[Case] = []
     skipped: dict[str, int] = {}
     for base in make_bases(count, seed):
         for kind in KINDS:
-            got = perturb(base, kind, rng)
+            got = perturb(base, kind, random.Random(f"{seed}:{base.rel}:{base.edit}:{kind}"))
             if got is None:
                 skipped[kind] = skipped.get(kind, 0) + 1
             else:

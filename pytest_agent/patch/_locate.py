@@ -46,6 +46,10 @@ FUZZY_MARGIN: Final = 0.1
 #: ...unless it is within :data:`_NEAR` lines of the stated line: then this margin.
 _NEAR_MARGIN: Final = 0.02
 _NEAR: Final = 3
+#: Among repeated exact matches, the nearest wins when the next is this many times as far
+#: from the stated line, plus :data:`_NEAR_SLACK` lines.
+_CLEARLY_NEARER: Final = 3
+_NEAR_SLACK: Final = 5
 #: Two lines below this difflib ratio are never aligned.
 _MIN_LINE_SIM: Final = 0.6
 #: At least this share of the hunk's non-blank old lines must match (whitespace aside).
@@ -97,10 +101,14 @@ def _pick(positions: list[int], expected: int | None, hunk: Hunk, level: str) ->
                          f"times ({level}), at lines {where}", "add context lines that "
                          "make it unique"))
     ranked = sorted(positions, key=lambda p: abs(p - expected))
-    if abs(ranked[0] - expected) == abs(ranked[1] - expected):
+    near, far = abs(ranked[0] - expected), abs(ranked[1] - expected)
+    # The nearest wins only when it is clearly the nearest: line numbers written by a
+    # model are often off by tens of lines, and repeated blocks are common.
+    if near and far < _CLEARLY_NEARER * near + _NEAR_SLACK:
         raise PatchError("hunk-failed", _ambiguous(
-            hunk, f"its lines occur at lines {ranked[0] + 1} and {ranked[1] + 1}, equally far "
-            f"from the stated line {expected + 1} ({level})", "add context lines"))
+            hunk, f"its lines occur at lines {ranked[0] + 1} and {ranked[1] + 1}, and the "
+            f"stated line {expected + 1} does not clearly point to one ({level})",
+            "add context lines that make it unique"))
     return ranked[0]
 
 
@@ -120,6 +128,8 @@ def locate(lines: list[str], hunk: Hunk, expected: int | None, *, deadline: floa
     found = _find_all(lines, old)
     if found:
         at = _pick(found, expected, hunk, "exact")
+        _check_short_hunk(hunk, at, expected)
+        _check_rival(lines, hunk, at, expected, deadline, threshold)
         level: Level = "exact" if expected is None or at == expected else "drift"
         return Match(level, at, at + n, list(range(at, at + n)))
     _check(deadline)
@@ -131,8 +141,65 @@ def locate(lines: list[str], hunk: Hunk, expected: int | None, *, deadline: floa
         found = _find_all([_squeeze(x) for x in norm], [_squeeze(x) for x in nold])
     if found:
         at = _pick(found, expected, hunk, "whitespace aside")
+        _check_short_hunk(hunk, at, expected)
+        _check_rival(lines, hunk, at, expected, deadline, threshold)
         return Match("whitespace", at, at + n, list(range(at, at + n)))
     return _fuzzy(lines, norm, hunk, nold, expected, deadline, threshold)
+
+
+def _check_rival(lines: list[str], hunk: Hunk, at: int, expected: int | None,
+                 deadline: float, threshold: float) -> None:
+    """Refuse a match far from the stated line when the stated place fits almost as well.
+
+    A model that drops or misquotes a line of the block it means can make the hunk
+    match a look-alike block elsewhere exactly; the block at the stated line still
+    fits fuzzily. Two plausible places: refuse.
+    """
+    if expected is None or abs(at - expected) <= _NEAR:
+        return
+    _check(deadline)
+    n = len(hunk.old)
+    norm = [_norm(x) for x in lines[max(0, expected - 12) : expected + n + 12]]
+    offset = max(0, expected - 12)
+    nold = [_norm(x) for x in hunk.old]
+    removed = [tag == "-" for tag, _ in hunk.lines if tag != "+"]
+    slack = max(3, min(n // 3, 12))
+    sim = _Sim(nold, norm)
+    lo, hi = max(0, expected - offset - slack), min(len(norm), expected - offset + n + slack)
+    if hi <= lo:
+        return
+    got = _align(sim, n, lo, hi, removed, expected - offset - lo, slack)
+    if got is None or got.score < threshold or got.exact < _exact_need(nold):
+        return
+    start, end = got.start + offset, got.end + offset
+    if end <= at or start >= at + n:
+        raise PatchError("hunk-failed", _ambiguous(
+            hunk, f"it matches lines {at + 1}-{at + n} exactly, but the stated place, lines "
+            f"{start + 1}-{end}, fits it nearly as well (score {got.score:.2f})",
+            "quote the lines of the place you mean exactly, with their context"))
+
+
+def _exact_need(nold: list[str]) -> int:
+    nonblank = sum(1 for x in nold if x)
+    return max(1, int(nonblank * _MIN_EXACT_SHARE + 0.999))
+
+
+def _check_short_hunk(hunk: Hunk, at: int, expected: int | None) -> None:
+    """Refuse a hunk that lost a line next to an insertion at its edge.
+
+    A hunk with fewer old lines than its header states, found a line or two from the
+    stated place, may have dropped a context line; if its added lines sit at its edge,
+    they would land on the wrong side of the dropped line.
+    """
+    if expected is None or hunk.stated_old is None or not hunk.lines:
+        return
+    missing = hunk.stated_old - len(hunk.old)
+    edge = hunk.lines[0][0] == "+" or hunk.lines[-1][0] == "+"
+    if edge and 0 < abs(at - expected) <= missing:
+        raise PatchError("hunk-failed", _ambiguous(
+            hunk, f"it has {missing} line(s) fewer than its header says and matches "
+            f"{abs(at - expected)} line(s) from line {expected + 1}, so a context line next to "
+            "its added lines may be missing", "include the context lines around the change"))
 
 
 def _locate_insert(lines: list[str], hunk: Hunk, expected: int | None) -> Match:
@@ -187,13 +254,16 @@ class _Scored:
     end: int
     align: list[int | None]
     exact: int
+    #: The window and diagonal the alignment was computed on (to redo it).
+    window: tuple[int, int, int] = (0, 0, 0)
 
 
 def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool], center: int,
-           band: int) -> _Scored | None:
+           band: int, *, late: bool = False) -> _Scored | None:
     """Align all ``n`` old lines to file lines ``lo..hi`` (semi-global, monotonic).
 
     Only cells within ``band`` of the diagonal through ``lo + center`` are scored.
+    Ties go to the earliest way of reaching a cell, or with ``late`` to the last.
     """
     m = hi - lo
     neg = -1e9
@@ -215,10 +285,10 @@ def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool], center: int
                 s = sim(i - 1, lo + j - 1)
                 if s > 0 and (not removed[i - 1] or s == 1.0):
                     cand = prev[j - 1] + (s if s == 1.0 else 0.5 * s)
-                    if cand > best:
+                    if cand > best or (late and cand == best):
                         best, how = cand, 0
                 cand = row[j - 1] - gap_file
-                if cand > best:
+                if cand > best or (late and cand == best):
                     best, how = cand, 2
             row[j] = best
             brow[j] = how
@@ -247,7 +317,7 @@ def _align(sim: _Sim, n: int, lo: int, hi: int, removed: list[bool], center: int
     if not placed:
         return None
     start, end = placed[0], placed[-1] + 1
-    return _Scored(total / max(n, end - start), start, end, align, exact)
+    return _Scored(total / max(n, end - start), start, end, align, exact, (lo, hi, center))
 
 
 def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
@@ -281,8 +351,7 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
             continue
         seen.add((got.start, got.end))
         scored.append(got)
-    nonblank = sum(1 for x in nold if x)
-    need = max(1, int(nonblank * _MIN_EXACT_SHARE + 0.999))
+    need = _exact_need(nold)
     good = [c for c in scored if c.exact >= need]
     good.sort(key=lambda c: c.score, reverse=True)
     if not good or good[0].score < threshold:
@@ -299,7 +368,24 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
                     f"and lines {other.start + 1}-{other.end} (score {other.score:.2f}) about "
                     "equally", "quote the lines exactly, with more context"))
             break
-    return Match("fuzzy", best.start, best.end, best.align, best.score)
+    match = Match("fuzzy", best.start, best.end, best.align, best.score)
+    # Two equally good alignments (repeated lines, one of them dropped by the model) may
+    # put the change in different places: compute the other tie-break and compare.
+    lo, hi, center = best.window
+    other_way = _align(sim, n, lo, hi, removed, center, slack, late=True)
+    if other_way is not None and other_way.align != best.align:
+        alt = Match("fuzzy", other_way.start, other_way.end, other_way.align, other_way.score)
+        if _result(lines, hunk, match) != _result(lines, hunk, alt):
+            raise PatchError("hunk-failed", _ambiguous(
+                hunk, f"near lines {best.start + 1}-{best.end} its lines repeat, and it can be "
+                "aligned two ways that change the file differently", "quote the lines "
+                "exactly, with all the context lines"))
+    return match
+
+
+def _result(lines: list[str], hunk: Hunk, match: Match) -> list[str]:
+    out = apply_match(lines, hunk, match)
+    return lines[: match.start] + [text for text, _ in out] + lines[match.end :]
 
 
 def _no_match(lines: list[str], hunk: Hunk, scored: list[_Scored]) -> str:

@@ -398,7 +398,8 @@ def _parse_with_unidiff(text: str) -> list[FileEdit] | None:
                 hunk.lines.append((kind, value))
             if any(tag in "+-" for tag, _ in hunk.lines):
                 edit.hunks.append(hunk)
-        if pf.is_removed_file:
+        # Not pf.is_removed_file: unidiff calls emptying a file ("+0,0") a removal.
+        if target is None:
             edit.kind = "delete"
         _classify(edit)
         edits.append(edit)

@@ -14,23 +14,24 @@ coverage.py is imported only inside that subprocess.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import final
 
-from pytest_agent._types import Location
-from pytest_agent._types import Task
-from pytest_agent._types import TestRun
-from pytest_agent._types import Workspace
-from pytest_agent.localize._coverage import SpectrumRun
-from pytest_agent.localize._coverage import run_spectrum
 from pytest_agent.localize._pack import CHARS_PER_TOKEN
-from pytest_agent.localize._pack import build_pack
 from pytest_agent.localize._pack import estimate_tokens
-from pytest_agent.localize._rank import rank
-from pytest_agent.settings import AgentSettings
+
+if TYPE_CHECKING:
+    from pytest_agent._types import Location
+    from pytest_agent._types import Task
+    from pytest_agent._types import TestRun
+    from pytest_agent._types import Workspace
+    from pytest_agent.settings import AgentSettings
 
 __all__ = ["CHARS_PER_TOKEN", "Localization", "estimate_tokens", "localize", "localize_detailed"]
+
+# Kept light: the coverage run's subprocess imports ``pytest_agent.localize._covplugin``,
+# and with it this package; the ranking machinery (and pydantic settings) load lazily.
 
 
 @final
@@ -73,31 +74,6 @@ def localize_detailed(
     task: Task, workspace: Workspace, baseline: TestRun | None, settings: AgentSettings
 ) -> Localization:
     """Like :func:`localize`, with the line ranking and the method too."""
-    started = time.monotonic()
-    test_root = workspace.test_root
-    targets = task.accept_test_files or task.accept_tests
-    spectrum: SpectrumRun | None = None
-    if targets:
-        # Per test: a quarter of the run's budget; a hanging test is stopped and
-        # reported where it was, the other tests still run (see _covplugin).
-        spectrum = run_spectrum(
-            test_root, workspace.root, targets,
-            timeout=settings.test_timeout * 1.5,
-            per_test_limit=max(1.0, settings.test_timeout / 4),
-        )
-    test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
-    ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,
-                   test_files, test_root)
-    failures: dict[str, str] = {}
-    if baseline is not None:
-        failures.update(baseline.failures)
-    if spectrum is not None:
-        for nodeid, text in sorted(spectrum.failures.items()):
-            failures.setdefault(nodeid, text)
-    pack = build_pack(task, workspace.root, test_root, ranking.functions, failures,
-                      settings.context_token_budget)
-    return Localization(
-        functions=ranking.functions, lines=ranking.lines, pack=pack, method=ranking.method,
-        duration=time.monotonic() - started,
-        timed_out=spectrum.timed_out if spectrum is not None else False,
-    )
+    from pytest_agent.localize._run import run_localization
+
+    return run_localization(task, workspace, baseline, settings)

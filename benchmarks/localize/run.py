@@ -1,0 +1,175 @@
+"""Localization benchmark over every program in benchmarks/corpus (issue #5).
+
+For each program (a copy in a temp dir), the task is built from meta.json: the
+description and the accept tests, with no ``files`` hint. We run
+``pytest_agent.localize.localize_detailed`` and check where the seeded fault
+(``meta.json``: file, line, function) lands in the ranking:
+
+- line top-k: the faulty line is among the first k ranked lines;
+- function top-k: the faulty function is among the first k ranked functions.
+
+Cost: the wall time of localization (the coverage run and the ranking and the
+pack) divided by the wall time of one plain ``python -m pytest`` subprocess of
+the same test files, both measured in the same process, alternating, ``--runs``
+times; per program the ratio of the medians, overall the median of those ratios.
+
+    python benchmarks/localize/run.py                 # writes benchmarks/localize/RESULTS.md
+    python benchmarks/localize/run.py --runs 5 --formula dstar --no-write
+
+Child pytest runs load no third-party plugins (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``,
+as in our test suite) unless ``--autoload`` is given: with a dozen plugins
+installed, a plain run costs more and the ratio falls (see RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CORPUS = REPO / "benchmarks" / "corpus"
+sys.path.insert(0, str(REPO))
+
+from pytest_agent._procs import run_process  # noqa: E402
+from pytest_agent._types import Task  # noqa: E402
+from pytest_agent._types import Workspace  # noqa: E402
+from pytest_agent.localize import localize_detailed  # noqa: E402
+from pytest_agent.settings import AgentSettings  # noqa: E402
+from pytest_agent.testrun import inner_pytest_env  # noqa: E402
+from pytest_agent.testrun import run_tests  # noqa: E402
+
+KS = (1, 3, 5)
+
+
+@dataclass
+class Result:
+    name: str
+    fault_kind: str
+    line_rank: int | None
+    function_rank: int | None
+    method: str
+    plain: float
+    localize: float
+
+    @property
+    def ratio(self) -> float:
+        return self.localize / self.plain
+
+
+def programs() -> list[Path]:
+    return sorted(p for p in CORPUS.iterdir() if (p / "meta.json").is_file())
+
+
+def measure(program: Path, settings: AgentSettings, runs: int) -> Result:
+    meta = json.loads((program / "meta.json").read_text())
+    with tempfile.TemporaryDirectory(prefix="loc-bench-") as tmp:
+        root = Path(tmp) / program.name
+        shutil.copytree(program, root, ignore=shutil.ignore_patterns("heldout", "fix.diff",
+                                                                     "meta.json"))
+        task = Task(id=program.name.replace("_", "-"), description=meta["description"],
+                    accept_tests=tuple(meta["accept_tests"]))
+        ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
+        baseline = run_tests(root, task.accept_tests, timeout=settings.test_timeout)
+        files = list(task.accept_test_files)
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files]
+        env = inner_pytest_env(root)
+        plain_times, loc_times = [], []
+        found = None
+        for _ in range(runs):
+            proc = run_process(argv, cwd=root, timeout=settings.test_timeout, env=env)
+            plain_times.append(proc.duration)
+            start = time.monotonic()
+            found = localize_detailed(task, ws, baseline, settings)
+            loc_times.append(time.monotonic() - start)
+        assert found is not None
+    line_rank = next((i for i, loc in enumerate(found.lines, 1)
+                      if loc.path == meta["file"] and loc.line == meta["line"]), None)
+    function_rank = next((i for i, loc in enumerate(found.functions, 1)
+                          if loc.path == meta["file"] and loc.function == meta["function"]), None)
+    return Result(program.name, meta["fault_kind"], line_rank, function_rank, found.method,
+                  statistics.median(plain_times), statistics.median(loc_times))
+
+
+def top(results: list[Result], attr: str, k: int) -> float:
+    hits = sum(1 for r in results if (getattr(r, attr) or 10**9) <= k)
+    return 100.0 * hits / len(results)
+
+
+def report(results: list[Result], args: argparse.Namespace) -> str:
+    ratios = [r.ratio for r in results]
+    lines = [
+        "# Localization benchmark",
+        "",
+        f"`python benchmarks/localize/run.py --runs {args.runs} --formula {args.formula}"
+        + (" --autoload" if args.autoload else "") + "`",
+        f"({len(results)} programs from benchmarks/corpus; Python {platform.python_version()},"
+        f" {os.cpu_count()} cores; child pytest runs "
+        + ("with" if args.autoload else "without") + " plugin autoload)",
+        "",
+        "| level | top-1 | top-3 | top-5 |",
+        "| --- | --- | --- | --- |",
+    ]
+    for label, attr in (("line", "line_rank"), ("function", "function_rank")):
+        cells = " | ".join(f"{top(results, attr, k):.0f}%" for k in KS)
+        lines.append(f"| {label} | {cells} |")
+    lines += [
+        "",
+        f"Cost of localization / one plain pytest run of the same test files: median "
+        f"**{statistics.median(ratios):.2f}x** (min {min(ratios):.2f}x, max {max(ratios):.2f}x);"
+        f" median plain run {statistics.median(r.plain for r in results):.2f} s, median "
+        f"localization {statistics.median(r.localize for r in results):.2f} s.",
+        "",
+        "| program | fault kind | line rank | function rank | method | plain s | localize s |"
+        " ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.fault_kind} | {r.line_rank or '-'} | {r.function_rank or '-'} | "
+            f"{r.method} | {r.plain:.2f} | {r.localize:.2f} | {r.ratio:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--formula", choices=("ochiai", "dstar"), default="ochiai")
+    parser.add_argument("--autoload", action="store_true",
+                        help="let child pytest runs load every installed plugin")
+    parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
+    parser.add_argument("-k", dest="only", default="", help="only programs whose name has this")
+    args = parser.parse_args()
+    if args.autoload:
+        os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    else:
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_PLUGINS", None)
+    settings = AgentSettings(localize_formula=args.formula, test_timeout=60)
+    results = []
+    for program in programs():
+        if args.only not in program.name:
+            continue
+        r = measure(program, settings, args.runs)
+        print(f"{r.name:28} line {r.line_rank!s:>4}  function {r.function_rank!s:>4}  "
+              f"{r.method:20} ratio {r.ratio:.2f}", flush=True)
+        results.append(r)
+    text = report(results, args)
+    print(text)
+    if not args.no_write and not args.only:
+        (HERE / "RESULTS.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""The orchestration of one localization: the coverage run, the ranking, the pack."""
+
+from __future__ import annotations
+
+import time
+
+from pytest_agent._types import Task
+from pytest_agent._types import TestRun
+from pytest_agent._types import Workspace
+from pytest_agent.localize import Localization
+from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._pack import build_pack
+from pytest_agent.localize._rank import rank
+from pytest_agent.settings import AgentSettings
+
+__all__ = ["run_localization"]
+
+
+def run_localization(
+    task: Task, workspace: Workspace, baseline: TestRun | None, settings: AgentSettings
+) -> Localization:
+    started = time.monotonic()
+    test_root = workspace.test_root
+    targets = task.accept_test_files or task.accept_tests
+    spectrum: SpectrumRun | None = None
+    if targets:
+        # Per test: a quarter of the run's budget; a hanging test is stopped and
+        # reported where it was, the other tests still run (see _covplugin).
+        spectrum = run_spectrum(
+            test_root, workspace.root, targets,
+            timeout=settings.test_timeout * 1.5,
+            per_test_limit=max(1.0, settings.test_timeout / 4),
+        )
+    test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
+    ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,
+                   test_files, test_root)
+    failures: dict[str, str] = {}
+    if baseline is not None:
+        failures.update(baseline.failures)
+    if spectrum is not None:
+        for nodeid, text in sorted(spectrum.failures.items()):
+            failures.setdefault(nodeid, text)
+    pack = build_pack(task, workspace.root, test_root, ranking.functions, failures,
+                      settings.context_token_budget)
+    return Localization(
+        functions=ranking.functions, lines=ranking.lines, pack=pack, method=ranking.method,
+        duration=time.monotonic() - started,
+        timed_out=spectrum.timed_out if spectrum is not None else False,
+    )

@@ -1,0 +1,9 @@
+from csvlite import split_line
+
+
+def test_only_escaped_quotes():
+    assert split_line('""""') == ['"']
+
+
+def test_empty_fields():
+    assert split_line(",,") == ["", "", ""]

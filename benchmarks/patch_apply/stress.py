@@ -62,10 +62,11 @@ def build(per_kind: int, seed: int = 1) -> list[Case]:
             new_text = "".join(x + "\n" for x in after)
             diff = list(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(),
                                              "a/m.py", "b/m.py", n=3, lineterm=""))
+            correct = "\n".join(diff) + "\n"
             text = _perturb(rng, kind, diff, before, at, cut, ins)
             if text is None:
                 continue
-            base = Base("m.py", old_text, new_text, "random", "\n".join(diff) + "\n")
+            base = Base("m.py", old_text, new_text, "random", correct)
             cases.append(Case(kind, base, text, old_text.encode(), new_text.encode()))
             made += 1
     return cases

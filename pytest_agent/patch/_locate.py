@@ -43,9 +43,11 @@ Level = Literal["exact", "drift", "whitespace", "fuzzy", "insert"]
 FUZZY_THRESHOLD: Final = 0.8
 #: A fuzzy match must beat every other non-overlapping region by this much.
 FUZZY_MARGIN: Final = 0.1
-#: ...unless it is within :data:`_NEAR` lines of the stated line: then this margin.
-_NEAR_MARGIN: Final = 0.02
+#: ...unless it is within this many lines of the stated line: then no region elsewhere
+#: may fit better, and ties go to it.
 _NEAR: Final = 3
+#: The stated place counts as a rival of a far exact match at this much below the threshold.
+_RIVAL_SLACK: Final = 0.1
 #: Among repeated exact matches, the nearest wins when the next is this many times as far
 #: from the stated line, plus :data:`_NEAR_SLACK` lines.
 _CLEARLY_NEARER: Final = 3
@@ -169,7 +171,7 @@ def _check_rival(lines: list[str], hunk: Hunk, at: int, expected: int | None,
     if hi <= lo:
         return
     got = _align(sim, n, lo, hi, removed, expected - offset - lo, slack)
-    if got is None or got.score < threshold or got.exact < _exact_need(nold):
+    if got is None or got.score < threshold - _RIVAL_SLACK or got.exact < _exact_need(nold):
         return
     start, end = got.start + offset, got.end + offset
     if end <= at or start >= at + n:
@@ -357,12 +359,19 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
     if not good or good[0].score < threshold:
         raise PatchError("hunk-failed", _no_match(lines, hunk, scored or good))
     best = good[0]
-    # A best match at the stated line needs only to be better than one elsewhere.
-    near = expected is not None and abs(best.start - expected) <= _NEAR
-    margin = _NEAR_MARGIN if near else FUZZY_MARGIN
-    for other in good[1:]:
+    # A region at the stated line (within _NEAR lines) wins if no region elsewhere fits
+    # better: ties go to the stated place, as they do for exact matches. A region away
+    # from it must beat every other by FUZZY_MARGIN.
+    margin = FUZZY_MARGIN
+    if expected is not None:
+        near = [c for c in good if abs(c.start - expected) <= _NEAR]
+        if near and near[0].score >= best.score:
+            best, margin = near[0], 0.0
+    for other in good:
+        if other is best:
+            continue
         if other.end <= best.start or other.start >= best.end:
-            if best.score - other.score < margin:
+            if best.score - other.score < margin or other.score > best.score:
                 raise PatchError("hunk-failed", _ambiguous(
                     hunk, f"it fits lines {best.start + 1}-{best.end} (score {best.score:.2f}) "
                     f"and lines {other.start + 1}-{other.end} (score {other.score:.2f}) about "

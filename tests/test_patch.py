@@ -90,6 +90,10 @@ class TestFormats:
         bare = CHANGE_ADD.replace("@@ -4,3 +4,3 @@", "@@ ... @@")
         assert plan(repo, bare).changes[0].after == ADDED.encode()
 
+    def test_context_line_without_its_space(self, repo: Path) -> None:
+        text = CHANGE_ADD.replace(" def add(a, b):", "def add(a, b):")
+        assert plan(repo, text).changes[0].after == ADDED.encode()
+
     def test_no_prefixes(self, repo: Path) -> None:
         text = CHANGE_ADD.replace("a/app.py", "app.py").replace("b/app.py", "app.py")
         assert apply(repo, text).ok
@@ -483,3 +487,22 @@ def test_public_face() -> None:
 
     assert set(patch.__all__) >= {"apply_proposal", "plan_patch", "PatchPlan", "Limits"}
     assert patch.PatchPlan.__module__ == "pytest_agent.patch"
+
+
+def test_unidiff_is_imported_only_when_a_diff_is_parsed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    code = (
+        "import sys; from pathlib import Path; import pytest_agent.patch as p\n"
+        "from pytest_agent._types import Task\n"
+        "assert 'unidiff' not in sys.modules\n"
+        f"r = p.apply_proposal(Path({str(tmp_path)!r}), '--- a/a.py\\n+++ b/a.py\\n"
+        "@@ -1 +1 @@\\n-x = 1\\n+x = 2\\n', task=Task(id='t', description='', accept_tests=()))\n"
+        "assert r.ok and 'unidiff' in sys.modules, r\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "a.py").read_text() == "x = 2\n"

@@ -318,6 +318,14 @@ class _Reader:
         if tag in " -+":
             hunk.lines.append((tag, line[1:]))
             return True
+        # A context line that lost its leading space (models do this), when the hunk goes
+        # on right after it and its counts, if any, are not complete: context as written.
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        complete = counted and (remaining_old or 0) <= 0 and (remaining_new or 0) <= 0
+        if not complete and nxt[:1] in ("-", "+", " ") and not nxt.startswith(("--- ", "+++ ")) \
+                and not _FENCE_OPEN.match(line):
+            hunk.lines.append((" ", line))
+            return True
         return False
 
     def _end_hunk(self) -> None:

@@ -267,6 +267,7 @@ class TestLevels:
         diff = "--- a/m.py\n+++ b/m.py\n@@ @@\n def f():\n-    x = 1\n+    x = 2\n"
         got = refused(tmp_path, diff, "hunk-failed")
         assert "ambiguous" in got.reason and "lines 1, 5" in got.reason
+        assert "Lines 5-6 of the file" in got.reason and "4 | \n5 | def f():" in got.reason
         sr = "m.py\n<<<<<<< SEARCH\n    x = 1\n=======\n    x = 2\n>>>>>>> REPLACE\n"
         refused(tmp_path, sr, "hunk-failed")
         assert (tmp_path / "m.py").read_text() == block + "\n" + block
@@ -384,6 +385,13 @@ class TestRules:
         assert apply(repo, CHANGE_ADD.replace("app.py", "alias.py")).ok
         assert (repo / "alias.py").is_symlink()
         assert (repo / "app.py").read_text() == ADDED
+
+    def test_deleting_a_symlink_deletes_the_link(self, repo: Path) -> None:
+        os.symlink(repo / "app.py", repo / "alias.py")
+        text = "--- a/alias.py\n+++ /dev/null\n@@ -1,10 +0,0 @@\n" + "".join(
+            f"-{line}\n" for line in APP.splitlines())
+        assert apply(repo, text).changed_files == ("alias.py",)
+        assert not (repo / "alias.py").is_symlink() and (repo / "app.py").read_text() == APP
 
     def test_test_edit(self, repo: Path) -> None:
         text = "--- a/tests/test_app.py\n+++ b/tests/test_app.py\n@@ -1,2 +1,2 @@\n" \

@@ -407,6 +407,8 @@ def write_plan(plan: PatchPlan) -> Applied:
         targets = [(c, check_target(plan.root, c.path)) for c in plan.changes]
         for change, real in sorted(targets, key=lambda t: t[0].after is None):
             if change.after is None:
+                # Delete the path named (a symlink inside the workspace: the link itself).
+                real = plan.root / change.path
                 os.unlink(real)
             else:
                 _write_bytes(real, change.after)

@@ -93,15 +93,17 @@ def _find_all(hay: list[str], needle: list[str]) -> list[int]:
     return [i for i in range(len(hay) - n + 1) if hay[i] == first and hay[i : i + n] == needle]
 
 
-def _pick(positions: list[int], expected: int | None, hunk: Hunk, level: str) -> int:
+def _pick(lines: list[str], positions: list[int], expected: int | None, hunk: Hunk,
+          level: str) -> int:
     """The position nearest ``expected``; refuse a tie, or several without a line number."""
     if len(positions) == 1:
         return positions[0]
+    n = len(hunk.old)
     if expected is None:
         where = ", ".join(str(p + 1) for p in positions[:6])
         raise PatchError("hunk-failed", _ambiguous(hunk, f"its lines occur {len(positions)} "
                          f"times ({level}), at lines {where}", "add context lines that "
-                         "make it unique"))
+                         "make it unique", lines, tuple((p, p + n) for p in positions)))
     ranked = sorted(positions, key=lambda p: abs(p - expected))
     near, far = abs(ranked[0] - expected), abs(ranked[1] - expected)
     # The nearest wins only when it is clearly the nearest: line numbers written by a
@@ -110,12 +112,20 @@ def _pick(positions: list[int], expected: int | None, hunk: Hunk, level: str) ->
         raise PatchError("hunk-failed", _ambiguous(
             hunk, f"its lines occur at lines {ranked[0] + 1} and {ranked[1] + 1}, and the "
             f"stated line {expected + 1} does not clearly point to one ({level})",
-            "add context lines that make it unique"))
+            "add context lines that make it unique", lines,
+            ((ranked[0], ranked[0] + n), (ranked[1], ranked[1] + n))))
     return ranked[0]
 
 
-def _ambiguous(hunk: Hunk, why: str, fix: str) -> str:
-    return f"{hunk.label} is ambiguous: {why}; {fix}.\n{hunk.render()}"
+def _ambiguous(hunk: Hunk, why: str, fix: str, lines: list[str] | None = None,
+               regions: tuple[tuple[int, int], ...] = ()) -> str:
+    """The refusal of an ambiguous hunk: why, the hunk, and (up to two of) the places."""
+    text = f"{hunk.label} is ambiguous: {why}; {fix}.\n{hunk.render()}"
+    if lines is not None:
+        for start, end in regions[:2]:
+            text += f"\n\nLines {start + 1}-{end} of the file (with 2 around):\n" + number_lines(
+                lines, start, end)
+    return text
 
 
 def locate(lines: list[str], hunk: Hunk, expected: int | None, *, deadline: float,
@@ -129,7 +139,7 @@ def locate(lines: list[str], hunk: Hunk, expected: int | None, *, deadline: floa
         return Match("exact", expected, expected + n, list(range(expected, expected + n)))
     found = _find_all(lines, old)
     if found:
-        at = _pick(found, expected, hunk, "exact")
+        at = _pick(lines, found, expected, hunk, "exact")
         _check_short_hunk(hunk, at, expected)
         _check_rival(lines, hunk, at, expected, deadline, threshold)
         level: Level = "exact" if expected is None or at == expected else "drift"
@@ -142,7 +152,7 @@ def locate(lines: list[str], hunk: Hunk, expected: int | None, *, deadline: floa
         # Then without any whitespace: "f(a, b)" against "f(a,b)".
         found = _find_all([_squeeze(x) for x in norm], [_squeeze(x) for x in nold])
     if found:
-        at = _pick(found, expected, hunk, "whitespace aside")
+        at = _pick(lines, found, expected, hunk, "whitespace aside")
         _check_short_hunk(hunk, at, expected)
         _check_rival(lines, hunk, at, expected, deadline, threshold)
         return Match("whitespace", at, at + n, list(range(at, at + n)))
@@ -178,7 +188,8 @@ def _check_rival(lines: list[str], hunk: Hunk, at: int, expected: int | None,
         raise PatchError("hunk-failed", _ambiguous(
             hunk, f"it matches lines {at + 1}-{at + n} exactly, but the stated place, lines "
             f"{start + 1}-{end}, fits it nearly as well (score {got.score:.2f})",
-            "quote the lines of the place you mean exactly, with their context"))
+            "quote the lines of the place you mean exactly, with their context", lines,
+            ((at, at + n), (start, end))))
 
 
 def _exact_need(nold: list[str]) -> int:
@@ -375,7 +386,8 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
                 raise PatchError("hunk-failed", _ambiguous(
                     hunk, f"it fits lines {best.start + 1}-{best.end} (score {best.score:.2f}) "
                     f"and lines {other.start + 1}-{other.end} (score {other.score:.2f}) about "
-                    "equally", "quote the lines exactly, with more context"))
+                    "equally", "quote the lines exactly, with more context", lines,
+                    ((best.start, best.end), (other.start, other.end))))
             break
     match = Match("fuzzy", best.start, best.end, best.align, best.score)
     # Two equally good alignments (repeated lines, one of them dropped by the model) may
@@ -388,7 +400,7 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
             raise PatchError("hunk-failed", _ambiguous(
                 hunk, f"near lines {best.start + 1}-{best.end} its lines repeat, and it can be "
                 "aligned two ways that change the file differently", "quote the lines "
-                "exactly, with all the context lines"))
+                "exactly, with all the context lines", lines, ((best.start, best.end),)))
     return match
 
 

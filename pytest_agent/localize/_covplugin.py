@@ -64,17 +64,16 @@ class LocalizePlugin:
         except ImportError as exc:  # the parent falls back to tracebacks
             self._emit({"kind": "warning", "text": f"coverage unavailable: {exc}"})
             return
-        cov = coverage.Coverage(
+        # Started and stopped around each test (below): pytest's own collection and
+        # reporting then run untraced, which keeps the run close to a plain one.
+        self._cov = coverage.Coverage(
             data_file=None, config_file=False, branch=False, source=[self._source], omit=_OMIT
         )
-        cov.start()
-        self._cov = cov
 
     def finish(self) -> None:
         cov, self._cov = self._cov, None
         if cov is None:
             return
-        cov.stop()
         data = cov.get_data()
         lines: dict[str, dict[str, list[int]]] = {}
         for filename in sorted(data.measured_files()):
@@ -92,6 +91,7 @@ class LocalizePlugin:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
         if self._cov is not None:
+            self._cov.start()
             self._cov.switch_context(item.nodeid)
         armed = self._has_alarm and self._current_limit > 0
         if armed:
@@ -107,7 +107,7 @@ class LocalizePlugin:
             if elapsed < self._current_limit:
                 self._longest = max(self._longest, elapsed)
             if self._cov is not None:
-                self._cov.switch_context("")
+                self._cov.stop()
 
     def _on_alarm(self, signum: int, frame: object) -> None:
         limit = self._current_limit

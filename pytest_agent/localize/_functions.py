@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import final
@@ -68,12 +69,42 @@ def read_module(path: Path) -> ModuleInfo | None:
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
-        return ModuleInfo(path, lines, (), (exc.lineno or 1, exc.msg))
+        return ModuleInfo(path, lines, _spans_by_indent(lines), (exc.lineno or 1, exc.msg))
     except ValueError:  # null bytes
         return None
     spans: list[FunctionSpan] = []
     _walk(tree, "", spans, lines)
     return ModuleInfo(path, lines, tuple(spans))
+
+
+_DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?(?P<kind>def|class)\s+(?P<name>\w+)")
+
+
+def _spans_by_indent(lines: tuple[str, ...]) -> tuple[FunctionSpan, ...]:
+    """Function spans of a module that does not parse, from ``def`` lines and indentation."""
+    spans: list[FunctionSpan] = []
+    stack: list[tuple[int, str]] = []  # (indent, qualname) of the open classes
+    for i, line in enumerate(lines):
+        m = _DEF.match(line)
+        if m is None:
+            continue
+        indent = len(m.group("indent"))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        prefix = stack[-1][1] + "." if stack else ""
+        end = i + 1
+        for j in range(i + 1, len(lines)):
+            text = lines[j]
+            if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                break
+            if text.strip():
+                end = j + 1
+        qualname = prefix + m.group("name")
+        is_class = m.group("kind") == "class"
+        spans.append(FunctionSpan(qualname, i + 1, end, i + 1, line.strip(), is_class))
+        if is_class:
+            stack.append((indent, qualname))
+    return tuple(spans)
 
 
 def _walk(node: ast.AST, prefix: str, out: list[FunctionSpan], lines: tuple[str, ...]) -> None:

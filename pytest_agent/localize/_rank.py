@@ -9,7 +9,7 @@ signal                                      weight  applies to
 ==========================================  ======  ===========================
 syntax error / error while importing        +1.0    the error's line
 deepest project frame of a failing test     +0.3    that line (x share of fails)
-other project frames of a failing test      +0.1    each line (x share)
+other project frames of a failing test      +0.05   each line (x share)
 called on the failing line of the test      +0.15   the function (x share)
 called elsewhere in a failing test          +0.05   the function (x share)
 named in the task description               +0.05   the function
@@ -53,7 +53,7 @@ __all__ = ["Ranking", "is_test_path", "rank"]
 
 W_IMPORT_ERROR = 1.0
 W_DEEPEST_FRAME = 0.3
-W_OTHER_FRAME = 0.1
+W_OTHER_FRAME = 0.05
 W_CALLED_ON_FAILING_LINE = 0.15
 W_CALLED_IN_TEST = 0.05
 W_NAMED_IN_TASK = 0.05
@@ -107,6 +107,7 @@ class _Ranker:
         self.line_evidence: dict[tuple[str, int], list[str]] = {}
         self.executed: dict[str, set[int]] = {}
         self.functions: dict[tuple[str, str], _FunctionScore] = {}
+        self.trees: dict[str, ast.Module | None] = {}
 
     # -- paths -----------------------------------------------------------------
 
@@ -218,6 +219,29 @@ class _Ranker:
         fn_rows.sort(key=lambda r: r[0])
         return Ranking(tuple(loc for _, loc in fn_rows[:MAX_FUNCTIONS]), lines, method)
 
+    def tree(self, rel: str) -> ast.Module | None:
+        if rel not in self.trees:
+            info = self.module(rel)
+            try:
+                self.trees[rel] = ast.parse("\n".join(info.lines)) if info else None
+            except (SyntaxError, ValueError):
+                self.trees[rel] = None
+        return self.trees[rel]
+
+    def raise_guard(self, rel: str, line: int) -> int | None:
+        """For a ``raise`` statement at ``line``: the line of the ``if`` test guarding
+        it (0 when unguarded); ``None`` when ``line`` holds no ``raise``."""
+        tree = self.tree(rel)
+        if tree is None:
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If | ast.While):
+                for child in node.body:
+                    if isinstance(child, ast.Raise) and child.lineno == line:
+                        return node.test.lineno
+        stmt = statement_at(tree, line)
+        return 0 if isinstance(stmt, ast.Raise) else None
+
     def complexity(self, rel: str, line: int) -> int:
         info = self.module(rel)
         if info is None or info.syntax_error is not None:
@@ -276,9 +300,13 @@ def rank(
     if not records:
         records = [_record_from_text(nodeid, text, test_root) for nodeid, text in texts.items()]
     share = 1.0 / max(1, len(failing))
-    used_traceback = _traceback_signals(ranker, records, share, test_root)
+    seen_tests: set[str] = set()
+    used_traceback = _traceback_signals(ranker, records, share, test_root, texts, seen_tests)
     if used_traceback:
         methods.append("traceback")
+    # Failing tests without a usable traceback (a timeout, a kill): what their body calls.
+    for nodeid in sorted(failing - seen_tests):
+        _test_body_signal(ranker, nodeid, test_root, share)
 
     # 3. Names: the task's words and files.
     for rel in task.files:
@@ -289,6 +317,10 @@ def rank(
                 if not span.is_class:
                     ranker.add_function(prel, span, W_TASK_FILE, "in the task's files")
     _load_neighbours(ranker)
+    for test_file in test_files:
+        tree = _parse(Path(test_file))
+        if tree is not None:
+            _load_imports(ranker, tree)
     for name in sorted(_code_words(task.description)):
         for rel, span in ranker.functions_named(name):
             ranker.add_function(rel, span, W_NAMED_IN_TASK, "named in the task")
@@ -303,7 +335,7 @@ def _record_from_text(nodeid: str, text: str, test_root: Path) -> ExceptionRecor
 
 
 def _traceback_signals(ranker: _Ranker, records: list[ExceptionRecord], share: float,
-                       test_root: Path) -> bool:
+                       test_root: Path, texts: Mapping[str, str], seen_tests: set[str]) -> bool:
     used = False
     test_trees: dict[Path, ast.Module | None] = {}
     for rec in records:
@@ -328,16 +360,36 @@ def _traceback_signals(ranker: _Ranker, records: list[ExceptionRecord], share: f
                 used = True
         project = [(ranker.project_rel(f), n, fname) for f, n, fname in rec.frames]
         project_frames = [(rel, n, fname) for rel, n, fname in project if rel is not None]
+        if not project_frames:
+            # Frames pytest only shows as text: a module that failed to import is
+            # reported as a CollectError whose message holds the original traceback.
+            text = rec.message + "\n" + texts.get(rec.nodeid, "")
+            project = [(ranker.project_rel(f), n, fname)
+                       for f, n, fname in frames_from_text(text, test_root)]
+            project_frames = [(rel, n, fname) for rel, n, fname in project if rel is not None]
         if project_frames:
             used = True
             rel, n, _ = project_frames[-1]
             if collecting:
-                ranker.add_line(rel, n, W_IMPORT_ERROR,
-                                f"{rec.type or 'error'} while importing: {rec.message[:120]}")
+                error = _error_line(rec.message + "\n" + texts.get(rec.nodeid, "")) \
+                    or f"{rec.type}: {rec.message[:100]}"
+                ranker.add_line(rel, n, W_IMPORT_ERROR, f"error while importing: {error}")
             else:
                 why = "the test hung here" if rec.hung else (
                     f"raised here: {rec.type}: {rec.message[:80]}".rstrip(": "))
-                ranker.add_line(rel, n, W_DEEPEST_FRAME * share, why)
+                guard = None if rec.hung else ranker.raise_guard(rel, n)
+                if guard is None:
+                    ranker.add_line(rel, n, W_DEEPEST_FRAME * share, why)
+                else:
+                    # An explicit ``raise``: a check refused its input. Either the check
+                    # is wrong (its condition) or the caller passed bad values.
+                    half = W_DEEPEST_FRAME * share / 2
+                    ranker.add_line(rel, n, half, why)
+                    if guard:
+                        ranker.add_line(rel, guard, half, "guards the raise")
+                    if len(project_frames) > 1:
+                        crel, cn, _ = project_frames[-2]
+                        ranker.add_line(crel, cn, half, "called the check that raised")
             for rel, n, _ in project_frames[:-1]:
                 ranker.add_line(rel, n, W_OTHER_FRAME * share, "in a failing test's traceback")
         # The test's own frame: what it called on the line that failed, and in its body.
@@ -354,6 +406,7 @@ def _traceback_signals(ranker: _Ranker, records: list[ExceptionRecord], share: f
         tree = test_trees[tpath]
         if tree is None:
             continue
+        seen_tests.add(rec.nodeid)
         for name in called_names(statement_at(tree, tline)):
             for rel, span in _named_in_project(ranker, name, tree):
                 ranker.add_function(rel, span, W_CALLED_ON_FAILING_LINE * share,
@@ -365,6 +418,35 @@ def _traceback_signals(ranker: _Ranker, records: list[ExceptionRecord], share: f
                 ranker.add_function(rel, span, W_CALLED_IN_TEST * share,
                                     "called by a failing test")
     return used
+
+
+_ERROR_LINE = re.compile(r"^(?:E\s+)?(\w*(?:Error|Exception|Exit)\b.*)$", re.MULTILINE)
+
+
+def _error_line(text: str) -> str:
+    """The last ``XxxError: message`` line of a failure text."""
+    found = _ERROR_LINE.findall(text)
+    return found[-1].strip()[:160] if found else ""
+
+
+def _test_body_signal(ranker: _Ranker, nodeid: str, test_root: Path, share: float) -> None:
+    file_part, _, rest = nodeid.partition("::")
+    if not rest:
+        return
+    tree = _parse(test_root / file_part)
+    if tree is None:
+        return
+    body = _function_node(tree, re.sub(r"\[.*$", "", rest.rsplit("::", 1)[-1]))
+    for name in dict.fromkeys(called_names(body)):
+        for rel, span in _named_in_project(ranker, name, tree):
+            ranker.add_function(rel, span, W_CALLED_IN_TEST * share, "called by a failing test")
+
+
+def _load_imports(ranker: _Ranker, tree: ast.Module) -> None:
+    for module in _imported_modules(tree):
+        rel = _module_path(ranker, module)
+        if rel is not None:
+            ranker.module(rel)
 
 
 def _in_tree(path: Path, root: Path) -> bool:
@@ -412,10 +494,7 @@ def _module_path(ranker: _Ranker, module: str) -> str | None:
 def _named_in_project(ranker: _Ranker, name: str, tree: ast.Module) -> list[tuple[str,
                                                                                   FunctionSpan]]:
     # Make sure the modules the test imports are known before looking names up.
-    for module in _imported_modules(tree):
-        rel = _module_path(ranker, module)
-        if rel is not None:
-            ranker.module(rel)
+    _load_imports(ranker, tree)
     return ranker.functions_named(name)
 
 

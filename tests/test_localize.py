@@ -1,0 +1,430 @@
+"""Fault localization and the context pack, on real projects in temp dirs (issue #5)."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_agent._types import Task
+from pytest_agent._types import TestRun
+from pytest_agent._types import Workspace
+from pytest_agent.localize import Localization
+from pytest_agent.localize import estimate_tokens
+from pytest_agent.localize import localize
+from pytest_agent.localize import localize_detailed
+from pytest_agent.settings import AgentSettings
+from pytest_agent.testrun import run_tests
+
+PRICING = '''\
+"""Prices with tax and discounts."""
+
+
+def tax(amount, rate):
+    return round(amount * rate, 2)
+
+
+def discount(amount, percent):
+    if percent < 0 or percent > 100:
+        raise ValueError("bad percent")
+    return amount * percent / 1000
+
+
+def price(amount, rate=0.2, percent=0):
+    net = amount - discount(amount, percent)
+    return round(net + tax(net, rate), 2)
+
+
+def label(amount):
+    return f"{amount:.2f} EUR"
+'''
+
+PRICING_TESTS = '''\
+import pytest
+
+from pricing import discount, label, price, tax
+
+
+def test_tax():
+    assert tax(100, 0.2) == 20
+
+
+def test_price_no_discount():
+    assert price(100) == 120
+
+
+def test_discount():
+    assert discount(200, 10) == 20
+
+
+def test_price_with_discount():
+    assert price(100, percent=50) == 60
+
+
+def test_bad_percent():
+    with pytest.raises(ValueError):
+        discount(1, 101)
+
+
+def test_label():
+    assert label(3) == "3.00 EUR"
+'''
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+    def workspace(self) -> Workspace:
+        return Workspace(root=self.root, branch="agent/T-1", base_commit="0" * 40,
+                         repo_root=self.root)
+
+    def task(self, *accept: str, description: str = "fix it", files: tuple[str, ...] = ()
+             ) -> Task:
+        return Task(id="T-1", description=description, accept_tests=accept, files=files)
+
+    def baseline(self, task: Task, timeout: float = 30) -> TestRun:
+        return run_tests(self.root, task.accept_tests, timeout=timeout)
+
+    def localize(self, task: Task, settings: AgentSettings | None = None,
+                 baseline: TestRun | None = None) -> Localization:
+        settings = settings or AgentSettings()
+        if baseline is None:
+            baseline = self.baseline(task, timeout=settings.test_timeout)
+        return localize_detailed(task, self.workspace(), baseline, settings)
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Project:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n")
+    return Project(root)
+
+
+@pytest.fixture
+def pricing(proj: Project) -> Project:
+    proj.write("pricing.py", PRICING)
+    proj.write("tests/test_pricing.py", PRICING_TESTS)
+    return proj
+
+
+def line_of(project: Project, rel: str, text: str) -> int:
+    lines = (project.root / rel).read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
+class TestRanking:
+    def test_faulty_function_first_with_line_and_span(self, pricing: Project) -> None:
+        task = pricing.task("tests/test_pricing.py::test_discount",
+                            "tests/test_pricing.py::test_price_with_discount")
+        found = pricing.localize(task)
+        top = found.functions[0]
+        assert (top.path, top.function) == ("pricing.py", "discount")
+        assert (top.start_line, top.end_line) == (8, 11)
+        assert top.line == line_of(pricing, "pricing.py", "percent / 1000")
+        assert any(e.startswith("ochiai") for e in top.evidence)
+        assert found.method.startswith("coverage")
+        # Passing-only code is never suspicious; tests are never locations.
+        assert "label" not in {loc.function for loc in found.functions}
+        assert all(not loc.path.startswith("tests/") for loc in found.functions + found.lines)
+        assert found.lines[0].line == top.line
+
+    def test_dstar_agrees_on_the_top_function(self, pricing: Project) -> None:
+        task = pricing.task("tests/test_pricing.py::test_discount",
+                            "tests/test_pricing.py::test_price_with_discount")
+        found = pricing.localize(task, AgentSettings(localize_formula="dstar"))
+        assert found.functions[0].function == "discount"
+        assert any(e.startswith("dstar") for e in found.functions[0].evidence)
+        assert all(0 <= loc.score <= 2 for loc in found.functions)
+
+    def test_public_api_returns_functions_and_pack(self, pricing: Project) -> None:
+        task = pricing.task("tests/test_pricing.py::test_discount")
+        baseline = pricing.baseline(task)
+        locations, pack = localize(task, pricing.workspace(), baseline, AgentSettings())
+        assert locations[0].function == "discount"
+        assert "# Task T-1" in pack and "discount" in pack
+
+    def test_methods_have_qualnames(self, proj: Project) -> None:
+        proj.write("shapes.py", '''\
+            class Rect:
+                def __init__(self, w, h):
+                    self.w, self.h = w, h
+
+                def area(self):
+                    return self.w * self.h
+
+                def perimeter(self):
+                    return 2 * self.w + self.h
+            ''')
+        proj.write("tests/test_shapes.py", '''\
+            from shapes import Rect
+
+            def test_area():
+                assert Rect(2, 3).area() == 6
+
+            def test_perimeter():
+                assert Rect(2, 3).perimeter() == 10
+            ''')
+        found = proj.localize(proj.task("tests/test_shapes.py::test_perimeter"))
+        assert found.functions[0].function == "Rect.perimeter"
+        assert found.lines[0].line == 9
+
+
+class TestTracebackSignals:
+    NUMS = """\
+        def average(values):
+            count = len(values)
+            total = sum(values)
+            scaled = total * 1.0
+            return scaled / count
+
+
+        def double(x):
+            return 2 * x
+        """
+    NUMS_TESTS = """\
+        from nums import average, double
+
+        def test_average_empty():
+            assert average([]) == 0
+
+        def test_double():
+            assert double(2) == 4
+        """
+
+    def test_raising_line_ranks_first_in_a_tie(self, proj: Project) -> None:
+        # Every line of ``average`` runs in the failing test only: Ochiai ties them;
+        # the line that raised wins.
+        proj.write("nums.py", self.NUMS)
+        proj.write("tests/test_nums.py", self.NUMS_TESTS)
+        found = proj.localize(proj.task("tests/test_nums.py::test_average_empty"))
+        assert found.lines[0].line == 5
+        assert any("raised here: ZeroDivisionError" in e for e in found.lines[0].evidence)
+
+    def test_explicit_raise_points_at_the_caller(self, proj: Project) -> None:
+        proj.write("booking.py", '''\
+            def check_nights(nights):
+                if nights < 1:
+                    raise ValueError("at least one night")
+                return nights
+
+
+            def book(arrive, leave):
+                nights = check_nights(arrive - leave)
+                return {"nights": nights}
+            ''')
+        proj.write("tests/test_booking.py", '''\
+            import pytest
+            from booking import book, check_nights
+
+            def test_book():
+                assert book(3, 5) == {"nights": 2}
+
+            def test_check():
+                with pytest.raises(ValueError):
+                    check_nights(0)
+            ''')
+        found = proj.localize(proj.task("tests/test_booking.py::test_book"))
+        assert found.functions[0].function == "book"
+        assert found.lines[0].line == 8
+        assert "called the check that raised" in found.lines[0].evidence
+
+    def test_traceback_text_when_the_coverage_run_gives_nothing(self, proj: Project) -> None:
+        # The test file is gone by the time of the coverage run: the baseline's
+        # failure text is parsed for frames instead.
+        proj.write("nums.py", self.NUMS)
+        proj.write("tests/test_nums.py", self.NUMS_TESTS)
+        task = proj.task("tests/test_nums.py::test_average_empty")
+        baseline = proj.baseline(task)
+        (proj.root / "tests" / "test_nums.py").unlink()
+        found = proj.localize(task, baseline=baseline)
+        assert found.method == "traceback"
+        assert (found.lines[0].function, found.lines[0].line) == ("average", 5)
+
+
+class TestCollectionErrors:
+    def test_syntax_error_in_project_module(self, proj: Project) -> None:
+        proj.write("calc.py", "def add(a, b):\n    return a +\n\n\ndef sub(a, b):\n"
+                              "    return a - b\n")
+        proj.write("tests/test_calc.py", "from calc import add\n\n\ndef test_add():\n"
+                                         "    assert add(1, 2) == 3\n")
+        found = proj.localize(proj.task("tests/test_calc.py::test_add"))
+        top = found.lines[0]
+        assert (top.path, top.function, top.line) == ("calc.py", "add", 2)
+        assert "error while importing: SyntaxError: invalid syntax" in top.evidence
+        assert "calc.py" in found.pack
+
+    def test_name_error_at_import(self, proj: Project) -> None:
+        proj.write("config.py", '''\
+            DEFAULTS = {"retries": 3}
+
+
+            def get(key):
+                return DEFAULTS[key]
+
+
+            TIMEOUT = get("timeout_s") if HAS_TIMEOUT else 10
+            ''')
+        proj.write("tests/test_config.py", '''\
+            import config
+
+            def test_retries():
+                assert config.get("retries") == 3
+            ''')
+        found = proj.localize(proj.task("tests/test_config.py::test_retries"))
+        top = found.functions[0]
+        assert (top.path, top.function, top.line) == ("config.py", "<module>", 8)
+        assert any("while importing: NameError: name 'HAS_TIMEOUT'" in e for e in top.evidence)
+
+    def test_missing_name_points_at_the_module(self, proj: Project) -> None:
+        proj.write("src/__init__.py", "")
+        proj.write("src/hello.py", "def other():\n    return 1\n")
+        proj.write("tests/test_hello.py", "from src.hello import greet\n\n\ndef test_greet():\n"
+                                          "    assert greet('Ada') == 'Hello, Ada!'\n")
+        task = proj.task("tests/test_hello.py::test_greet",
+                         description="greet(name) returns 'Hello, <name>!'")
+        found = proj.localize(task)
+        assert found.functions[0].path == "src/hello.py"
+        assert any("cannot import name 'greet'" in e for e in found.functions[0].evidence)
+        assert "src/hello.py" in found.pack
+
+
+class TestFallbacks:
+    def test_code_coverage_cannot_see_ranks_by_names(self, proj: Project) -> None:
+        # The test runs the program in a child process: coverage sees none of it.
+        proj.write("banner.py", '''\
+            import sys
+
+
+            def render_banner(name):
+                return "=" * len(name) + "\\n" + name.upper()
+
+
+            def render_footer():
+                return "-" * 10
+
+
+            if __name__ == "__main__":
+                print(render_banner(sys.argv[1]))
+            ''')
+        proj.write("tests/test_banner.py", '''\
+            import subprocess
+            import sys
+
+            def test_cli():
+                out = subprocess.run([sys.executable, "banner.py", "hi"], capture_output=True,
+                                     text=True, timeout=30).stdout
+                assert out == "==\\nhi\\n"
+            ''')
+        task = proj.task("tests/test_banner.py::test_cli", files=("banner.py",),
+                         description="render_banner() must keep the name's case")
+        found = proj.localize(task)
+        assert found.method == "names"
+        assert found.functions[0].function == "render_banner"
+        assert "named in the task" in found.functions[0].evidence
+
+
+class TestHangingTests:
+    LOOP = '''\
+        def countdown(n):
+            steps = []
+            while n != 0:
+                steps.append(n)
+                n -= 2
+            return steps
+
+
+        def ok():
+            return 1
+        '''
+
+    def test_hanging_test_is_stopped_and_located(self, proj: Project) -> None:
+        proj.write("loop.py", self.LOOP)
+        proj.write("tests/test_loop.py", '''\
+            from loop import countdown, ok
+
+            def test_even():
+                assert countdown(4) == [4, 2]
+
+            def test_odd():
+                assert countdown(3) == [3, 1]
+
+            def test_ok():
+                assert ok() == 1
+            ''')
+        task = proj.task("tests/test_loop.py::test_odd")
+        settings = AgentSettings(test_timeout=2)
+        baseline = TestRun(outcomes={}, failures={}, output="", exit_code=-9, duration=2.0,
+                           timed_out=True)
+        started = time.monotonic()
+        found = proj.localize(task, settings, baseline=baseline)
+        assert time.monotonic() - started < 10
+        assert not found.timed_out  # only the hanging test was stopped
+        assert found.functions[0].function == "countdown"
+        assert any("hung here" in e for loc in found.lines[:3] for e in loc.evidence)
+
+    def test_run_killed_when_the_alarm_is_ignored(self, proj: Project) -> None:
+        proj.write("loop.py", self.LOOP)
+        proj.write("tests/test_loop.py", '''\
+            import signal
+            from loop import countdown
+
+            def test_odd():
+                signal.signal(signal.SIGALRM, signal.SIG_IGN)
+                assert countdown(3) == [3, 1]
+            ''')
+        task = proj.task("tests/test_loop.py::test_odd", description="countdown(3) hangs")
+        settings = AgentSettings(test_timeout=1)
+        baseline = TestRun(outcomes={}, failures={"tests/test_loop.py::test_odd": "timed out"},
+                           output="", exit_code=-9, duration=1.0, timed_out=True)
+        started = time.monotonic()
+        found = proj.localize(task, settings, baseline=baseline)
+        assert time.monotonic() - started < 8
+        assert found.timed_out
+        # No coverage and no traceback: the names in the task still point somewhere.
+        assert found.functions and found.functions[0].function == "countdown"
+
+
+class TestPack:
+    def test_sections_and_line_numbers(self, pricing: Project) -> None:
+        task = pricing.task("tests/test_pricing.py::test_discount",
+                            description="discount() is ten times too small")
+        pack = pricing.localize(task).pack
+        assert pack.index("# Task T-1") < pack.index("## Failing tests") \
+            < pack.index("## Suspicious code") < pack.index("## Outline of pricing.py")
+        assert "def test_discount():" in pack
+        assert "assert 20.0 == 20" in pack or "AssertionError" in pack
+        assert f">{line_of(pricing, 'pricing.py', 'percent / 1000')} |" in pack
+        assert "def label(amount):" in pack  # the outline of the module around
+        assert str(pricing.root) not in pack
+
+    def test_deterministic(self, pricing: Project) -> None:
+        task = pricing.task("tests/test_pricing.py::test_discount",
+                            "tests/test_pricing.py::test_price_with_discount")
+        baseline = pricing.baseline(task)
+        first = pricing.localize(task, baseline=baseline)
+        second = pricing.localize(task, baseline=baseline)
+        assert first.pack == second.pack
+        assert first.functions == second.functions and first.lines == second.lines
+
+    @pytest.mark.parametrize("budget", [500, 900, 3000])
+    def test_budget_is_respected(self, proj: Project, budget: int) -> None:
+        body = "\n".join(f"    total += {i} * x  # step {i}" for i in range(400))
+        proj.write("big.py", f"def big(x):\n    total = 0\n{body}\n    return total / x\n")
+        proj.write("tests/test_big.py", "from big import big\n\n\ndef test_big():\n"
+                                        "    assert big(0) == 0\n")
+        task = proj.task("tests/test_big.py::test_big", description="big(0) " * 300)
+        pack = proj.localize(task, AgentSettings(context_token_budget=budget)).pack
+        assert estimate_tokens(pack) <= budget
+        assert "# Task T-1" in pack
+        if budget >= 900:
+            # A long function is cut to a window around its most suspicious line.
+            assert ">403 |     return total / x" in pack

@@ -94,8 +94,9 @@ class LocalizePlugin:
             self._cov.start()
             self._cov.switch_context(item.nodeid)
         armed = self._has_alarm and self._current_limit > 0
+        previous: Any = None
         if armed:
-            signal.signal(signal.SIGALRM, self._on_alarm)
+            previous = signal.signal(signal.SIGALRM, self._on_alarm)
             signal.setitimer(signal.ITIMER_REAL, self._current_limit)
         self._started = time.monotonic()
         try:
@@ -103,6 +104,8 @@ class LocalizePlugin:
         finally:
             if armed:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                if previous is not None:  # the handler before ours (None: set from C)
+                    signal.signal(signal.SIGALRM, previous)
             elapsed = time.monotonic() - self._started
             if elapsed < self._current_limit:
                 self._longest = max(self._longest, elapsed)

@@ -428,3 +428,22 @@ class TestPack:
         if budget >= 900:
             # A long function is cut to a window around its most suspicious line.
             assert ">403 |     return total / x" in pack
+
+
+class TestPaths:
+    def test_rootdir_below_the_repository_root(self, tmp_path: Path) -> None:
+        # Node ids are rooted at the rootdir (``app/``); locations at the repository root.
+        repo = Project(tmp_path / "repo")
+        repo.write("app/pytest.ini", "[pytest]\n")
+        repo.write("app/pricing.py", PRICING)
+        repo.write("app/tests/test_pricing.py", PRICING_TESTS)
+        repo.write("app/.venv/lib/site-packages/helper.py", "def discount():\n    return 0\n")
+        task = repo.task("tests/test_pricing.py::test_discount")
+        ws = Workspace(root=repo.root, branch="agent/T-1", base_commit="0" * 40,
+                       repo_root=repo.root, rootdir=repo.root / "app")
+        baseline = run_tests(ws.test_root, task.accept_tests, timeout=30)
+        found = localize_detailed(task, ws, baseline, AgentSettings())
+        assert (found.functions[0].path, found.functions[0].function) == ("app/pricing.py",
+                                                                          "discount")
+        assert all(".venv" not in loc.path for loc in found.functions)
+        assert "def test_discount():" in found.pack

@@ -361,12 +361,14 @@ class TestHangingTests:
                 assert ok() == 1
             ''')
         task = proj.task("tests/test_loop.py::test_odd")
-        settings = AgentSettings(test_timeout=2)
-        baseline = TestRun(outcomes={}, failures={}, output="", exit_code=-9, duration=2.0,
+        # A quarter of the timeout per test (1 s); the whole run may take 6 s, room
+        # enough for a slow machine to start pytest.
+        settings = AgentSettings(test_timeout=4)
+        baseline = TestRun(outcomes={}, failures={}, output="", exit_code=-9, duration=4.0,
                            timed_out=True)
         started = time.monotonic()
         found = proj.localize(task, settings, baseline=baseline)
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 6
         assert not found.timed_out  # only the hanging test was stopped
         assert found.functions[0].function == "countdown"
         assert any("hung here" in e for loc in found.lines[:3] for e in loc.evidence)

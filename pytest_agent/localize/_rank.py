@@ -164,8 +164,14 @@ class _Ranker:
         found: list[tuple[str, FunctionSpan]] = []
         for rel in sorted(self.modules):
             info = self.modules[rel]
-            if info is not None:
-                found.extend((rel, span) for span in info.by_name(name))
+            if info is None:
+                continue
+            for span in info.by_name(name):
+                if span.is_class:
+                    # Calling a class runs its __init__: point there, not at the whole class.
+                    init = [s for s in info.spans if s.qualname == span.qualname + ".__init__"]
+                    span = init[0] if init else span
+                found.append((rel, span))
         return found
 
     # -- the final order --------------------------------------------------------

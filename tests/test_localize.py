@@ -449,3 +449,20 @@ class TestPaths:
                                                                           "discount")
         assert all(".venv" not in loc.path for loc in found.functions)
         assert "def test_discount():" in found.pack
+
+
+class TestFormulas:
+    def test_ochiai_and_dstar_values(self) -> None:
+        from pytest_agent.localize._sbfl import dstar
+        from pytest_agent.localize._sbfl import ochiai
+        from pytest_agent.localize._sbfl import suspiciousness
+
+        assert ochiai(ef=2, ep=2, nf=0, np=3) == pytest.approx(2 / (2 * 4) ** 0.5)
+        assert ochiai(ef=0, ep=4, nf=2, np=0) == 0.0
+        assert dstar(ef=2, ep=1, nf=1, np=0) == 2.0
+        assert dstar(ef=3, ep=0, nf=0, np=5) == 10.0  # zero denominator: ef**2 + 1
+        coverage = {"m.py": {"t_fail": [1, 2], "t_pass": [1, 3]}}
+        stats = suspiciousness(coverage, frozenset({"t_fail"}), frozenset({"t_pass"}), "dstar")
+        assert stats[("m.py", 2)].score == 1.0  # normalized by the maximum
+        assert stats[("m.py", 1)].score == pytest.approx(1 / 2)
+        assert ("m.py", 3) not in stats  # run by no failing test

@@ -4,6 +4,15 @@ Registered by :mod:`pytest_agent.plugin` only when an agent option is given
 (pytest's ``stepwise`` pattern). Plan write-back happens in the report hooks,
 which run in the controlling process (under xdist: on the controller, from the
 workers' reports; never on two workers at once).
+
+Under pytest-xdist (issue #8) a task must not start before the tasks it depends
+on have finished, and a worker only knows the outcomes of the tasks it ran
+itself. So the tasks of one dependency-connected component get one
+``xdist_group`` and xdist distributes with ``--dist loadgroup``: a group runs on
+one worker, in collection order, which is dependency order. The default
+``--dist load`` (what ``-n`` gives) is switched to ``loadgroup``; since workers
+parse the command line themselves, the controller tells them through
+``workerinput``.
 """
 
 from __future__ import annotations
@@ -55,6 +64,47 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+#: Worker input key: the controller switched ``--dist`` to ``loadgroup``.
+_LOADGROUP_KEY = "agent_loadgroup"
+#: ``--dist`` modes that may run a dependent task on another worker than its dependency.
+_UNGROUPED_DIST = ("load", "worksteal")
+
+
+def _task_id_of(nodeid: str) -> str | None:
+    """The task id of a task item's node id (``plan.yaml::T-1``, ``...::T-1@group``)."""
+    if "::" not in nodeid:
+        return None
+    # xdist's loadgroup appends ``@<group>``; '@' cannot occur in a task id.
+    return nodeid.rsplit("::", 1)[1].split("@", 1)[0]
+
+
+def dependency_groups(tasks: Sequence[LoadedTask]) -> dict[str, str]:
+    """Task id -> group name, for tasks in a dependency-connected component of two or more.
+
+    The name is ``agent-<id of the component's first task in plan order>``, so it is
+    the same in every process that loads the same plans.
+    """
+    index = {t.id: i for i, t in enumerate(tasks)}
+    parent = {t.id: t.id for t in tasks}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for t in tasks:
+        for dep in t.spec.depends_on:
+            if dep in parent:
+                a, b = sorted((find(t.id), find(dep)), key=index.__getitem__)
+                parent[b] = a  # the root stays the earliest task in plan order
+    members: dict[str, list[str]] = {}
+    for t in tasks:
+        members.setdefault(find(t.id), []).append(t.id)
+    return {tid: f"agent-{root}" for root, group in members.items() if len(group) > 1
+            for tid in group}
+
+
 class AgentSession:
     """Plugin object holding one run's state (registered as ``agent-session``)."""
 
@@ -81,6 +131,8 @@ class AgentSession:
         self.rows: list[TaskRow] = []
         self.consecutive_failures = 0
         self.pytest_session: pytest.Session | None = None
+        #: xdist group of each task that shares a dependency component with others.
+        self.groups = dependency_groups(tasks)
 
     # -- construction (all input checked before anything is touched) ----------
 
@@ -107,12 +159,27 @@ class AgentSession:
             repo_root = find_repo_root(rootpath, timeout=settings.git_timeout)
         except WorkspaceError as exc:
             raise pytest.UsageError(f"pytest-agent: {exc}") from None
-        plan_files = find_plan_files(rootpath, settings.plan_path)
+        from_failures = bool(config.getoption("agent_from_failures", False))
+        if config.getoption("agent_save_plan", None) and not from_failures:
+            raise pytest.UsageError(
+                "pytest-agent: --agent-save-plan writes the plan made by --agent-from-failures; "
+                "add --agent-from-failures [tests...]"
+            )
+        run_ids: list[str] = list(config.getoption("agent_run") or [])
+        if from_failures:
+            if run_ids or config.getoption("agent_all", False):
+                raise pytest.UsageError(
+                    "pytest-agent: --agent-from-failures makes its own tasks; it cannot be "
+                    "combined with --agent-run or --agent-all (save the plan with "
+                    "--agent-save-plan PATH, then run it with --agent-plan PATH --agent-all)"
+                )
+            plan_files = [_failures_plan(config, settings)]
+        else:
+            plan_files = find_plan_files(rootpath, settings.plan_path)
         try:
             tasks = load_plans(plan_files)
         except PlanError as exc:
             raise pytest.UsageError(f"pytest-agent: invalid plan\n{exc}") from None
-        run_ids: list[str] = list(config.getoption("agent_run") or [])
         selected: list[str] | None = None
         if run_ids:
             known = {t.id for t in tasks}
@@ -124,16 +191,40 @@ class AgentSession:
                     f"known ids: {', '.join(sorted(known)) or '(none)'} (plans: {where})"
                 )
             selected = list(dict.fromkeys(run_ids))
-        elif not plan_files and not config.getoption("agent_from_failures", False):
+        elif not plan_files:
             raise pytest.UsageError(
                 f"pytest-agent: no plan files found at {rootpath / settings.plan_path} "
                 "(create plans/*.yaml or pass --agent-plan PATH)"
             )
+        _distribute_by_group(config)
         session = cls(config, settings, repo_root, tasks, plan_files, selected)
         # Only the plan files are collected: the project's own test modules are not
         # imported in the outer run (they run inside the loop, in the workspace).
         config.args[:] = [str(p) for p in plan_files]
         return session
+
+    # -- xdist: hand-down to workers, groups -----------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Controller side: what workers must not work out for themselves."""
+        node.workerinput[_LOADGROUP_KEY] = self.config.getoption("dist", None) == "loadgroup"
+        if self.config.getoption("agent_from_failures", False):
+            from pytest_agent.failures import WORKERINPUT_KEY
+
+            # Workers load the controller's plan; they never rerun the failing tests.
+            node.workerinput[WORKERINPUT_KEY] = str(self.plan_files[0])
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        # Marked at collection, before xdist's worker appends ``@<group>`` to node ids
+        # in its pytest_collection_modifyitems. Only with xdist loaded: the marker is
+        # registered by xdist, and --strict-markers would refuse it otherwise.
+        if not self.config.pluginmanager.hasplugin("xdist"):
+            return
+        task_id = _task_id_of(item.nodeid)
+        group = self.groups.get(task_id) if task_id is not None else None
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
     # -- collection ----------------------------------------------------------
 
@@ -225,11 +316,16 @@ class AgentSession:
             self.consecutive_failures = 0
         limit = self.settings.consecutive_failure_threshold
         if self.consecutive_failures >= limit and self.pytest_session is not None:
-            self.pytest_session.shouldstop = (
+            message = (
                 f"pytest-agent: {self.consecutive_failures} tasks failed in a row "
                 f"(consecutive_failure_threshold={limit}); stopping the run. "
                 "Check the failures above before running again."
             )
+            self.pytest_session.shouldstop = message
+            # Under xdist the controller's loop is DSession's, which watches its own flag.
+            dsession = self.config.pluginmanager.get_plugin("dsession")
+            if dsession is not None:
+                dsession.shouldstop = message
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pytest_session = session
@@ -237,9 +333,8 @@ class AgentSession:
             self.workspaces.cleanup_leftovers()
 
     def _task_of(self, nodeid: str) -> LoadedTask | None:
-        if "::" not in nodeid:
-            return None
-        return self.by_id.get(nodeid.rsplit("::", 1)[1])
+        task_id = _task_id_of(nodeid)
+        return self.by_id.get(task_id) if task_id is not None else None
 
     def _write(self, task: LoadedTask, fields: dict[str, Any]) -> None:
         try:
@@ -283,6 +378,31 @@ class AgentSession:
         values.extend(v for k, v in os.environ.items()
                       if k in ("OPENAI_API_KEY", "AGENT_API_KEY") and v)
         return values
+
+
+def _failures_plan(config: pytest.Config, settings: AgentSettings) -> Path:
+    """The plan of ``--agent-from-failures``: made on the controller, reused by workers."""
+    from pytest_agent import failures
+
+    if _is_xdist_worker(config):
+        workerinput: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
+        return Path(workerinput[failures.WORKERINPUT_KEY])
+    try:
+        return failures.plan_from_failures(config, test_timeout=settings.test_timeout)
+    except failures.FromFailuresError as exc:
+        raise pytest.UsageError(f"pytest-agent: {exc}") from None
+
+
+def _distribute_by_group(config: pytest.Config) -> None:
+    """Keep each dependency component on one xdist worker (see the module docstring)."""
+    if _is_xdist_worker(config):
+        workerinput: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
+        if workerinput.get(_LOADGROUP_KEY):
+            # Read by xdist's worker when it names items (``nodeid@group``).
+            config.option.loadgroup = True
+    elif config.getoption("dist", None) in _UNGROUPED_DIST and \
+            config.getoption("numprocesses", None):
+        config.option.dist = "loadgroup"
 
 
 def _is_task_report(report: pytest.TestReport) -> bool:

@@ -9,6 +9,17 @@ Leftovers of a killed run are recognized by a marker file kept in the git
 directory (``<git-common-dir>/pytest-agent/active/<id>.json``) that names the
 process that made the worktree; a marker whose process is gone means the branch
 and worktree are leftovers, and they are removed before the task runs again.
+
+Several processes may work on one repository at once (pytest-xdist workers, two
+runs side by side). Git refuses, rather than waits, when two commands race for
+its shared lock files (``packed-refs.lock``, ``config.lock``, the worktree
+admin directory), so every operation that touches shared state -- branch
+creation and deletion, worktree add/remove/prune, merges and commits (refs and
+reflogs), the leftover markers -- runs under one inter-process file lock in the
+git common directory (``pytest-agent/git.lock``), with a timeout (issue #8).
+Work inside a worktree (reset, diff, tests) needs no lock. Automatic ``gc`` is
+off for our commands: a background repack racing another worker's ref update is
+exactly the failure the lock exists to prevent.
 """
 
 from __future__ import annotations
@@ -20,8 +31,10 @@ import os
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from typing import final
 
 from pytest_agent._procs import run_process
@@ -39,6 +52,10 @@ class GitError(Exception):
 class WorkspaceError(Exception):
     """A workspace cannot be made for a task (the message says why and what to do)."""
 
+
+#: ``-c`` options of every command that may write objects: no automatic gc or
+#: maintenance while other processes use the repository.
+_NO_GC = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
 
 _AGENT_IDENTITY = {
     "GIT_AUTHOR_NAME": "pytest-agent",
@@ -98,12 +115,20 @@ class _Marker:
 class WorkspaceManager:
     """Creates, resets, commits and removes task worktrees of one repository."""
 
-    def __init__(self, repo_root: Path, *, git_timeout: float = 60.0) -> None:
+    def __init__(
+        self, repo_root: Path, *, git_timeout: float = 60.0, lock_timeout: float | None = None
+    ) -> None:
         self.repo_root = repo_root
         self.timeout = git_timeout
         common = _git(["rev-parse", "--git-common-dir"], repo_root, git_timeout).strip()
         self.git_dir = (repo_root / common).resolve()
         self._state_dir = self.git_dir / "pytest-agent" / "active"
+        #: The inter-process lock around shared git state (see the module docstring).
+        self.lock_path = self.git_dir / "pytest-agent" / "git.lock"
+        # Held at most for a few git commands of another process, each bounded by
+        # git_timeout; waiting longer means something is stuck.
+        self.lock_timeout = lock_timeout if lock_timeout is not None else 4 * git_timeout
+        self._lock: Any = None
         digest = hashlib.sha1(str(self.git_dir).encode()).hexdigest()[:12]
         self._worktrees = Path(tempfile.gettempdir()) / f"pytest-agent-{os.getuid()}" / digest
 
@@ -130,21 +155,47 @@ class WorkspaceManager:
     def worktree_path(self, task_id: str) -> Path:
         return self._worktrees / task_id
 
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the repository's pytest-agent git lock (re-entrant within this manager)."""
+        if self._lock is None:
+            from filelock import FileLock
+
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            # thread_local=False: one manager's lock is one lock, whichever thread holds it.
+            self._lock = FileLock(str(self.lock_path), timeout=self.lock_timeout,
+                                  thread_local=False)
+        from filelock import Timeout
+
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise WorkspaceError(
+                f"timed out after {self.lock_timeout:.0f}s waiting for the git lock "
+                f"{self.lock_path}: another pytest-agent process is holding it (a stuck "
+                "git command?); the lock is released when that process ends"
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     # -- lifecycle -----------------------------------------------------------
 
     def cleanup_leftovers(self) -> list[str]:
         """Remove worktrees and branches that a killed run left behind; return their ids."""
         removed: list[str] = []
-        if self._state_dir.is_dir():
-            for marker_file in sorted(self._state_dir.glob("*.json")):
-                marker = self._read_marker(marker_file)
-                if marker is not None and marker.is_alive():
-                    continue
-                task_id = marker_file.stem
-                self._remove(task_id, delete_branch=True)
-                removed.append(task_id)
-        with contextlib.suppress(GitError):
-            self.git("worktree", "prune")
+        with self.locked():
+            if self._state_dir.is_dir():
+                for marker_file in sorted(self._state_dir.glob("*.json")):
+                    marker = self._read_marker(marker_file)
+                    if marker is not None and marker.is_alive():
+                        continue
+                    task_id = marker_file.stem
+                    self._remove(task_id, delete_branch=True)
+                    removed.append(task_id)
+            with contextlib.suppress(GitError):
+                self.git("worktree", "prune")
         return removed
 
     def create(self, task: Task, *, base: str | None = None, replace_branch: bool = False,
@@ -155,6 +206,14 @@ class WorkspaceManager:
         depend on several others).
         """
         base_commit = base or self.head()
+        with self.locked():
+            path = self._create_locked(task, base_commit, replace_branch, merge)
+        head = self.git("rev-parse", "HEAD", cwd=path).strip()
+        return Workspace(root=path, branch=task.branch, base_commit=head,
+                         repo_root=self.repo_root)
+
+    def _create_locked(self, task: Task, base_commit: str, replace_branch: bool,
+                       merge: tuple[str, ...]) -> Path:
         branch = task.branch
         marker_file = self._state_dir / f"{task.id}.json"
         if marker_file.exists():
@@ -183,12 +242,12 @@ class WorkspaceManager:
         try:
             self.git("worktree", "add", "--quiet", "-b", branch, str(path), base_commit)
             for other in merge:
-                self.git("merge", "--no-edit", "--quiet", other, cwd=path, env=self._identity())
+                self.git(*_NO_GC, "merge", "--no-edit", "--quiet", other, cwd=path,
+                         env=self._identity())
         except GitError as exc:
             self._remove(task.id, delete_branch=True)
             raise WorkspaceError(f"cannot make a worktree for {task.id}: {exc}") from None
-        head = self.git("rev-parse", "HEAD", cwd=path).strip()
-        return Workspace(root=path, branch=branch, base_commit=head, repo_root=self.repo_root)
+        return path
 
     def reset(self, workspace: Workspace) -> None:
         """Back to the base commit: every attempt starts from a clean workspace."""
@@ -221,16 +280,19 @@ class WorkspaceManager:
         if not paths:
             raise GitError("nothing to commit: the change is empty")
         self.git("add", "--all", "--", *paths, cwd=workspace.root)
-        self.git(
-            "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", message,
-            cwd=workspace.root, env=self._identity(),
-        )
+        identity = self._identity()
+        with self.locked():
+            self.git(
+                *_NO_GC, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify",
+                "-m", message, cwd=workspace.root, env=identity,
+            )
         sha = self.git("rev-parse", "HEAD", cwd=workspace.root).strip()
         return CommitInfo(sha=sha, branch=workspace.branch)
 
     def finish(self, workspace: Workspace, task: Task, *, keep_branch: bool) -> None:
         """Remove the worktree; keep the branch on success, delete it on failure."""
-        self._remove(task.id, delete_branch=not keep_branch)
+        with self.locked():
+            self._remove(task.id, delete_branch=not keep_branch)
 
     # -- internals -----------------------------------------------------------
 
@@ -251,6 +313,7 @@ class WorkspaceManager:
             return None
 
     def _remove(self, task_id: str, *, delete_branch: bool) -> None:
+        """Remove a task's worktree, marker and (optionally) branch; call under the lock."""
         path = self.worktree_path(task_id)
         if path.exists():
             try:

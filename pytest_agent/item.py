@@ -17,6 +17,7 @@ from pytest_agent.memory import redact
 from pytest_agent.plan import LoadedTask
 from pytest_agent.plan import Status
 from pytest_agent.plugin import agent_session_key
+from pytest_agent.report import task_result_key
 from pytest_agent.settings import AgentSettings
 from pytest_agent.workspace import WorkspaceError
 
@@ -73,7 +74,6 @@ class TaskItem(pytest.Item):
         executor = Executor(
             task=task, settings=settings, hook=self.ihook, workspaces=session.workspaces,
             memory=memory, rootdir_rel="" if str(rel) == "." else rel.as_posix(), start=start,
-            on_attempt=self._show_attempt,
         )
         try:
             result = executor.run()
@@ -81,6 +81,8 @@ class TaskItem(pytest.Item):
             self._props(status="failed", attempts=0, last_error=str(exc))
             pytest.fail(f"pytest-agent: {exc}", pytrace=False)
         memory.archive()
+        # The report plugin turns the result into the record that reports show.
+        self.stash[task_result_key] = result
         self._record(result, session.secrets())
         if result.outcome is not TaskOutcome.DONE:
             raise TaskFailed(result)
@@ -110,7 +112,9 @@ class TaskItem(pytest.Item):
 
     def _props(self, **values: Any) -> None:
         for key, value in values.items():
-            self.user_properties.append((key, value))
+            # None means unknown (a cost without a price): absent, not "None" in junit XML.
+            if value is not None:
+                self.user_properties.append((key, value))
 
     def _record(self, result: TaskResult, secrets: Any) -> None:
         status = Status.DONE.value if result.outcome is TaskOutcome.DONE else Status.FAILED.value
@@ -124,11 +128,6 @@ class TaskItem(pytest.Item):
             engine=result.engine,
             last_error=redact(result.error, secrets),
         )
-
-    def _show_attempt(self, number: int) -> None:
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and self.config.get_verbosity() > 0:
-            reporter.write_line(f"    {self.loaded.id}: attempt {number}")
 
     # -- reporting -----------------------------------------------------------
 

@@ -64,6 +64,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--agent-save-plan", dest="agent_save_plan", default=None, metavar="PATH",
         help="with --agent-from-failures: write the generated tasks to this new plan file",
     )
+    group.addoption(
+        "--agent-report", dest="agent_report", default=None, metavar="PATH",
+        help="write a self-contained HTML report of the tasks and their attempts to PATH",
+    )
     for name in INI_SETTINGS:
         parser.addini(f"agent_{name}", f"pytest-agent setting {name} (see docs/settings.md)",
                       type="string", default=None)
@@ -93,11 +97,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[agent_session_key] = session
     config.pluginmanager.register(session, "agent-session")
     config.pluginmanager.register(DefaultSteps(session.workspaces), "agent-defaults")
+    from pytest_agent.progress import ProgressReporter
+    from pytest_agent.report import ReportPlugin
+
+    ReportPlugin.register(config)
+    ProgressReporter.register(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(agent_session_key, None)
     if session is not None:
         config.pluginmanager.unregister(name="agent-defaults")
+        for name in ("agent-report", "agent-progress"):
+            if config.pluginmanager.has_plugin(name):
+                config.pluginmanager.unregister(name=name)
         config.pluginmanager.unregister(session)
         del config.stash[agent_session_key]

@@ -217,9 +217,9 @@ class AgentSession:
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
         # Marked at collection, before xdist's worker appends ``@<group>`` to node ids
-        # in its pytest_collection_modifyitems. Only with xdist loaded: the marker is
-        # registered by xdist, and --strict-markers would refuse it otherwise.
-        if not self.config.pluginmanager.hasplugin("xdist"):
+        # in its pytest_collection_modifyitems. Only on workers (only they collect
+        # under xdist, and xdist registers the marker there: --strict-markers holds).
+        if not _is_xdist_worker(self.config):
             return
         task_id = _task_id_of(item.nodeid)
         group = self.groups.get(task_id) if task_id is not None else None

@@ -1,0 +1,231 @@
+"""Tasks in parallel with pytest-xdist: groups for dependencies, one writer of the plan, git lock.
+
+The child runs load xdist explicitly (``-p xdist.plugin``): the suite's autouse
+fixture turns plugin autoload off for speed (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import GitProject
+from conftest import git
+
+from pytest_agent.plan import load_plans
+from pytest_agent.session import dependency_groups
+
+N_TASKS = 40
+#: The last tasks form a chain (each depends on the one before): one xdist group.
+CHAIN = range(34, 40)
+
+
+def task_id(i: int) -> str:
+    return f"T-{i:02d}"
+
+
+def plan_text(numbers: range | list[int] = range(N_TASKS), chain: range = CHAIN) -> str:
+    lines = ["# small tasks; the last ones form a dependency chain", "tasks:"]
+    for i in numbers:
+        lines += [
+            f"  - id: {task_id(i)}",
+            f"    description: value() of m{i} returns {i}",
+            f"    accept_tests: [tests/test_m{i}.py::test_value]",
+        ]
+        if i in chain and i != chain[0]:
+            lines.append(f"    depends_on: [{task_id(i - 1)}]")
+        lines += ["    status: pending", "    attempts: 0"]
+    return "\n".join(lines) + "\n"
+
+
+# Each task edits its own module. The conftest records when each task starts and
+# ends, and on which worker, in files outside the repository; localization is
+# skipped (a scripted proposer needs none), so a task costs about two inner runs.
+CONFTEST = """\
+import os
+import re
+import time
+from pathlib import Path
+
+EVENTS = Path(os.environ["AGENT_TEST_EVENTS"])
+
+
+def _mark(task, what):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+    (EVENTS / f"{task.id}.{what}").write_text(f"{time.time()!r} {worker}")
+
+
+def pytest_agent_task_start(task, workspace):
+    _mark(task, "start")
+
+
+def pytest_agent_task_end(task, result):
+    _mark(task, "end")
+
+
+def pytest_agent_localize(task, workspace, baseline, settings):
+    return (), ""
+
+
+def pytest_agent_propose_diff(task, context):
+    i = int(task.id.split("-")[1])
+    return (
+        f"--- a/src/m{i}.py\\n+++ b/src/m{i}.py\\n@@ -1,2 +1,2 @@\\n"
+        f" def value():\\n-    return -1\\n+    return {i}\\n"
+    )
+"""
+
+
+# Appended to the conftest: a worker waits (briefly) until the controller has written
+# ``in_progress`` for the task it is starting, from the worker's logstart report.
+SEES_IN_PROGRESS = """
+
+from pytest_agent.plan import load_plans
+
+
+@__import__("pytest").hookimpl(tryfirst=True)
+def pytest_agent_task_start(task, workspace):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        status = next(t.spec.status for t in load_plans([task.plan_path]) if t.id == task.id)
+        if status.value == "in_progress":
+            _mark(task, "in_progress")
+            break
+        time.sleep(0.05)
+"""
+
+
+@pytest.fixture
+def many(project: GitProject, tmp_path_factory: pytest.TempPathFactory,
+         monkeypatch: pytest.MonkeyPatch) -> tuple[GitProject, Path]:
+    events = tmp_path_factory.mktemp("events")
+    monkeypatch.setenv("AGENT_TEST_EVENTS", str(events))
+    for i in range(N_TASKS):
+        project.write(f"src/m{i}.py", "def value():\n    return -1\n")
+        project.write(f"tests/test_m{i}.py", textwrap.dedent(f"""\
+            from src.m{i} import value
+
+
+            def test_value():
+                assert value() == {i}
+            """))
+    project.write("plans/sprint-12.yaml", plan_text())
+    project.write(".agent.yml", "lint_command: []\nmax_reflexion_retries: 0\n")
+    project.write("conftest.py", CONFTEST)
+    project.commit_all("forty tasks")
+    return project, events
+
+
+def read_events(events: Path) -> dict[str, dict[str, tuple[float, str]]]:
+    result: dict[str, dict[str, tuple[float, str]]] = {}
+    for path in events.iterdir():
+        tid, what = path.name.rsplit(".", 1)
+        stamp, worker = path.read_text().split()
+        result.setdefault(tid, {})[what] = (float(stamp), worker)
+    return result
+
+
+class TestParallel:
+    def test_forty_tasks_four_workers(self, many: tuple[GitProject, Path]) -> None:
+        project, events = many
+        before = project.snapshot()
+        head = git(project.root, "rev-parse", "HEAD").strip()
+        result = project.pytester.runpytest("-p", "xdist.plugin", "-n", "4", "--agent-all",
+                                            "-v")
+        result.assert_outcomes(passed=N_TASKS)
+        # -n switched the default --dist load to loadgroup: the chain is one group.
+        result.stdout.fnmatch_lines(["*PASSED plans/sprint-12.yaml::T-39@agent-T-34*"])
+
+        # Every status update reached the plan (one writer, the controller).
+        tasks = {t.id: t.spec for t in load_plans([project.root / "plans/sprint-12.yaml"])}
+        assert sorted(tasks) == [task_id(i) for i in range(N_TASKS)]
+        for i in range(N_TASKS):
+            spec = tasks[task_id(i)]
+            assert (spec.status.value, spec.attempts, spec.branch) == (
+                "done", 1, f"agent/{task_id(i)}"), (task_id(i), spec)
+            sha = git(project.root, "rev-parse", f"agent/{task_id(i)}").strip()
+            assert spec.commit == sha
+            # The right change, from the right parent.
+            assert git(project.root, "show", f"{sha}:src/m{i}.py") == (
+                f"def value():\n    return {i}\n")
+            changed = git(project.root, "show", "--format=", "--name-only", sha).split()
+            assert changed == [f"src/m{i}.py"]
+            parent = git(project.root, "rev-parse", f"{sha}^").strip()
+            if i in CHAIN and i != CHAIN[0]:
+                assert parent == tasks[task_id(i - 1)].commit
+            else:
+                assert parent == head
+        assert project.branches() == sorted(
+            ["main", *(f"agent/{task_id(i)}" for i in range(N_TASKS))])
+        # The user's checkout is untouched; no worktree, marker or stale admin entry left.
+        assert project.snapshot() == before
+        assert git(project.root, "rev-parse", "HEAD").strip() == head
+        assert project.worktrees() == [str(project.root)]
+        assert list((project.root / ".git/pytest-agent/active").iterdir()) == []
+        assert not (project.root / ".git/worktrees").exists() or not list(
+            (project.root / ".git/worktrees").iterdir())
+
+        seen = read_events(events)
+        assert len(seen) == N_TASKS
+        # Ran in parallel: several workers, and some tasks overlapped in time.
+        workers = {ev["start"][1] for ev in seen.values()}
+        assert len(workers) >= 2, workers
+        spans = sorted((ev["start"][0], ev["end"][0]) for ev in seen.values())
+        assert any(b[0] < a[1] for a, b in itertools.pairwise(spans))
+        # The chain ran on one worker, each task after its dependency finished.
+        chain = [seen[task_id(i)] for i in CHAIN]
+        assert len({ev["start"][1] for ev in chain}) == 1
+        for dep, child in itertools.pairwise(chain):
+            assert child["start"][0] >= dep["end"][0]
+
+    def test_worker_reports_write_in_progress_and_failures(
+        self, many: tuple[GitProject, Path]
+    ) -> None:
+        project, events = many
+        # T-03 fails; T-34 fails, so T-35 and T-36 (its chain) are skipped and stay pending.
+        conftest = project.root / "conftest.py"
+        conftest.write_text(conftest.read_text().replace(
+            "    i = int(task.id.split(\"-\")[1])\n",
+            "    i = int(task.id.split(\"-\")[1])\n"
+            "    if task.id in ('T-03', 'T-34'):\n        return ''\n",
+        ) + SEES_IN_PROGRESS)
+        plan = project.root / "plans/sprint-12.yaml"
+        project.write("plans/sprint-12.yaml", plan_text([0, 1, 3, 34, 35, 36]))
+        project.commit_all("six tasks")
+        result = project.pytester.runpytest(
+            "-p", "xdist.plugin", "-n", "2", "--agent-all", "-rs")
+        result.assert_outcomes(passed=2, failed=2, skipped=2)
+        tasks = {t.id: t.spec for t in load_plans([plan])}
+        assert tasks["T-03"].status.value == "failed"
+        assert tasks["T-34"].status.value == "failed"
+        for tid in ("T-35", "T-36"):
+            assert tasks[tid].status.value == "pending"
+            assert tasks[tid].last_error is not None
+            assert "in this run" in tasks[tid].last_error
+        # While each task ran, the controller had marked it in_progress in the plan.
+        seen = read_events(events)
+        assert {tid for tid in tasks if "in_progress" in seen.get(tid, {})} == {
+            "T-00", "T-01", "T-03", "T-34"}
+        assert {tid for tid, spec in tasks.items() if spec.status.value == "done"} == {
+            "T-00", "T-01"}
+        assert project.branches() == ["agent/T-00", "agent/T-01", "main"]
+        assert project.worktrees() == [str(project.root)]
+
+
+class TestGroups:
+    def test_dependency_components(self, project: GitProject) -> None:
+        project.write("plans/sprint-12.yaml", textwrap.dedent("""\
+            tasks:
+              - {id: A, description: a, accept_tests: [t.py]}
+              - {id: B, description: b, accept_tests: [t.py], depends_on: [D]}
+              - {id: C, description: c, accept_tests: [t.py]}
+              - {id: D, description: d, accept_tests: [t.py], depends_on: [A]}
+              - {id: E, description: e, accept_tests: [t.py], depends_on: [C]}
+              - {id: F, description: f, accept_tests: [t.py]}
+            """))
+        tasks = load_plans([project.root / "plans/sprint-12.yaml"])
+        assert dependency_groups(tasks) == {
+            "A": "agent-A", "B": "agent-A", "D": "agent-A", "C": "agent-C", "E": "agent-C",
+        }

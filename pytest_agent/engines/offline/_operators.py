@@ -1,0 +1,607 @@
+"""Mutation operators: single text edits at AST nodes that fit common real bugs.
+
+Each operator yields :class:`Edit` splices of the original text. Priors (the
+``PRIORS`` table) say how often an operator's kind of edit is the fix in seeded
+and real single-fault bugs as reported in the repair literature (operator and
+off-by-one faults are the most common, then wrong variable, wrong call, missing
+condition); they are round numbers, not fitted to our corpus. See docs/offline.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from pytest_agent.engines.offline._source import Edit
+from pytest_agent.engines.offline._source import SourceFile
+
+__all__ = ["PRIORS", "mutations"]
+
+PRIORS: Final[dict[str, float]] = {
+    "compare": 1.0,
+    "constant": 0.8,
+    "drop-one": 0.8,
+    "off-by-one": 0.7,
+    "boolop": 0.8,
+    "arith": 0.7,
+    "augassign": 0.7,
+    "bool-constant": 0.7,
+    "negate": 0.7,
+    "call": 0.6,
+    "swap-args": 0.6,
+    "swap-index": 0.6,
+    "swap-elements": 0.6,
+    "drop-conjunct": 0.6,
+    "variable": 0.5,
+    "attribute": 0.5,
+    "swap-operands": 0.5,
+    "unwrap-call": 0.4,
+    "strengthen": 0.4,
+    "weaken": 0.35,
+    "guard": 0.4,
+    "delete": 0.35,
+    "move": 0.3,
+    "reuse": 0.3,
+}
+
+_COMPARE_SWAPS: Final[dict[type[ast.cmpop], tuple[str, ...]]] = {
+    ast.Lt: ("<=", ">", ">=", "==", "!="),
+    ast.LtE: ("<", ">=", ">", "==", "!="),
+    ast.Gt: (">=", "<", "<=", "==", "!="),
+    ast.GtE: (">", "<=", "<", "==", "!="),
+    ast.Eq: ("!=", "<=", ">="),
+    ast.NotEq: ("==",),
+    ast.In: ("not in",),
+    ast.NotIn: ("in",),
+    ast.Is: ("is not", "=="),
+    ast.IsNot: ("is", "!="),
+}
+_COMPARE_TEXT: Final[dict[type[ast.cmpop], str]] = {
+    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
+}
+_ARITH_SWAPS: Final[dict[str, tuple[str, ...]]] = {
+    "+": ("-", "*"),
+    "-": ("+",),
+    "*": ("/", "//", "+", "**"),
+    "/": ("//", "*"),
+    "//": ("/", "%", "*"),
+    "%": ("//",),
+    "**": ("*",),
+    "<<": (">>",),
+    ">>": ("<<",),
+    "&": ("|", "^"),
+    "|": ("&", "^"),
+    "^": ("|", "&"),
+}
+_ARITH_TEXT: Final[dict[type[ast.operator], str]] = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+    ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
+    ast.BitOr: "|", ast.BitXor: "^",
+}
+# Names of calls that are commonly confused for each other (both directions).
+_SIMILAR_CALLS: Final[tuple[tuple[str, ...], ...]] = (
+    ("min", "max"), ("any", "all"), ("floor", "ceil", "round", "int"), ("lower", "upper"),
+    ("startswith", "endswith"), ("lstrip", "rstrip", "strip"), ("append", "extend"),
+    ("pop", "popleft"), ("appendleft", "append"), ("keys", "values", "items"),
+    ("find", "rfind", "index"), ("remove", "discard"), ("sorted", "reversed"),
+    ("isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower"),
+    ("split", "rsplit"), ("sum", "len", "max", "min"), ("insert", "append"),
+    ("add", "discard"), ("get", "pop", "setdefault"), ("update", "setdefault"),
+    ("heappush", "heappop"), ("bisect_left", "bisect_right"), ("bisect", "bisect_left"),
+    ("isinstance", "issubclass"), ("str", "repr"), ("list", "tuple", "set", "sorted"),
+)
+_FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_MAX_PER_SITE = 12
+_OP_RE = re.compile(r"\*\*|//|<<|>>|[-+*/%@&|^]")
+
+
+def mutations(src: SourceFile, first: int, last: int) -> Iterator[Edit]:
+    """Every single edit of the operators at nodes starting in lines ``first..last``."""
+    yield from _Mutator(src, first, last).run()
+
+
+def _store_names(node: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.add(sub.id)
+        elif isinstance(sub, ast.arg):
+            names.add(sub.arg)
+    return names
+
+
+def _free_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+
+
+class _Mutator:
+    def __init__(self, src: SourceFile, first: int, last: int) -> None:
+        self.src = src
+        self.first = first
+        self.last = last
+        self.parents: dict[ast.AST, ast.AST] = {}
+        for parent in ast.walk(src.tree):
+            for child in ast.iter_child_nodes(parent):
+                self.parents[child] = parent
+        self.module_names = self._module_names()
+        self.module_constants = self._module_constants()
+        self.conditions = self._module_conditions()
+        self.attributes = self._self_attributes()
+        self.call_names = self._call_names()
+        self.returns = self._return_values()
+
+    # -- module facts --------------------------------------------------------
+
+    def _module_names(self) -> set[str]:
+        names: set[str] = set()
+        for stmt in self.src.tree.body:
+            if isinstance(stmt, (*_FUNC_NODES, ast.ClassDef)):
+                names.add(stmt.name)
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in stmt.names)
+            else:
+                names |= _store_names(stmt)
+        return names
+
+    def _module_constants(self) -> set[str]:
+        consts: set[str] = set()
+        for stmt in self.src.tree.body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                consts |= _store_names(stmt)
+        return consts
+
+    def _module_conditions(self) -> list[ast.expr]:
+        """Boolean expressions written somewhere in the module ("plastic surgery" material)."""
+        found: dict[str, ast.expr] = {}
+        for node in ast.walk(self.src.tree):
+            tests: list[ast.expr] = []
+            if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+                tests.append(node.test)
+            if isinstance(node, ast.BoolOp):
+                tests.extend(node.values)
+            if isinstance(node, ast.comprehension):
+                tests.extend(node.ifs)
+            for t in tests:
+                if isinstance(t, ast.BoolOp):
+                    continue
+                text = self.src.segment(t)
+                if "\n" not in text and len(text) <= 80:
+                    found.setdefault(text, t)
+        return list(found.values())
+
+    def _self_attributes(self) -> set[str]:
+        attrs: set[str] = set()
+        for node in ast.walk(self.src.tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and node.value.id == "self":
+                attrs.add(node.attr)
+        return attrs
+
+    def _call_names(self) -> set[str]:
+        names: set[str] = set()
+        for node in ast.walk(self.src.tree):
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Name):
+                    names.add(node.func.id)
+                elif isinstance(node.func, ast.Attribute):
+                    names.add(node.func.attr)
+        return names
+
+    def _return_values(self) -> list[str]:
+        values: dict[str, None] = {}
+        for node in ast.walk(self.src.tree):
+            if isinstance(node, ast.Return) and node.value is not None:
+                text = self.src.segment(node.value)
+                if "\n" not in text and len(text) <= 40:
+                    values.setdefault(text, None)
+        return list(values)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        cur = self.parents.get(node)
+        while cur is not None:
+            if isinstance(cur, _FUNC_NODES):
+                return cur
+            cur = self.parents.get(cur)
+        return None
+
+    def scope_names(self, node: ast.AST) -> set[str]:
+        func = self.enclosing_function(node)
+        local = _store_names(func) if func is not None else set()
+        return local | self.module_constants
+
+    def edit(self, start: int, end: int, new: str, line: int, op: str, what: str) -> Edit:
+        return Edit(self.src.path, start, end, new, line, op, PRIORS[op], what)
+
+    def replace(self, node: ast.AST, new: str, op: str, what: str = "") -> Edit:
+        start, end = self.src.span(node)
+        old = self.src.text[start:end]
+        return self.edit(start, end, new, node.lineno,  # type: ignore[attr-defined]
+                         op, what or f"{old} -> {new}")
+
+    def gap_op(self, left: ast.AST, right: ast.AST, old: str) -> tuple[int, int] | None:
+        """The text span of the operator token ``old`` between two operands."""
+        _, a = self.src.span(left)
+        b, _ = self.src.span(right)
+        gap = self.src.text[a:b]
+        if "#" in gap:
+            return None
+        idx = gap.find(old) if old.isalpha() or " " in old else -1
+        if idx < 0:
+            m = next((m for m in _OP_RE.finditer(gap) if m.group() == old), None)
+            if m is None:
+                m = next(iter(re.finditer(re.escape(old), gap)), None)
+            if m is None:
+                return None
+            idx = m.start()
+        return a + idx, a + idx + len(old)
+
+    def in_range(self, node: ast.AST) -> bool:
+        line = getattr(node, "lineno", None)
+        return line is not None and self.first <= line <= self.last
+
+    # -- the walk ----------------------------------------------------------
+
+    def run(self) -> Iterator[Edit]:
+        for node in ast.walk(self.src.tree):
+            if not self.in_range(node):
+                continue
+            method = getattr(self, "visit_" + type(node).__name__, None)
+            if method is not None:
+                yield from method(node)
+            if isinstance(node, ast.stmt):
+                yield from self.statement_ops(node)
+
+    # -- operators by node type -----------------------------------------------
+
+    def visit_Compare(self, node: ast.Compare) -> Iterator[Edit]:
+        operands = [node.left, *node.comparators]
+        for i, op in enumerate(node.ops):
+            old = _COMPARE_TEXT[type(op)]
+            span = self.gap_op(operands[i], operands[i + 1], old.split()[0])
+            if span is None:
+                continue
+            start, end = span
+            if old in ("not in", "is not"):
+                # The token spans two words: replace up to the end of the second.
+                end = start + self.src.text[start:].find(old.split()[1]) + len(old.split()[1])
+            for new in _COMPARE_SWAPS[type(op)]:
+                yield self.edit(start, end, new, node.lineno, "compare", f"{old} -> {new}")
+        # Off by one on each side of a single ordering comparison.
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Lt, ast.LtE, ast.Gt, ast.GtE,
+                                                            ast.Eq, ast.NotEq)):
+            for side in operands:
+                yield from self.plus_minus_one(side)
+        yield from self.negate(node)
+        yield from self.strengthen(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> Iterator[Edit]:
+        old = _ARITH_TEXT.get(type(node.op))
+        if old is None:
+            return
+        span = self.gap_op(node.left, node.right, old)
+        if span is not None:
+            for new in _ARITH_SWAPS.get(old, ()):
+                yield self.edit(*span, new, node.lineno, "arith", f"{old} -> {new}")
+        # ``x + 1`` / ``x - 1``: drop the one (an off-by-one in the other direction).
+        if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(node.right, ast.Constant) \
+                and node.right.value == 1:
+            yield self.replace(node, self.src.segment(node.left), "drop-one")
+        if not isinstance(node.op, (ast.Add, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor)) \
+                and span is not None:
+            left, right = self.src.segment(node.left), self.src.segment(node.right)
+            if "\n" not in left + right:
+                a, _ = self.src.span(node.left)
+                _, b = self.src.span(node.right)
+                mid = self.src.text[self.src.span(node.left)[1]:self.src.span(node.right)[0]]
+                yield self.edit(a, b, right + mid + left, node.lineno, "swap-operands",
+                                f"swap {left} and {right}")
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Iterator[Edit]:
+        old = "and" if isinstance(node.op, ast.And) else "or"
+        new = "or" if old == "and" else "and"
+        for left, right in zip(node.values, node.values[1:], strict=False):
+            span = self.gap_op(left, right, old)
+            if span is not None:
+                yield self.edit(*span, new, node.lineno, "boolop", f"{old} -> {new}")
+        # Drop one operand (weaken an ``and``, strengthen an ``or``).
+        for i, value in enumerate(node.values):
+            rest = [self.src.segment(v) for j, v in enumerate(node.values) if j != i]
+            if any("\n" in r for r in rest):
+                continue
+            joined = f" {old} ".join(rest)
+            yield self.replace(node, joined if len(rest) == 1 or
+                               isinstance(self.parents.get(node), (ast.If, ast.While))
+                               else f"({joined})", "drop-conjunct",
+                               f"drop {self.src.segment(value)}")
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Iterator[Edit]:
+        old = _ARITH_TEXT.get(type(node.op))
+        if old is None:
+            return
+        span = self.gap_op(node.target, node.value, old + "=")
+        if span is None:
+            return
+        for new in (*_ARITH_SWAPS.get(old, ()), ""):
+            yield self.edit(*span, new + "=", node.lineno, "augassign",
+                            f"{old}= -> {new}=")
+
+    def visit_Constant(self, node: ast.Constant) -> Iterator[Edit]:
+        value = node.value
+        if isinstance(value, bool):
+            yield self.replace(node, str(not value), "bool-constant")
+        elif isinstance(value, int) and self.src.segment(node).isdigit():
+            parent = self.parents.get(node)
+            if isinstance(parent, ast.UnaryOp):
+                return  # -1 etc.: the UnaryOp's own edits cover it
+            for new in (value + 1, value - 1):
+                if new >= 0:
+                    yield self.replace(node, str(new), "constant")
+            if value > 1:
+                yield self.replace(node, "0", "constant")
+                yield self.replace(node, "1", "constant")
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Iterator[Edit]:
+        if isinstance(node.op, ast.Not):
+            yield self.replace(node, self.src.segment(node.operand), "negate",
+                               f"drop not: {self.src.segment(node)}")
+        elif isinstance(node.op, ast.USub):
+            yield self.replace(node, self.src.segment(node.operand), "constant",
+                               f"drop minus: {self.src.segment(node)}")
+            if isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int):
+                yield self.replace(node, f"-{node.operand.value + 1}", "constant")
+                if node.operand.value > 1:
+                    yield self.replace(node, f"-{node.operand.value - 1}", "constant")
+
+    def visit_Subscript(self, node: ast.Subscript) -> Iterator[Edit]:
+        index = node.slice
+        if isinstance(index, ast.Slice):
+            for bound in (index.lower, index.upper):
+                if bound is not None:
+                    yield from self.plus_minus_one(bound)
+            base_end = self.src.span(node.value)[1]
+            _, end = self.src.span(node)
+            # Drop a bound: ``x[a:b]`` -> ``x[a:]`` / ``x[:b]``.
+            if index.lower is not None and index.upper is not None and index.step is None:
+                lo, up = self.src.segment(index.lower), self.src.segment(index.upper)
+                yield self.edit(base_end, end, f"[{lo}:]", node.lineno, "off-by-one",
+                                f"drop upper bound {up}")
+                yield self.edit(base_end, end, f"[:{up}]", node.lineno, "off-by-one",
+                                f"drop lower bound {lo}")
+        elif not isinstance(index, ast.Tuple):
+            yield from self.plus_minus_one(index)
+            # ``a[i][j]`` -> ``a[j][i]``: transposed indices.
+            inner = node.value
+            if isinstance(inner, ast.Subscript) and not isinstance(inner.slice,
+                                                                   (ast.Slice, ast.Tuple)):
+                i, j = self.src.segment(inner.slice), self.src.segment(index)
+                if i != j and "\n" not in i + j:
+                    base = self.src.segment(inner.value)
+                    yield self.replace(node, f"{base}[{j}][{i}]", "swap-index")
+
+    def visit_Call(self, node: ast.Call) -> Iterator[Edit]:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else (
+            func.attr if isinstance(func, ast.Attribute) else None)
+        if name == "range":
+            for arg in node.args[:2]:
+                yield from self.plus_minus_one(arg)
+        if name is not None:
+            yield from self.replace_call(node, name)
+        positional = [a for a in node.args if not isinstance(a, ast.Starred)]
+        if len(positional) == len(node.args) >= 2:
+            for a, b in zip(node.args, node.args[1:], strict=False):
+                yield from self.swap(a, b, "swap-args")
+        if len(node.args) == 1 and not node.keywords and isinstance(func, ast.Name) \
+                and not isinstance(node.args[0], ast.Starred):
+            yield self.replace(node, self.src.segment(node.args[0]), "unwrap-call",
+                               f"unwrap {name}()")
+
+    def visit_Tuple(self, node: ast.Tuple) -> Iterator[Edit]:
+        for a, b in zip(node.elts, node.elts[1:], strict=False):
+            yield from self.swap(a, b, "swap-elements")
+
+    def visit_Name(self, node: ast.Name) -> Iterator[Edit]:
+        if not isinstance(node.ctx, ast.Load):
+            return
+        scope = self.scope_names(node)
+        if node.id not in scope:
+            return
+        func = self.enclosing_function(node)
+        others = sorted(scope - {node.id, "self", "cls"} - (
+            {func.name} if func is not None else set()))
+        for other in others[:_MAX_PER_SITE]:
+            yield self.replace(node, other, "variable")
+
+    def visit_Attribute(self, node: ast.Attribute) -> Iterator[Edit]:
+        if not (isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)
+                and node.value.id == "self"):
+            return
+        if isinstance(self.parents.get(node), ast.Call) and \
+                self.parents[node].func is node:  # type: ignore[attr-defined]
+            return
+        for other in sorted(self.attributes - {node.attr})[:_MAX_PER_SITE]:
+            yield self.replace(node, f"self.{other}", "attribute")
+
+    def visit_If(self, node: ast.If) -> Iterator[Edit]:
+        yield from self.condition_ops(node.test)
+
+    def visit_While(self, node: ast.While) -> Iterator[Edit]:
+        yield from self.condition_ops(node.test)
+
+    def visit_IfExp(self, node: ast.IfExp) -> Iterator[Edit]:
+        yield from self.condition_ops(node.test)
+
+    def visit_Return(self, node: ast.Return) -> Iterator[Edit]:
+        if node.value is None:
+            return
+        current = self.src.segment(node.value)
+        scope = self.scope_names(node)
+        for value in self.returns:
+            if value != current and _free_names(ast.parse(value, mode="eval")) <= (
+                    scope | self.module_names | _BUILTINS):
+                yield self.replace(node.value, value, "reuse", f"return {value}")
+
+    # -- shared edits ------------------------------------------------------
+
+    def condition_ops(self, test: ast.expr) -> Iterator[Edit]:
+        if isinstance(test, ast.Compare):
+            return  # the Compare visit negates and strengthens it
+        yield from self.negate(test)
+        yield from self.strengthen(test)
+
+    def negate(self, test: ast.expr) -> Iterator[Edit]:
+        text = self.src.segment(test)
+        if "\n" in text or isinstance(test, ast.UnaryOp):
+            return
+        simple = isinstance(test, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+        yield self.replace(test, f"not {text}" if simple else f"not ({text})", "negate")
+
+    def strengthen(self, test: ast.expr) -> Iterator[Edit]:
+        """``c`` -> ``c and d`` / ``c or d`` for conditions ``d`` written elsewhere in scope."""
+        text = self.src.segment(test)
+        if "\n" in text:
+            return
+        scope = self.scope_names(test) | self.module_names | _BUILTINS
+        wrap = f"({text})" if isinstance(test, (ast.BoolOp, ast.IfExp, ast.Lambda)) else text
+        count = 0
+        for cond in self.conditions:
+            other = self.src.segment(cond)
+            if other == text or cond is test or not _free_names(cond) <= scope:
+                continue
+            yield self.replace(test, f"{wrap} and {other}", "strengthen", f"and {other}")
+            yield self.replace(test, f"{wrap} or {other}", "weaken", f"or {other}")
+            count += 1
+            if count >= _MAX_PER_SITE:
+                return
+
+    def plus_minus_one(self, expr: ast.expr) -> Iterator[Edit]:
+        if isinstance(expr, ast.Constant):
+            return  # the Constant visit changes it directly
+        text = self.src.segment(expr)
+        if "\n" in text or isinstance(expr, (ast.Tuple, ast.List, ast.Dict, ast.Set)):
+            return
+        wrap = f"({text})" if isinstance(expr, (ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda,
+                                                ast.UnaryOp)) else text
+        yield self.replace(expr, f"{wrap} + 1", "off-by-one")
+        yield self.replace(expr, f"{wrap} - 1", "off-by-one")
+
+    def swap(self, a: ast.expr, b: ast.expr, op: str) -> Iterator[Edit]:
+        ta, tb = self.src.segment(a), self.src.segment(b)
+        if ta == tb or "\n" in ta + tb:
+            return
+        start, mid_start = self.src.span(a)
+        mid_end, end = self.src.span(b)
+        mid = self.src.text[mid_start:mid_end]
+        yield self.edit(start, end, tb + mid + ta, a.lineno, op, f"swap {ta} and {tb}")
+
+    def replace_call(self, node: ast.Call, name: str) -> Iterator[Edit]:
+        func = node.func
+        candidates: dict[str, None] = {}
+        for group in _SIMILAR_CALLS:
+            if name in group:
+                candidates.update(dict.fromkeys(n for n in group if n != name))
+        if isinstance(func, ast.Name):
+            # Another function of this module with the same number of parameters.
+            for stmt in self.src.tree.body:
+                if isinstance(stmt, _FUNC_NODES) and stmt.name != name and \
+                        len(stmt.args.args) == len(node.args) and not stmt.name.startswith("test"):
+                    candidates.setdefault(stmt.name, None)
+        start, end = self.src.span(func)
+        if isinstance(func, ast.Attribute):
+            start = end - len(func.attr)
+        for new in list(candidates)[:_MAX_PER_SITE]:
+            if isinstance(func, ast.Name) and new not in (self.module_names | _BUILTINS
+                                                          | self.call_names):
+                continue
+            yield self.edit(start, end, new, node.lineno, "call", f"{name}() -> {new}()")
+
+    def statement_ops(self, stmt: ast.stmt) -> Iterator[Edit]:
+        if isinstance(stmt, (*_FUNC_NODES, ast.ClassDef, ast.Import, ast.ImportFrom)):
+            return
+        parent = self.parents.get(stmt)
+        body = _body_holding(parent, stmt)
+        if body is None:
+            return
+        src = self.src
+        start = src.line_start(stmt.lineno)
+        end_line = stmt.end_lineno or stmt.lineno
+        end = src.line_start(end_line + 1) if end_line < len(src.lines) else len(src.text)
+        if src.text[start:src.offset(stmt.lineno, stmt.col_offset)].strip():
+            return  # shares its line with other code (``if x: y``); leave it
+        indent = src.indent_of(stmt.lineno)
+        is_docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        if not is_docstring:
+            # Delete it (``pass`` keeps a block that would be empty valid).
+            replacement = f"{indent}pass\n" if len(body) == 1 else ""
+            yield self.edit(start, end, replacement, stmt.lineno, "delete",
+                            f"delete line {stmt.lineno}")
+        idx = body.index(stmt)
+        if idx + 1 < len(body) and not is_docstring:
+            nxt = body[idx + 1]
+            nxt_end_line = nxt.end_lineno or nxt.lineno
+            if src.text[src.line_start(nxt.lineno):src.offset(nxt.lineno, nxt.col_offset)] \
+                    .strip() == "" and not isinstance(nxt, (*_FUNC_NODES, ast.ClassDef)):
+                nxt_end = (src.line_start(nxt_end_line + 1) if nxt_end_line < len(src.lines)
+                           else len(src.text))
+                this_text = src.text[start:end]
+                next_text = src.text[end:nxt_end]
+                if this_text.endswith("\n") and next_text.endswith("\n"):
+                    yield self.edit(start, nxt_end, next_text + this_text, stmt.lineno, "move",
+                                    f"swap lines {stmt.lineno} and {nxt.lineno}")
+        yield from self.guards(stmt, start, indent)
+
+    def guards(self, stmt: ast.stmt, start: int, indent: str) -> Iterator[Edit]:
+        """Insert ``if <cond>: return <value>`` / ``continue`` before ``stmt``."""
+        func = self.enclosing_function(stmt)
+        if func is None:
+            return
+        scope = self.scope_names(stmt) | self.module_names | _BUILTINS
+        conds: list[str] = []
+        for arg in func.args.args + func.args.kwonlyargs:
+            if arg.arg not in ("self", "cls"):
+                conds += [f"not {arg.arg}", f"{arg.arg} is None"]
+        conds += [self.src.segment(c) for c in self.conditions if _free_names(c) <= scope]
+        in_loop = any(isinstance(p, (ast.For, ast.While)) for p in self._ancestors(stmt, func))
+        actions = ["continue"] if in_loop else []
+        returns_value = any(isinstance(n, ast.Return) and n.value is not None
+                            for n in ast.walk(func))
+        if returns_value:
+            actions += [f"return {v}" for v in self.returns
+                        if _free_names(ast.parse(v, mode="eval")) <= scope][:6]
+        else:
+            actions.append("return")
+        count = 0
+        for cond in conds:
+            for action in actions:
+                text = f"{indent}if {cond}:\n{indent}    {action}\n"
+                yield self.edit(start, start, text, stmt.lineno, "guard",
+                                f"insert 'if {cond}: {action}' before line {stmt.lineno}")
+                count += 1
+                if count >= 3 * _MAX_PER_SITE:
+                    return
+
+    def _ancestors(self, node: ast.AST, stop: ast.AST) -> Iterator[ast.AST]:
+        cur = self.parents.get(node)
+        while cur is not None and cur is not stop:
+            yield cur
+            cur = self.parents.get(cur)
+
+
+def _body_holding(parent: ast.AST | None, stmt: ast.stmt) -> list[ast.stmt] | None:
+    if parent is None:
+        return None
+    for name in ("body", "orelse", "finalbody"):
+        body = getattr(parent, name, None)
+        if isinstance(body, list) and stmt in body:
+            return body
+    return None
+
+
+_BUILTINS: Final[frozenset[str]] = frozenset(dir(builtins))

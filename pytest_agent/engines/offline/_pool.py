@@ -1,0 +1,231 @@
+"""A pool of warm validation workers, each in its own private copy of the workspace.
+
+The engine side of :mod:`pytest_agent.engines.offline._worker`. A worker serves one
+candidate at a time; the pool hands workers to threads through a queue. Every
+wait has a deadline: a worker that does not answer within the candidate's timeout
+plus a grace period is killed (its whole process group) and replaced. ``close``
+kills every worker and removes the copies; it runs on every exit path (the pool
+is a context manager).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from typing import final
+
+from pytest_agent.testrun import inner_pytest_env
+
+__all__ = ["COPY_IGNORE", "RunResult", "WorkerPool"]
+
+#: Directories never copied into a worker's tree: VCS data, caches (stale bytecode),
+#: virtual environments.
+COPY_IGNORE = (".git", "__pycache__", "*.pyc", ".venv", "venv", ".tox", ".nox", "node_modules",
+               ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis")
+#: Seconds a worker gets to start (import pytest) and to answer beyond its timeout.
+STARTUP_TIMEOUT = 60.0
+GRACE = 5.0
+
+
+@final
+@dataclass(frozen=True)
+class RunResult:
+    """One pytest session on one candidate."""
+
+    rc: int
+    passed: int
+    failed: tuple[str, ...]
+    #: Per test (node ids in the form the args used): passed / failed / skipped / error.
+    outcomes: Mapping[str, str] = field(default_factory=dict)
+    timed_out: bool = False
+    crashed: bool = False
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and not self.failed and not self.timed_out and not self.crashed
+
+
+class _Worker:
+    def __init__(self, root: Path, test_root: Path, mem_headroom: int,
+                 mutable: Sequence[str]) -> None:
+        self.root = root
+        self.mutable = list(mutable)
+        self.test_root = test_root
+        self.mem_headroom = mem_headroom
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._buffer = b""
+
+    def start(self) -> None:
+        env = inner_pytest_env(self.root)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pytest_agent.engines.offline._worker"],
+            cwd=self.test_root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        self._send({"root": str(self.root), "mem_headroom": self.mem_headroom,
+                    "mutable": self.mutable})
+
+    def wait_ready(self) -> None:
+        answer = self._receive(time.monotonic() + STARTUP_TIMEOUT)
+        if answer is None or not answer.get("ready"):
+            raise RuntimeError("a validation worker did not start")
+
+    def _send(self, obj: dict[str, Any]) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def _receive(self, deadline: float) -> dict[str, Any] | None:
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None  # the worker died
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def run(self, files: Mapping[str, str], args: Sequence[str], timeout: float) -> RunResult:
+        try:
+            self._send({"files": dict(files), "args": list(args), "timeout": timeout})
+            answer = self._receive(time.monotonic() + timeout + GRACE)
+        except (OSError, ValueError):
+            answer = None
+        if answer is None:
+            # The worker itself hung or died: replace it (its copy is restored by the
+            # restart, since the worker restores files only after a candidate ends).
+            self.kill()
+            return RunResult(rc=-1, passed=0, failed=(), timed_out=True, duration=timeout)
+        return RunResult(
+            rc=int(answer.get("rc", -1)), passed=int(answer.get("passed", 0)),
+            failed=tuple(answer.get("failed", ())), outcomes=dict(answer.get("outcomes", {})),
+            timed_out=bool(answer.get("timed_out")), crashed=bool(answer.get("crashed")),
+            duration=float(answer.get("duration", 0.0)),
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        proc, self.proc = self.proc, None
+        self._buffer = b""
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            proc.kill()
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+
+class WorkerPool:
+    """``size`` warm workers, each with a private copy of ``root``.
+
+    :param root: The workspace root (copied, never written).
+    :param test_root: Where pytest runs (``root`` or a directory below it).
+    :param size: Number of workers.
+    :param mutable: The files candidates may change (root-relative): a pytest config
+        whose parsing imports one of them is not reused across candidates.
+    :param mem_headroom: Bytes of address space a candidate may add to the worker's.
+    """
+
+    def __init__(self, root: Path, test_root: Path, size: int, mutable: Sequence[str] = (),
+                 mem_headroom: int = 2 << 30) -> None:
+        self.mutable = tuple(mutable)
+        self.root = root
+        self.rel = test_root.relative_to(root) if test_root != root else Path()
+        self.size = max(1, size)
+        self.mem_headroom = mem_headroom
+        self._tmp: str | None = None
+        self._workers: list[_Worker] = []
+        self._originals: dict[str, str] = {}
+        self._free: queue.Queue[_Worker] = queue.Queue()
+
+    def __enter__(self) -> WorkerPool:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self._tmp = tempfile.mkdtemp(prefix="pytest-agent-offline-")
+        for i in range(self.size):
+            copy = Path(self._tmp) / f"w{i}"
+            shutil.copytree(self.root, copy, symlinks=True,
+                            ignore=shutil.ignore_patterns(*COPY_IGNORE))
+            worker = _Worker(copy, copy / self.rel, self.mem_headroom, self.mutable)
+            worker.start()
+            self._workers.append(worker)
+        for worker in self._workers:
+            worker.wait_ready()
+            self._free.put(worker)
+
+    def run(self, files: Mapping[str, str], args: Sequence[str], timeout: float) -> RunResult:
+        """Run one candidate on the next free worker (blocks until one is free)."""
+        worker = self._free.get()
+        try:
+            for rel in files:
+                self._originals.setdefault(rel, _read(self.root / rel))
+            if not worker.alive:
+                self._restore(worker)
+                worker.start()
+                worker.wait_ready()
+            return worker.run(files, args, timeout)
+        finally:
+            self._free.put(worker)
+
+    def _restore(self, worker: _Worker) -> None:
+        for rel, text in self._originals.items():
+            (worker.root / rel).write_text(text, encoding="utf-8")
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.kill()
+        self._workers.clear()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""

@@ -1,0 +1,180 @@
+"""Candidate generation and ranking: suspiciousness of the edited line x operator prior.
+
+Candidates are produced lazily in rank order; each is deduplicated (two edits
+that give the same AST are one candidate), skipped when it was proposed in an
+earlier attempt, and compiled before it is handed to a worker.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import final
+
+from pytest_agent._types import Location
+from pytest_agent.engines.offline._operators import mutations
+from pytest_agent.engines.offline._source import Edit
+from pytest_agent.engines.offline._source import SourceFile
+from pytest_agent.engines.offline._source import apply_edits
+from pytest_agent.engines.offline._source import unified_diff
+
+__all__ = ["Candidate", "Suspiciousness", "candidates", "is_test_file", "pairs", "rank_singles"]
+
+#: A line inside a suspicious function that localization did not score (not covered,
+#: or where a missing statement would go) gets this share of its function's score.
+FUNCTION_SHARE = 0.3
+#: Functions and lines of the localization that are searched.
+MAX_FUNCTIONS = 6
+MAX_LINES = 60
+
+
+def is_test_file(path: str) -> bool:
+    """Test code and conftests are never edited: the tests are the specification."""
+    parts = Path(path).parts
+    name = parts[-1] if parts else path
+    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+            or any(p in ("tests", "test", "testing") for p in parts[:-1]))
+
+
+@final
+@dataclass
+class Suspiciousness:
+    """Scores in 0..1 per (file, line) and the function spans to search."""
+
+    lines: dict[str, dict[int, float]] = field(default_factory=dict)
+    #: (path, first line, last line, score) of the searched functions, best first.
+    spans: list[tuple[str, int, int, float]] = field(default_factory=list)
+
+    @classmethod
+    def from_locations(
+        cls, functions: Iterable[Location], lines: Iterable[Location], exclude: set[str]
+    ) -> Suspiciousness:
+        susp = cls()
+        fns = [f for f in functions if f.path.endswith(".py") and f.path not in exclude
+               and not is_test_file(f.path) and f.function != "<module>"][:MAX_FUNCTIONS]
+        top_fn = max((f.score for f in fns), default=0.0) or 1.0
+        for f in fns:
+            share = max(f.score, 0.0) / top_fn
+            susp.spans.append((f.path, f.start_line, f.end_line, share))
+            per_line = susp.lines.setdefault(f.path, {})
+            for n in range(f.start_line, f.end_line + 1):
+                per_line[n] = max(per_line.get(n, 0.0), FUNCTION_SHARE * share)
+            if f.line is not None:
+                per_line[f.line] = max(per_line.get(f.line, 0.0), share)
+        kept = [ln for ln in lines if ln.path in susp.lines][:MAX_LINES]
+        top_line = max((ln.score for ln in kept), default=0.0) or 1.0
+        for ln in kept:
+            n = ln.line if ln.line is not None else ln.start_line
+            per_line = susp.lines[ln.path]
+            per_line[n] = max(per_line.get(n, 0.0), max(ln.score, 0.0) / top_line)
+        return susp
+
+    def score(self, path: str, line: int) -> float:
+        return self.lines.get(path, {}).get(line, 0.0)
+
+
+@final
+@dataclass(frozen=True)
+class Candidate:
+    """One or more edits, with their rank score and the resulting files."""
+
+    edits: tuple[Edit, ...]
+    score: float
+    #: New text per changed file (root-relative path).
+    files: Mapping[str, str]
+    diff: str
+
+    @property
+    def description(self) -> str:
+        return "; ".join(f"{e.op} at {e.path}:{e.line} ({e.what})" for e in self.edits)
+
+
+def rank_singles(sources: Mapping[str, SourceFile], susp: Suspiciousness) -> list[Edit]:
+    """Every single edit in the searched spans, best first."""
+    scored: list[tuple[float, int, Edit]] = []
+    seen_spans: set[tuple[str, int, int]] = set()
+    order = 0
+    for path, first, last, _ in susp.spans:
+        src = sources.get(path)
+        if src is None or (path, first, last) in seen_spans:
+            continue
+        seen_spans.add((path, first, last))
+        for edit in mutations(src, first, last):
+            s = susp.score(path, edit.line) * edit.prior
+            if s > 0:
+                scored.append((s, order, edit))
+                order += 1
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    return [e for _, _, e in scored]
+
+
+def edit_score(edit: Edit, susp: Suspiciousness) -> float:
+    return susp.score(edit.path, edit.line) * edit.prior
+
+
+def _normalize(diff: str) -> str:
+    return "\n".join(line.rstrip() for line in diff.strip().splitlines())
+
+
+def candidates(
+    groups: Iterable[tuple[tuple[Edit, ...], float]],
+    sources: Mapping[str, SourceFile],
+    previous_diffs: Iterable[str],
+    seen: set[str],
+) -> Iterator[Candidate]:
+    """Build, dedupe and compile candidates from edit groups, in the given order.
+
+    :param seen: AST fingerprints already produced (shared across calls, so pairs do
+        not repeat singles); updated in place.
+    """
+    previous = {_normalize(d) for d in previous_diffs}
+    for edits, score in groups:
+        files: dict[str, str] = {}
+        by_path: dict[str, list[Edit]] = {}
+        for e in edits:
+            by_path.setdefault(e.path, []).append(e)
+        fingerprint = hashlib.sha256()
+        ok = True
+        for path in sorted(by_path):
+            text = apply_edits(sources[path].text, by_path[path])
+            try:
+                tree = ast.parse(text, filename=path)
+                compile(tree, path, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError):
+                ok = False
+                break
+            files[path] = text
+            fingerprint.update(path.encode() + b"\0" + ast.dump(tree).encode() + b"\0")
+        if not ok:
+            continue
+        key = fingerprint.hexdigest()
+        if key in seen:
+            continue
+        seen.add(key)
+        diff = "".join(unified_diff(p, sources[p].text, files[p]) for p in sorted(files))
+        if not diff or _normalize(diff) in previous:
+            continue
+        yield Candidate(edits=tuple(edits), score=score, files=files, diff=diff)
+
+
+def pairs(
+    singles: list[tuple[Edit, float]], limit: int
+) -> Iterator[tuple[tuple[Edit, ...], float]]:
+    """Pairs of non-overlapping edits from ``singles`` (best first), best product first."""
+    top = singles[:limit]
+    found: list[tuple[float, int, int]] = []
+    for i, (a, sa) in enumerate(top):
+        for j in range(i + 1, len(top)):
+            b, sb = top[j]
+            if a.overlaps(b) or (a.path == b.path and a.line == b.line and a.op == b.op):
+                continue
+            found.append((sa * sb, i, j))
+    found.sort(key=lambda t: (-t[0], t[1], t[2]))
+    for s, i, j in found:
+        yield (top[i][0], top[j][0]), s

@@ -1,0 +1,303 @@
+"""The warm validation worker: imports pytest once, then forks one child per candidate.
+
+Run as ``python -m pytest_agent.engines.offline._worker`` with its cwd in a private
+copy of the workspace (the pool gives every worker its own copy, so parallel
+candidates never write into the same tree, and never into the user's).
+
+Protocol: one JSON object per line. The first line on stdin configures the worker
+(``{"root": ..., "mem_headroom": bytes}``); the worker answers ``{"ready": true}``.
+Each further line is a request ``{"files": {rel: text}, "args": [...],
+"timeout": s}``; the worker writes the files into its copy, forks a child that runs
+``pytest.main(args)`` in a fresh process image (so no module of the project is ever
+cached between candidates: the parent never imports project code), waits for it
+at most ``timeout`` seconds (then kills its process group), restores the files and
+answers ``{"rc", "passed", "failed", "outcomes", "timed_out", "crashed", "duration"}``.
+
+Bytecode is never written (``sys.dont_write_bytecode``), and the copy has no
+``__pycache__``: a stale ``.pyc`` of an earlier candidate cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import select
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+_CHUNK = 1 << 16
+
+
+class _Recorder:
+    """Counts outcomes; node ids are made relative to the cwd (the args' form)."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed: list[str] = []
+        self.outcomes: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+
+    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
+        cwd = os.getcwd()
+        for item in items:
+            rel = os.path.relpath(str(item.path), cwd).replace(os.sep, "/")
+            tail = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else ""
+            self._names[item.nodeid] = f"{rel}::{tail}" if tail else rel
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        name = self._names.get(report.nodeid, report.nodeid)
+        if report.failed or (report.when == "call" and hasattr(report, "wasxfail")
+                             and report.passed):
+            if name not in self.outcomes or self.outcomes[name] == "passed":
+                self.failed.append(name)
+            self.outcomes[name] = "failed"
+        elif report.when == "call":
+            self.outcomes.setdefault(name, "passed" if report.passed else "skipped")
+            if report.passed:
+                self.passed += 1
+        elif report.when == "setup" and report.skipped:
+            self.outcomes.setdefault(name, "skipped")
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            name = report.nodeid or "<collection>"
+            self.failed.append(name)
+            self.outcomes[name] = "error"
+
+
+def _warm_imports() -> None:
+    """Import pytest, its built-in plugins and the plugins a run would load."""
+    import pytest  # noqa: F401 - the point is to have it imported before forking
+    from _pytest.config import default_plugins
+
+    for name in default_plugins:
+        with contextlib.suppress(Exception):
+            importlib.import_module(f"_pytest.{name}")
+    for name in filter(None, os.environ.get("PYTEST_PLUGINS", "").split(",")):
+        with contextlib.suppress(Exception):
+            importlib.import_module(name.strip())
+    if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group="pytest11"):
+            with contextlib.suppress(Exception):
+                importlib.import_module(ep.value.split(":", 1)[0])
+
+
+def _vm_bytes() -> int:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_fd: int) -> None:
+    """In the forked child: limits, quiet output, one pytest session, result to ``out_fd``."""
+    os.setpgid(0, 0)
+    code = 1
+    try:
+        if mem_headroom > 0:
+            import resource
+
+            limit = _vm_bytes() + mem_headroom
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        if prepared is not None:
+            config, recorder = prepared
+            try:
+                rc = config.hook.pytest_cmdline_main(config=config)
+            finally:
+                config._ensure_unconfigure()
+        else:
+            import pytest
+
+            recorder = _Recorder()
+            rc = pytest.main(args, plugins=[recorder])
+        result = {"rc": int(rc), "passed": recorder.passed, "failed": recorder.failed,
+                  "outcomes": recorder.outcomes}
+        data = (json.dumps(result) + "\n").encode()
+        while data:
+            data = data[os.write(out_fd, data):]
+        code = 0
+    except BaseException:  # noqa: BLE001 - a candidate may raise anything; report a crash
+        code = 1
+    finally:
+        os._exit(code)
+
+
+_Prepared = tuple[Any, _Recorder]
+
+
+class _Configs:
+    """Parsed pytest configs, one per argument list, made once in the worker.
+
+    Parsing options, ini files and the initial conftests costs about half of a small
+    session; a config parsed here is copied into every forked child, which only runs
+    the session. Unsafe when parsing imports a file that candidates change (a conftest
+    importing the module under repair): a forked probe checks that first, and such
+    argument lists are parsed in each child instead.
+    """
+
+    def __init__(self, root: Path, mutable: set[str]) -> None:
+        self.root = root
+        self.mutable = {str((root / m).resolve()) for m in mutable}
+        self._cache: dict[tuple[str, ...], _Prepared | None] = {}
+
+    def get(self, args: list[str]) -> _Prepared | None:
+        key = tuple(args)
+        if key not in self._cache:
+            self._cache[key] = self._prepare(args) if self._probe(args) else None
+        return self._cache[key]
+
+    def _probe(self, args: list[str]) -> bool:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the probe child
+            os.close(read_fd)
+            safe = False
+            try:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                before = set(sys.modules)
+                self._prepare(args)
+                loaded = {getattr(sys.modules[m], "__file__", None) or ""
+                          for m in set(sys.modules) - before}
+                safe = not any(f and str(Path(f).resolve()) in self.mutable for f in loaded)
+            finally:
+                os.write(write_fd, b"1" if safe else b"0")
+                os._exit(0)
+        os.close(write_fd)
+        try:
+            ready, _, _ = select.select([read_fd], [], [], 30.0)
+            answer = os.read(read_fd, 1) if ready else b""
+        finally:
+            os.close(read_fd)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        return answer == b"1"
+
+    def _prepare(self, args: list[str]) -> _Prepared | None:
+        from _pytest.config import _prepareconfig
+
+        recorder = _Recorder()
+        try:
+            config = _prepareconfig(list(args), plugins=[recorder])
+        except BaseException:  # noqa: BLE001 - a usage error: let each child report it
+            return None
+        # Objects made so far never change: keep the children's collector off them.
+        gc.freeze()
+        return config, recorder
+
+
+def _run_candidate(req: dict[str, Any], root: Path, mem_headroom: int,
+                   configs: _Configs) -> dict[str, Any]:
+    originals: dict[Path, bytes | None] = {}
+    started = time.monotonic()
+    # Parsed before any candidate file is written: the config sees the original tree.
+    prepared = configs.get(list(req["args"])) if req.get("prepare", True) else None
+    try:
+        for rel, text in req.get("files", {}).items():
+            path = root / rel
+            originals[path] = path.read_bytes() if path.exists() else None
+            tmp = path.with_name(path.name + ".agent-tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; reported through the pipe
+            os.close(read_fd)
+            _child(list(req["args"]), prepared, mem_headroom, write_fd)
+        os.close(write_fd)
+        deadline = started + float(req.get("timeout", 10.0))
+        chunks: list[bytes] = []
+        timed_out = False
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                ready, _, _ = select.select([read_fd], [], [], remaining)
+                if not ready:
+                    continue
+                chunk = os.read(read_fd, _CHUNK)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            os.close(read_fd)
+            if timed_out:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            # Whatever the test started in the child's group goes with it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+    finally:
+        for path, data in originals.items():
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(data)
+    result: dict[str, Any] = {"rc": -1, "passed": 0, "failed": [], "outcomes": {}}
+    text = b"".join(chunks).decode("utf-8", errors="replace").strip()
+    crashed = False
+    if not timed_out:
+        try:
+            result.update(json.loads(text))
+        except ValueError:
+            crashed = True  # killed by a signal, exhausted memory, or os._exit in a test
+    result.update(timed_out=timed_out, crashed=crashed, status=status,
+                  duration=time.monotonic() - started)
+    return result
+
+
+def main() -> int:
+    sys.dont_write_bytecode = True
+    # Our protocol owns the real stdout; anything else printed goes to stderr.
+    # Private copies of both pipe ends: a parsed config's capture plugin takes over
+    # fds 0-2 (and sys.stdin) in this process.
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    os.dup2(2, 1)
+    config = json.loads(requests.readline())
+    root = Path(config["root"])
+    mem_headroom = int(config.get("mem_headroom", 0))
+    configs = _Configs(root, set(config.get("mutable", ())))
+    _warm_imports()
+    # Everything imported so far is shared by every child: the children's garbage
+    # collections need not scan it (and do not touch its copy-on-write pages).
+    gc.freeze()
+    proto.write(json.dumps({"ready": True}) + "\n")
+    proto.flush()
+    for line in requests:
+        if not line.strip():
+            continue
+        try:
+            answer = _run_candidate(json.loads(line), root, mem_headroom, configs)
+        except Exception as exc:  # noqa: BLE001 - report, keep serving
+            answer = {"rc": -1, "passed": 0, "failed": [], "outcomes": {}, "timed_out": False,
+                      "crashed": True, "error": f"{type(exc).__name__}: {exc}", "duration": 0.0}
+        proto.write(json.dumps(answer) + "\n")
+        proto.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -84,7 +84,8 @@ class ReportPlugin:
         def task_of(nodeid: str) -> str | None:
             if "::" not in nodeid:
                 return None
-            task_id = nodeid.rsplit("::", 1)[1]
+            # xdist's loadgroup appends ``@<group>``; '@' cannot occur in a task id.
+            task_id = nodeid.rsplit("::", 1)[1].split("@", 1)[0]
             return task_id if task_id in session.by_id else None
 
         plugin = cls(config, html_path=html_path, secrets=session.secrets, describe=describe,

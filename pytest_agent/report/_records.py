@@ -25,6 +25,7 @@ import pytest
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import TaskOutcome
 from pytest_agent._types import TaskResult
+from pytest_agent._types import Verdict
 from pytest_agent.memory import redact
 
 __all__ = [
@@ -160,6 +161,18 @@ def _tail(text: str, limit: int) -> str:
     return f"[... {len(text) - limit} characters cut ...]\n" + text[-limit:]
 
 
+def _lint_failure(verdict: Verdict | None) -> str:
+    """The raw lint output, only when it is the news: the command failed to run or parse.
+
+    Otherwise the findings say it all (the raw text is the linter's JSON).
+    """
+    if verdict is None or verdict.passed or verdict.lint:
+        return ""
+    if verdict.tests is not None and not verdict.tests.passed:
+        return ""
+    return _tail(verdict.lint_output, _MAX_OUTPUT_CHARS)
+
+
 def _attempt_view(record: AttemptRecord) -> AttemptView:
     proposal, applied, verdict = record.proposal, record.applied, record.verdict
     tests = verdict.tests if verdict is not None else None
@@ -183,7 +196,7 @@ def _attempt_view(record: AttemptRecord) -> AttemptView:
         output=_tail(tests.output, _MAX_OUTPUT_CHARS) if tests is not None else "",
         timed_out=tests.timed_out if tests is not None else False,
         lint=tuple(str(f) for f in verdict.lint[:_MAX_LINT]) if verdict is not None else (),
-        lint_output=_tail(verdict.lint_output, _MAX_OUTPUT_CHARS) if verdict is not None else "",
+        lint_output=_lint_failure(verdict),
         reflexion=_tail(record.critique.text, _MAX_TEXT_CHARS) if record.critique else "",
         tokens=usage.total_tokens if usage is not None else 0,
         cost=usage.cost_usd if usage is not None and usage.total_tokens else None,

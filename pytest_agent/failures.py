@@ -196,12 +196,13 @@ def group_failures(records: Iterable[dict[str, str]], rootpath: Path) -> list[Fa
 
 
 def _function_id(nodeid: str) -> str:
-    """``tests/t.py::test_f[a-1]`` -> ``tests/t.py::test_f`` (params sit on the last part)."""
-    head, sep, last = nodeid.rpartition("::")
-    if not sep:
-        return nodeid
-    name, bracket, _ = last.partition("[")
-    return f"{head}::{name}" if bracket else nodeid
+    """``tests/t.py::test_f[a-1]`` -> ``tests/t.py::test_f``.
+
+    The parameters are the first ``[`` after the file part (ids may hold ``::``).
+    """
+    after_file = nodeid.find("::")
+    bracket = nodeid.find("[", after_file) if after_file >= 0 else -1
+    return nodeid[:bracket] if bracket >= 0 else nodeid
 
 
 def _error_line(longrepr: str, rootpath: Path, outcome: str) -> str:

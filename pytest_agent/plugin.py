@@ -81,8 +81,10 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def is_agent_run(config: pytest.Config) -> bool:
     """Whether an option that selects plan tasks was given."""
+    # --agent-save-plan alone activates too, so that the session can say what it lacks.
     return bool(config.getoption("agent_run", None) or config.getoption("agent_all", False)
-                or config.getoption("agent_from_failures", False))
+                or config.getoption("agent_from_failures", False)
+                or config.getoption("agent_save_plan", None))
 
 
 @pytest.hookimpl(trylast=True)

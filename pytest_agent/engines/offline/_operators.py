@@ -45,6 +45,7 @@ PRIORS: Final[dict[str, float]] = {
     "delete": 0.35,
     "move": 0.3,
     "reuse": 0.3,
+    "reuse-statement": 0.25,
 }
 
 _COMPARE_SWAPS: Final[dict[type[ast.cmpop], tuple[str, ...]]] = {
@@ -131,7 +132,8 @@ class _Mutator:
         self.module_names = self._module_names()
         self.module_constants = self._module_constants()
         self.conditions = self._module_conditions()
-        self.attributes = self._self_attributes()
+        self.attributes = self._attributes()
+        self.statements = self._simple_statements()
         self.call_names = self._call_names()
         self.returns = self._return_values()
 
@@ -174,13 +176,25 @@ class _Mutator:
                     found.setdefault(text, t)
         return list(found.values())
 
-    def _self_attributes(self) -> set[str]:
-        attrs: set[str] = set()
+    def _attributes(self) -> dict[str, set[str]]:
+        """Attribute names read or written on each variable name (``self``, ``entry``...)."""
+        attrs: dict[str, set[str]] = {}
         for node in ast.walk(self.src.tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                    and node.value.id == "self":
-                attrs.add(node.attr)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                attrs.setdefault(node.value.id, set()).add(node.attr)
         return attrs
+
+    def _simple_statements(self) -> list[ast.stmt]:
+        """One-line assignments and calls written in the module (statements to reuse)."""
+        found: dict[str, ast.stmt] = {}
+        for node in ast.walk(self.src.tree):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.Expr)) and \
+                    node.lineno == node.end_lineno and not (
+                    isinstance(node, ast.Expr) and not isinstance(node.value, ast.Call)):
+                text = self.src.segment(node)
+                if len(text) <= 80:
+                    found.setdefault(text, node)
+        return list(found.values())
 
     def _call_names(self) -> set[str]:
         names: set[str] = set()
@@ -420,14 +434,16 @@ class _Mutator:
             yield self.replace(node, other, "variable")
 
     def visit_Attribute(self, node: ast.Attribute) -> Iterator[Edit]:
-        if not (isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)
-                and node.value.id == "self"):
+        if not (isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)):
             return
-        if isinstance(self.parents.get(node), ast.Call) and \
-                self.parents[node].func is node:  # type: ignore[attr-defined]
-            return
-        for other in sorted(self.attributes - {node.attr})[:_MAX_PER_SITE]:
-            yield self.replace(node, f"self.{other}", "attribute")
+        parent = self.parents.get(node)
+        if isinstance(parent, ast.Call) and parent.func is node:
+            return  # a method call: the call operator replaces its name
+        base = node.value.id
+        start = self.src.span(node)[1] - len(node.attr)
+        for other in sorted(self.attributes.get(base, set()) - {node.attr})[:_MAX_PER_SITE]:
+            yield self.edit(start, start + len(node.attr), other, node.lineno, "attribute",
+                            f"{base}.{node.attr} -> {base}.{other}")
 
     def visit_If(self, node: ast.If) -> Iterator[Edit]:
         yield from self.condition_ops(node.test)
@@ -556,6 +572,29 @@ class _Mutator:
                     yield self.edit(start, nxt_end, next_text + this_text, stmt.lineno, "move",
                                     f"swap lines {stmt.lineno} and {nxt.lineno}")
         yield from self.guards(stmt, start, indent)
+        yield from self.reuse_statements(stmt, start, end, indent)
+
+    def reuse_statements(self, stmt: ast.stmt, start: int, end: int, indent: str
+                         ) -> Iterator[Edit]:
+        """Insert before ``stmt``, or put instead of it, a statement written elsewhere."""
+        func = self.enclosing_function(stmt)
+        if func is None:
+            return
+        scope = self.scope_names(stmt) | self.module_names | _BUILTINS
+        own = self.src.segment(stmt)
+        count = 0
+        for other in self.statements:
+            text = self.src.segment(other)
+            if text == own or other is stmt or not _free_names(other) <= scope:
+                continue
+            yield self.edit(start, start, f"{indent}{text}\n", stmt.lineno, "reuse-statement",
+                            f"insert '{text}' before line {stmt.lineno}")
+            if not isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+                yield self.edit(start, end, f"{indent}{text}\n", stmt.lineno,
+                                "reuse-statement", f"line {stmt.lineno} -> '{text}'")
+            count += 1
+            if count >= _MAX_PER_SITE:
+                return
 
     def guards(self, stmt: ast.stmt, start: int, indent: str) -> Iterator[Edit]:
         """Insert ``if <cond>: return <value>`` / ``continue`` before ``stmt``."""

@@ -1,0 +1,293 @@
+"""Offline repair engine benchmark (issue #7): validation speed and repair quality.
+
+Speed (``--speed``): for each of the first ``--speed-programs`` corpus programs, the
+engine's first ``--per-program`` candidates (ranked, compiled, deduplicated, as the
+search would try them) are validated twice in the same run, alternating, ``--runs``
+times: (a) by the engine's warm worker pool (``offline_workers`` = cores), and (b)
+naively, by one fresh ``python -m pytest`` subprocess per candidate, one after the
+other, in a scratch copy, with the same node ids and flags (``-x --tb=no``). We
+report candidates per second of each (median over runs) and their ratio, and
+check that both validators give every candidate the same verdict.
+
+Quality (``--quality``): for every program of ``benchmarks/corpus`` (a copy without
+``heldout/``, ``fix.diff``, ``meta.json``), the task is built from ``meta.json`` and
+the engine's ``propose`` runs with the default settings (400 candidates, 60 s).
+The proposal is applied with the patch engine; *repaired* means the accept tests
+pass; *correct* means the visible tests and the held-out tests all pass too.
+
+    python benchmarks/offline_repair/run.py            # both; writes RESULTS.md
+    python benchmarks/offline_repair/run.py --quality -k l0 --no-write
+
+Child pytest runs load no third-party plugins (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``,
+as in our test suite) unless ``--autoload`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CORPUS = REPO / "benchmarks" / "corpus"
+sys.path.insert(0, str(REPO))
+
+from pytest_agent._procs import run_process  # noqa: E402
+from pytest_agent._types import Context  # noqa: E402
+from pytest_agent._types import Task  # noqa: E402
+from pytest_agent._types import Workspace  # noqa: E402
+from pytest_agent.engines.offline import _engine  # noqa: E402
+from pytest_agent.engines.offline._pool import COPY_IGNORE  # noqa: E402
+from pytest_agent.engines.offline._pool import WorkerPool  # noqa: E402
+from pytest_agent.engines.offline._search import Candidate  # noqa: E402
+from pytest_agent.engines.offline._search import Suspiciousness  # noqa: E402
+from pytest_agent.engines.offline._search import candidates  # noqa: E402
+from pytest_agent.engines.offline._search import edit_score  # noqa: E402
+from pytest_agent.engines.offline._search import rank_singles  # noqa: E402
+from pytest_agent.localize import localize_detailed  # noqa: E402
+from pytest_agent.patch import apply_proposal  # noqa: E402
+from pytest_agent.settings import AgentSettings  # noqa: E402
+from pytest_agent.testrun import inner_pytest_env  # noqa: E402
+from pytest_agent.testrun import run_tests  # noqa: E402
+
+
+def programs(only: str) -> list[Path]:
+    return sorted(p for p in CORPUS.iterdir()
+                  if (p / "meta.json").is_file() and only in p.name)
+
+
+def copy_program(program: Path, dest: Path) -> Path:
+    root = dest / program.name
+    shutil.copytree(program, root, ignore=shutil.ignore_patterns(
+        "heldout", "fix.diff", "meta.json", "__pycache__"))
+    return root
+
+
+def make_task(program: Path) -> tuple[Task, dict[str, object]]:
+    meta = json.loads((program / "meta.json").read_text())
+    task = Task(id=program.name.replace("_", "-"), description=meta["description"],
+                accept_tests=tuple(meta["accept_tests"]))
+    return task, meta
+
+
+# -- quality ---------------------------------------------------------------
+
+
+@dataclass
+class Quality:
+    name: str
+    fault_kind: str
+    proposed: bool
+    repaired: bool
+    correct: bool
+    seconds: float
+    what: str
+
+
+def quality(program: Path, settings: AgentSettings) -> Quality:
+    task, meta = make_task(program)
+    with tempfile.TemporaryDirectory(prefix="offline-bench-") as tmp:
+        root = copy_program(program, Path(tmp))
+        ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
+        baseline = run_tests(root, task.accept_tests, timeout=settings.test_timeout)
+        context = Context(task=task, workspace=ws, attempt=1, baseline=baseline,
+                          settings=settings)
+        start = time.monotonic()
+        proposal = _engine.propose(task, context, ws, settings)
+        seconds = time.monotonic() - start
+        if proposal is None:
+            return Quality(program.name, str(meta["fault_kind"]), False, False, False,
+                           seconds, "-")
+        what = proposal.notes.splitlines()[0].removeprefix("Offline search: ").rstrip(".")
+        applied = apply_proposal(root, proposal.diff, task=task)
+        repaired = applied.ok and run_tests(root, task.accept_tests,
+                                            timeout=settings.test_timeout).passed
+        correct = False
+        if repaired:
+            shutil.copytree(program / "heldout", root / "heldout")
+            env = inner_pytest_env(root)
+            proc = run_process([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                "tests", "heldout"], cwd=root, timeout=120, env=env)
+            correct = proc.returncode == 0
+        return Quality(program.name, str(meta["fault_kind"]), True, repaired, correct,
+                       seconds, what)
+
+
+# -- speed -------------------------------------------------------------------
+
+
+@dataclass
+class Speed:
+    name: str
+    count: int
+    warm: list[float]
+    naive: list[float]
+    agree: bool
+    passing: int
+
+
+def first_candidates(program: Path, root: Path, settings: AgentSettings, n: int
+                     ) -> tuple[list[Candidate], list[str], Task]:
+    task, _ = make_task(program)
+    ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
+    baseline = run_tests(root, task.accept_tests, timeout=settings.test_timeout)
+    found = localize_detailed(task, ws, baseline, settings)
+    susp = Suspiciousness.from_locations(found.functions, found.lines,
+                                         set(task.accept_test_files))
+    sources = _engine._read_sources(root, susp)
+    singles = rank_singles(sources, susp)
+    groups = (((e,), edit_score(e, susp)) for e in singles)
+    cands = []
+    for cand in candidates(groups, sources, (), set()):
+        cands.append(cand)
+        if len(cands) >= n:
+            break
+    failing = [f for f in baseline.failing if f in task.accept_tests]
+    rest = [a for a in task.accept_tests if a not in failing]
+    args = ["-x", *_engine.SESSION_ARGS, *failing, *rest]
+    return cands, args, task
+
+
+def speed(program: Path, settings: AgentSettings, n: int, runs: int) -> Speed:
+    with tempfile.TemporaryDirectory(prefix="offline-speed-") as tmp:
+        root = copy_program(program, Path(tmp))
+        cands, args, _ = first_candidates(program, root, settings, n)
+        scratch = Path(tmp) / "naive"
+        shutil.copytree(root, scratch, ignore=shutil.ignore_patterns(*COPY_IGNORE))
+        env = inner_pytest_env(scratch)
+        timeout = settings.candidate_timeout
+        warm_rates, naive_rates = [], []
+        warm_ok: list[bool] = []
+        naive_ok: list[bool] = []
+        size = settings.offline_workers or os.cpu_count() or 1
+        for _ in range(runs):
+            # Warm: pool start-up is counted (it is paid once per attempt).
+            start = time.monotonic()
+            with WorkerPool(root, root, size, mutable=sorted({p for c in cands
+                                                              for p in c.files})) as pool:
+                import concurrent.futures as cf
+
+                with cf.ThreadPoolExecutor(max_workers=size) as ex:
+                    results = list(ex.map(lambda c: pool.run(c.files, args, timeout), cands))
+            warm_rates.append(len(cands) / (time.monotonic() - start))
+            warm_ok = [r.ok for r in results]
+            start = time.monotonic()
+            naive_ok = []
+            for cand in cands:
+                originals = {rel: (scratch / rel).read_text() for rel in cand.files}
+                for rel, text in cand.files.items():
+                    (scratch / rel).write_text(text)
+                try:
+                    proc = run_process([sys.executable, "-m", "pytest", *args], cwd=scratch,
+                                       timeout=timeout, env=env)
+                finally:
+                    for rel, text in originals.items():
+                        (scratch / rel).write_text(text)
+                naive_ok.append(proc.returncode == 0 and not proc.timed_out)
+            naive_rates.append(len(cands) / (time.monotonic() - start))
+        return Speed(program.name, len(cands), warm_rates, naive_rates, warm_ok == naive_ok,
+                     sum(warm_ok))
+
+
+# -- report ------------------------------------------------------------------
+
+
+def report(quality_rows: list[Quality], speed_rows: list[Speed], args: argparse.Namespace
+           ) -> str:
+    env = (f"Python {platform.python_version()}, {os.cpu_count()} cores; child pytest runs "
+           + ("with" if args.autoload else "without") + " plugin autoload")
+    lines = ["# Offline repair engine benchmark", "",
+             "`python benchmarks/offline_repair/run.py " + " ".join(sys.argv[1:]) + "`", "",
+             f"({env}; {time.strftime('%Y-%m-%d', time.gmtime())})", ""]
+    if speed_rows:
+        warm = [statistics.median(s.warm) for s in speed_rows]
+        naive = [statistics.median(s.naive) for s in speed_rows]
+        ratios = [w / n for w, n in zip(warm, naive, strict=True)]
+        lines += [
+            "## Validation speed", "",
+            f"Candidates per second, warm worker pool vs one fresh `python -m pytest` per "
+            f"candidate, same candidates, same run, median of {args.runs} runs per program "
+            f"(pool start-up included). Median ratio **{statistics.median(ratios):.1f}x** "
+            f"(min {min(ratios):.1f}x, max {max(ratios):.1f}x).", "",
+            "| program | candidates | passing | warm cand/s | naive cand/s | ratio |"
+            " same verdicts |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for s, w, n, r in zip(speed_rows, warm, naive, ratios, strict=True):
+            lines.append(f"| {s.name} | {s.count} | {s.passing} | {w:.1f} | {n:.1f} | {r:.1f}x |"
+                         f" {'yes' if s.agree else 'NO'} |")
+        lines.append("")
+    if quality_rows:
+        total = len(quality_rows)
+        repaired = sum(q.repaired for q in quality_rows)
+        correct = sum(q.correct for q in quality_rows)
+        times = [q.seconds for q in quality_rows]
+        lines += [
+            "## Repair quality", "",
+            f"**{repaired}/{total} repaired** (accept tests pass), **{correct}/{total} correct**"
+            f" (visible and held-out tests pass too); time per program median "
+            f"{statistics.median(times):.1f} s, max {max(times):.1f} s (default settings: "
+            "400 candidates, 60 s).", "",
+            "| program | fault kind | repaired | correct | seconds | edit |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for q in quality_rows:
+            lines.append(f"| {q.name} | {q.fault_kind} | {'yes' if q.repaired else 'no'} | "
+                         f"{'yes' if q.correct else 'no'} | {q.seconds:.1f} | "
+                         f"{q.what.replace('|', '/')} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--per-program", type=int, default=40)
+    parser.add_argument("--speed-programs", type=int, default=6)
+    parser.add_argument("--autoload", action="store_true",
+                        help="let child pytest runs load every installed plugin")
+    parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
+    parser.add_argument("-k", dest="only", default="", help="only programs whose name has this")
+    args = parser.parse_args()
+    if not args.speed and not args.quality:
+        args.speed = args.quality = True
+    if args.autoload:
+        os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    else:
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_PLUGINS", None)
+    settings = AgentSettings(test_timeout=60)
+    speed_rows: list[Speed] = []
+    quality_rows: list[Quality] = []
+    if args.speed:
+        for program in programs(args.only)[: args.speed_programs]:
+            s = speed(program, settings, args.per_program, args.runs)
+            print(f"speed {s.name:24} warm {statistics.median(s.warm):6.1f}/s naive "
+                  f"{statistics.median(s.naive):5.1f}/s agree {s.agree}", flush=True)
+            speed_rows.append(s)
+    if args.quality:
+        for program in programs(args.only):
+            q = quality(program, settings)
+            print(f"quality {q.name:24} repaired {q.repaired!s:5} correct {q.correct!s:5} "
+                  f"{q.seconds:5.1f}s  {q.what}", flush=True)
+            quality_rows.append(q)
+    text = report(quality_rows, speed_rows, args)
+    print(text)
+    if not args.no_write and not args.only:
+        (HERE / "RESULTS.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

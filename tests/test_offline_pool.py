@@ -1,0 +1,111 @@
+"""The warm validation workers: isolation, timeouts, memory limit, staleness, cleanup."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_agent.engines.offline._pool import WorkerPool
+
+CODE = textwrap.dedent("""\
+    def smaller(a, b):
+        return a if a < b else b
+    """)
+TESTS = textwrap.dedent("""\
+    from code_under_test import smaller
+
+
+    def test_smaller():
+        assert smaller(2, 3) == 2
+
+
+    def test_equal():
+        assert smaller(4, 4) == 4
+    """)
+ARGS = ["-x", "-q", "--tb=no", "-p", "no:cacheprovider", "tests/test_smaller.py"]
+
+
+def tree_hash(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "code_under_test.py").write_text(CODE)
+    (tmp_path / "tests" / "test_smaller.py").write_text(TESTS)
+    return tmp_path
+
+
+@pytest.fixture
+def pool(project: Path) -> Iterator[WorkerPool]:
+    with WorkerPool(project, project, 1, mutable=["code_under_test.py"],
+                    mem_headroom=256 << 20) as p:
+        yield p
+
+
+def test_verdicts_follow_each_candidate_with_no_stale_module(pool: WorkerPool,
+                                                              project: Path) -> None:
+    before = tree_hash(project)
+    assert pool.run({}, ARGS, 10).ok
+    # Same size, same second: a cached module or .pyc would give the old verdict.
+    wrong = CODE.replace("a < b", "a > b")
+    for text, ok in [(wrong, False), (CODE, True), (wrong, False)]:
+        result = pool.run({"code_under_test.py": text}, ARGS, 10)
+        assert result.ok is ok
+    assert result.failed == ("tests/test_smaller.py::test_smaller",)
+    # -x: the first failure ends the session, the second test never ran.
+    assert "tests/test_smaller.py::test_equal" not in result.outcomes
+    # The user's tree is never written, and no bytecode appeared anywhere.
+    assert tree_hash(project) == before
+
+
+def test_infinite_loop_is_killed_and_the_worker_goes_on(pool: WorkerPool) -> None:
+    looping = CODE.replace("    return", "    while True:\n        pass\n    return")
+    start = time.monotonic()
+    result = pool.run({"code_under_test.py": looping}, ARGS, 1.0)
+    assert result.timed_out and not result.ok
+    assert time.monotonic() - start < 5
+    assert pool.run({"code_under_test.py": CODE}, ARGS, 10).ok
+
+
+def test_memory_hog_is_stopped_and_the_worker_goes_on(pool: WorkerPool) -> None:
+    hog = CODE.replace("    return", "    hoard = bytearray(2 << 30)\n    return hoard and")
+    start = time.monotonic()
+    result = pool.run({"code_under_test.py": hog}, ARGS, 10)
+    assert not result.ok and not result.timed_out
+    assert result.failed == ("tests/test_smaller.py::test_smaller",)
+    assert time.monotonic() - start < 5
+    assert pool.run({"code_under_test.py": CODE}, ARGS, 10).ok
+
+
+def test_a_candidate_that_kills_its_process_is_a_crash(pool: WorkerPool) -> None:
+    dying = CODE.replace("    return", "    import os\n    os._exit(3)\n    return")
+    result = pool.run({"code_under_test.py": dying}, ARGS, 10)
+    assert result.crashed and not result.ok
+    assert pool.run({"code_under_test.py": CODE}, ARGS, 10).ok
+
+
+def test_parallel_workers_use_separate_copies_and_close_kills_them(project: Path) -> None:
+    import concurrent.futures as cf
+
+    wrong = CODE.replace("a < b", "a > b")
+    with WorkerPool(project, project, 2, mutable=["code_under_test.py"]) as pool:
+        pids = [w.proc.pid for w in pool._workers if w.proc is not None]
+        roots = {w.root for w in pool._workers}
+        assert len(roots) == 2 and project not in roots
+        jobs = [wrong, CODE] * 4
+        with cf.ThreadPoolExecutor(max_workers=2) as ex:
+            oks = list(ex.map(lambda t: pool.run({"code_under_test.py": t}, ARGS, 10).ok, jobs))
+        assert oks == [False, True] * 4
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not any(r.exists() for r in roots)

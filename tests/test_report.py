@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import html
 import os
+import re
+import shutil
+import signal
+import struct
 import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -473,3 +478,195 @@ class TestRenderers:
     def test_title_is_escaped(self) -> None:
         text = render_html([], title="<x>&")
         assert f"<title>{html.escape('<x>&')}</title>" in text
+
+
+# -- a real headless Chromium ---------------------------------------------------------
+#
+# Debian's chromium package, installed here when missing (as .ci/run does) if we are
+# root with apt-get; otherwise these tests skip and say why. Each launch has its own
+# profile directory and a timeout; the whole process group is killed on timeout.
+
+_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+_CONSOLE = re.compile(r':CONSOLE(?:\(\d+\)|:\d+)?\] "(?P<message>.*)", source: ')
+
+
+def _find_browser() -> str | None:
+    return next((p for p in map(shutil.which, _BROWSERS) if p is not None), None)
+
+
+def _install_chromium() -> str:
+    """Try ``apt-get install chromium``; return why it is impossible, or ``""``."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "chromium is not installed, and installing it needs root (apt-get install chromium)"
+    if shutil.which("apt-get") is None:
+        return "chromium is not installed, and there is no apt-get to install it"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "chromium"]
+    for command in (install, ["apt-get", "update", "-qq"], install):
+        try:
+            proc = subprocess.run(command, env=env, capture_output=True, text=True,
+                                  timeout=900, check=False)
+        except subprocess.TimeoutExpired:
+            return f"{' '.join(command)} timed out"
+        if proc.returncode == 0 and command is install and _find_browser():
+            return ""
+    return f"apt-get install chromium failed: {proc.stderr.strip()[-300:]}"
+
+
+@pytest.fixture(scope="session")
+def browser() -> str:
+    path = _find_browser()
+    if path is None:
+        reason = _install_chromium()
+        path = _find_browser()
+        if path is None:
+            pytest.skip(f"no headless Chromium: {reason}")
+    return path
+
+
+@dataclass
+class Browsed:
+    stdout: str
+    stderr: str
+
+    @property
+    def console(self) -> list[str]:
+        """The page's console messages (errors, CSP violations, logs), from Chromium's log."""
+        return [m.group("message") for m in _CONSOLE.finditer(self.stderr)]
+
+
+def browse(browser: str, page: Path, tmp_path: Path, *args: str) -> Browsed:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    command = [
+        browser, "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+        "--no-default-browser-check", "--hide-scrollbars", f"--user-data-dir={profile}",
+        # Console messages go to Chromium's log on stderr as ``:CONSOLE...] "text"``.
+        "--enable-logging=stderr", "--v=0", *args, page.as_uri(),
+    ]
+    if os.geteuid() == 0:
+        command.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"chromium did not finish in 90 s: {' '.join(command)}")
+    assert proc.returncode == 0, err[-2000:]
+    return Browsed(out, err)
+
+
+def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and RGB(A) rows of an 8-bit, non-interlaced PNG (what Chromium writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width, height, bpp = 8, [], 0, 0, 3
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert (depth, interlace) == (8, 0) and colour in (2, 6), (depth, colour, interlace)
+            bpp = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+    raw = zlib.decompress(b"".join(idat))
+    stride, rows, prev, pos = width * bpp, [], bytearray(width * bpp), 0
+    for _ in range(height):
+        kind_, line = raw[pos], bytearray(raw[pos + 1:pos + 1 + stride])
+        pos += 1 + stride
+        if kind_ == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 255
+        elif kind_ == 2:
+            line = bytearray((a + b) & 255 for a, b in zip(line, prev, strict=True))
+        elif kind_ == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+        elif kind_ == 4:
+            for i in range(stride):
+                a, b = (line[i - bpp] if i >= bpp else 0), prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, height, [bytes(r[i] for i in range(len(r)) if i % bpp < 3) for r in rows]
+
+
+@dataclass
+class Pixels:
+    width: int
+    height: int
+    rows: list[bytes]  # RGB
+
+    @classmethod
+    def of(cls, png: Path) -> Pixels:
+        return cls(*decode_png(png.read_bytes()))
+
+    def luminance_stdev(self) -> float:
+        values = [
+            (299 * row[i] + 587 * row[i + 1] + 114 * row[i + 2]) // 1000
+            for row in self.rows[::3] for i in range(0, len(row), 9)
+        ]
+        mean = sum(values) / len(values)
+        return float((sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5)
+
+    def count_near(self, rgb: tuple[int, int, int], tolerance: int = 12) -> int:
+        r0, g0, b0 = rgb
+        return sum(
+            1 for row in self.rows for i in range(0, len(row), 3)
+            if abs(row[i] - r0) <= tolerance and abs(row[i + 1] - g0) <= tolerance
+            and abs(row[i + 2] - b0) <= tolerance
+        )
+
+
+class TestChromium:
+    def test_page_loads_without_console_errors(
+        self, browser: str, agent_run: AgentRun, tmp_path: Path
+    ) -> None:
+        shown = browse(browser, agent_run.page, tmp_path, "--dump-dom")
+        assert shown.console == []
+        dom = parse(shown.stdout)
+        sections = dom.find_all("section", "task")
+        assert [s.attrs["id"] for s in sections] == ["task-T-101", "task-T-102", "task-T-103"]
+        assert [s.find("span", "badge").text() for s in sections] == ["done", "failed", "skipped"]
+
+    def test_console_check_sees_errors(self, browser: str, tmp_path: Path) -> None:
+        # The check above can fail: a report page that tried to run a script or load an
+        # image is refused by its CSP, and Chromium logs that; a plain page's
+        # console.error is logged too.
+        page = tmp_path / "tries.html"
+        page.write_text(render_html([]).replace(
+            "</body>", '<img src="http://127.0.0.1:9/x.png"><script>console.log(1)</script></body>'
+        ))
+        console = browse(browser, page, tmp_path, "--dump-dom").console
+        assert len(console) == 2
+        assert all("Content Security Policy" in message for message in console)
+        plain = tmp_path / "plain.html"
+        plain.write_text("<!DOCTYPE html><title>x</title><script>console.error('boom')</script>")
+        assert browse(browser, plain, tmp_path, "--dump-dom").console == ["boom"]
+
+    def test_screenshot_is_not_blank(
+        self, browser: str, agent_run: AgentRun, tmp_path: Path
+    ) -> None:
+        shot = tmp_path / "report.png"
+        browse(browser, agent_run.page, tmp_path, f"--screenshot={shot}", "--window-size=1000,900")
+        pixels = Pixels.of(shot)
+        assert (pixels.width, pixels.height) == (1000, 900)
+        assert pixels.luminance_stdev() > 20
+        # The styles are applied: the "done" badge green and the diff's added-line green.
+        assert pixels.count_near((0x1A, 0x7F, 0x37)) > 100
+        assert pixels.count_near((0xDA, 0xFB, 0xE1)) > 1000
+
+    def test_blank_check_can_fail(self, browser: str, tmp_path: Path) -> None:
+        blank = tmp_path / "blank.html"
+        blank.write_text("<!DOCTYPE html><title>blank</title><body></body>")
+        shot = tmp_path / "blank.png"
+        browse(browser, blank, tmp_path, f"--screenshot={shot}", "--window-size=400,300")
+        assert Pixels.of(shot).luminance_stdev() < 1

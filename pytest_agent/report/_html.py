@@ -123,18 +123,20 @@ def _text_block(text: str) -> str:
 
 def _attempt_html(attempt: AttemptView, *, open_: bool) -> str:
     if attempt.applied is None:
-        verdict, label = "failed", "no proposal" if not attempt.stop_reason else "stopped"
+        verdict, label = "failed", "stopped" if attempt.stop_reason else "no proposal"
     elif not attempt.applied:
-        verdict, label = "refused", f"refused ({attempt.refused_rule or 'rejected'})"
+        verdict, label = "refused", "refused"
     elif attempt.passed:
         verdict, label = "passed", "passed"
     else:
-        verdict, label = "failed", attempt.summary or "failed"
-    cost = format_cost(attempt.tokens, attempt.cost)
-    head = (f'Attempt {attempt.number} <span class="badge {verdict}">{_e(label)}</span> '
-            f'<span class="muted">{format_duration(attempt.duration)}'
-            f'{" · " + _e(attempt.engine) if attempt.engine else ""}'
-            f'{" · " + _e(cost) if cost != "-" else ""}</span>')
+        verdict, label = "failed", "failed"
+    # The badge is one word; the verdict's own sentence follows, then the facts, muted.
+    said = attempt.summary if attempt.applied else attempt.refused_rule
+    facts = [format_duration(attempt.duration), attempt.engine,
+             format_cost(attempt.tokens, attempt.cost)]
+    head = (f'Attempt {attempt.number} <span class="badge {verdict}">{label}</span> '
+            f'{_e(said) + " " if said and not attempt.passed else ""}'
+            f'<span class="muted">{_e(" · ".join(f for f in facts if f and f != "-"))}</span>')
     parts = [f'<details class="attempt"{" open" if open_ else ""}><summary>{head}</summary>']
     parts.append("<h3>Proposal</h3>")
     if attempt.notes.strip():

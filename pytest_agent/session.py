@@ -238,7 +238,8 @@ class AgentSession:
             return plan_file
         return None
 
-    @pytest.hookimpl(trylast=True)
+    # Not trylast: sharding plugins (pytest-split's impl is trylast) must split the
+    # tasks that will run, in dependency order, not every task of the plans.
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:

@@ -1,0 +1,195 @@
+"""Wall time of ``pytest --agent-all`` over 20 tasks, without xdist and at ``-n 1``, ``-n 2``.
+
+A throw-away git repository holds 20 independent tasks; task ``i`` makes
+``src/m<i>.py``'s ``value()`` return ``i`` (its accept test does a little real
+work, ~50 ms of CPU, so that a test run is not pure interpreter start-up). A
+conftest.py proposer returns the right diff at once, so no model is involved:
+what is measured is the harness (worktree, baseline run, localization, apply,
+verify with tests and lint, commit, write-back) and the scheduling. Everything
+else is the default.
+
+Each run starts from a fresh clone of the repository (pending plan, no branch).
+Configurations alternate within a round (A B C A B C ...) so that drift of a
+shared machine touches all of them; figures are medians over the rounds.
+
+The yardstick, measured in the same rounds: one plain ``python -m pytest`` run of
+one task's accept test (``accept``), the floor of any harness that runs the tests.
+
+Plugin autoload is off in every process (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``,
+``PYTEST_PLUGINS=pytest_agent.plugin``, xdist loaded with ``-p xdist.plugin``):
+the dev environment has many pytest plugins whose import time (~1.5 s per
+process) would otherwise dominate every figure and is not ours.
+
+    python benchmarks/parallel/run.py [--rounds 5] [--tasks 20] [--jobs 0,1,2,L]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ACCEPT_TEST = """\
+from src.m{i} import value
+
+
+def _work():
+    # About 50 ms of CPU: a test that does something, not just an import.
+    total = 0
+    for k in range(400_000):
+        total += k % 7
+    return total
+
+
+def test_value():
+    assert _work() > 0
+    assert value() == {i}
+"""
+
+CONFTEST = """\
+import os
+
+
+def pytest_agent_localize(task, workspace, baseline, settings):
+    # The share of localization in the harness's cost: switched off on request.
+    return ((), "") if os.environ.get("BENCH_NO_LOCALIZE") else None
+
+
+def pytest_agent_propose_diff(task, context):
+    i = int(task.id.split("-")[1])
+    return (
+        f"--- a/src/m{i}.py\\n+++ b/src/m{i}.py\\n@@ -1,2 +1,2 @@\\n"
+        f" def value():\\n-    return -1\\n+    return {i}\\n"
+    )
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True, timeout=120).stdout
+
+
+def make_repo(root: Path, tasks: int) -> None:
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    (root / "src").mkdir()
+    (root / "tests").mkdir()
+    (root / "plans").mkdir()
+    (root / "src/__init__.py").write_text("")
+    plan = ["tasks:"]
+    for i in range(tasks):
+        (root / f"src/m{i}.py").write_text("def value():\n    return -1\n")
+        (root / f"tests/test_m{i}.py").write_text(ACCEPT_TEST.format(i=i))
+        plan += [f"  - id: T-{i:02d}", f"    description: value() of m{i} returns {i}",
+                 f"    accept_tests: [tests/test_m{i}.py::test_value]",
+                 "    status: pending", "    attempts: 0"]
+    (root / "plans/bench.yaml").write_text("\n".join(plan) + "\n")
+    (root / "conftest.py").write_text(CONFTEST)
+    (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    (root / ".agent.yml").write_text("max_reflexion_retries: 0\n")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=bench", "-c", "user.email=bench@localhost",
+        "commit", "-q", "-m", "bench")
+
+
+def env() -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_ADDOPTS")}
+    e.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_PLUGINS": "pytest_agent.plugin",
+              "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
+              "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"})
+    return e
+
+
+def timed(argv: list[str], cwd: Path, extra: dict[str, str] | None = None
+          ) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
+                          env={**env(), **(extra or {})}, timeout=1800, check=False)
+    return time.perf_counter() - start, proc.stdout + proc.stderr
+
+
+#: A configuration: xdist workers (None: xdist not loaded; -1: not loaded and no localization).
+Config = int | None
+NO_LOCALIZE = -1
+
+
+def run_agent(template: Path, work: Path, jobs: Config, tasks: int) -> float:
+    """One ``--agent-all`` run in a fresh clone."""
+    clone = work / f"clone-{time.monotonic_ns()}"
+    git(work, "clone", "-q", str(template), str(clone))
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--agent-all"]
+    if jobs is not None and jobs >= 0:
+        argv[3:3] = ["-p", "xdist.plugin", "-n", str(jobs)]
+    seconds, out = timed(argv, clone, {"BENCH_NO_LOCALIZE": "1"} if jobs == NO_LOCALIZE else {})
+    if f"{tasks} passed" not in out:
+        raise SystemExit(f"run {argv} did not pass every task:\n{out[-3000:]}")
+    for line in git(clone, "worktree", "list", "--porcelain").splitlines()[1:]:
+        if line.startswith("worktree "):
+            raise SystemExit(f"leftover worktree: {line}")
+    subprocess.run(["rm", "-rf", str(clone)], check=True)
+    return seconds
+
+
+def run_accept(template: Path) -> float:
+    """One plain pytest run of one accept test (it fails: value() is not fixed; same cost)."""
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            "tests/test_m0.py::test_value"]
+    return timed(argv, template)[0]
+
+
+def label(jobs: Config) -> str:
+    if jobs == NO_LOCALIZE:
+        return "no xdist, localization off"
+    return "no xdist" if jobs is None else f"-n {jobs}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--tasks", type=int, default=20)
+    parser.add_argument("--jobs", default="0,1,2,L",
+                        help="comma list; 0: xdist not loaded; L: 0 with localization off")
+    args = parser.parse_args()
+    configs: list[Config] = [None if j == "0" else NO_LOCALIZE if j == "L" else int(j)
+                             for j in args.jobs.split(",")]
+    times: dict[Config, list[float]] = {c: [] for c in configs}
+    accept: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="agent-parallel-bench-") as tmp:
+        work = Path(tmp)
+        template = work / "template"
+        make_repo(template, args.tasks)
+        run_accept(template)  # warm-up: file system caches
+        for r in range(args.rounds):
+            order = configs if r % 2 == 0 else list(reversed(configs))
+            for config in order:
+                times[config].append(run_agent(template, work, config, args.tasks))
+                accept.append(run_accept(template))
+            row = "  ".join(f"{label(c)} {times[c][-1]:6.1f}s" for c in configs)
+            print(f"round {r + 1}: {row}", flush=True)
+    base = statistics.median(times[configs[0]])
+    acc = statistics.median(accept)
+    print()
+    print(f"{args.tasks} tasks, {args.rounds} rounds, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    print("| configuration | wall, median (min-max) | speed-up vs first | per task |")
+    print("| --- | --- | --- | --- |")
+    for c in configs:
+        med = statistics.median(times[c])
+        print(f"| `{label(c)}` | {med:.1f} s ({min(times[c]):.1f}-{max(times[c]):.1f}) "
+              f"| {base / med:.2f}x | {med / args.tasks:.2f} s |")
+    per_task = base / args.tasks
+    print()
+    print(f"accept test alone (one plain pytest run), median: {acc:.2f} s")
+    print(f"harness per task ({label(configs[0])}), median: {per_task:.2f} s "
+          f"= {per_task / acc:.1f}x one accept-test run "
+          f"(the loop runs the accept tests twice: before and after the change)")
+
+
+if __name__ == "__main__":
+    main()

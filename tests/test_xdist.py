@@ -229,3 +229,20 @@ class TestGroups:
         assert dependency_groups(tasks) == {
             "A": "agent-A", "B": "agent-A", "D": "agent-A", "C": "agent-C", "E": "agent-C",
         }
+
+
+def test_consecutive_failures_stop_the_whole_xdist_run(many: tuple[GitProject, Path]) -> None:
+    project, _ = many
+    # Twelve independent tasks that all fail (no proposal); the threshold is two.
+    project.write("plans/sprint-12.yaml", plan_text(range(12), range(0)))
+    project.write(".agent.yml", "lint_command: []\nmax_reflexion_retries: 0\n"
+                  "consecutive_failure_threshold: 2\n")
+    project.write("conftest.py", CONFTEST.replace("    i = int(", "    return ''\n    i = int("))
+    project.commit_all("failing tasks")
+    result = project.pytester.runpytest("-p", "xdist.plugin", "-n", "2", "--agent-all")
+    # Tasks already sent to a worker still run: the count may pass the threshold.
+    result.stdout.fnmatch_lines(["*Interrupted: pytest-agent: * tasks failed in a row*"])
+    outcomes = result.parseoutcomes()
+    assert 2 <= outcomes["failed"] < 12
+    tasks = load_plans([project.root / "plans/sprint-12.yaml"])
+    assert sum(t.spec.status.value == "pending" for t in tasks) >= 12 - outcomes["failed"]

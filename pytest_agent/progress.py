@@ -4,7 +4,7 @@ One line per attempt, written piece by piece as the steps happen::
 
     plans/sprint-12.yaml::T-101
         T-101 attempt 1/4: proposing… applied… verify: 1 failing
-        T-101 attempt 2/4: proposing… applied… verify: passed
+        T-101 attempt 2/4: proposing… applied… verify: passed, committed 3f2a9c1e on agent/T-101
     plans/sprint-12.yaml::T-101 PASSED                                  [100%]
 
 Written by wrappers around the step hooks (they only watch: every result is
@@ -90,12 +90,12 @@ class ProgressReporter:
         self.reporter.write(f"{_INDENT}{prefix} {text}", flush=True)
         self.reporter.currentfspath = _OPEN_LINE
 
-    def _add(self, text: str, **markup: bool) -> None:
+    def _add(self, text: str, *, sep: str = " ", **markup: bool) -> None:
         if self.reporter.currentfspath != _OPEN_LINE:
-            # Something else wrote a line since (captured output under -s, a warning):
+            # Something else wrote a line since (a plugin's write_line, a warning):
             # continue on a fresh line that says which task and attempt it is.
             self._start(self._prefix, "…")
-        self.reporter.write(f" {text}", flush=True, **markup)
+        self.reporter.write(f"{sep}{text}", flush=True, **markup)
         self.reporter.currentfspath = _OPEN_LINE
 
     # -- the steps (wrappers: they watch and pass every result on) -----------------
@@ -139,5 +139,5 @@ class ProgressReporter:
     def pytest_agent_commit(self) -> Generator[None, CommitInfo | None, CommitInfo | None]:
         commit = yield
         if commit is not None:
-            self._add(f"committed {commit.sha[:8]} on {commit.branch}")
+            self._add(f"committed {commit.sha[:8]} on {commit.branch}", sep=", ")
         return commit

@@ -39,7 +39,7 @@ class TestVerbose:
         result.stdout.fnmatch_lines([
             "plans/sprint-12.yaml::T-101 *",
             "    T-101 attempt 1/4: proposing… applied… verify: 1 failing",
-            "    T-101 attempt 2/4: proposing… applied… verify: passed committed * on agent/T-101",
+            "    T-101 attempt 2/4: proposing… applied… verify: passed, committed * on agent/T-101",
             "plans/sprint-12.yaml::T-101 PASSED*",
         ])
         # pytest ends our open line itself: no blank line before the result.

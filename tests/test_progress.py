@@ -20,6 +20,9 @@ PROPOSER = textwrap.dedent(f"""\
     GREET_DIFF = {GREET_DIFF!r}
     WRONG_GREET_DIFF = {WRONG_GREET_DIFF!r}
 
+    def pytest_agent_localize(task, workspace, baseline, settings):
+        return (), ""  # a scripted proposer needs none; saves a coverage run
+
     def pytest_agent_propose_diff(task, context):
         return WRONG_GREET_DIFF if context.attempt == 1 else GREET_DIFF
     """)
@@ -49,6 +52,9 @@ class TestVerbose:
 
     def test_refused_diff_and_budget_from_settings(self, project: GitProject) -> None:
         project.write("conftest.py", textwrap.dedent("""\
+            def pytest_agent_localize(task, workspace, baseline, settings):
+                return (), ""
+
             def pytest_agent_propose_diff(task, context):
                 return "--- a/nope.py\\n+++ b/nope.py\\n@@ -1 +1 @@\\n-x\\n+y\\n"
             """))

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from conftest import GREET_DIFF
+from conftest import GitProject
 from conftest import git
 
 from pytest_agent.report import TaskRecord
@@ -672,3 +673,27 @@ class TestChromium:
         shot = tmp_path / "blank.png"
         browse(browser, blank, tmp_path, f"--screenshot={shot}", "--window-size=400,300")
         assert Pixels.of(shot).luminance_stdev() < 1
+
+
+class TestUnwritable:
+    def test_a_report_that_cannot_be_written_is_a_warning(
+        self, project: GitProject, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        project.write("conftest.py", textwrap.dedent(f"""\
+            def pytest_agent_localize(task, workspace, baseline, settings):
+                return (), ""
+
+            def pytest_agent_propose_diff(task, context):
+                return {GREET_DIFF!r}
+            """))
+        project.commit_all("proposer")
+        project.write("blocker", "a file where a directory is expected\n")
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project.root / "blocker" / "summary.md"))
+        result = project.pytester.runpytest("--agent-all", "--agent-report=blocker/report.html")
+        # The task's outcome is the run's outcome; the reports only warn.
+        result.assert_outcomes(passed=1)
+        assert result.ret == 0
+        result.stdout.fnmatch_lines([
+            "pytest-agent: could not write the HTML report */blocker/report.html: *",
+            "pytest-agent: could not append to $GITHUB_STEP_SUMMARY (*/blocker/summary.md): *",
+        ])

@@ -325,9 +325,25 @@ def _check_save_path(path: Path) -> Path:
 
 
 def _cache_plan_path(config: pytest.Config) -> Path:
+    """``<cache_dir>/d/agent/from-failures.yaml``, inside the rootdir.
+
+    The plan must lie under the rootdir: a task item's hooks are those of the
+    conftest.py files on its path, so a plan in the temp directory would not see
+    the project's conftest.py.
+    """
     cache: Any = getattr(config, "cache", None)
     if cache is not None:
-        directory = Path(cache.mkdir("agent"))
-    else:
-        directory = Path(tempfile.mkdtemp(prefix="pytest-agent-plan-"))
+        return Path(cache.mkdir("agent")) / CACHE_PLAN
+    # The cacheprovider is disabled (-p no:cacheprovider): same place, made by hand,
+    # ignored by git like pytest's own cache directory.
+    try:
+        name = str(config.getini("cache_dir"))
+    except ValueError:  # the ini key belongs to the disabled plugin
+        name = ".pytest_cache"
+    cache_dir = config.rootpath / name
+    directory = cache_dir / "d" / "agent"
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = cache_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Created by pytest-agent automatically.\n*\n", encoding="utf-8")
     return directory / CACHE_PLAN

@@ -143,6 +143,18 @@ class TestFromFailures:
         assert all(t.status.value == "done" for t in tasks.values())
         assert "def greet" in git(calc.root, "show", "agent/fix-test_hello-collect:src/hello.py")
 
+    def test_without_the_cache_plugin_the_plan_stays_under_the_rootdir(
+        self, calc: GitProject
+    ) -> None:
+        # Under the rootdir, so that the project's conftest.py hooks apply to the tasks.
+        result = calc.pytester.runpytest(
+            "-p", "no:cacheprovider", "--agent-from-failures", "tests/test_calc.py::test_add",
+            "-v")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(
+            ["*.pytest_cache/d/agent/from-failures.yaml::fix-test_calc-test_add PASSED*"])
+        assert ".pytest_cache" not in git(calc.root, "status", "--porcelain")
+
     def test_with_xdist_the_tests_run_once_on_the_controller(
         self, calc: GitProject, tmp_path_factory: pytest.TempPathFactory,
         monkeypatch: pytest.MonkeyPatch,

@@ -189,7 +189,7 @@ class _Search:
         rest = [a for a in self.accept if a not in failing_first]
         self.args = ["-x", *SESSION_ARGS, *failing_first, *rest, *regression]
         # A correct candidate runs about as long as the baseline; loops are cut early.
-        self.timeout = min(self.settings.candidate_timeout, max(2.0, 5 * base.duration + 1.0))
+        self.timeout = min(self.settings.candidate_timeout, max(1.0, 5 * base.duration + 0.5))
         return True
 
     def _groups(self) -> Iterator[tuple[tuple[Edit, ...], float]]:

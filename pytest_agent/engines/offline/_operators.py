@@ -38,6 +38,8 @@ PRIORS: Final[dict[str, float]] = {
     "variable": 0.5,
     "attribute": 0.5,
     "swap-operands": 0.5,
+    "swap-names": 0.45,
+    "magnitude": 0.4,
     "unwrap-call": 0.4,
     "strengthen": 0.4,
     "weaken": 0.35,
@@ -92,7 +94,8 @@ _SIMILAR_CALLS: Final[tuple[tuple[str, ...], ...]] = (
     ("isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower"),
     ("split", "rsplit"), ("sum", "len", "max", "min"), ("insert", "append"),
     ("add", "discard"), ("get", "pop", "setdefault"), ("update", "setdefault"),
-    ("heappush", "heappop"), ("bisect_left", "bisect_right"), ("bisect", "bisect_left"),
+    ("title", "lower", "upper", "capitalize", "casefold"), ("heappush", "heappop"),
+    ("bisect_left", "bisect_right"), ("bisect", "bisect_left"),
     ("isinstance", "issubclass"), ("str", "repr"), ("list", "tuple", "set", "sorted"),
 )
 _FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -169,7 +172,7 @@ class _Mutator:
             if isinstance(node, ast.comprehension):
                 tests.extend(node.ifs)
             for t in tests:
-                if isinstance(t, ast.BoolOp):
+                if isinstance(t, (ast.BoolOp, ast.Constant)):
                     continue
                 text = self.src.segment(t)
                 if "\n" not in text and len(text) <= 80:
@@ -360,6 +363,10 @@ class _Mutator:
             if value > 1:
                 yield self.replace(node, "0", "constant")
                 yield self.replace(node, "1", "constant")
+            if value >= 10 and value % 10 == 0:
+                # A wrong order of magnitude (100 for 1000, 0.1 for 1.0).
+                yield self.replace(node, str(value // 10), "magnitude")
+                yield self.replace(node, str(value * 10), "magnitude")
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Iterator[Edit]:
         if isinstance(node.op, ast.Not):
@@ -573,6 +580,34 @@ class _Mutator:
                                     f"swap lines {stmt.lineno} and {nxt.lineno}")
         yield from self.guards(stmt, start, indent)
         yield from self.reuse_statements(stmt, start, end, indent)
+        yield from self.swap_names(stmt)
+
+    def swap_names(self, stmt: ast.stmt) -> Iterator[Edit]:
+        """Exchange two different variables read in one simple statement (``a * b / c``)."""
+        exprs: list[ast.AST] = [stmt]
+        if isinstance(stmt, (ast.If, ast.While)):
+            exprs = [stmt.test]
+        elif isinstance(stmt, ast.For):
+            exprs = [stmt.iter]
+        elif isinstance(stmt, (ast.With, ast.Try)):
+            return
+        names = [n for e in exprs for n in ast.walk(e)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                 and n.lineno == n.end_lineno]
+        names.sort(key=lambda n: (n.lineno, n.col_offset))
+        count = 0
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if a.id == b.id or a.lineno != b.lineno:
+                    continue
+                sa, ea = self.src.span(a)
+                sb, eb = self.src.span(b)
+                mid = self.src.text[ea:sb]
+                yield self.edit(sa, eb, b.id + mid + a.id, a.lineno, "swap-names",
+                                f"swap {a.id} and {b.id}")
+                count += 1
+                if count >= _MAX_PER_SITE:
+                    return
 
     def reuse_statements(self, stmt: ast.stmt, start: int, end: int, indent: str
                          ) -> Iterator[Edit]:

@@ -41,6 +41,7 @@ PRIORS: Final[dict[str, float]] = {
     "swap-names": 0.45,
     "magnitude": 0.4,
     "unwrap-call": 0.4,
+    "drop-arg": 0.35,
     "strengthen": 0.4,
     "weaken": 0.35,
     "guard": 0.4,
@@ -419,6 +420,15 @@ class _Mutator:
         if len(positional) == len(node.args) >= 2:
             for a, b in zip(node.args, node.args[1:], strict=False):
                 yield from self.swap(a, b, "swap-args")
+        for arg in node.args:
+            # ``text.split(" ")`` -> ``text.split()``: an argument that should not be there.
+            rest = [self.src.segment(a) for a in node.args if a is not arg]
+            rest += [self.src.segment(k) for k in node.keywords]
+            if all("\n" not in r for r in rest) and not isinstance(arg, ast.Starred):
+                start, end = self.src.span(node)
+                head = self.src.text[start:self.src.span(func)[1]]
+                yield self.edit(start, end, f"{head}({', '.join(rest)})", node.lineno,
+                                "drop-arg", f"drop argument {self.src.segment(arg)}")
         if len(node.args) == 1 and not node.keywords and isinstance(func, ast.Name) \
                 and not isinstance(node.args[0], ast.Starred):
             yield self.replace(node, self.src.segment(node.args[0]), "unwrap-call",
@@ -641,6 +651,11 @@ class _Mutator:
         for arg in func.args.args + func.args.kwonlyargs:
             if arg.arg not in ("self", "cls"):
                 conds += [f"not {arg.arg}", f"{arg.arg} is None"]
+        # Empty state: ``not self.items`` for the attributes the method reads.
+        conds += sorted({f"not self.{n.attr}" for n in ast.walk(func)
+                         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                         and n.value.id == "self" and isinstance(n.ctx, ast.Load)
+                         and not isinstance(self.parents.get(n), ast.Call)})
         conds += [self.src.segment(c) for c in self.conditions if _free_names(c) <= scope]
         in_loop = any(isinstance(p, (ast.For, ast.While)) for p in self._ancestors(stmt, func))
         actions = ["continue"] if in_loop else []
@@ -649,6 +664,8 @@ class _Mutator:
         if returns_value:
             actions += [f"return {v}" for v in self.returns
                         if _free_names(ast.parse(v, mode="eval")) <= scope][:6]
+            if "return None" not in actions:
+                actions.append("return None")
         else:
             actions.append("return")
         count = 0

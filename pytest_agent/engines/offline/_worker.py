@@ -198,9 +198,48 @@ class _Configs:
             config = _prepareconfig(list(args), plugins=[recorder])
         except BaseException:  # noqa: BLE001 - a usage error: let each child report it
             return None
+        _prefill_rewrites(config, args, self.mutable)
         # Objects made so far never change: keep the children's collector off them.
         gc.freeze()
         return config, recorder
+
+
+_REWRITTEN: dict[str, tuple[bytes, Any]] = {}
+
+
+def _prefill_rewrites(config: Any, args: list[str], mutable: set[str]) -> None:
+    """Assertion-rewrite the test files once, here; children reuse the code objects.
+
+    Keyed by path and checked against the file's bytes at import time, so a changed
+    file is rewritten afresh; files that candidates change are never cached.
+    """
+    try:
+        from _pytest.assertion import rewrite
+    except ImportError:  # pragma: no cover - pytest without assertion rewriting
+        return
+    original = getattr(rewrite, "_agent_original_rewrite_test", None)
+    if original is None:
+        original = rewrite._rewrite_test
+
+        def cached(fn: Path, config: Any) -> Any:
+            hit = _REWRITTEN.get(str(Path(fn).resolve()))
+            if hit is not None:
+                with contextlib.suppress(OSError):
+                    if fn.read_bytes() == hit[0]:
+                        return hit[1]
+            return original(fn, config)
+
+        rewrite._agent_original_rewrite_test = original  # type: ignore[attr-defined]
+        rewrite._rewrite_test = cached
+    for arg in args:
+        path = Path(arg.split("::", 1)[0])
+        if arg.startswith("-") or path.suffix != ".py" or not path.is_file():
+            continue
+        path = path.resolve()
+        if str(path) in mutable or str(path) in _REWRITTEN:
+            continue
+        with contextlib.suppress(Exception):
+            _REWRITTEN[str(path)] = (path.read_bytes(), original(path, config))
 
 
 def _run_candidate(req: dict[str, Any], root: Path, mem_headroom: int,

@@ -105,6 +105,8 @@ def _only_our_plugin_in_child_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("PYTEST_PLUGINS", "pytest_agent.plugin")
+    # Inside GitHub Actions the agent runs of the tests would append to the real job summary.
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
 
 @pytest.fixture

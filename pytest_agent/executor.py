@@ -8,7 +8,6 @@ workspace (which plugins cannot skip: rollback always happens) and the memory.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from typing import final
@@ -58,7 +57,6 @@ class Executor:
         memory: TaskMemory,
         rootdir_rel: str = "",
         start: WorkspacePlan = WorkspacePlan(),
-        on_attempt: Callable[[int], None] | None = None,
     ) -> None:
         self.task = task
         self.settings = settings
@@ -67,7 +65,6 @@ class Executor:
         self.memory = memory
         self.rootdir_rel = rootdir_rel
         self.start = start
-        self.on_attempt = on_attempt
         self.attempts: list[AttemptRecord] = []
         self.usage = Usage()
 
@@ -114,8 +111,6 @@ class Executor:
         max_attempts = 1 + self.settings.max_reflexion_retries
         last_error = ""
         for number in range(1, max_attempts + 1):
-            if self.on_attempt is not None:
-                self.on_attempt(number)
             self.workspaces.reset(ws)
             context = Context(
                 task=self.task, workspace=ws, attempt=number, baseline=baseline,

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import GitProject
 from conftest import git
 
+from pytest_agent._types import AttemptRecord
+from pytest_agent._types import Context
+from pytest_agent._types import Task
+from pytest_agent._types import Workspace
+from pytest_agent.engines.offline import propose
 from pytest_agent.plan import load_plans
+from pytest_agent.settings import AgentSettings
+from pytest_agent.testrun import run_tests
 
 PLAN = """\
 # plans/bugs.yaml
@@ -82,3 +91,26 @@ def test_agent_all_repairs_the_bug_with_the_offline_engine(
     assert (spec.status.value, spec.attempts, spec.engine) == ("done", 1, "offline")
     assert spec.commit == git(buggy.root, "rev-parse", "agent/BUG-1").strip()
     assert "# plans/bugs.yaml" in buggy.plan_text("plans/bugs.yaml")
+
+
+def test_propose_directly_never_repeats_a_previous_diff(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "stats.py").write_text(BUGGY)
+    (tmp_path / "tests" / "test_stats.py").write_text(TESTS)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    task = Task(id="BUG-1", description="window", accept_tests=(
+        "tests/test_stats.py::test_window_last_items",))
+    ws = Workspace(root=tmp_path, branch="agent/BUG-1", base_commit="0" * 40,
+                   repo_root=tmp_path)
+    settings = AgentSettings(offline_time_budget=30)
+    baseline = run_tests(tmp_path, task.accept_tests, timeout=60)
+    first = propose(task, Context(task=task, workspace=ws, attempt=1, baseline=baseline), ws,
+                    settings)
+    assert first is not None and first.engine == "offline"
+    assert "-    start = max(0, len(xs) - n - 1)" in first.diff
+    record = AttemptRecord(1, first, None, None, None, 0.0)
+    second = propose(task, Context(task=task, workspace=ws, attempt=2, baseline=baseline,
+                                   history=(record,)), ws, settings)
+    # Another repair (or none), never the same diff; the workspace is never written.
+    assert second is None or second.diff != first.diff
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -93,11 +94,16 @@ def propose(
     }
     susp = Suspiciousness.from_locations(functions, lines, exclude)
     failing = list(context.baseline.failing) if context.baseline is not None else []
-    report = search(
-        workspace.root, workspace.test_root, susp, task.accept_tests, failing,
-        previous_diffs=context.previous_diffs, settings=settings,
-        deadline=started + settings.offline_time_budget,
-    )
+    try:
+        report = search(
+            workspace.root, workspace.test_root, susp, task.accept_tests, failing,
+            previous_diffs=context.previous_diffs, settings=settings,
+            deadline=started + settings.offline_time_budget,
+        )
+    except (OSError, RuntimeError) as exc:
+        return Proposal(diff="", engine="offline", stop_reason=(
+            f"the offline engine could not validate candidates ({type(exc).__name__}: {exc}); "
+            f"its workers run `{sys.executable} -m pytest_agent.engines.offline._worker`"))
     if report.winner is None:
         return None
     w = report.winner
@@ -203,7 +209,11 @@ class _Search:
         yield from pairs(pool, PAIR_POOL)
 
     def _validate(self, cand: Candidate) -> RunResult:
-        return self.pool.run(cand.files, self.args, self.timeout)
+        try:
+            return self.pool.run(cand.files, self.args, self.timeout)
+        except (OSError, RuntimeError, ValueError):
+            # A worker that cannot be restarted fails this candidate, not the search.
+            return RunResult(rc=-1, passed=0, failed=(), crashed=True)
 
     def run(self) -> SearchReport:
         if not self._baseline():

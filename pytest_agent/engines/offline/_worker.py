@@ -24,6 +24,7 @@ import gc
 import importlib
 import json
 import os
+import resource
 import select
 import signal
 import sys
@@ -106,8 +107,6 @@ def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_f
     code = 1
     try:
         if mem_headroom > 0:
-            import resource
-
             limit = _vm_bytes() + mem_headroom
             with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -109,3 +109,30 @@ def test_parallel_workers_use_separate_copies_and_close_kills_them(project: Path
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert not any(r.exists() for r in roots)
+
+
+def test_conftest_importing_the_module_under_repair_sees_each_candidate(project: Path) -> None:
+    # Parsing the config imports the module: the parsed config must not be reused,
+    # or every candidate would run against the original code.
+    (project / "conftest.py").write_text("import code_under_test  # noqa: F401\n")
+    wrong = CODE.replace("a < b", "a > b")
+    with WorkerPool(project, project, 1, mutable=["code_under_test.py"]) as pool:
+        verdicts = [pool.run({"code_under_test.py": t}, ARGS, 10).ok
+                    for t in (wrong, CODE, wrong)]
+    assert verdicts == [False, True, False]
+
+
+def test_a_third_party_style_import_of_the_project_is_not_cached(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A module outside the tree that imports the module under repair: warmed in the
+    # worker, but the project module it pulled in is dropped again.
+    outside = tmp_path_factory.mktemp("site")
+    (outside / "helper_lib.py").write_text("import code_under_test\n\nSMALLER = code_under_test\n")
+    (project / "tests" / "test_smaller.py").write_text("import helper_lib  # noqa: F401\n" + TESTS)
+    wrong = CODE.replace("a < b", "a > b")
+    monkeypatch.setenv("PYTHONPATH", str(outside))
+    with WorkerPool(project, project, 1, mutable=["code_under_test.py"]) as pool:
+        verdicts = [pool.run({"code_under_test.py": t}, ARGS, 10).ok
+                    for t in (wrong, CODE, wrong)]
+    assert verdicts == [False, True, False]

@@ -157,37 +157,91 @@ class _Configs:
     def get(self, args: list[str]) -> _Prepared | None:
         key = tuple(args)
         if key not in self._cache:
-            self._cache[key] = self._prepare(args) if self._probe(args) else None
+            safe, modules = self._probe(args)
+            self._warm_modules(modules)
+            self._cache[key] = self._prepare(args) if safe else None
         return self._cache[key]
 
-    def _probe(self, args: list[str]) -> bool:
+    def _outside(self, module: Any) -> bool:
+        path = getattr(module, "__file__", None)
+        if not path:
+            return False
+        resolved = Path(path).resolve()
+        return not resolved.is_relative_to(self.root.resolve())
+
+    def _probe(self, args: list[str]) -> tuple[bool, list[str]]:
+        """In a forked child: parse, then run the session once on the original code.
+
+        Answers whether parsing imported a file that candidates change, and which
+        modules from outside the tree (stdlib, third-party: what the project and its
+        tests import) the session loaded, for the worker to import once for all.
+        """
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the probe child
             os.close(read_fd)
-            safe = False
+            answer: dict[str, Any] = {"safe": False, "modules": []}
             try:
+                os.setpgid(0, 0)
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
                 before = set(sys.modules)
-                self._prepare(args)
+                prepared = self._prepare(args)
                 loaded = {getattr(sys.modules[m], "__file__", None) or ""
                           for m in set(sys.modules) - before}
-                safe = not any(f and str(Path(f).resolve()) in self.mutable for f in loaded)
+                answer["safe"] = not any(f and str(Path(f).resolve()) in self.mutable
+                                         for f in loaded)
+                if prepared is not None:
+                    config = prepared[0]
+                    try:
+                        config.hook.pytest_cmdline_main(config=config)
+                    finally:
+                        config._ensure_unconfigure()
+                answer["modules"] = sorted(m for m in set(sys.modules) - before
+                                           if self._outside(sys.modules[m]))
             finally:
-                os.write(write_fd, b"1" if safe else b"0")
+                data = json.dumps(answer).encode()
+                with contextlib.suppress(OSError):
+                    while data:
+                        data = data[os.write(write_fd, data):]
                 os._exit(0)
         os.close(write_fd)
+        chunks: list[bytes] = []
+        deadline = time.monotonic() + 30.0
         try:
-            ready, _, _ = select.select([read_fd], [], [], 30.0)
-            answer = os.read(read_fd, 1) if ready else b""
+            while (remaining := deadline - time.monotonic()) > 0:
+                ready, _, _ = select.select([read_fd], [], [], remaining)
+                chunk = os.read(read_fd, _CHUNK) if ready else b""
+                if not chunk:
+                    break
+                chunks.append(chunk)
         finally:
             os.close(read_fd)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-        return answer == b"1"
+        try:
+            answer = json.loads(b"".join(chunks) or b"{}")
+        except ValueError:
+            answer = {}
+        return bool(answer.get("safe")), list(answer.get("modules", ()))
+
+    def _warm_modules(self, names: list[str]) -> None:
+        """Import what the session imports from outside the tree, once, here.
+
+        A module that pulls in a file of the tree is dropped again from
+        ``sys.modules``, so that every child imports the project's code afresh.
+        """
+        for name in names:
+            with contextlib.suppress(BaseException):
+                importlib.import_module(name)
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None)
+            if path and not self._outside(module) and not path.endswith("conftest.py"):
+                del sys.modules[name]
 
     def _prepare(self, args: list[str]) -> _Prepared | None:
         from _pytest.config import _prepareconfig

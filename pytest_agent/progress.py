@@ -15,10 +15,13 @@ which has no terminal (the plugin is not registered there).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
+from typing import cast
 from typing import final
 
 import pytest
@@ -64,9 +67,12 @@ class ProgressReporter:
 
     name = "agent-progress"
 
-    def __init__(self, reporter: Any, verbosity: int) -> None:
+    def __init__(self, reporter: Any, verbosity: int, capture: Any = None) -> None:
         self.reporter = reporter
         self.verbosity = verbosity
+        #: pytest's capture manager: the steps run inside ``runtest``, where output is
+        #: captured (with the default ``--capture=fd`` even the reporter's own writes).
+        self.capture = capture
         #: The start of the current line (``"T-101 attempt 2/4:"``), to repeat it on a
         #: continuation line when something else wrote in between.
         self._prefix = ""
@@ -78,25 +84,37 @@ class ProgressReporter:
         verbosity = config.get_verbosity()
         if reporter is None or verbosity <= 0 or hasattr(config, "workerinput"):
             return None
-        plugin = cls(reporter, verbosity)
+        plugin = cls(reporter, verbosity, config.pluginmanager.get_plugin("capturemanager"))
         config.pluginmanager.register(plugin, cls.name)
         return plugin
 
     # -- writing -------------------------------------------------------------
 
+    def _uncaptured(self) -> AbstractContextManager[None]:
+        if self.capture is None:
+            return contextlib.nullcontext()
+        return cast("AbstractContextManager[None]", self.capture.global_and_fixture_disabled())
+
     def _start(self, prefix: str, text: str) -> None:
-        self.reporter.ensure_newline()
-        self._prefix = prefix
-        self.reporter.write(f"{_INDENT}{prefix} {text}", flush=True)
-        self.reporter.currentfspath = _OPEN_LINE
+        with self._uncaptured():
+            self.reporter.ensure_newline()
+            self._prefix = prefix
+            self.reporter.write(f"{_INDENT}{prefix} {text}", flush=True)
+            self.reporter.currentfspath = _OPEN_LINE
 
     def _add(self, text: str, *, sep: str = " ", **markup: bool) -> None:
         if self.reporter.currentfspath != _OPEN_LINE:
             # Something else wrote a line since (a plugin's write_line, a warning):
             # continue on a fresh line that says which task and attempt it is.
             self._start(self._prefix, "…")
-        self.reporter.write(f"{sep}{text}", flush=True, **markup)
-        self.reporter.currentfspath = _OPEN_LINE
+        with self._uncaptured():
+            self.reporter.write(f"{sep}{text}", flush=True, **markup)
+            self.reporter.currentfspath = _OPEN_LINE
+
+    def _line(self, text: str) -> None:
+        with self._uncaptured():
+            self.reporter.ensure_newline()
+            self.reporter.write_line(text)
 
     # -- the steps (wrappers: they watch and pass every result on) -----------------
 
@@ -130,9 +148,8 @@ class ProgressReporter:
             self._add(describe_verdict(verdict), green=verdict.passed, red=not verdict.passed)
             if self.verbosity > 1 and verdict.tests is not None:
                 for nodeid in verdict.tests.failing:
-                    self.reporter.ensure_newline()
                     outcome = verdict.tests.outcomes[nodeid].value
-                    self.reporter.write_line(f"{_INDENT * 2}{nodeid}: {outcome}")
+                    self._line(f"{_INDENT * 2}{nodeid}: {outcome}")
         return verdict
 
     @pytest.hookimpl(wrapper=True)

@@ -50,6 +50,18 @@ class TestVerbose:
         done = next(i for i, ln in enumerate(lines) if "PASSED" in ln and "T-101" in ln)
         assert lines[done - 1].startswith("    T-101 attempt 2/4:")
 
+    def test_shown_in_a_real_process_with_fd_capture(self, two_attempts: GitProject) -> None:
+        # The steps run inside runtest, where --capture=fd (the default) swallows even the
+        # terminal reporter's writes unless capturing is suspended around them; an
+        # in-process run does not show that, a real process does.
+        result = two_attempts.pytester.runpytest_subprocess("--agent-all", "-v", "--capture=fd")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines([
+            "    T-101 attempt 1/4: proposing… applied… verify: 1 failing",
+            "    T-101 attempt 2/4: proposing… applied… verify: passed, committed * on agent/T-101",
+        ])
+        assert "Captured stdout" not in result.stdout.str()
+
     def test_refused_diff_and_budget_from_settings(self, project: GitProject) -> None:
         project.write("conftest.py", textwrap.dedent("""\
             def pytest_agent_localize(task, workspace, baseline, settings):

@@ -351,7 +351,7 @@ class AgentSession:
         if not self.rows:
             return
         tr = terminalreporter
-        tr.section("pytest-agent tasks")
+        tr.write_sep("=", "pytest-agent tasks")  # ensures a newline first; section() does not
         header = f"{'task':<16} {'status':<8} {'attempts':>8}  {'branch':<24} {'time':>7}  cost"
         tr.write_line(header)
         for row in self.rows:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -106,12 +107,19 @@ def env() -> dict[str, str]:
     return e
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(argv: list[str], cwd: Path, extra: dict[str, str] | None = None
-          ) -> tuple[float, str]:
+          ) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + system of the whole process tree), output."""
+    cpu = children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
                           env={**env(), **(extra or {})}, timeout=1800, check=False)
-    return time.perf_counter() - start, proc.stdout + proc.stderr
+    return time.perf_counter() - start, children_cpu() - cpu, proc.stdout + proc.stderr
 
 
 #: A configuration: xdist workers (None: xdist not loaded; -1: not loaded and no localization).
@@ -119,28 +127,30 @@ Config = int | None
 NO_LOCALIZE = -1
 
 
-def run_agent(template: Path, work: Path, jobs: Config, tasks: int) -> float:
+def run_agent(template: Path, work: Path, jobs: Config, tasks: int) -> tuple[float, float]:
     """One ``--agent-all`` run in a fresh clone."""
     clone = work / f"clone-{time.monotonic_ns()}"
     git(work, "clone", "-q", str(template), str(clone))
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--agent-all"]
     if jobs is not None and jobs >= 0:
         argv[3:3] = ["-p", "xdist.plugin", "-n", str(jobs)]
-    seconds, out = timed(argv, clone, {"BENCH_NO_LOCALIZE": "1"} if jobs == NO_LOCALIZE else {})
+    seconds, cpu, out = timed(argv, clone,
+                              {"BENCH_NO_LOCALIZE": "1"} if jobs == NO_LOCALIZE else {})
     if f"{tasks} passed" not in out:
         raise SystemExit(f"run {argv} did not pass every task:\n{out[-3000:]}")
     for line in git(clone, "worktree", "list", "--porcelain").splitlines()[1:]:
         if line.startswith("worktree "):
             raise SystemExit(f"leftover worktree: {line}")
     subprocess.run(["rm", "-rf", str(clone)], check=True)
-    return seconds
+    return seconds, cpu
 
 
-def run_accept(template: Path) -> float:
+def run_accept(template: Path) -> tuple[float, float]:
     """One plain pytest run of one accept test (it fails: value() is not fixed; same cost)."""
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
             "tests/test_m0.py::test_value"]
-    return timed(argv, template)[0]
+    seconds, cpu, _ = timed(argv, template)
+    return seconds, cpu
 
 
 def label(jobs: Config) -> str:
@@ -159,7 +169,10 @@ def main() -> None:
     configs: list[Config] = [None if j == "0" else NO_LOCALIZE if j == "L" else int(j)
                              for j in args.jobs.split(",")]
     times: dict[Config, list[float]] = {c: [] for c in configs}
+    cpus: dict[Config, list[float]] = {c: [] for c in configs}
     accept: list[float] = []
+    accept_cpu: list[float] = []
+    loads: list[float] = []
     with tempfile.TemporaryDirectory(prefix="agent-parallel-bench-") as tmp:
         work = Path(tmp)
         template = work / "template"
@@ -168,27 +181,38 @@ def main() -> None:
         for r in range(args.rounds):
             order = configs if r % 2 == 0 else list(reversed(configs))
             for config in order:
-                times[config].append(run_agent(template, work, config, args.tasks))
-                accept.append(run_accept(template))
+                loads.append(os.getloadavg()[0])
+                wall, cpu = run_agent(template, work, config, args.tasks)
+                times[config].append(wall)
+                cpus[config].append(cpu)
+                wall, cpu = run_accept(template)
+                accept.append(wall)
+                accept_cpu.append(cpu)
             row = "  ".join(f"{label(c)} {times[c][-1]:6.1f}s" for c in configs)
-            print(f"round {r + 1}: {row}", flush=True)
+            print(f"round {r + 1}: {row}  (load {os.getloadavg()[0]:.1f})", flush=True)
     base = statistics.median(times[configs[0]])
-    acc = statistics.median(accept)
+    acc, acc_cpu = statistics.median(accept), statistics.median(accept_cpu)
     print()
     print(f"{args.tasks} tasks, {args.rounds} rounds, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    print("| configuration | wall, median (min-max) | speed-up vs first | per task |")
-    print("| --- | --- | --- | --- |")
+          f"Python {platform.python_version()}, 1-min load average before runs: median "
+          f"{statistics.median(loads):.1f} (min {min(loads):.1f}, max {max(loads):.1f})")
+    print("| configuration | wall, median (min-max) | speed-up vs first | wall per task "
+          "| CPU per task |")
+    print("| --- | --- | --- | --- | --- |")
     for c in configs:
         med = statistics.median(times[c])
         print(f"| `{label(c)}` | {med:.1f} s ({min(times[c]):.1f}-{max(times[c]):.1f}) "
-              f"| {base / med:.2f}x | {med / args.tasks:.2f} s |")
+              f"| {base / med:.2f}x | {med / args.tasks:.2f} s "
+              f"| {statistics.median(cpus[c]) / args.tasks:.2f} s |")
     per_task = base / args.tasks
+    per_task_cpu = statistics.median(cpus[configs[0]]) / args.tasks
     print()
-    print(f"accept test alone (one plain pytest run), median: {acc:.2f} s")
-    print(f"harness per task ({label(configs[0])}), median: {per_task:.2f} s "
-          f"= {per_task / acc:.1f}x one accept-test run "
-          f"(the loop runs the accept tests twice: before and after the change)")
+    print(f"accept test alone (one plain pytest process), median: {acc:.2f} s wall, "
+          f"{acc_cpu:.2f} s CPU")
+    print(f"harness per task ({label(configs[0])}), median: {per_task:.2f} s wall "
+          f"= {per_task / acc:.1f}x one accept-test run; {per_task_cpu:.2f} s CPU "
+          f"= {per_task_cpu / acc_cpu:.1f}x (the loop runs the accept tests twice: before "
+          "and after the change)")
 
 
 if __name__ == "__main__":

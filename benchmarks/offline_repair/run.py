@@ -232,8 +232,10 @@ ten on round constants, ``title``/``lower`` in the similar-call table): 24/30 re
 21/30 correct. o01-o05 were written after that and run once with that engine: 3/5 repaired,
 2/5 correct (o01 needs ``split(" ")`` -> ``split()``, o04 a guard on ``self._items``, o02 got a
 plausible but wrong edit). Two more general operators were added after seeing those misses
-(dropping a call argument; guards on the attributes a method reads, and ``return None``);
-the table below is the run after that, so o01-o05 are no longer an untouched check."""
+(dropping a call argument; guards on the attributes a method reads, and ``return None``),
+and after seeing the l26 miss, off-by-one on the value of an augmented assignment
+(``i += len(d)`` -> ``i += len(d) + 1``). The table below is the run after all of that, so
+o01-o05 are no longer an untouched check."""
 
 
 def report(quality_rows: list[Quality], speed_rows: list[Speed], args: argparse.Namespace

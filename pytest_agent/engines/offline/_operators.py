@@ -349,6 +349,8 @@ class _Mutator:
         for new in (*_ARITH_SWAPS.get(old, ()), ""):
             yield self.edit(*span, new + "=", node.lineno, "augassign",
                             f"{old}= -> {new}=")
+        # The step of an accumulation off by one (``i += n`` -> ``i += n + 1``).
+        yield from self.plus_minus_one(node.value)
 
     def visit_Constant(self, node: ast.Constant) -> Iterator[Edit]:
         value = node.value

@@ -14,10 +14,13 @@ Several processes may work on one repository at once (pytest-xdist workers, two
 runs side by side). Git refuses, rather than waits, when two commands race for
 its shared lock files (``packed-refs.lock``, ``config.lock``, the worktree
 admin directory), so every operation that touches shared state -- branch
-creation and deletion, worktree add/remove/prune, merges and commits (refs and
-reflogs), the leftover markers -- runs under one inter-process file lock in the
-git common directory (``pytest-agent/git.lock``), with a timeout (issue #8).
-Work inside a worktree (reset, diff, tests) needs no lock. Automatic ``gc`` is
+creation and deletion, worktree add/remove/prune, commits, the leftover
+markers -- runs under one inter-process file lock in the git common directory
+(``pytest-agent/git.lock``), with a timeout (issue #8). Work inside a worktree
+needs no lock, and the slow parts that only touch one worktree and its own
+branch run outside it: checking the files out (``worktree add --no-checkout``,
+then ``reset --hard`` in the worktree), merging dependency branches, deleting
+the files before ``worktree remove``. Automatic ``gc`` is
 off for our commands: a background repack racing another worker's ref update is
 exactly the failure the lock exists to prevent.
 """
@@ -79,6 +82,19 @@ def _git(args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None 
             f"git {' '.join(args)} failed ({result.returncode}): {result.output.strip()}"
         )
     return result.output
+
+
+def _empty_worktree(path: Path) -> None:
+    """Delete a worktree's files, keeping its ``.git`` file (git removes the rest)."""
+    if not path.is_dir():
+        return
+    for child in path.iterdir():
+        if child.name == ".git":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def find_repo_root(path: Path, timeout: float = 30.0) -> Path:
@@ -207,13 +223,24 @@ class WorkspaceManager:
         """
         base_commit = base or self.head()
         with self.locked():
-            path = self._create_locked(task, base_commit, replace_branch, merge)
+            path = self._create_locked(task, base_commit, replace_branch)
+        # Writing the files (proportional to the project's size) and merging touch only
+        # this worktree and its own branch: outside the lock, in parallel with others.
+        try:
+            self.git("reset", "--hard", "--quiet", cwd=path)
+            for other in merge:
+                self.git(*_NO_GC, "merge", "--no-edit", "--quiet", other, cwd=path,
+                         env=self._identity())
+        except GitError as exc:
+            with self.locked():
+                self._remove(task.id, delete_branch=True)
+            raise WorkspaceError(f"cannot make a worktree for {task.id}: {exc}") from None
         head = self.git("rev-parse", "HEAD", cwd=path).strip()
         return Workspace(root=path, branch=task.branch, base_commit=head,
                          repo_root=self.repo_root)
 
-    def _create_locked(self, task: Task, base_commit: str, replace_branch: bool,
-                       merge: tuple[str, ...]) -> Path:
+    def _create_locked(self, task: Task, base_commit: str, replace_branch: bool) -> Path:
+        """The branch and an empty worktree (``--no-checkout``); call under the lock."""
         branch = task.branch
         marker_file = self._state_dir / f"{task.id}.json"
         if marker_file.exists():
@@ -240,10 +267,8 @@ class WorkspaceManager:
             json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "base": base_commit})
         )
         try:
-            self.git("worktree", "add", "--quiet", "-b", branch, str(path), base_commit)
-            for other in merge:
-                self.git(*_NO_GC, "merge", "--no-edit", "--quiet", other, cwd=path,
-                         env=self._identity())
+            self.git("worktree", "add", "--quiet", "--no-checkout", "-b", branch, str(path),
+                     base_commit)
         except GitError as exc:
             self._remove(task.id, delete_branch=True)
             raise WorkspaceError(f"cannot make a worktree for {task.id}: {exc}") from None
@@ -291,6 +316,9 @@ class WorkspaceManager:
 
     def finish(self, workspace: Workspace, task: Task, *, keep_branch: bool) -> None:
         """Remove the worktree; keep the branch on success, delete it on failure."""
+        # The files go first, outside the lock (the slow part in a big project); git
+        # then only drops its bookkeeping of the worktree, under the lock.
+        _empty_worktree(self.worktree_path(task.id))
         with self.locked():
             self._remove(task.id, delete_branch=not keep_branch)
 

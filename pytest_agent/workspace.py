@@ -34,6 +34,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,9 @@ class WorkspaceManager:
         # git_timeout; waiting longer means something is stuck.
         self.lock_timeout = lock_timeout if lock_timeout is not None else 4 * git_timeout
         self._lock: Any = None
+        # filelock's re-entrance is per lock object, not per thread: the RLock keeps two
+        # threads sharing this manager apart too.
+        self._thread_lock = threading.RLock()
         digest = hashlib.sha1(str(self.git_dir).encode()).hexdigest()[:12]
         self._worktrees = Path(tempfile.gettempdir()) / f"pytest-agent-{os.getuid()}" / digest
 
@@ -183,18 +187,19 @@ class WorkspaceManager:
                                   thread_local=False)
         from filelock import Timeout
 
-        try:
-            self._lock.acquire()
-        except Timeout:
-            raise WorkspaceError(
-                f"timed out after {self.lock_timeout:.0f}s waiting for the git lock "
-                f"{self.lock_path}: another pytest-agent process is holding it (a stuck "
-                "git command?); the lock is released when that process ends"
-            ) from None
-        try:
-            yield
-        finally:
-            self._lock.release()
+        with self._thread_lock:
+            try:
+                self._lock.acquire()
+            except Timeout:
+                raise WorkspaceError(
+                    f"timed out after {self.lock_timeout:.0f}s waiting for the git lock "
+                    f"{self.lock_path}: another pytest-agent process is holding it (a stuck "
+                    "git command?); the lock is released when that process ends"
+                ) from None
+            try:
+                yield
+            finally:
+                self._lock.release()
 
     # -- lifecycle -----------------------------------------------------------
 

@@ -246,3 +246,24 @@ def test_consecutive_failures_stop_the_whole_xdist_run(many: tuple[GitProject, P
     assert 2 <= outcomes["failed"] < 12
     tasks = load_plans([project.root / "plans/sprint-12.yaml"])
     assert sum(t.spec.status.value == "pending" for t in tasks) >= 12 - outcomes["failed"]
+
+
+class TestGitLock:
+    def test_waiting_for_the_lock_is_bounded_and_named(self, project: GitProject) -> None:
+        from filelock import FileLock
+
+        from pytest_agent.workspace import WorkspaceError
+        from pytest_agent.workspace import WorkspaceManager
+
+        manager = WorkspaceManager(project.root, lock_timeout=0.3)
+        assert manager.lock_path == project.root / ".git/pytest-agent/git.lock"
+        manager.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        # Another process's hold, as the kernel sees it: a second open file description.
+        with FileLock(str(manager.lock_path)), pytest.raises(
+            WorkspaceError, match=r"waiting for the git lock .*git\.lock: another pytest-agent"
+        ):
+            manager.cleanup_leftovers()
+        # Released: the same call goes through, and the lock is re-entrant inside it.
+        assert manager.cleanup_leftovers() == []
+        with manager.locked(), manager.locked():
+            pass

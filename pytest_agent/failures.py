@@ -34,13 +34,18 @@ from pytest_agent.writeback import format_timestamp
 from pytest_agent.writeback import render_scalar
 
 __all__ = [
+    "CACHE_PLAN",
+    "WORKERINPUT_KEY",
     "FailureGroup",
     "FromFailuresError",
+    "describe",
     "group_failures",
+    "last_failed",
     "plan_from_failures",
     "render_plan",
     "resolve_targets",
     "run_targets",
+    "task_ids",
 ]
 
 #: Worker input key: the plan the xdist controller generated (workers never rerun the tests).

@@ -42,7 +42,7 @@ from pytest_agent.workspace import find_repo_root
 from pytest_agent.writeback import format_timestamp
 from pytest_agent.writeback import update_task_fields
 
-__all__ = ["AgentSession", "TaskRow"]
+__all__ = ["AgentSession", "TaskRow", "dependency_groups"]
 
 
 @final

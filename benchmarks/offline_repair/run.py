@@ -196,6 +196,7 @@ def speed(program: Path, settings: AgentSettings, n: int, runs: int) -> Speed:
             # Warm, start-up included (paid once per attempt), and steady state.
             start = time.monotonic()
             with WorkerPool(root, root, size, mutable=mutable) as pool:
+                pool.warm(args, timeout)
                 started = time.monotonic()
                 results = _warm_run(pool, cands, args, timeout, size)
                 end = time.monotonic()
@@ -261,8 +262,9 @@ def report(quality_rows: list[Quality], speed_rows: list[Speed], args: argparse.
             f"- pool start-up included (as in one search of {args.per_program} candidates): "
             f"median ratio **{statistics.median(ratios):.1f}x** (min {min(ratios):.1f}x, "
             f"max {max(ratios):.1f}x);",
-            f"- steady state (start-up excluded; a search of hundreds of candidates approaches "
-            f"it): median ratio **{statistics.median(steady_ratios):.1f}x** "
+            f"- steady state (start-up, i.e. starting the workers and their first session per "
+            f"worker, excluded; a search of hundreds of candidates approaches it): "
+            f"median ratio **{statistics.median(steady_ratios):.1f}x** "
             f"(min {min(steady_ratios):.1f}x, max {max(steady_ratios):.1f}x); median start-up "
             f"{statistics.median(x for s in speed_rows for x in s.startup):.2f} s.", "",
             "| program | candidates | passing | looping (left out) | warm cand/s | steady cand/s |"

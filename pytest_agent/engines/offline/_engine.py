@@ -196,6 +196,9 @@ class _Search:
         self.args = ["-x", *SESSION_ARGS, *failing_first, *rest, *regression]
         # A correct candidate runs about as long as the baseline; loops are cut early.
         self.timeout = min(self.settings.candidate_timeout, max(1.0, 5 * base.duration + 0.5))
+        # Every worker parses this argument list once (and probes it) before the
+        # first candidate, so that cost never counts against a candidate's timeout.
+        self.pool.warm(self.args, self.settings.candidate_timeout * 3)
         return True
 
     def _groups(self) -> Iterator[tuple[tuple[Edit, ...], float]]:

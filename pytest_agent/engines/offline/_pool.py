@@ -211,6 +211,20 @@ class WorkerPool:
         finally:
             self._free.put(worker)
 
+    def warm(self, args: Sequence[str], timeout: float) -> None:
+        """Run ``args`` once on the original files on every worker, concurrently.
+
+        A worker parses the config and imports the session's dependencies on the first
+        request with a new argument list (see ``_worker``); this pays that once per
+        worker up front instead of inside the first candidates' timeouts.
+        """
+        import concurrent.futures as cf
+
+        with cf.ThreadPoolExecutor(max_workers=self.size) as ex:
+            futures = [ex.submit(w.run, {}, args, timeout) for w in self._workers if w.alive]
+            for future in futures:
+                future.result()
+
     def _restore(self, worker: _Worker) -> None:
         for rel, text in self._originals.items():
             (worker.root / rel).write_text(text, encoding="utf-8")

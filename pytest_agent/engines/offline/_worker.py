@@ -302,9 +302,10 @@ def _prefill_rewrites(config: Any, args: list[str], mutable: set[str]) -> None:
 def _run_candidate(req: dict[str, Any], root: Path, mem_headroom: int,
                    configs: _Configs) -> dict[str, Any]:
     originals: dict[Path, bytes | None] = {}
-    started = time.monotonic()
     # Parsed before any candidate file is written: the config sees the original tree.
     prepared = configs.get(list(req["args"])) if req.get("prepare", True) else None
+    # The candidate's timeout starts now: parsing and probing are not its cost.
+    started = time.monotonic()
     try:
         for rel, text in req.get("files", {}).items():
             path = root / rel

@@ -226,6 +226,24 @@ class AgentSession:
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
 
+    @pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+    def pytest_collection_modifyitems_xdist_groups(self, items: list[pytest.Item]) -> None:
+        """Worker side: make sure grouped node ids carry xdist's ``@<group>`` suffix.
+
+        xdist's loadgroup scheduler reads the group from that suffix, which its worker
+        writes into the private ``Node._nodeid``. pytest 9.2 builds ``nodeid`` from a
+        structured id instead, so the write is lost and dependent tasks would land on
+        other workers (pytest-xdist#1386). Runs after xdist's hook; a no-op where the
+        suffix took effect.
+        """
+        if not _is_xdist_worker(self.config) or not self.config.getvalue("loadgroup"):
+            return
+        for item in items:
+            groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                             for m in item.iter_markers("xdist_group")})
+            if groups and "@" not in item.nodeid:
+                _set_nodeid(item, f"{item.nodeid}@{'_'.join(groups)}")
+
     # -- collection ----------------------------------------------------------
 
     def pytest_collect_file(
@@ -392,6 +410,16 @@ def _failures_plan(config: pytest.Config, settings: AgentSettings) -> Path:
         return failures.plan_from_failures(config, test_timeout=settings.test_timeout)
     except failures.FromFailuresError as exc:
         raise pytest.UsageError(f"pytest-agent: {exc}") from None
+
+
+def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
+    """Private pytest API either way (as in xdist); checked by tests/test_xdist.py."""
+    if not hasattr(item, "_id"):  # pytest < 9.2: a plain string attribute
+        item._nodeid = nodeid  # type: ignore[attr-defined,unused-ignore]
+        return
+    from _pytest import nodeid as pytest_nodeid  # type: ignore[attr-defined,unused-ignore]
+
+    item._id = pytest_nodeid.coerce_node_id(nodeid)
 
 
 def _distribute_by_group(config: pytest.Config) -> None:

@@ -336,7 +336,9 @@ class TestStepSummary:
 
 class TestHtmlPage:
     @pytest.fixture(scope="class")
-    def dom(self, agent_run: AgentRun) -> Node:
+    @staticmethod
+    def dom(agent_run: AgentRun) -> Node:
+        # A static method: pytest 9.2 deprecates class-scoped fixtures on instances.
         return parse(agent_run.page.read_text(encoding="utf-8"))
 
     def test_written_and_announced(self, agent_run: AgentRun) -> None:

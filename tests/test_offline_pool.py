@@ -136,3 +136,40 @@ def test_a_third_party_style_import_of_the_project_is_not_cached(
         verdicts = [pool.run({"code_under_test.py": t}, ARGS, 10).ok
                     for t in (wrong, CODE, wrong)]
     assert verdicts == [False, True, False]
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        found.update(int(p) for p in text.split())
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_closing_the_pool_mid_candidate_kills_a_looping_child(project: Path) -> None:
+    import threading
+
+    looping = CODE.replace("    return", "    while True:\n        pass\n    return")
+    pool = WorkerPool(project, project, 1, mutable=["code_under_test.py"])
+    pool.start()
+    pool.warm(ARGS, 30)  # the probe's child comes and goes here, not below
+    worker = pool._workers[0]
+    assert worker.proc is not None
+    zygote = worker.proc.pid
+    thread = threading.Thread(target=pool.run, args=({"code_under_test.py": looping}, ARGS, 60))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not _children(zygote) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # let the candidate reach its loop
+    children = _children(zygote)
+    assert children, "the candidate's child never started"
+    pool.close()  # the worker is SIGKILLed while its child loops
+    thread.join(timeout=20)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+        time.sleep(0.05)
+    alive = [c for c in children if Path(f"/proc/{c}").exists()
+             and "Z" not in Path(f"/proc/{c}/stat").read_text().split()[2]]
+    assert alive == []

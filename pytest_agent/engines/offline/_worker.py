@@ -102,9 +102,38 @@ def _data_bytes() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_fd: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this child when the worker dies (Linux).
+
+    The child has its own process group, so killing the worker's group would not reach
+    a candidate that loops.
+    """
+    if _LIBC is not None:
+        with contextlib.suppress(Exception):
+            _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)  # the worker died before the line above
+
+
+def _load_libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_fd: int,
+           parent: int) -> None:
     """In the forked child: limits, quiet output, one pytest session, result to ``out_fd``."""
     os.setpgid(0, 0)
+    _die_with_parent(parent)
     code = 1
     try:
         if mem_headroom > 0:
@@ -181,12 +210,14 @@ class _Configs:
         tests import) the session loaded, for the worker to import once for all.
         """
         read_fd, write_fd = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the probe child
             os.close(read_fd)
             answer: dict[str, Any] = {"safe": False, "modules": []}
             try:
                 os.setpgid(0, 0)
+                _die_with_parent(parent)
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
@@ -314,10 +345,11 @@ def _run_candidate(req: dict[str, Any], root: Path, mem_headroom: int,
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
         read_fd, write_fd = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child; reported through the pipe
             os.close(read_fd)
-            _child(list(req["args"]), prepared, mem_headroom, write_fd)
+            _child(list(req["args"]), prepared, mem_headroom, write_fd, parent)
         os.close(write_fd)
         deadline = started + float(req.get("timeout", 10.0))
         chunks: list[bytes] = []

@@ -661,9 +661,10 @@ class TestChromium:
         self, browser: str, agent_run: AgentRun, tmp_path: Path
     ) -> None:
         shot = tmp_path / "report.png"
-        browse(browser, agent_run.page, tmp_path, f"--screenshot={shot}", "--window-size=1000,900")
+        # Tall enough that the first task's diff is on screen whatever the summary's length.
+        browse(browser, agent_run.page, tmp_path, f"--screenshot={shot}", "--window-size=1000,2400")
         pixels = Pixels.of(shot)
-        assert (pixels.width, pixels.height) == (1000, 900)
+        assert (pixels.width, pixels.height) == (1000, 2400)
         assert pixels.luminance_stdev() > 20
         # The styles are applied: the "done" badge green and the diff's added-line green.
         assert pixels.count_near((0x1A, 0x7F, 0x37)) > 100

@@ -9,11 +9,26 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import IO
+from typing import Any
 
 import pytest
 
 REPORT_ENV = "PYTEST_AGENT_REPORT"
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines an inner run's recorder wrote; none when it wrote nothing."""
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a run killed mid-write leaves a torn last line
+    return records
 
 
 class _OutcomeRecorder:

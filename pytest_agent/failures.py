@@ -12,7 +12,6 @@ rerun, or else to pytest's cache directory -- and then run as plan tasks.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -27,6 +26,7 @@ from typing import final
 import pytest
 
 from pytest_agent._collector import REPORT_ENV
+from pytest_agent._collector import read_records
 from pytest_agent._procs import run_process
 from pytest_agent.testrun import INNER_ARGS
 from pytest_agent.testrun import inner_pytest_env
@@ -139,7 +139,7 @@ def run_targets(
                 "-o", "addopts=", "--continue-on-collection-errors", *targets]
         env = inner_pytest_env(rootpath, {REPORT_ENV: str(report)})
         proc = run_process(argv, cwd=rootpath, timeout=timeout, env=env)
-        records = _read_records(report)
+        records = read_records(report)
     shown = " ".join(targets)
     tail = "\n".join(proc.output.rstrip().splitlines()[-15:])
     if proc.timed_out:
@@ -158,17 +158,6 @@ def run_targets(
         )
     return records
 
-
-def _read_records(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records
 
 
 # -- grouping and describing ----------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -11,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_agent._collector import REPORT_ENV
+from pytest_agent._collector import read_records
 from pytest_agent._procs import run_process
 from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
@@ -61,7 +61,7 @@ def run_tests(
                 "-o", "addopts=", *extra_args, *nodeids]
         env = inner_pytest_env(root, {REPORT_ENV: str(report_path)})
         proc = run_process(argv, cwd=root, timeout=timeout, env=env)
-        records = _read_records(report_path)
+        records = read_records(report_path)
     outcomes: dict[str, TestOutcome] = {n: TestOutcome.MISSING for n in nodeids}
     failures: dict[str, str] = {}
     for rec in records:
@@ -101,14 +101,3 @@ def run_tests(
         timed_out=proc.timed_out,
     )
 
-
-def _read_records(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a run killed mid-write leaves a torn last line
-    return records

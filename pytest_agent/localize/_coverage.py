@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from typing import final
 
+from pytest_agent._collector import read_records
 from pytest_agent._procs import run_process
 from pytest_agent.localize._covplugin import LIMIT_ENV
 from pytest_agent.localize._covplugin import OUT_ENV
@@ -95,20 +95,9 @@ def run_spectrum(
             LIMIT_ENV: f"{per_test_limit:.3f}",
         })
         proc = run_process(argv, cwd=test_root, timeout=timeout, env=env)
-        records = _read(out)
+        records = read_records(out)
     return _parse(records, proc.output, proc.duration, proc.timed_out)
 
-
-def _read(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a killed run leaves a torn last line
-    return records
 
 
 def _parse(records: list[dict[str, Any]], output: str, duration: float,

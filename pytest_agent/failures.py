@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +24,7 @@ from typing import final
 
 import pytest
 
-from pytest_agent._collector import REPORT_ENV
-from pytest_agent._collector import read_records
-from pytest_agent._procs import run_process
-from pytest_agent.testrun import INNER_ARGS
-from pytest_agent.testrun import inner_pytest_env
+from pytest_agent.testrun import run_recorded
 from pytest_agent.writeback import format_timestamp
 from pytest_agent.writeback import render_scalar
 
@@ -133,13 +128,8 @@ def run_targets(
     rootpath: Path, targets: Sequence[str], *, timeout: float, python: str = sys.executable
 ) -> list[dict[str, str]]:
     """Run ``targets`` once in ``rootpath``; return the outcome recorder's records."""
-    with tempfile.TemporaryDirectory(prefix="pytest-agent-failures-") as tmp:
-        report = Path(tmp) / "outcomes.jsonl"
-        argv = [python, "-m", "pytest", *INNER_ARGS, "-q", "--no-header", "-rN",
-                "-o", "addopts=", "--continue-on-collection-errors", *targets]
-        env = inner_pytest_env(rootpath, {REPORT_ENV: str(report)})
-        proc = run_process(argv, cwd=rootpath, timeout=timeout, env=env)
-        records = read_records(report)
+    proc, records = run_recorded(rootpath, ["--continue-on-collection-errors", *targets],
+                                 timeout=timeout, python=python)
     shown = " ".join(targets)
     tail = "\n".join(proc.output.rstrip().splitlines()[-15:])
     if proc.timed_out:

@@ -8,14 +8,16 @@ import tempfile
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pytest_agent._collector import REPORT_ENV
 from pytest_agent._collector import read_records
+from pytest_agent._procs import ProcessResult
 from pytest_agent._procs import run_process
 from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
 
-__all__ = ["inner_pytest_env", "run_tests"]
+__all__ = ["inner_pytest_env", "run_recorded", "run_tests"]
 
 # Plugin flags for every inner run: record outcomes; never write a cache into the
 # workspace (it would end up in the commit); never recurse into the agent plugin.
@@ -46,6 +48,19 @@ def inner_pytest_env(root: Path, extra: Mapping[str, str] | None = None) -> dict
     return env
 
 
+def run_recorded(
+    root: Path, args: Sequence[str], *, timeout: float, python: str = sys.executable
+) -> tuple[ProcessResult, list[dict[str, Any]]]:
+    """One inner ``python -m pytest args`` in ``root``, and the outcome recorder's records."""
+    with tempfile.TemporaryDirectory(prefix="pytest-agent-run-") as tmp:
+        report_path = Path(tmp) / "outcomes.jsonl"
+        argv = [python, "-m", "pytest", *INNER_ARGS, "-q", "--no-header", "-rN",
+                "-o", "addopts=", *args]
+        env = inner_pytest_env(root, {REPORT_ENV: str(report_path)})
+        proc = run_process(argv, cwd=root, timeout=timeout, env=env)
+        return proc, read_records(report_path)
+
+
 def run_tests(
     root: Path,
     nodeids: Sequence[str],
@@ -55,13 +70,7 @@ def run_tests(
     python: str = sys.executable,
 ) -> TestRun:
     """Run ``nodeids`` with ``python -m pytest`` in ``root``; kill the group after ``timeout``."""
-    with tempfile.TemporaryDirectory(prefix="pytest-agent-run-") as tmp:
-        report_path = Path(tmp) / "outcomes.jsonl"
-        argv = [python, "-m", "pytest", *INNER_ARGS, "-q", "--no-header", "-rN",
-                "-o", "addopts=", *extra_args, *nodeids]
-        env = inner_pytest_env(root, {REPORT_ENV: str(report_path)})
-        proc = run_process(argv, cwd=root, timeout=timeout, env=env)
-        records = read_records(report_path)
+    proc, records = run_recorded(root, [*extra_args, *nodeids], timeout=timeout, python=python)
     outcomes: dict[str, TestOutcome] = {n: TestOutcome.MISSING for n in nodeids}
     failures: dict[str, str] = {}
     for rec in records:

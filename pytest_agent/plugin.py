@@ -15,7 +15,9 @@ import pytest
 if TYPE_CHECKING:
     from pytest_agent.session import AgentSession
 
-__all__ = ["INI_SETTINGS", "agent_session_key", "is_agent_run"]
+__all__ = [
+    "INI_SETTINGS", "agent_session_key", "is_agent_run", "is_xdist_worker", "task_id_of",
+]
 
 #: The settings that can be given as ``agent_<name>`` in pytest ini. Kept as a
 #: literal so that pytest start-up need not import pydantic; a test checks it
@@ -77,6 +79,19 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from pytest_agent import hookspec
 
     pluginmanager.add_hookspecs(hookspec)
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    """Whether this process is a pytest-xdist worker (it has no terminal, and no plan writes)."""
+    return hasattr(config, "workerinput")
+
+
+def task_id_of(nodeid: str) -> str | None:
+    """The task id in a task item's node id (``plan.yaml::T-1``, or ``...::T-1@group``)."""
+    if "::" not in nodeid:
+        return None
+    # xdist's loadgroup appends ``@<group>``; '@' cannot occur in a task id.
+    return nodeid.rsplit("::", 1)[1].split("@", 1)[0]
 
 
 def is_agent_run(config: pytest.Config) -> bool:

@@ -26,6 +26,8 @@ from typing import final
 
 import pytest
 
+from pytest_agent.plugin import is_xdist_worker
+
 if TYPE_CHECKING:
     from pytest_agent._types import Applied
     from pytest_agent._types import CommitInfo
@@ -82,7 +84,7 @@ class ProgressReporter:
         """Register when there is a terminal to write to and ``-v`` asks for detail."""
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         verbosity = config.get_verbosity()
-        if reporter is None or verbosity <= 0 or hasattr(config, "workerinput"):
+        if reporter is None or verbosity <= 0 or is_xdist_worker(config):
             return None
         plugin = cls(reporter, verbosity, config.pluginmanager.get_plugin("capturemanager"))
         config.pluginmanager.register(plugin, cls.name)

@@ -33,6 +33,8 @@ from pytest_agent.plan import dependency_order
 from pytest_agent.plan import find_plan_files
 from pytest_agent.plan import load_plans
 from pytest_agent.plugin import INI_SETTINGS
+from pytest_agent.plugin import is_xdist_worker
+from pytest_agent.plugin import task_id_of
 from pytest_agent.settings import AgentSettings
 from pytest_agent.settings import SettingsError
 from pytest_agent.settings import load_settings
@@ -60,22 +62,10 @@ class TaskRow:
     error: str
 
 
-def _is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
 #: Worker input key: the controller switched ``--dist`` to ``loadgroup``.
 _LOADGROUP_KEY = "agent_loadgroup"
 #: ``--dist`` modes that may run a dependent task on another worker than its dependency.
 _UNGROUPED_DIST = ("load", "worksteal")
-
-
-def _task_id_of(nodeid: str) -> str | None:
-    """The task id of a task item's node id (``plan.yaml::T-1``, ``...::T-1@group``)."""
-    if "::" not in nodeid:
-        return None
-    # xdist's loadgroup appends ``@<group>``; '@' cannot occur in a task id.
-    return nodeid.rsplit("::", 1)[1].split("@", 1)[0]
 
 
 def dependency_groups(tasks: Sequence[LoadedTask]) -> dict[str, str]:
@@ -219,9 +209,9 @@ class AgentSession:
         # Marked at collection, before xdist's worker appends ``@<group>`` to node ids
         # in its pytest_collection_modifyitems. Only on workers (only they collect
         # under xdist, and xdist registers the marker there: --strict-markers holds).
-        if not _is_xdist_worker(self.config):
+        if not is_xdist_worker(self.config):
             return
-        task_id = _task_id_of(item.nodeid)
+        task_id = task_id_of(item.nodeid)
         group = self.groups.get(task_id) if task_id is not None else None
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
@@ -236,7 +226,7 @@ class AgentSession:
         other workers (pytest-xdist#1386). Runs after xdist's hook; a no-op where the
         suffix took effect.
         """
-        if not _is_xdist_worker(self.config) or not self.config.getvalue("loadgroup"):
+        if not is_xdist_worker(self.config) or not self.config.getvalue("loadgroup"):
             return
         for item in items:
             groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
@@ -284,7 +274,7 @@ class AgentSession:
     # -- plan write-back (controller only) -------------------------------------
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
-        if _is_xdist_worker(self.config):
+        if is_xdist_worker(self.config):
             return
         task = self._task_of(nodeid)
         if task is not None:
@@ -298,7 +288,7 @@ class AgentSession:
         props: dict[str, Any] = dict(report.user_properties)
         status = str(props.get("status", "failed" if report.failed else "pending"))
         self.outcomes[task.id] = report.outcome
-        if _is_xdist_worker(self.config):
+        if is_xdist_worker(self.config):
             return
         fields: dict[str, Any] = {"status": status, "updated_at": format_timestamp()}
         if status == Status.PENDING.value or "attempts" not in props:
@@ -348,11 +338,11 @@ class AgentSession:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pytest_session = session
-        if not _is_xdist_worker(self.config):
+        if not is_xdist_worker(self.config):
             self.workspaces.cleanup_leftovers()
 
     def _task_of(self, nodeid: str) -> LoadedTask | None:
-        task_id = _task_id_of(nodeid)
+        task_id = task_id_of(nodeid)
         return self.by_id.get(task_id) if task_id is not None else None
 
     def _write(self, task: LoadedTask, fields: dict[str, Any]) -> None:
@@ -403,7 +393,7 @@ def _failures_plan(config: pytest.Config, settings: AgentSettings) -> Path:
     """The plan of ``--agent-from-failures``: made on the controller, reused by workers."""
     from pytest_agent import failures
 
-    if _is_xdist_worker(config):
+    if is_xdist_worker(config):
         workerinput: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
         return Path(workerinput[failures.WORKERINPUT_KEY])
     try:
@@ -424,7 +414,7 @@ def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
 
 def _distribute_by_group(config: pytest.Config) -> None:
     """Keep each dependency component on one xdist worker (see the module docstring)."""
-    if _is_xdist_worker(config):
+    if is_xdist_worker(config):
         workerinput: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
         if workerinput.get(_LOADGROUP_KEY):
             # Read by xdist's worker when it names items (``nodeid@group``).

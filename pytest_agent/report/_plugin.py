@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from pytest_agent.plugin import agent_session_key
+from pytest_agent.plugin import is_xdist_worker
+from pytest_agent.plugin import task_id_of
 from pytest_agent.report._html import render_html
 from pytest_agent.report._markdown import append_step_summary
 from pytest_agent.report._markdown import render_markdown
@@ -25,10 +28,6 @@ __all__ = ["ReportPlugin"]
 
 #: The environment variable GitHub Actions sets to the job summary file of a step.
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-
-
-def _is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
 
 
 class ReportPlugin:
@@ -66,8 +65,6 @@ class ReportPlugin:
     @classmethod
     def register(cls, config: pytest.Config) -> ReportPlugin:
         """Build the plugin from the run's agent session and register it."""
-        from pytest_agent.plugin import agent_session_key
-
         session = config.stash[agent_session_key]
         option = config.getoption("agent_report", None)
         html_path = Path(config.invocation_params.dir, option) if option else None
@@ -82,10 +79,7 @@ class ReportPlugin:
             return loaded.spec.description, rel.as_posix()
 
         def task_of(nodeid: str) -> str | None:
-            if "::" not in nodeid:
-                return None
-            # xdist's loadgroup appends ``@<group>``; '@' cannot occur in a task id.
-            task_id = nodeid.rsplit("::", 1)[1].split("@", 1)[0]
+            task_id = task_id_of(nodeid)
             return task_id if task_id in session.by_id else None
 
         plugin = cls(config, html_path=html_path, secrets=session.secrets, describe=describe,
@@ -112,7 +106,7 @@ class ReportPlugin:
     # -- on the controller -------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if _is_xdist_worker(self.config):
+        if is_xdist_worker(self.config):
             return
         if not (report.when == "call" or (report.when == "setup" and not report.passed)):
             return
@@ -125,7 +119,7 @@ class ReportPlugin:
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if _is_xdist_worker(self.config):
+        if is_xdist_worker(self.config):
             return
         records = list(self.records.values())
         if self.html_path is not None:

@@ -302,6 +302,9 @@ class Context:
     baseline: TestRun | None
     #: Ranked suspicious locations (empty when localization is unavailable).
     locations: tuple[Location, ...] = ()
+    #: Ranked single lines (``start_line == end_line``), best first, when the localizer
+    #: gives them (the default one does); the offline engine ranks its edits by them.
+    lines: tuple[Location, ...] = ()
     #: The packed prompt-ready context: task, failing tests, ranked code (see ``localize``).
     pack: str = ""
     #: The task's scratch memory so far (Thought / Observation / Reflexion).

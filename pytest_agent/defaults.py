@@ -42,10 +42,11 @@ class DefaultSteps:
     @pytest.hookimpl(trylast=True)
     def pytest_agent_localize(
         self, task: Task, workspace: Workspace, baseline: TestRun | None, settings: AgentSettings
-    ) -> tuple[tuple[Location, ...], str] | None:
-        from pytest_agent.localize import localize
+    ) -> tuple[tuple[Location, ...], str, tuple[Location, ...]] | None:
+        from pytest_agent.localize import localize_detailed
 
-        return localize(task, workspace, baseline, settings)
+        found = localize_detailed(task, workspace, baseline, settings)
+        return found.functions, found.pack, found.lines
 
     @pytest.hookimpl(trylast=True)
     def pytest_agent_propose_diff(

@@ -106,7 +106,7 @@ class Executor:
             # Nothing to do: the tests already pass at the base. Done, with no commit.
             self.memory.observation(0, "The accept tests already pass; no change is needed.")
             return None, ""
-        locations, pack = self._localize(ws, baseline)
+        locations, pack, lines = self._localize(ws, baseline)
         self.memory.context(1, pack)
         max_attempts = 1 + self.settings.max_reflexion_retries
         last_error = ""
@@ -114,7 +114,7 @@ class Executor:
             self.workspaces.reset(ws)
             context = Context(
                 task=self.task, workspace=ws, attempt=number, baseline=baseline,
-                locations=locations, pack=pack, memory=self.memory.read(),
+                locations=locations, lines=lines, pack=pack, memory=self.memory.read(),
                 history=tuple(self.attempts), settings=self.settings,
             )
             record, commit, stop = self._attempt(ws, context)
@@ -188,7 +188,9 @@ class Executor:
                                time.monotonic() - started)
         return record, None, ""
 
-    def _localize(self, ws: Workspace, baseline: TestRun) -> tuple[tuple[Location, ...], str]:
+    def _localize(
+        self, ws: Workspace, baseline: TestRun
+    ) -> tuple[tuple[Location, ...], str, tuple[Location, ...]]:
         try:
             found = self.hook.pytest_agent_localize(
                 task=self.task, workspace=ws, baseline=baseline, settings=self.settings
@@ -201,9 +203,9 @@ class Executor:
             # Localization may leave coverage data or caches behind.
             self.workspaces.reset(ws)
         if not found:
-            return (), ""
-        locations, pack = found
-        return tuple(locations), pack
+            return (), "", ()
+        locations, pack, *rest = found
+        return tuple(locations), pack, tuple(rest[0]) if rest else ()
 
     def _engine_name(self) -> str:
         for record in reversed(self.attempts):

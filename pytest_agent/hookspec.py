@@ -37,7 +37,9 @@ hookspec = pytest.hookspec
 @hookspec(firstresult=True)
 def pytest_agent_localize(
     task: Task, workspace: Workspace, baseline: TestRun | None, settings: AgentSettings
-) -> tuple[tuple[Location, ...], str] | None:
+) -> (
+    tuple[tuple[Location, ...], str] | tuple[tuple[Location, ...], str, tuple[Location, ...]] | None
+):
     """Rank the places in ``workspace`` most likely to need the change.
 
     :param task: The task being worked on.
@@ -45,7 +47,8 @@ def pytest_agent_localize(
     :param baseline: The accept tests' run before any change.
     :param settings: The effective settings.
     :returns: ``(locations, pack)``: the ranked locations, best first, and the
-        prompt-ready context pack built from them; or ``None`` to let the next
+        prompt-ready context pack built from them; optionally a third element, the
+        ranked single lines (``Context.lines``); or ``None`` to let the next
         implementation answer.
 
     Stops at first non-None result.

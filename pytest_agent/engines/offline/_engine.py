@@ -70,7 +70,10 @@ def _belongs(nodeid: str, accept: Sequence[str]) -> bool:
 def _locations(
     task: Task, context: Context, workspace: Workspace, settings: AgentSettings
 ) -> tuple[tuple[Location, ...], tuple[Location, ...]]:
-    """Ranked functions and lines: our own localization (for line scores) or the context's."""
+    """Ranked functions and lines: the context's when it has line scores, else our own
+    localization (a localize hook of a plugin may give functions only)."""
+    if context.locations and context.lines:
+        return context.locations, context.lines
     try:
         from pytest_agent.localize import localize_detailed
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pytest_agent._types import Context
     from pytest_agent._types import Critique
     from pytest_agent._types import LintFinding
+    from pytest_agent._types import Localization
     from pytest_agent._types import Location
     from pytest_agent._types import Proposal
     from pytest_agent._types import Task
@@ -36,6 +37,7 @@ __all__ = [
     "Context",
     "Critique",
     "LintFinding",
+    "Localization",
     "Location",
     "Proposal",
     "Task",

@@ -27,6 +27,7 @@ __all__ = [
     "Context",
     "Critique",
     "LintFinding",
+    "Localization",
     "Location",
     "Proposal",
     "Task",
@@ -274,6 +275,26 @@ class Location:
     evidence: tuple[str, ...] = ()
     #: The single most suspicious line inside the span, when known.
     line: int | None = None
+
+
+@final
+@dataclass(frozen=True)
+class Localization:
+    """What localization found for a task: ranked places and the pack built from them."""
+
+    #: Ranked functions (a location spans the function), best first.
+    functions: tuple[Location, ...]
+    #: The prompt-ready context pack (task, failing tests, ranked code).
+    pack: str
+    #: Ranked single lines (``start_line == end_line == line``), best first; empty when
+    #: the localizer ranks functions only.
+    lines: tuple[Location, ...] = ()
+    #: The signals that produced the ranking: ``"coverage+traceback"``, ``"names"``, ...
+    method: str = ""
+    #: Seconds spent, the coverage run included.
+    duration: float = 0.0
+    #: The coverage run was killed at its time limit (tracebacks and names were used).
+    timed_out: bool = False
 
 
 @final

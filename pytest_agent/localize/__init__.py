@@ -14,10 +14,9 @@ coverage.py is imported only inside that subprocess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from typing import final
 
+from pytest_agent._types import Localization
 from pytest_agent.localize._pack import CHARS_PER_TOKEN
 from pytest_agent.localize._pack import estimate_tokens
 
@@ -32,26 +31,8 @@ __all__ = ["CHARS_PER_TOKEN", "Localization", "estimate_tokens", "localize", "lo
 
 # Kept light: the coverage run's subprocess imports ``pytest_agent.localize._covplugin``,
 # and with it this package; the ranking machinery (and pydantic settings) load lazily.
-
-
-@final
-@dataclass(frozen=True)
-class Localization:
-    """A localization with both granularities and how it was obtained."""
-
-    #: Ranked functions (span = the function), best first: what :func:`localize` returns.
-    functions: tuple[Location, ...]
-    #: Ranked single lines (``start_line == end_line == line``), best first.
-    lines: tuple[Location, ...]
-    #: The context pack.
-    pack: str
-    #: The signals that produced the ranking: ``"coverage+traceback"``, ``"names"``, ...
-    method: str
-    #: Seconds spent, the coverage run included.
-    duration: float
-    #: The coverage run was killed after ``settings.test_timeout`` (tracebacks and names
-    #: were used instead).
-    timed_out: bool = False
+# ``Localization`` lives with the other hook types in ``pytest_agent._types`` (the
+# ground floor), so ``_run`` does not import this package back.
 
 
 def localize(

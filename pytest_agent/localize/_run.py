@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
+from pytest_agent._types import Localization
 from pytest_agent._types import Task
 from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
-from pytest_agent.localize import Localization
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import run_spectrum
 from pytest_agent.localize._pack import build_pack

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -361,15 +360,15 @@ class TestHangingTests:
                 assert ok() == 1
             ''')
         task = proj.task("tests/test_loop.py::test_odd")
-        # A quarter of the timeout per test (1 s); the whole run may take 6 s, room
-        # enough for a slow machine to start pytest.
+        # A quarter of the timeout per test (1 s); the whole run may take 6 s.
         settings = AgentSettings(test_timeout=4)
         baseline = TestRun(outcomes={}, failures={}, output="", exit_code=-9, duration=4.0,
                            timed_out=True)
-        started = time.monotonic()
         found = proj.localize(task, settings, baseline=baseline)
-        assert time.monotonic() - started < 6
-        assert not found.timed_out  # only the hanging test was stopped
+        # Only the hanging test was stopped (by its per-test alarm): the run as a whole
+        # finished, with coverage, inside its own limit.
+        assert not found.timed_out
+        assert found.method.startswith("coverage")
         assert found.functions[0].function == "countdown"
         assert any("hung here" in e for loc in found.lines[:3] for e in loc.evidence)
 
@@ -387,10 +386,9 @@ class TestHangingTests:
         settings = AgentSettings(test_timeout=1)
         baseline = TestRun(outcomes={}, failures={"tests/test_loop.py::test_odd": "timed out"},
                            output="", exit_code=-9, duration=1.0, timed_out=True)
-        started = time.monotonic()
         found = proj.localize(task, settings, baseline=baseline)
-        assert time.monotonic() - started < 8
-        assert found.timed_out
+        assert found.timed_out  # the whole run was killed at its limit
+        assert "coverage" not in found.method
         # No coverage and no traceback: the names in the task still point somewhere.
         assert found.functions and found.functions[0].function == "countdown"
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -42,6 +44,8 @@ class Recorded:
     purpose: str
     body: dict[str, Any]
     headers: dict[str, str]
+    #: ``time.monotonic()`` when the request arrived (gaps between retries).
+    at: float = 0.0
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -137,6 +141,11 @@ class ChatServer:
     def of(self, purpose: str) -> list[Recorded]:
         return [r for r in self.requests if r.purpose == purpose]
 
+    def gaps(self, purpose: str = "propose") -> list[float]:
+        """Seconds between consecutive requests of ``purpose``, as the server saw them."""
+        times = [r.at for r in self.of(purpose)]
+        return [b - a for a, b in itertools.pairwise(times)]
+
     def _next(self, record: Recorded) -> ScriptedReply:
         with self._lock:
             self.requests.append(record)
@@ -164,7 +173,8 @@ class ChatServer:
                 except ValueError:
                     body = {"_raw": raw.decode("utf-8", "replace")}
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                record = Recorded(headers.get("x-agent-purpose", "?"), body, headers)
+                record = Recorded(headers.get("x-agent-purpose", "?"), body, headers,
+                                  time.monotonic())
                 reply = server._next(record)
                 if reply.delay and server._closing.wait(reply.delay):
                     return

@@ -211,11 +211,14 @@ class ToolBox:
         """``path`` inside the workspace, or :class:`ToolError` when it leaves it."""
         if not isinstance(path, str) or not path.strip():
             raise ToolError("a path must be a non-empty string")
-        rel = Path(path)
-        if rel.is_absolute() or ".." in rel.parts or ".git" in rel.parts:
-            raise ToolError(
-                f"{path}: paths must be relative to the repository root, without '..' or .git"
-            )
+        # The patch engine's path rules (absolute, '..', .git in any case): one set of rules.
+        from pytest_agent.patch._model import PatchError
+        from pytest_agent.patch._safety import check_relative
+
+        try:
+            rel = check_relative(path)
+        except PatchError as exc:
+            raise ToolError(exc.message) from None
         target = ((base or self.root) / rel).resolve()
         if not target.is_relative_to(self.root):
             raise ToolError(f"{path}: resolves outside the repository (a symlink?)")

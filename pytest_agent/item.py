@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import pytest
 
+from pytest_agent._face import agent_session_key
+from pytest_agent._face import task_result_key
 from pytest_agent._types import TaskOutcome
 from pytest_agent._types import TaskResult
 from pytest_agent.executor import Executor
@@ -16,10 +21,11 @@ from pytest_agent.memory import TaskMemory
 from pytest_agent.memory import redact
 from pytest_agent.plan import LoadedTask
 from pytest_agent.plan import Status
-from pytest_agent.plugin import agent_session_key
-from pytest_agent.report import task_result_key
 from pytest_agent.settings import AgentSettings
 from pytest_agent.workspace import WorkspaceError
+
+if TYPE_CHECKING:
+    from pytest_agent.session import AgentSession
 
 __all__ = ["PlanFile", "TaskFailed", "TaskItem"]
 
@@ -89,7 +95,7 @@ class TaskItem(pytest.Item):
 
     # -- pieces of runtest ---------------------------------------------------
 
-    def _start_point(self, session: Any) -> WorkspacePlan:
+    def _start_point(self, session: AgentSession) -> WorkspacePlan:
         """Skip when a dependency is not done; else start from the dependencies' branches."""
         branches: list[str] = []
         for dep in self.loaded.spec.depends_on:
@@ -116,7 +122,7 @@ class TaskItem(pytest.Item):
             if value is not None:
                 self.user_properties.append((key, value))
 
-    def _record(self, result: TaskResult, secrets: Any) -> None:
+    def _record(self, result: TaskResult, secrets: Sequence[str]) -> None:
         status = Status.DONE.value if result.outcome is TaskOutcome.DONE else Status.FAILED.value
         self._props(
             status=status,
@@ -151,7 +157,9 @@ def _task_settings(settings: AgentSettings, loaded: LoadedTask) -> AgentSettings
     return settings.model_copy(update=overrides) if overrides else settings
 
 
-def _summarizer(settings: AgentSettings, rootpath: Path) -> Any:
+def _summarizer(
+    settings: AgentSettings, rootpath: Path
+) -> Callable[[str], str | None] | None:
     if settings.resolved_engine != "llm":
         return None
     from pytest_agent.engines import llm

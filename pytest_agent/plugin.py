@@ -8,30 +8,13 @@ hooks: it imports no engine, no git, no YAML library (tested through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
-if TYPE_CHECKING:
-    from pytest_agent.session import AgentSession
+from pytest_agent._face import INI_SETTINGS
+from pytest_agent._face import agent_session_key
 
-__all__ = [
-    "INI_SETTINGS", "agent_session_key", "is_agent_run", "is_xdist_worker", "task_id_of",
-]
-
-#: The settings that can be given as ``agent_<name>`` in pytest ini. Kept as a
-#: literal so that pytest start-up need not import pydantic; a test checks it
-#: against ``AgentSettings``.
-INI_SETTINGS: tuple[str, ...] = (
-    "max_reflexion_retries", "consecutive_failure_threshold", "max_tool_calls_per_task",
-    "test_timeout", "lint_command", "lint_timeout", "git_timeout", "plan_path", "memory_dir",
-    "replace_branch", "engine", "model", "base_url", "temperature", "request_timeout",
-    "request_retries", "tool_mode", "max_tokens_per_task", "max_cost_per_task",
-    "daily_cost_cap", "memory_limit_chars", "offline_max_candidates", "offline_time_budget",
-    "offline_workers", "candidate_timeout", "localize_formula", "context_token_budget",
-)
-
-agent_session_key: pytest.StashKey[AgentSession] = pytest.StashKey()
+# INI_SETTINGS is re-exported: it is the list of this plugin's ini keys.
+__all__ = ["INI_SETTINGS", "is_agent_run"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,19 +62,6 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from pytest_agent import hookspec
 
     pluginmanager.add_hookspecs(hookspec)
-
-
-def is_xdist_worker(config: pytest.Config) -> bool:
-    """Whether this process is a pytest-xdist worker (it has no terminal, and no plan writes)."""
-    return hasattr(config, "workerinput")
-
-
-def task_id_of(nodeid: str) -> str | None:
-    """The task id in a task item's node id (``plan.yaml::T-1``, or ``...::T-1@group``)."""
-    if "::" not in nodeid:
-        return None
-    # xdist's loadgroup appends ``@<group>``; '@' cannot occur in a task id.
-    return nodeid.rsplit("::", 1)[1].split("@", 1)[0]
 
 
 def is_agent_run(config: pytest.Config) -> bool:

@@ -26,7 +26,7 @@ from typing import final
 
 import pytest
 
-from pytest_agent.plugin import is_xdist_worker
+from pytest_agent._face import is_xdist_worker
 
 if TYPE_CHECKING:
     from pytest_agent._types import Applied

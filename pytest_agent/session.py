@@ -26,15 +26,15 @@ from typing import final
 
 import pytest
 
+from pytest_agent._face import INI_SETTINGS
+from pytest_agent._face import is_xdist_worker
+from pytest_agent._face import task_id_of
 from pytest_agent.plan import LoadedTask
 from pytest_agent.plan import PlanError
 from pytest_agent.plan import Status
 from pytest_agent.plan import dependency_order
 from pytest_agent.plan import find_plan_files
 from pytest_agent.plan import load_plans
-from pytest_agent.plugin import INI_SETTINGS
-from pytest_agent.plugin import is_xdist_worker
-from pytest_agent.plugin import task_id_of
 from pytest_agent.settings import AgentSettings
 from pytest_agent.settings import SettingsError
 from pytest_agent.settings import load_settings

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from pytest_agent.plugin import agent_session_key
-from pytest_agent.plugin import is_xdist_worker
-from pytest_agent.plugin import task_id_of
+from pytest_agent._face import agent_session_key
+from pytest_agent._face import is_xdist_worker
+from pytest_agent._face import task_id_of
+from pytest_agent._face import task_result_key
 from pytest_agent.report._html import render_html
 from pytest_agent.report._markdown import append_step_summary
 from pytest_agent.report._markdown import render_markdown
@@ -22,7 +23,6 @@ from pytest_agent.report._records import REPORT_ATTR
 from pytest_agent.report._records import TaskRecord
 from pytest_agent.report._records import record_from_report
 from pytest_agent.report._records import record_from_result
-from pytest_agent.report._records import task_result_key
 
 __all__ = ["ReportPlugin"]
 

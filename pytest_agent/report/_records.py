@@ -22,6 +22,7 @@ from typing import final
 
 import pytest
 
+from pytest_agent._face import task_result_key
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import TaskOutcome
 from pytest_agent._types import TaskResult
@@ -36,9 +37,6 @@ __all__ = [
     "record_from_result",
     "task_result_key",
 ]
-
-#: Where a task item leaves its result for the report plugin (set in ``TaskItem.runtest``).
-task_result_key: pytest.StashKey[TaskResult] = pytest.StashKey()
 
 #: The ``TestReport`` attribute holding a task's record as JSON text. A string, so that
 #: any report transport (xdist's execnet, pytest-reportlog's JSON) carries it unchanged.

@@ -1,0 +1,53 @@
+"""What the pytest-face modules share: stash keys, ini setting names, node ids, xdist.
+
+A leaf (it imports pytest only, and the session's and result's types for type
+checking), so that :mod:`~pytest_agent.plugin`, :mod:`~pytest_agent.session`,
+:mod:`~pytest_agent.item`, :mod:`~pytest_agent.progress` and the report plugin can
+all use it without importing each other. Cheap to import: the ``pytest11`` entry
+point imports it at every pytest start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_agent._types import TaskResult
+    from pytest_agent.session import AgentSession
+
+__all__ = [
+    "INI_SETTINGS", "agent_session_key", "is_xdist_worker", "task_id_of", "task_result_key",
+]
+
+#: The settings that can be given as ``agent_<name>`` in pytest ini. Kept as a
+#: literal so that pytest start-up need not import pydantic; a test checks it
+#: against ``AgentSettings``.
+INI_SETTINGS: tuple[str, ...] = (
+    "max_reflexion_retries", "consecutive_failure_threshold", "max_tool_calls_per_task",
+    "test_timeout", "lint_command", "lint_timeout", "git_timeout", "plan_path", "memory_dir",
+    "replace_branch", "engine", "model", "base_url", "temperature", "request_timeout",
+    "request_retries", "tool_mode", "max_tokens_per_task", "max_cost_per_task",
+    "daily_cost_cap", "memory_limit_chars", "offline_max_candidates", "offline_time_budget",
+    "offline_workers", "candidate_timeout", "localize_formula", "context_token_budget",
+)
+
+#: The run's :class:`~pytest_agent.session.AgentSession` (set in ``plugin.pytest_configure``).
+agent_session_key: pytest.StashKey[AgentSession] = pytest.StashKey()
+
+#: Where a task item leaves its result for the report plugin (set in ``TaskItem.runtest``).
+task_result_key: pytest.StashKey[TaskResult] = pytest.StashKey()
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    """Whether this process is a pytest-xdist worker (it has no terminal, and no plan writes)."""
+    return hasattr(config, "workerinput")
+
+
+def task_id_of(nodeid: str) -> str | None:
+    """The task id in a task item's node id (``plan.yaml::T-1``, or ``...::T-1@group``)."""
+    if "::" not in nodeid:
+        return None
+    # xdist's loadgroup appends ``@<group>``; '@' cannot occur in a task id.
+    return nodeid.rsplit("::", 1)[1].split("@", 1)[0]

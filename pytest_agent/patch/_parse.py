@@ -18,28 +18,21 @@ from typing import final
 from pytest_agent.patch._model import FileEdit
 from pytest_agent.patch._model import Hunk
 from pytest_agent.patch._model import PatchError
+from pytest_agent.patch._paths import PATH_TOKEN
+from pytest_agent.patch._paths import as_path
+from pytest_agent.patch._paths import path_mentions
+from pytest_agent.patch._paths import strip_decorations
 from pytest_agent.patch._safety import check_relative
+from pytest_agent.patch._search_replace import SEARCH_MARKER
+from pytest_agent.patch._search_replace import parse_search_replace
 
-__all__ = [
-    "Format",
-    "Parsed",
-    "as_path",
-    "parse_proposal",
-    "path_mentions",
-    "split_fences",
-    "strip_decorations",
-]
+__all__ = ["Format", "Parsed", "parse_proposal", "split_fences"]
 
 Format = Literal["unified", "search-replace", "whole-file"]
 
 _HUNK_HEADER: Final = re.compile(r"^@@+\s*-(\d+)(?:,(\d+))?\s+\+(\d+)(?:,(\d+))?\s*@@+")
 _FENCE_OPEN: Final = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[ \t]*(.*)$")
-_SEARCH: Final = re.compile(r"^[ \t]*<{5,9} ?SEARCH\b")
 _BINARY: Final = re.compile(r"^(GIT binary patch|Binary files .* differ)\s*$", re.MULTILINE)
-#: A path-like token: directories and a file name with an extension.
-PATH_TOKEN: Final = re.compile(
-    r"(?<![\w/.\-])((?:[\w.\-]+/)*[\w\-][\w.\-]*\.[A-Za-z0-9_]{1,10})(?![\w/\-])"
-)
 #: A line standing for omitted code ("# ... rest of the file unchanged"): a whole-file
 #: answer holding one is not a whole file. A bare ``...`` is code (an Ellipsis body).
 _ELISION: Final = re.compile(
@@ -102,14 +95,6 @@ def split_fences(lines: list[str]) -> tuple[list[_Block], list[str]]:
     return blocks, prose
 
 
-def path_mentions(lines: list[str]) -> list[str]:
-    """Path-like tokens in prose lines, in order (``src/app.py``, ``app.py``)."""
-    found: list[str] = []
-    for line in lines:
-        found.extend(m.group(1) for m in PATH_TOKEN.finditer(line))
-    return found
-
-
 def _looks_like_diff(lines: list[str]) -> bool:
     has_hunk = any(line.startswith("@@") for line in lines)
     has_header = any(line.startswith("--- ") for line in lines) and any(
@@ -125,9 +110,7 @@ def parse_proposal(text: str) -> Parsed:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the text's final newline, not a blank line
-    if any(_SEARCH.match(line) for line in lines):
-        from pytest_agent.patch._search_replace import parse_search_replace
-
+    if any(SEARCH_MARKER.match(line) for line in lines):
         return Parsed("search-replace", parse_search_replace(lines))
     blocks, prose = split_fences(lines)
     diff_blocks = [b for b in blocks if _looks_like_diff(b.body)]
@@ -415,25 +398,6 @@ def _parse_with_unidiff(text: str) -> list[FileEdit] | None:
 
 
 # -- whole files --------------------------------------------------------------
-
-
-def as_path(token: str) -> str | None:
-    """``token`` if it reads as a file path (``src/app.py``, ``.git/config``, ``/etc/x``)."""
-    token = token.strip().strip("`*'\"").rstrip(":").strip("`*'\"")
-    if not token or any(c.isspace() for c in token):
-        return None
-    slashed = "/" in token or "\\" in token
-    if PATH_TOKEN.fullmatch(token) or (slashed and re.fullmatch(r"[\w./\\~:-]+", token)):
-        return token
-    return None
-
-
-def strip_decorations(line: str) -> str:
-    """A line that may name a file, without markdown and labels (``**File:** `x.py`:``)."""
-    stripped = line.strip().strip("#*").strip()
-    for prefix in ("File:", "file:", "Path:", "path:", "Filename:", "filename:"):
-        stripped = stripped.removeprefix(prefix).strip("*` ").strip()
-    return stripped
 
 
 def _block_path(block: _Block) -> str | None:

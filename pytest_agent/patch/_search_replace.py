@@ -25,13 +25,14 @@ from typing import Final
 from pytest_agent.patch._model import FileEdit
 from pytest_agent.patch._model import Hunk
 from pytest_agent.patch._model import PatchError
-from pytest_agent.patch._parse import PATH_TOKEN
-from pytest_agent.patch._parse import as_path
-from pytest_agent.patch._parse import strip_decorations
+from pytest_agent.patch._paths import PATH_TOKEN
+from pytest_agent.patch._paths import as_path
+from pytest_agent.patch._paths import strip_decorations
 
-__all__ = ["parse_search_replace", "search_replace_hunk"]
+__all__ = ["SEARCH_MARKER", "parse_search_replace", "search_replace_hunk"]
 
-_SEARCH: Final = re.compile(r"^[ \t]*<{5,9} ?SEARCH\b")
+#: The line that opens a SEARCH/REPLACE block (also how ``_parse`` recognizes the format).
+SEARCH_MARKER: Final = re.compile(r"^[ \t]*<{5,9} ?SEARCH\b")
 _DIVIDER: Final = re.compile(r"^[ \t]*={5,9}[ \t]*$")
 _REPLACE: Final = re.compile(r"^[ \t]*>{5,9} ?REPLACE\b")
 _FENCE: Final = re.compile(r"^[ \t]*(`{3,}|~{3,})")
@@ -82,7 +83,7 @@ def parse_search_replace(lines: list[str]) -> list[FileEdit]:
     i = 0
     count = 0
     while i < len(lines):
-        if not _SEARCH.match(lines[i]):
+        if not SEARCH_MARKER.match(lines[i]):
             i += 1
             continue
         count += 1
@@ -91,7 +92,7 @@ def parse_search_replace(lines: list[str]) -> list[FileEdit]:
         i += 1
         search: list[str] = []
         while i < len(lines) and not _DIVIDER.match(lines[i]):
-            if _SEARCH.match(lines[i]) or _REPLACE.match(lines[i]):
+            if SEARCH_MARKER.match(lines[i]) or _REPLACE.match(lines[i]):
                 break
             search.append(lines[i])
             i += 1
@@ -102,7 +103,7 @@ def parse_search_replace(lines: list[str]) -> list[FileEdit]:
         i += 1
         replace: list[str] = []
         while i < len(lines) and not _REPLACE.match(lines[i]):
-            if _SEARCH.match(lines[i]):
+            if SEARCH_MARKER.match(lines[i]):
                 break
             replace.append(lines[i])
             i += 1

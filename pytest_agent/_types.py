@@ -60,6 +60,11 @@ class Task:
     allow_test_edits: bool = False
     #: The plan file this task was read from.
     plan_path: Path | None = None
+    #: The regression guard (:mod:`pytest_agent.regression`). As planned: ``None`` for the
+    #: default scope (the tests of the accept tests' files), ``()`` for none (``regression:
+    #: none``), or the files / node ids the plan lists. From the baseline on (the context,
+    #: verify, the result): the node ids that passed at the base and must keep passing.
+    regression: tuple[str, ...] | None = None
 
     @property
     def branch(self) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import final
 
+from pytest_agent import regression
 from pytest_agent._types import Applied
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import CommitInfo
@@ -98,11 +99,16 @@ class Executor:
     # -- the loop ------------------------------------------------------------
 
     def _loop(self, ws: Workspace) -> tuple[CommitInfo | None, str]:
+        # Every test of the accept tests' files: the accept tests decide "already
+        # passing"; the others that pass here are the regression set verify guards.
         baseline = run_tests(
-            ws.test_root, self.task.accept_tests, timeout=self.settings.test_timeout
+            ws.test_root, regression.baseline_targets(self.task),
+            timeout=self.settings.test_timeout,
         )
-        self.memory.observation(0, "Accept tests before any change:\n" + _describe_run(baseline))
-        if baseline.passed:
+        self.task = regression.resolve(self.task, baseline)
+        accept = regression.accept_view(baseline, self.task.accept_tests)
+        self.memory.observation(0, "Accept tests before any change:\n" + _describe_run(accept))
+        if accept.passed:
             # Nothing to do: the tests already pass at the base. Done, with no commit.
             self.memory.observation(0, "The accept tests already pass; no change is needed.")
             return None, ""

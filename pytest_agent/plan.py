@@ -73,6 +73,9 @@ class TaskSpec(BaseModel):
     max_cost_per_task: float | None = Field(None, ge=0)
     meta: dict[str, Any] | None = None
     """Free-form data of the user's; the harness ignores it."""
+    regression: list[str] | None = None
+    """Tests that must keep passing: unset for the tests of the accept tests' files,
+    ``none`` to opt out, or a list of files / node ids (overrides the plan's ``regression``)."""
 
     # -- harness-owned fields (written back after each run) -------------------
     status: Status = Status.PENDING
@@ -94,21 +97,35 @@ class TaskSpec(BaseModel):
             raise ValueError(f"must match {TASK_ID_PATTERN} (letters, digits, '.', '_', '-')")
         return value
 
-    @field_validator("accept_tests", "files", "depends_on")
+    @field_validator("regression", mode="before")
     @classmethod
-    def _non_blank_items(cls, value: list[str]) -> list[str]:
-        for i, item in enumerate(value):
+    def _regression_none(cls, value: Any) -> Any:
+        return parse_regression(value)
+
+    @field_validator("accept_tests", "files", "depends_on", "regression")
+    @classmethod
+    def _non_blank_items(cls, value: list[str] | None) -> list[str] | None:
+        for i, item in enumerate(value or ()):
             if not item.strip():
                 raise ValueError(f"item {i} is blank")
         return value
 
-    @field_validator("accept_tests")
+    @field_validator("accept_tests", "regression")
     @classmethod
-    def _relative_nodeids(cls, value: list[str]) -> list[str]:
-        for item in value:
+    def _relative_nodeids(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or ():
             if item.startswith(("/", "-")):
                 raise ValueError(f"{item!r} is not a node id relative to the rootdir")
         return value
+
+
+def parse_regression(value: Any) -> Any:
+    """``regression:`` as written: ``none`` / ``false`` / ``[]`` opt out (an empty list)."""
+    if value is False or (isinstance(value, str) and value.strip().lower() == "none"):
+        return []
+    if isinstance(value, str):
+        raise ValueError("must be 'none' or a list of test files / node ids")
+    return value
 
 
 #: Fields the harness writes back; everything else in a task belongs to the user.
@@ -133,6 +150,8 @@ class LoadedTask:
     index: int
     #: 1-based line of the task in its file.
     line: int
+    #: The plan file's ``regression:`` (the default of its tasks; ``None``: not set).
+    plan_regression: tuple[str, ...] | None = None
 
     @property
     def id(self) -> str:
@@ -153,6 +172,8 @@ class LoadedTask:
             depends_on=tuple(self.spec.depends_on),
             allow_test_edits=self.spec.allow_test_edits,
             plan_path=self.plan_path,
+            regression=tuple(self.spec.regression) if self.spec.regression is not None
+            else self.plan_regression,
         )
 
 
@@ -228,12 +249,13 @@ def load_plan_file(path: Path) -> list[LoadedTask]:
         return []
     if not isinstance(doc, dict) or "tasks" not in doc:
         raise PlanError(f"{path}:1: a plan is a mapping with a 'tasks' list at the top")
-    extra = sorted(str(k) for k in doc if k != "tasks")
+    extra = sorted(str(k) for k in doc if k not in _TOP_LEVEL_KEYS)
     if extra:
         raise PlanError(
             f"{path}:{_line_of(doc, [extra[0]]) or 1}: unknown top-level key {extra[0]!r} "
-            "(a plan holds only 'tasks')"
+            "(a plan holds 'tasks' and, optionally, 'regression')"
         )
+    plan_regression = _plan_regression(path, doc)
     tasks = doc["tasks"]
     if tasks is None:
         return []
@@ -249,8 +271,41 @@ def load_plan_file(path: Path) -> list[LoadedTask]:
             spec = TaskSpec.model_validate(_plain(raw))
         except ValidationError as exc:
             raise PlanError(_describe(path, doc, index, raw, exc)) from None
-        loaded.append(LoadedTask(spec=spec, plan_path=path, index=index, line=line))
+        loaded.append(LoadedTask(spec=spec, plan_path=path, index=index, line=line,
+                                 plan_regression=plan_regression))
     return loaded
+
+
+_TOP_LEVEL_KEYS = ("tasks", "regression")
+
+
+class _PlanDefaults(BaseModel):
+    """The plan-level keys beside ``tasks`` (defaults of the plan's tasks)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    regression: list[str] | None = None
+
+    @field_validator("regression", mode="before")
+    @classmethod
+    def _regression_none(cls, value: Any) -> Any:
+        return parse_regression(value)
+
+    @field_validator("regression")
+    @classmethod
+    def _regression_items(cls, value: list[str] | None) -> list[str] | None:
+        return TaskSpec._relative_nodeids(TaskSpec._non_blank_items(value))
+
+
+def _plan_regression(path: Path, doc: Any) -> tuple[str, ...] | None:
+    if "regression" not in doc:
+        return None
+    try:
+        defaults = _PlanDefaults.model_validate({"regression": _plain(doc["regression"])})
+    except ValidationError as exc:
+        msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise PlanError(f"{path}:{_line_of(doc, ['regression'])}: regression: {msg}") from None
+    return tuple(defaults.regression) if defaults.regression is not None else None
 
 
 def _describe(path: Path, doc: Any, index: int, raw: Any, exc: ValidationError) -> str:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_agent import regression
 from pytest_agent._procs import run_process
 from pytest_agent._types import Applied
 from pytest_agent._types import LintFinding
@@ -33,9 +34,15 @@ def verify(
     applied: Applied,
     settings: AgentSettings,
 ) -> Verdict:
-    tests = run_tests(workspace.test_root, task.accept_tests, timeout=settings.test_timeout)
-    if not tests.passed:
-        return Verdict(passed=False, tests=tests, summary=_test_summary(tests))
+    tests = run_tests(workspace.test_root, regression.verify_targets(task),
+                      timeout=settings.test_timeout)
+    accept = regression.accept_view(tests, task.accept_tests)
+    if not accept.passed:
+        return Verdict(passed=False, tests=tests, summary=_test_summary(accept))
+    broken = regression.broken(tests, task.regression or ())
+    if broken:
+        # The accept tests pass, but a test that passed at the base fails now: never commit.
+        return Verdict(passed=False, tests=tests, summary=_regression_summary(broken, tests))
     py_files = [
         f for f in applied.changed_files if f.endswith(".py") and (workspace.root / f).is_file()
     ]
@@ -65,6 +72,15 @@ def _test_summary(tests: TestRun) -> str:
     failing = tests.failing
     shown = ", ".join(failing[:5])
     return f"{len(failing)} of {len(tests.outcomes)} accept test(s) failed: {shown}"
+
+
+def _regression_summary(broken: Sequence[str], tests: TestRun) -> str:
+    shown = ", ".join(broken[:5]) + (f" and {len(broken) - 5} more" if len(broken) > 5 else "")
+    first = broken[0]
+    reason = tests.failures.get(first, "").strip().splitlines()
+    why = f" ({first}: {reason[-1][:200]})" if reason else ""
+    return (f"accept tests pass, but {len(broken)} test(s) that passed at the base fail now "
+            f"(regression): {shown}{why}")
 
 
 def _lint_argv(settings: AgentSettings) -> list[str]:

@@ -34,9 +34,12 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 class _OutcomeRecorder:
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
+        self._setup_duration = 0.0
 
-    def _emit(self, nodeid: str, when: str, outcome: str, longrepr: str) -> None:
-        record = {"nodeid": nodeid, "when": when, "outcome": outcome, "longrepr": longrepr}
+    def _emit(self, nodeid: str, when: str, outcome: str, longrepr: str,
+              **extra: Any) -> None:
+        record = {"nodeid": nodeid, "when": when, "outcome": outcome, "longrepr": longrepr,
+                  **extra}
         self._stream.write(json.dumps(record) + "\n")
         self._stream.flush()
 
@@ -47,11 +50,20 @@ class _OutcomeRecorder:
             outcome = "xfailed" if report.skipped else "xpassed"
         elif report.when != "call" and report.failed:
             outcome = "error"
+        if report.when == "setup":
+            self._setup_duration = report.duration
         # The call phase carries the test's outcome; setup/teardown only matter when not passed.
         if report.when != "call" and outcome == "passed":
             return
         longrepr = str(report.longrepr) if report.failed else ""
-        self._emit(report.nodeid, report.when, outcome, longrepr)
+        extra: dict[str, Any] = {}
+        if report.when == "call":
+            extra["duration"] = round(self._setup_duration + report.duration, 6)
+        # Set by the per-test timeout plugin (``_timeout``): "hung in <qualname> (<file>:<line>)".
+        hung = getattr(report, "agent_hung", "")
+        if hung:
+            extra["hung"] = hung
+        self._emit(report.nodeid, report.when, outcome, longrepr, **extra)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

@@ -203,6 +203,10 @@ class TestRun:
     exit_code: int
     duration: float
     timed_out: bool = False
+    #: Tests stopped by their per-test timeout: node id -> "hung in <qualname> (<file>:<line>)".
+    hung: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds each test that finished took (setup and call), per node id.
+    durations: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

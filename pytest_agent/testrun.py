@@ -14,15 +14,19 @@ from pytest_agent._collector import REPORT_ENV
 from pytest_agent._collector import read_records
 from pytest_agent._procs import ProcessResult
 from pytest_agent._procs import run_process
+from pytest_agent._timeout import PLUGIN as TIMEOUT_PLUGIN
+from pytest_agent._timeout import TestLimits
 from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
 
-__all__ = ["inner_pytest_env", "run_recorded", "run_tests"]
+__all__ = ["inner_pytest_env", "records_to_testrun", "run_recorded", "run_tests", "slowest_seen"]
 
-# Plugin flags for every inner run: record outcomes; never write a cache into the
-# workspace (it would end up in the commit); never recurse into the agent plugin.
+# Plugin flags for every inner run: record outcomes; stop hanging tests (per-test
+# timeouts); never write a cache into the workspace (it would end up in the commit);
+# never recurse into the agent plugin.
 INNER_ARGS: tuple[str, ...] = (
     "-p", "pytest_agent._collector",
+    "-p", TIMEOUT_PLUGIN,
     "-p", "no:cacheprovider",
     "-p", "no:randomly",
 )
@@ -43,22 +47,57 @@ def inner_pytest_env(root: Path, extra: Mapping[str, str] | None = None) -> dict
     env["PYTHONPATH"] = os.pathsep.join(pythonpath)
     env.pop("PYTEST_XDIST_WORKER", None)
     env.pop("PYTEST_XDIST_TESTRUNUID", None)
+    # Per-test timeouts that know the slowest test of earlier runs here (see ``_timeout``).
+    env.update(TestLimits(slowest=slowest_seen(root)).to_env())
     if extra:
         env.update(extra)
     return env
 
 
+#: The slowest finished test seen so far per test root (seconds): later runs of the
+#: same tests derive their per-test timeouts from it (see ``_timeout``).
+_SLOWEST: dict[str, float] = {}
+
+
+def slowest_seen(root: Path) -> float:
+    """The slowest test that finished in an earlier inner run in ``root`` (0 if none)."""
+    return _SLOWEST.get(str(root.resolve()), 0.0)
+
+
+def _remember(root: Path, records: Sequence[dict[str, Any]]) -> None:
+    durations = [float(r["duration"]) for r in records
+                 if r.get("duration") is not None and not r.get("hung")]
+    if durations:
+        key = str(root.resolve())
+        _SLOWEST[key] = max(_SLOWEST.get(key, 0.0), *durations)
+
+
 def run_recorded(
-    root: Path, args: Sequence[str], *, timeout: float, python: str = sys.executable
+    root: Path,
+    args: Sequence[str],
+    *,
+    timeout: float,
+    python: str = sys.executable,
+    limits: TestLimits | None = None,
 ) -> tuple[ProcessResult, list[dict[str, Any]]]:
-    """One inner ``python -m pytest args`` in ``root``, and the outcome recorder's records."""
+    """One inner ``python -m pytest args`` in ``root``, and the outcome recorder's records.
+
+    Each test gets a per-test timeout from ``limits`` (default: the defaults, knowing the
+    slowest test of earlier runs in ``root``), never more than ``timeout``, the ceiling
+    of the whole run.
+    """
+    if limits is None:
+        limits = TestLimits(slowest=slowest_seen(root))
+    limits = limits.within(timeout)
     with tempfile.TemporaryDirectory(prefix="pytest-agent-run-") as tmp:
         report_path = Path(tmp) / "outcomes.jsonl"
         argv = [python, "-m", "pytest", *INNER_ARGS, "-q", "--no-header", "-rN",
                 "-o", "addopts=", *args]
-        env = inner_pytest_env(root, {REPORT_ENV: str(report_path)})
+        env = inner_pytest_env(root, {REPORT_ENV: str(report_path), **limits.to_env()})
         proc = run_process(argv, cwd=root, timeout=timeout, env=env)
-        return proc, read_records(report_path)
+        records = read_records(report_path)
+    _remember(root, records)
+    return proc, records
 
 
 def run_tests(
@@ -68,29 +107,51 @@ def run_tests(
     timeout: float,
     extra_args: Sequence[str] = (),
     python: str = sys.executable,
+    limits: TestLimits | None = None,
 ) -> TestRun:
-    """Run ``nodeids`` with ``python -m pytest`` in ``root``; kill the group after ``timeout``."""
-    proc, records = run_recorded(root, [*extra_args, *nodeids], timeout=timeout, python=python)
+    """Run ``nodeids`` with ``python -m pytest`` in ``root``; kill the group after ``timeout``.
+
+    A test that runs past its per-test timeout (``limits``, see :func:`run_recorded`)
+    fails with where it hung (``TestRun.hung``); the others still run.
+    """
+    proc, records = run_recorded(root, [*extra_args, *nodeids], timeout=timeout, python=python,
+                                 limits=limits)
+    return records_to_testrun(records, nodeids, proc)
+
+
+def _under(nodeid: str, collector: str) -> bool:
+    """``nodeid`` is ``collector`` or inside it (the root collector's id is empty)."""
+    return not collector or nodeid == collector or nodeid.startswith(collector.rstrip("/") + "::")
+
+
+def records_to_testrun(records: Sequence[dict[str, Any]], nodeids: Sequence[str],
+                proc: ProcessResult) -> TestRun:
+    """The :class:`TestRun` of an inner run from its outcome records.
+
+    The worst outcome of a test's phases wins; a collection error fails every requested
+    test in or under the collector; a requested file or class is represented by the tests
+    it contains; a requested test that never reported is ``missing``, with the reason.
+    """
     outcomes: dict[str, TestOutcome] = {n: TestOutcome.MISSING for n in nodeids}
     failures: dict[str, str] = {}
+    hung = {str(r["nodeid"]): str(r["hung"]) for r in records if r.get("hung")}
+    durations = {str(r["nodeid"]): float(r["duration"]) for r in records
+                 if r.get("duration") is not None}
     for rec in records:
         nodeid = rec["nodeid"]
-        outcome = TestOutcome(rec["outcome"])
-        key = nodeid
         if rec["when"] == "collect":
-            # A collection error fails every requested test in or under that node.
             for req in nodeids:
-                if req == nodeid or req.startswith(nodeid.rstrip("/") + "::") or not nodeid:
+                if _under(req, nodeid):
                     outcomes[req] = TestOutcome.ERROR
                     failures[req] = rec["longrepr"]
             continue
-        previous = outcomes.get(key)
+        outcome = TestOutcome(rec["outcome"])
+        previous = outcomes.get(nodeid)
         if previous is None or previous is TestOutcome.MISSING or _RANK[outcome] > _RANK[previous]:
-            outcomes[key] = outcome
+            outcomes[nodeid] = outcome
         if rec["longrepr"]:
-            failures[key] = (failures.get(key, "") + "\n" + rec["longrepr"]).strip()
+            failures[nodeid] = (failures.get(nodeid, "") + "\n" + rec["longrepr"]).strip()
     for req in nodeids:
-        # A requested file or class is represented by the tests it contains.
         if outcomes.get(req) is TestOutcome.MISSING and any(
             n.startswith((req + "::", req + "[")) for n in outcomes if n != req
         ):
@@ -102,11 +163,6 @@ def run_tests(
                 else "the test was not collected or did not report (wrong node id?)"
             )
     return TestRun(
-        outcomes=outcomes,
-        failures=failures,
-        output=proc.output,
-        exit_code=proc.returncode,
-        duration=proc.duration,
-        timed_out=proc.timed_out,
+        outcomes=outcomes, failures=failures, output=proc.output, exit_code=proc.returncode,
+        duration=proc.duration, timed_out=proc.timed_out, hung=hung, durations=durations,
     )
-

@@ -30,6 +30,8 @@ from types import TracebackType
 from typing import Any
 from typing import final
 
+from pytest_agent._timeout import LIMITS_ENV
+from pytest_agent._timeout import TestLimits
 from pytest_agent.testrun import inner_pytest_env
 
 __all__ = ["COPY_IGNORE", "RunResult", "WorkerPool"]
@@ -56,6 +58,10 @@ class RunResult:
     timed_out: bool = False
     crashed: bool = False
     duration: float = 0.0
+    #: Tests stopped by their per-test timeout: node id -> "hung in <qualname> (<file>:<line>)".
+    hung: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds each test that finished took (setup and call).
+    durations: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -110,9 +116,11 @@ class _Worker:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def run(self, files: Mapping[str, str], args: Sequence[str], timeout: float) -> RunResult:
+    def run(self, files: Mapping[str, str], args: Sequence[str], timeout: float,
+            limits: TestLimits) -> RunResult:
         try:
-            self._send({"files": dict(files), "args": list(args), "timeout": timeout})
+            self._send({"files": dict(files), "args": list(args), "timeout": timeout,
+                        "test_limits": limits.within(timeout).to_env()[LIMITS_ENV]})
             answer = self._receive(time.monotonic() + timeout + GRACE)
         except (OSError, ValueError):
             answer = None
@@ -125,7 +133,8 @@ class _Worker:
             rc=int(answer.get("rc", -1)), passed=int(answer.get("passed", 0)),
             failed=tuple(answer.get("failed", ())), outcomes=dict(answer.get("outcomes", {})),
             timed_out=bool(answer.get("timed_out")), crashed=bool(answer.get("crashed")),
-            duration=float(answer.get("duration", 0.0)),
+            duration=float(answer.get("duration", 0.0)), hung=dict(answer.get("hung", {})),
+            durations={str(k): float(v) for k, v in answer.get("durations", {}).items()},
         )
 
     @property
@@ -158,10 +167,14 @@ class WorkerPool:
     :param mutable: The files candidates may change (root-relative): a pytest config
         whose parsing imports one of them is not reused across candidates.
     :param mem_headroom: Bytes of address space a candidate may add to the worker's.
+    :param limits: Per-test timeouts (see ``_timeout``); the pool adds what it learns
+        of the slowest test that finished in its runs, so a candidate that hangs in a
+        test is stopped after a multiple of the baseline's slowest test.
     """
 
     def __init__(self, root: Path, test_root: Path, size: int, mutable: Sequence[str] = (),
-                 mem_headroom: int = 2 << 30) -> None:
+                 mem_headroom: int = 2 << 30, limits: TestLimits | None = None) -> None:
+        self.limits = limits if limits is not None else TestLimits()
         self.mutable = tuple(mutable)
         self.root = root
         self.rel = test_root.relative_to(root) if test_root != root else Path()
@@ -207,9 +220,15 @@ class WorkerPool:
                 self._restore(worker)
                 worker.start()
                 worker.wait_ready()
-            return worker.run(files, args, timeout)
+            result = worker.run(files, args, timeout, self.limits)
         finally:
             self._free.put(worker)
+        finished = [d for n, d in result.durations.items() if n not in result.hung]
+        if finished and not files:
+            # Only runs of the original code teach the limit: a candidate's slow test
+            # must not raise the limit of the next candidates.
+            self.limits = self.limits.seen(max(finished))
+        return result
 
     def warm(self, args: Sequence[str], timeout: float) -> None:
         """Run ``args`` once on the original files on every worker, concurrently.
@@ -221,7 +240,8 @@ class WorkerPool:
         import concurrent.futures as cf
 
         with cf.ThreadPoolExecutor(max_workers=self.size) as ex:
-            futures = [ex.submit(w.run, {}, args, timeout) for w in self._workers if w.alive]
+            futures = [ex.submit(w.run, {}, args, timeout, self.limits)
+                       for w in self._workers if w.alive]
             for future in futures:
                 future.result()
 

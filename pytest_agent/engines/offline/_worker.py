@@ -32,6 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pytest_agent._timeout import LIMITS_ENV
+from pytest_agent._timeout import PLUGIN as TIMEOUT_PLUGIN
+
 __all__ = ["main"]
 
 _CHUNK = 1 << 16
@@ -44,6 +47,10 @@ class _Recorder:
         self.passed = 0
         self.failed: list[str] = []
         self.outcomes: dict[str, str] = {}
+        #: Tests stopped by their per-test timeout: name -> "hung in ..." (see ``_timeout``).
+        self.hung: dict[str, str] = {}
+        #: Seconds of setup and call of each test that finished.
+        self.durations: dict[str, float] = {}
         self._names: dict[str, str] = {}
 
     def pytest_collection_modifyitems(self, items: list[Any]) -> None:
@@ -55,6 +62,10 @@ class _Recorder:
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         name = self._names.get(report.nodeid, report.nodeid)
+        if getattr(report, "agent_hung", ""):
+            self.hung[name] = report.agent_hung
+        if report.when in ("setup", "call"):
+            self.durations[name] = self.durations.get(name, 0.0) + report.duration
         if report.failed or (report.when == "call" and hasattr(report, "wasxfail")
                              and report.passed):
             if name not in self.outcomes or self.outcomes[name] == "passed":
@@ -158,13 +169,14 @@ def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_f
             recorder = _Recorder()
             rc = pytest.main(args, plugins=[recorder])
         result = {"rc": int(rc), "passed": recorder.passed, "failed": recorder.failed,
-                  "outcomes": recorder.outcomes}
+                  "outcomes": recorder.outcomes, "hung": recorder.hung,
+                  "durations": recorder.durations}
         data = (json.dumps(result) + "\n").encode()
         while data:
             data = data[os.write(out_fd, data):]
         code = 0
-    except BaseException:  # noqa: BLE001 - a candidate may raise anything; report a crash
-        code = 1
+    except BaseException:  # noqa: BLE001 - the forked child must never return into the
+        code = 1           # worker's loop: whatever it raised, it ends here as a crash
     finally:
         os._exit(code)
 
@@ -271,7 +283,8 @@ class _Configs:
         ``sys.modules``, so that every child imports the project's code afresh.
         """
         for name in names:
-            with contextlib.suppress(BaseException):
+            # Not BaseException: a KeyboardInterrupt must stop the worker.
+            with contextlib.suppress(Exception, SystemExit):
                 importlib.import_module(name)
         for name, module in list(sys.modules.items()):
             path = getattr(module, "__file__", None)
@@ -284,7 +297,7 @@ class _Configs:
         recorder = _Recorder()
         try:
             config = _prepareconfig(list(args), plugins=[recorder])
-        except BaseException:  # noqa: BLE001 - a usage error: let each child report it
+        except (Exception, SystemExit):  # noqa: BLE001 - a usage error: each child reports it
             return None
         _prefill_rewrites(config, args, self.mutable)
         # Objects made so far never change: keep the children's collector off them.
@@ -333,8 +346,12 @@ def _prefill_rewrites(config: Any, args: list[str], mutable: set[str]) -> None:
 def _run_candidate(req: dict[str, Any], root: Path, mem_headroom: int,
                    configs: _Configs) -> dict[str, Any]:
     originals: dict[Path, bytes | None] = {}
+    # Every session stops a hanging test after its per-test limit (``test_limits``).
+    args = ["-p", TIMEOUT_PLUGIN, *req["args"]]
+    # Read when a session configures, in the probe and candidate children forked below.
+    os.environ[LIMITS_ENV] = str(req.get("test_limits", ""))
     # Parsed before any candidate file is written: the config sees the original tree.
-    prepared = configs.get(list(req["args"])) if req.get("prepare", True) else None
+    prepared = configs.get(args) if req.get("prepare", True) else None
     # The candidate's timeout starts now: parsing and probing are not its cost.
     started = time.monotonic()
     try:
@@ -349,7 +366,7 @@ def _run_candidate(req: dict[str, Any], root: Path, mem_headroom: int,
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child; reported through the pipe
             os.close(read_fd)
-            _child(list(req["args"]), prepared, mem_headroom, write_fd, parent)
+            _child(args, prepared, mem_headroom, write_fd, parent)
         os.close(write_fd)
         deadline = started + float(req.get("timeout", 10.0))
         chunks: list[bytes] = []

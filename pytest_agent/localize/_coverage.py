@@ -23,6 +23,7 @@ __all__ = ["ExceptionRecord", "SpectrumRun", "run_spectrum"]
 
 _INNER_ARGS: tuple[str, ...] = (
     "-p", "pytest_agent.localize._covplugin",
+    "-p", "pytest_agent._timeout",
     "-p", "no:cacheprovider",
     "-p", "no:randomly",
     "-p", "no:cov",

@@ -161,7 +161,7 @@ class LocalizePlugin:
             "type": type(exc).__name__,
             "message": str(exc)[:1000],
             "frames": frames[-60:],
-            "hung": str(exc).startswith(HUNG_PREFIX),
+            "hung": str(exc).startswith((HUNG_PREFIX, "hung in ")),
         }
         if isinstance(exc, SyntaxError) and exc.filename:
             record["syntax"] = [exc.filename, exc.lineno or 0]

@@ -179,6 +179,7 @@ class TimeoutPlugin:
         self.hung: dict[str, str] = {}
         self._current: pytest.Item | None = None
         self._limit = 0.0
+        self._took = 0.0
         #: The handler, timer and time before ours, restored when a test ends.
         self._outer: tuple[Any, float, float] = (None, 0.0, 0.0)
         self._usable = hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer")
@@ -230,8 +231,7 @@ class TimeoutPlugin:
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
         limit = self.limits.limit(self.slowest) if self._usable else 0.0
         armed = limit > 0 and self._arm(limit)
-        self._current, self._limit = item, limit
-        started = time.monotonic()
+        self._current, self._limit, self._took = item, limit, 0.0
         try:
             return (yield)
         finally:
@@ -239,7 +239,7 @@ class TimeoutPlugin:
                 self._disarm()
             self._current = None
             if item.nodeid not in self.hung:
-                self.slowest = max(self.slowest, time.monotonic() - started)
+                self.slowest = max(self.slowest, self._took)
 
     def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
         item = self._current
@@ -263,6 +263,9 @@ class TimeoutPlugin:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        if report.when in ("setup", "call"):
+            # What a test took, as the outcome recorders count it (setup and call).
+            self._took += report.duration
         headline = self.hung.get(item.nodeid)
         if headline is not None and report.failed:
             # Read by the outcome recorders (``_collector``): which test hung, and where.

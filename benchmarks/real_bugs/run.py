@@ -1,0 +1,312 @@
+"""The offline engine on the real-bug corpus, as a user would run it.
+
+For each bug of ``bugs.json`` (materialized from the local mirror into a temp dir):
+
+1. a plan ``plans/real.yaml`` with one task: the bug's id, its description (the fix
+   commit's subject and the failing tests' names) and its accept tests; no ``files``
+   hint;
+2. ``python -m pytest --agent-run <id>`` in the materialized repo, offline engine,
+   default settings and budgets, only our plugin loaded (as the demo does);
+3. the verdict, read from the plan and the branch ``agent/<id>``:
+
+   - *repaired*: the task is done (the harness verified the accept tests), and the
+     accept tests pass again here on the branch's tree;
+   - *equal to the developer's fix*: repaired, and either the changed functions' ASTs
+     equal the developer's (docstrings aside), or every test that passes with the
+     developer's fix (the fix's test modules in full and the project's test suite)
+     also passes with the repair (held-out check);
+   - *plausible but wrong*: repaired and not equal.
+
+    python benchmarks/real_bugs/run.py                   # every bug; writes RESULTS-run.md
+    python benchmarks/real_bugs/run.py -k tomlkit --no-write
+    python benchmarks/real_bugs/run.py --jobs 2          # two bugs at a time
+
+The code under test is the ``pytest_agent`` of this checkout (put first on PYTHONPATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from _git import show  # noqa: E402
+from materialize import Bug  # noqa: E402
+from materialize import load_manifest  # noqa: E402
+from materialize import materialize  # noqa: E402
+from materialize import run_pytest  # noqa: E402
+
+RESULTS_JSON = HERE / "results.json"
+RUN_TIMEOUT = 900.0
+
+
+@dataclass
+class Verdict:
+    id: str
+    project: str
+    fault_kind: str
+    status: str  # the plan's status after the run
+    repaired: bool
+    equal_ast: bool
+    heldout_pass: bool | None  # None: not checked (not repaired)
+    seconds: float
+    diff_lines: int
+    last_error: str
+
+    @property
+    def equal(self) -> bool:
+        return self.repaired and (self.equal_ast or bool(self.heldout_pass))
+
+    @property
+    def plausible_wrong(self) -> bool:
+        return self.repaired and not self.equal
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AGENT_"))}
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        env.pop(name, None)
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env["PYTEST_PLUGINS"] = "pytest_agent.plugin"
+    env["AGENT_ENGINE"] = "offline"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                          timeout=120, check=True).stdout
+
+
+def write_plan(root: Path, meta: dict[str, Any], task_id: str) -> None:
+    plan = {"tasks": [{"id": task_id, "description": meta["description"],
+                       "accept_tests": meta["accept_tests"], "status": "pending",
+                       "attempts": 0}]}
+    (root / "plans").mkdir()
+    (root / "plans" / "real.yaml").write_text(yaml.safe_dump(plan, sort_keys=False),
+                                              encoding="utf-8")
+    with open(root / ".git" / "info" / "exclude", "a", encoding="utf-8") as f:
+        f.write("plans/\nmemory/\n")
+
+
+def _strip_docstring(node: ast.AST) -> ast.AST:
+    body = getattr(node, "body", None)
+    if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+        node.body = body[1:]  # type: ignore[attr-defined]
+    return node
+
+
+def _function(source: bytes | None, qualname: str) -> str | None:
+    """``ast.dump`` of ``qualname`` (docstring aside), or of the module's other statements
+    for ``<module>``; None when absent or unparsable."""
+    if source is None:
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if qualname == "<module>":
+        rest = [n for n in tree.body if not isinstance(
+            n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+        return ast.dump(_strip_docstring(ast.Module(body=rest, type_ignores=[])))
+    scope: list[ast.stmt] = tree.body
+    node: ast.AST | None = None
+    for part in qualname.replace(".<locals>", "").split("."):
+        node = next((n for n in scope if isinstance(
+            n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == part), None)
+        if node is None:
+            return None
+        scope = node.body  # type: ignore[attr-defined]
+    assert node is not None
+    if isinstance(node, ast.ClassDef):  # a changed class body: compare its non-def statements
+        node = ast.ClassDef(name=node.name, bases=node.bases, keywords=node.keywords,
+                            body=[n for n in node.body if not isinstance(
+                                n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)],
+                            decorator_list=node.decorator_list, type_params=[])
+    return ast.dump(_strip_docstring(node))
+
+
+def _changed_py(root: Path, base: str, head: str) -> list[str]:
+    out = _git(root, "diff", "--name-only", base, head)
+    return [p for p in out.splitlines() if p.endswith(".py")]
+
+
+def equal_ast(bug: Bug, root: Path, branch: str) -> bool:
+    """The repair's version of every function either side changed equals the fix's."""
+    from _git import changed_functions
+
+    targets = {(c["file"], c["function"]) for c in bug.changed}
+    files = set(_changed_py(root, "main", branch)) | {c["file"] for c in bug.changed}
+    repo_git = root / ".git"
+    for rel in files:
+        for name in changed_functions(repo_git, "main", branch, rel):
+            targets.add((rel, name))
+    for rel, name in targets:
+        mine = subprocess.run(["git", "show", f"{branch}:{rel}"], cwd=root,
+                              capture_output=True, timeout=60, check=False).stdout
+        theirs = show(bug.gitdir, bug.fix_commit, rel)
+        a, b = _function(mine, name), _function(theirs, name)
+        if a is None or a != b:
+            return False
+    return True
+
+
+def _suite(root: Path, meta: dict[str, Any]) -> list[str]:
+    """The fix's test modules and the directory of tests they live in (the project's suite)."""
+    dirs = sorted({str(Path(t).parent) for t in meta["heldout_tests"]})
+    return dirs or list(meta["heldout_tests"])
+
+
+def heldout(root: Path, meta: dict[str, Any], branch: str) -> bool:
+    """Every test that passes with the developer's fix passes with the repair too."""
+    with tempfile.TemporaryDirectory(prefix="real-bugs-heldout-") as tmp:
+        dev = Path(tmp) / "dev"
+        rep = Path(tmp) / "rep"
+        _git(root, "worktree", "add", "-q", "--detach", str(dev), "main")
+        _git(root, "worktree", "add", "-q", "--detach", str(rep), branch)
+        try:
+            _git(dev, "apply", str(root / "fix.diff"))
+            args = _suite(root, meta)
+            with_fix = run_pytest(dev, args, timeout=600)
+            with_repair = run_pytest(rep, args, timeout=600)
+        finally:
+            for tree in (dev, rep):
+                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root,
+                               capture_output=True, timeout=120, check=False)
+    need = [n for n, o in with_fix.tests.items() if o == "passed"]
+    return bool(need) and all(with_repair.passed(n) for n in need)
+
+
+def run_bug(bug: Bug, keep: bool = False) -> Verdict:
+    tmp = Path(tempfile.mkdtemp(prefix="real-bugs-run-"))
+    try:
+        root = materialize(bug.id, tmp)
+        meta = json.loads((root / "meta.json").read_text(encoding="utf-8"))
+        write_plan(root, meta, bug.id)
+        start = time.monotonic()
+        argv = [sys.executable, "-m", "pytest", "--agent-run", bug.id, "-p", "no:cacheprovider",
+                "-o", "addopts=", "-q", "plans/real.yaml"]
+        try:
+            proc = subprocess.run(argv, cwd=root, env=_env(), capture_output=True, text=True,
+                                  timeout=RUN_TIMEOUT, check=False, start_new_session=True)
+            output = proc.stdout + proc.stderr
+        except subprocess.TimeoutExpired:
+            output = f"outer run timed out after {RUN_TIMEOUT} s"
+        seconds = time.monotonic() - start
+        (HERE / "logs").mkdir(exist_ok=True)
+        (HERE / "logs" / f"{bug.id}.log").write_text(output, encoding="utf-8")
+        plan = yaml.safe_load((root / "plans" / "real.yaml").read_text(encoding="utf-8"))
+        task = plan["tasks"][0]
+        status = str(task.get("status"))
+        last_error = str(task.get("last_error") or "").strip().splitlines()
+        branch = f"agent/{bug.id}"
+        has_branch = bool(_git(root, "branch", "--list", branch).strip())
+        repaired = eq = False
+        held: bool | None = None
+        diff_lines = 0
+        if status == "done" and has_branch:
+            diff = _git(root, "diff", "main", branch)
+            diff_lines = sum(1 for line in diff.splitlines()
+                             if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+            with tempfile.TemporaryDirectory(prefix="real-bugs-check-") as check:
+                tree = Path(check) / "t"
+                _git(root, "worktree", "add", "-q", "--detach", str(tree), branch)
+                repaired = all(run_pytest(tree, list(bug.accept_tests)).passed(n)
+                               for n in bug.accept_tests)
+                _git(root, "worktree", "remove", "--force", str(tree))
+            if repaired:
+                eq = equal_ast(bug, root, branch)
+                held = heldout(root, meta, branch)
+        return Verdict(bug.id, bug.project, bug.fault_kind, status, repaired, eq, held,
+                       round(seconds, 1), diff_lines, (last_error or [""])[0][:160])
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
+                          capture_output=True, timeout=60, check=False).stdout.strip()
+
+
+def report(verdicts: list[Verdict], commit: str) -> str:
+    n = len(verdicts)
+    rep = sum(v.repaired for v in verdicts)
+    eq = sum(v.equal for v in verdicts)
+    wrong = sum(v.plausible_wrong for v in verdicts)
+    secs = [v.seconds for v in verdicts]
+    lines = [
+        f"Offline engine on {n} real bugs, pytest-agent at commit {commit}, default settings"
+        f" (run by benchmarks/real_bugs/run.py; 2 shared cores).",
+        "",
+        "| | bugs |", "| --- | --- |",
+        f"| repaired (accept tests pass) | {rep}/{n} |",
+        f"| equal to the developer's fix (same AST, or every test that passes with the"
+        f" developer's fix passes) | {eq}/{n} |",
+        f"| plausible but wrong | {wrong}/{n} |",
+        "",
+        f"Time per bug (the whole `pytest --agent-run`): median {statistics.median(secs):.1f} s,"
+        f" max {max(secs):.1f} s." if secs else "",
+        "",
+        "| bug | fault kind | status | repaired | equal (AST / held-out) | diff lines | time |"
+        " first line of last_error |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for v in verdicts:
+        eq_txt = "-" if not v.repaired else (
+            f"{'yes' if v.equal else 'no'} ({'=' if v.equal_ast else '≠'} / "
+            f"{'pass' if v.heldout_pass else 'fail'})")
+        err = v.last_error.replace("|", "\\|")
+        lines.append(f"| {v.id} | {v.fault_kind} | {v.status} | {'yes' if v.repaired else 'no'}"
+                     f" | {eq_txt} | {v.diff_lines or '-'} | {v.seconds:.0f} s | {err} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", default="", help="only bugs whose id contains this")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the materialized repos")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    bugs = [b for b in load_manifest() if args.k in b.id]
+    commit = _commit()
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        verdicts = []
+        for v in pool.map(lambda b: run_bug(b, args.keep), bugs):
+            verdicts.append(v)
+            print(f"{v.id}: {v.status} repaired={v.repaired} equal={v.equal} "
+                  f"{v.seconds:.0f}s {v.last_error[:100]}", flush=True)
+    text = report(verdicts, commit)
+    print(text)
+    if not args.no_write:
+        RESULTS_JSON.write_text(json.dumps({"commit": commit, "bugs": [
+            asdict(v) | {"equal": v.equal, "plausible_wrong": v.plausible_wrong}
+            for v in verdicts]}, indent=1) + "\n", encoding="utf-8")
+        (HERE / "RESULTS-run.md").write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import textwrap
 from collections.abc import Iterator
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -94,30 +96,86 @@ class GitProject:
         return (self.root / name).read_text()
 
 
+#: Variables that switch or steer the harness (settings, engine, endpoints, the inner
+#: runs' own channels): a developer's shell must not reach the suite through them.
+_HARNESS_PREFIXES = ("AGENT_", "OPENAI_", "PYTEST_AGENT_")
+#: Other variables that change what a child run prints or does.
+_HARNESS_VARIABLES = ("PYTEST_ADDOPTS", "PYTEST_TIMEOUT", "GITHUB_STEP_SUMMARY",
+                      "PY_COLORS", "FORCE_COLOR", "NO_COLOR")
+#: ``GIT_*`` variables that only say where git and certificates are; every other one
+#: (GIT_DIR, GIT_INDEX_FILE, GIT_CONFIG_*, GIT_AUTHOR_*, ...) would redirect or change
+#: the tests' repositories.
+_GIT_KEPT = ("GIT_EXEC_PATH", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH")
+#: The only git configuration the tests see: an identity for their commits, no signing.
+#: With GIT_CONFIG_NOSYSTEM and GIT_CONFIG_GLOBAL pointing here, no system or user
+#: setting (hooks path, template dir, gpg, aliases) applies.
+_GITCONFIG = """\
+[user]
+\tname = Test User
+\temail = test@example.com
+[commit]
+\tgpgsign = false
+[tag]
+\tgpgsign = false
+"""
+
+
+def _leaks(environ: Mapping[str, str]) -> list[str]:
+    """The variables of ``environ`` that the clean test environment removes."""
+    return sorted(
+        name for name in environ
+        if name.startswith(_HARNESS_PREFIXES) or name in _HARNESS_VARIABLES
+        or (name.startswith("GIT_") and name not in _GIT_KEPT)
+    )
+
+
+def _isolated_git(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    (home / "gitconfig").write_text(_GITCONFIG)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # Tools that read a user configuration from XDG (ruff, which the harness runs as its
+    # lint command) find none.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No ``AGENT_*``/``OPENAI_*``/``GIT_*`` variable of the caller's shell reaches a test.
+
+    Session-scoped so that module- and class-scoped fixtures (agent runs shared by
+    several tests) see the clean environment too; ``_clean_test_environment`` then gives
+    every test its own git configuration. PYTHONPATH stays: the team's worktrees rely on it.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in _leaks(os.environ):
+            monkeypatch.delenv(name)
+        _isolated_git(monkeypatch, tmp_path_factory.mktemp("session-home"))
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _only_our_plugin_in_child_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Child pytest runs (pytester's and the harness's inner runs) load only pytest-agent.
+def _clean_test_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each test: its own git identity file, and child runs that load only our plugin.
 
     The dev environment has many pytest plugins installed (hypothesis, xdist, ...);
     loading them costs ~1.5 s per inner run, and the harness makes several inner runs
     per task. A test that needs another plugin in its child run passes it with ``-p``
     (e.g. ``-p xdist.plugin``) or deletes these variables.
     """
+    _isolated_git(monkeypatch, tmp_path_factory.mktemp("home"))
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("PYTEST_PLUGINS", "pytest_agent.plugin")
-    # Inside GitHub Actions the agent runs of the tests would append to the real job summary.
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitProject]:
-    """The seed's greet project: src/hello.py without greet(), its test, and a plan."""
-    for var in ("AGENT_API_KEY", "OPENAI_API_KEY", "AGENT_BASE_URL", "AGENT_ENGINE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test User")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test User")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
+def project(pytester: pytest.Pytester) -> Iterator[GitProject]:
+    """The seed's greet project: src/hello.py without greet(), its test, and a plan.
+
+    Its environment is the clean one of ``_clean_test_environment`` (identity from the
+    test's own git configuration).
+    """
     proj = GitProject(pytester)
     git(proj.root, "init", "-q", "-b", "main")
     proj.write("src/__init__.py", "")

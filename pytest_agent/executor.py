@@ -71,6 +71,9 @@ class Executor:
 
     def run(self) -> TaskResult:
         started = time.monotonic()
+        recovered = self._recovered(started)
+        if recovered is not None:
+            return recovered
         ws = self.workspaces.create(
             self.task, base=self.start.base, merge=self.start.merge,
             replace_branch=self.settings.replace_branch,
@@ -93,6 +96,21 @@ class Executor:
             duration=time.monotonic() - started, usage=self.usage, error=error,
             engine=self._engine_name(),
         )
+        self.hook.pytest_agent_task_end(task=self.task, result=result)
+        return result
+
+    def _recovered(self, started: float) -> TaskResult | None:
+        """Done already: a run killed after the commit left the finished repair (#15)."""
+        commit = None if self.settings.replace_branch else self.workspaces.finished(self.task)
+        if commit is None:
+            return None
+        self.memory.start_run(self.task.description)
+        self.memory.observation(0, f"Branch {commit.branch} already holds the finished repair "
+                                   f"{commit.sha} (an earlier run ended before recording it); "
+                                   "recorded as done.")
+        result = TaskResult(task=self.task, outcome=TaskOutcome.DONE, attempts=(), commit=commit,
+                            duration=time.monotonic() - started, usage=self.usage,
+                            engine=self._engine_name())
         self.hook.pytest_agent_task_end(task=self.task, result=result)
         return result
 

@@ -85,7 +85,8 @@ class TaskItem(pytest.Item):
             result = executor.run()
         except WorkspaceError as exc:
             self._props(status="failed", attempts=0, last_error=str(exc))
-            pytest.fail(f"pytest-agent: {exc}", pytrace=False)
+            # from None: one line, not "During handling of the above exception..." (#15).
+            raise pytest.fail.Exception(f"pytest-agent: {exc}", pytrace=False) from None
         memory.archive()
         # The report plugin turns the result into the record that reports show.
         self.stash[task_result_key] = result

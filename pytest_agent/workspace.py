@@ -23,6 +23,15 @@ then ``reset --hard`` in the worktree), merging dependency branches, deleting
 the files before ``worktree remove``. Automatic ``gc`` is
 off for our commands: a background repack racing another worker's ref update is
 exactly the failure the lock exists to prevent.
+
+Crash consistency (issue #15): the commit of a repair carries a trailer
+``Agent-Task: <id>``. A run killed after the commit but before the plan says
+``done`` leaves a branch whose tip names its task; the next run keeps that branch
+when it clears the dead run's leftovers, and the executor records the task done
+from it (:meth:`WorkspaceManager.finished`) instead of failing on "branch already
+exists". Worktrees are added locked, with the reason ``pytest-agent pid=N
+host=H``: a dead run's worktree is found and removed from git's own list, wherever
+its (possibly vanished) temp path was.
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ from pytest_agent._types import CommitInfo
 from pytest_agent._types import Task
 from pytest_agent._types import Workspace
 
-__all__ = ["GitError", "WorkspaceError", "WorkspaceManager", "find_repo_root"]
+__all__ = ["TASK_TRAILER", "GitError", "WorkspaceError", "WorkspaceManager", "find_repo_root"]
 
 
 class GitError(Exception):
@@ -61,12 +70,25 @@ class WorkspaceError(Exception):
 #: maintenance while other processes use the repository.
 _NO_GC = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
 
+#: The trailer naming the task in the commit of its repair (see the module docstring).
+TASK_TRAILER = "Agent-Task"
+#: The lock reason of our worktrees; the pid and host of the run follow.
+_LOCK_REASON = "pytest-agent"
+
 _AGENT_IDENTITY = {
     "GIT_AUTHOR_NAME": "pytest-agent",
     "GIT_AUTHOR_EMAIL": "pytest-agent@localhost",
     "GIT_COMMITTER_NAME": "pytest-agent",
     "GIT_COMMITTER_EMAIL": "pytest-agent@localhost",
 }
+
+
+def one_line(exc: BaseException) -> str:
+    """The line of a git failure that says what went wrong (git's ``fatal:``/``error:``)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    said = [ln[ln.index(word):] for ln in lines for word in ("fatal:", "error:") if word in ln]
+    line = said[0] if said else (lines[-1] if lines else type(exc).__name__)
+    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def _git(args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> str:
@@ -129,6 +151,18 @@ class _Marker:
         return True
 
 
+def _owner(lock_reason: str) -> _Marker | None:
+    """The run that locked a worktree, from our lock reason ``pytest-agent pid=N host=H``."""
+    words = lock_reason.split()
+    if not words or words[0] != _LOCK_REASON:
+        return None
+    values = {key: value for key, _, value in (w.partition("=") for w in words[1:])}
+    try:
+        return _Marker(pid=int(values["pid"]), host=values.get("host", ""), base="")
+    except (KeyError, ValueError):
+        return None
+
+
 class WorkspaceManager:
     """Creates, resets, commits and removes task worktrees of one repository."""
 
@@ -175,6 +209,23 @@ class WorkspaceManager:
     def worktree_path(self, task_id: str) -> Path:
         return self._worktrees / task_id
 
+    def finished(self, task: Task) -> CommitInfo | None:
+        """The finished repair on ``agent/<id>``: its tip is our commit naming the task.
+
+        A run killed between the commit and the plan's write-back leaves exactly that.
+        """
+        sha = self._finished_sha(task.id)
+        return CommitInfo(sha=sha, branch=task.branch) if sha is not None else None
+
+    def _finished_sha(self, task_id: str) -> str | None:
+        try:
+            out = self.git("log", "-1", f"--format=%H%n%(trailers:key={TASK_TRAILER},valueonly)",
+                           f"refs/heads/agent/{task_id}", "--")
+        except GitError:
+            return None
+        sha, *values = out.splitlines() or [""]
+        return sha if task_id in (v.strip() for v in values) else None
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the repository's pytest-agent git lock (re-entrant within this manager)."""
@@ -207,17 +258,51 @@ class WorkspaceManager:
         """Remove worktrees and branches that a killed run left behind; return their ids."""
         removed: list[str] = []
         with self.locked():
-            if self._state_dir.is_dir():
-                for marker_file in sorted(self._state_dir.glob("*.json")):
-                    marker = self._read_marker(marker_file)
-                    if marker is not None and marker.is_alive():
-                        continue
-                    task_id = marker_file.stem
-                    self._remove(task_id, delete_branch=True)
-                    removed.append(task_id)
+            for task_id in self._dead_runs():
+                # A finished repair (killed before the write-back) keeps its branch.
+                try:
+                    self._remove(task_id, delete_branch=self._finished_sha(task_id) is None)
+                except WorkspaceError:
+                    continue  # e.g. the user checked the branch out; the task will say so
+                removed.append(task_id)
             with contextlib.suppress(GitError):
                 self.git("worktree", "prune")
         return removed
+
+    def _dead_runs(self) -> list[str]:
+        """Task ids whose marker or locked worktree belongs to a process that is gone."""
+        dead: set[str] = set()
+        alive: set[str] = set()
+        if self._state_dir.is_dir():
+            for marker_file in self._state_dir.glob("*.json"):
+                marker = self._read_marker(marker_file)
+                live = marker is not None and marker.is_alive()
+                (alive if live else dead).add(marker_file.stem)
+        for _, task_id, owner in self._agent_worktrees():
+            if owner is not None and not owner.is_alive() and task_id not in alive:
+                dead.add(task_id)
+        return sorted(dead)
+
+    def _agent_worktrees(self) -> list[tuple[Path, str, _Marker | None]]:
+        """``(path, task id, owner)`` of each worktree on an ``agent/*`` branch.
+
+        The owner is read from the lock reason of our worktrees; ``None`` for a worktree
+        that is not ours (a user's checkout of a task branch).
+        """
+        try:
+            out = self.git("worktree", "list", "--porcelain")
+        except GitError:
+            return []
+        found = []
+        for block in out.split("\n\n"):
+            fields = {key: value for key, _, value in
+                      (line.partition(" ") for line in block.splitlines() if line)}
+            branch = fields.get("branch", "")
+            if not branch.startswith("refs/heads/agent/") or "worktree" not in fields:
+                continue
+            found.append((Path(fields["worktree"]), branch.removeprefix("refs/heads/agent/"),
+                          _owner(fields.get("locked", ""))))
+        return found
 
     def create(self, task: Task, *, base: str | None = None, replace_branch: bool = False,
                merge: tuple[str, ...] = ()) -> Workspace:
@@ -262,7 +347,7 @@ class WorkspaceManager:
                     f"Delete it (git branch -D {branch}), or set replace_branch "
                     "(--agent-replace-branch / AGENT_REPLACE_BRANCH=1) to replace it"
                 )
-            self.git("branch", "-D", branch)
+            self._delete_branch(branch)
         path = self.worktree_path(task.id)
         if path.exists():
             shutil.rmtree(path, ignore_errors=True)
@@ -272,8 +357,9 @@ class WorkspaceManager:
             json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "base": base_commit})
         )
         try:
-            self.git("worktree", "add", "--quiet", "--no-checkout", "-b", branch, str(path),
-                     base_commit)
+            self.git("worktree", "add", "--quiet", "--no-checkout", "--lock", "--reason",
+                     f"{_LOCK_REASON} pid={os.getpid()} host={socket.gethostname()}",
+                     "-b", branch, str(path), base_commit)
         except GitError as exc:
             self._remove(task.id, delete_branch=True)
             raise WorkspaceError(f"cannot make a worktree for {task.id}: {exc}") from None
@@ -305,18 +391,25 @@ class WorkspaceManager:
 
     def commit(self, workspace: Workspace, task: Task, files: tuple[str, ...]) -> CommitInfo:
         """One commit of ``files`` on the task's branch."""
-        message = f"[Agent] Complete {task.id}: {task.description.strip()}"
+        # The trailer lets a later run recognize the finished repair (module docstring).
+        message = (f"[Agent] Complete {task.id}: {task.description.strip()}\n\n"
+                   f"{TASK_TRAILER}: {task.id}\n")
         paths = list(files) or self.changed_files(workspace)
         if not paths:
-            raise GitError("nothing to commit: the change is empty")
-        self.git("add", "--all", "--", *paths, cwd=workspace.root)
-        identity = self._identity()
-        with self.locked():
-            self.git(
-                *_NO_GC, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify",
-                "-m", message, cwd=workspace.root, env=identity,
-            )
-        sha = self.git("rev-parse", "HEAD", cwd=workspace.root).strip()
+            raise WorkspaceError(f"cannot commit the repair of {task.id}: the change is empty")
+        try:
+            self.git("add", "--all", "--", *paths, cwd=workspace.root)
+            identity = self._identity()
+            with self.locked():
+                self.git(
+                    *_NO_GC, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify",
+                    "-m", message, cwd=workspace.root, env=identity,
+                )
+            sha = self.git("rev-parse", "HEAD", cwd=workspace.root).strip()
+        except GitError as exc:
+            raise WorkspaceError(
+                f"cannot commit the repair of {task.id}: {one_line(exc)}"
+            ) from None
         return CommitInfo(sha=sha, branch=workspace.branch)
 
     def finish(self, workspace: Workspace, task: Task, *, keep_branch: bool) -> None:
@@ -346,15 +439,27 @@ class WorkspaceManager:
             return None
 
     def _remove(self, task_id: str, *, delete_branch: bool) -> None:
-        """Remove a task's worktree, marker and (optionally) branch; call under the lock."""
-        path = self.worktree_path(task_id)
-        if path.exists():
+        """Remove a task's worktrees, marker and (optionally) branch; call under the lock.
+
+        Every worktree of ours on the task's branch goes, wherever it is: a killed run
+        may have used another temp directory, since gone (then only git's record is left).
+        """
+        paths = {self.worktree_path(task_id)}
+        paths.update(path for path, tid, owner in self._agent_worktrees()
+                     if tid == task_id and owner is not None)
+        for path in sorted(paths):
             try:
                 self.git("worktree", "remove", "--force", "--force", str(path))
             except GitError:
                 shutil.rmtree(path, ignore_errors=True)
-                with contextlib.suppress(GitError):
-                    self.git("worktree", "prune")
+        with contextlib.suppress(GitError):
+            self.git("worktree", "prune")
         if delete_branch and self.branch_exists(f"agent/{task_id}"):
-            self.git("branch", "-D", f"agent/{task_id}")
+            self._delete_branch(f"agent/{task_id}")
         (self._state_dir / f"{task_id}.json").unlink(missing_ok=True)
+
+    def _delete_branch(self, branch: str) -> None:
+        try:
+            self.git("branch", "-D", branch)
+        except GitError as exc:
+            raise WorkspaceError(f"cannot delete the branch {branch}: {one_line(exc)}") from None

@@ -32,6 +32,12 @@ from it (:meth:`WorkspaceManager.finished`) instead of failing on "branch alread
 exists". Worktrees are added locked, with the reason ``pytest-agent pid=N
 host=H``: a dead run's worktree is found and removed from git's own list, wherever
 its (possibly vanished) temp path was.
+
+User hooks: none run. Every git command runs with ``core.hooksPath`` pointing at
+an empty directory, so ``prepare-commit-msg``, ``post-commit``,
+``reference-transaction``, ``post-checkout`` and the rest of a user's hooks never
+run in a task's worktree (they belong to the user's own commits; the harness
+runs its own checks: tests, the regression set and lint).
 """
 
 from __future__ import annotations
@@ -89,6 +95,16 @@ def one_line(exc: BaseException) -> str:
     said = [ln[ln.index(word):] for ln in lines for word in ("fatal:", "error:") if word in ln]
     line = said[0] if said else (lines[-1] if lines else type(exc).__name__)
     return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _no_hooks_env(hooks_dir: Path) -> dict[str, str]:
+    """Config by environment (keeps git's messages free of ``-c``): no user hooks."""
+    count = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
+    return {
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": "core.hooksPath",
+        f"GIT_CONFIG_VALUE_{count}": str(hooks_dir),
+    }
 
 
 def _git(args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> str:
@@ -185,11 +201,18 @@ class WorkspaceManager:
         self._thread_lock = threading.RLock()
         digest = hashlib.sha1(str(self.git_dir).encode()).hexdigest()[:12]
         self._worktrees = Path(tempfile.gettempdir()) / f"pytest-agent-{os.getuid()}" / digest
+        #: An empty directory as ``core.hooksPath``: no user hook runs in our commands.
+        self._no_hooks = self.git_dir / "pytest-agent" / "no-hooks"
+        self._no_hooks_env: dict[str, str] | None = None
 
     # -- queries -------------------------------------------------------------
 
     def git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-        return _git(list(args), cwd or self.repo_root, self.timeout, env)
+        if self._no_hooks_env is None:
+            self._no_hooks.mkdir(parents=True, exist_ok=True)
+            self._no_hooks_env = _no_hooks_env(self._no_hooks)
+        return _git(list(args), cwd or self.repo_root, self.timeout,
+                    {**self._no_hooks_env, **(env or {})})
 
     def head(self) -> str:
         try:

@@ -149,6 +149,22 @@ def test_killed_run_in_another_live_temp_dir_is_removed(
     assert not any(p.is_dir() for p in first.rglob("T-101"))
 
 
+def test_user_hooks_do_not_run_in_the_worktree(project: GitProject) -> None:
+    project.write("conftest.py", CONFTEST)
+    project.commit_all("proposer")
+    hooks = project.root / ".git/hooks"
+    ran = project.root.parent / f"{project.root.name}-hooks-ran"
+    for name in ("prepare-commit-msg", "post-commit", "reference-transaction",
+                 "post-checkout", "commit-msg", "pre-commit"):
+        hook = hooks / name
+        hook.write_text(f"#!/bin/sh\necho {name} >> '{ran}'\nexit 1\n")
+        hook.chmod(0o755)
+    result = run_agent(project)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert not ran.exists(), ran.read_text()
+    assert status(project) == "done"
+
+
 def test_git_failure_at_commit_time_is_one_line(project: GitProject) -> None:
     # Another git process holding the branch's ref lock: a real GitError at commit time.
     project.write("conftest.py", CONFTEST + textwrap.dedent("""\

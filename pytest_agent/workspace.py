@@ -342,7 +342,9 @@ class WorkspaceManager:
         try:
             self.git("reset", "--hard", "--quiet", cwd=path)
             for other in merge:
-                self.git(*_NO_GC, "merge", "--no-edit", "--quiet", other, cwd=path,
+                # As for commit(): the user's signing and hooks are not the harness's.
+                self.git(*_NO_GC, "-c", "commit.gpgsign=false", "merge", "--no-edit",
+                         "--no-verify", "--quiet", other, cwd=path,
                          env=self._identity())
         except GitError as exc:
             with self.locked():

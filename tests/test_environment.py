@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import GREET_DIFF
+from conftest import GitProject
 from conftest import git
 
+from pytest_agent.plan import load_plans
 from pytest_agent.settings import load_settings
 
 TESTS = Path(__file__).parent
@@ -116,3 +120,65 @@ def test_part_of_the_suite_passes_in_a_hostile_environment(
     result = pytester.runpytest_subprocess(*selection, "-p", "no:cacheprovider", timeout=240)
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     result.assert_outcomes(passed=4)
+
+
+MERGE_PLAN = """\
+tasks:
+  - id: A
+    description: greet
+    accept_tests: [tests/test_hello.py::test_greet]
+  - id: B
+    description: shout
+    accept_tests: [tests/test_shout.py::test_shout]
+  - id: C
+    description: both, on a merge of A and B
+    depends_on: [A, B]
+    accept_tests: [tests/test_hello.py::test_greet, tests/test_shout.py::test_shout]
+"""
+
+SHOUT_DIFF = """\
+--- a/src/shout.py
++++ b/src/shout.py
+@@ -1 +1,2 @@
+-# shout() goes here
++def shout(text):
++    return text.upper() + "!"
+"""
+
+
+def test_the_harness_commits_in_a_users_hostile_git(
+    project: GitProject, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A user with no git identity, gpg signing on and failing global hooks.
+
+    The harness's commits (A, B) and the merge of both for C go through: it commits as
+    pytest-agent, without signing, without the user's hooks.
+    """
+    project.write("src/shout.py", "# shout() goes here\n")
+    project.write("tests/test_shout.py",
+                  "from src.shout import shout\n\n\ndef test_shout():\n"
+                  "    assert shout('a') == 'A!'\n")
+    project.write("plans/sprint-12.yaml", MERGE_PLAN)
+    project.write(".agent.yml", "max_reflexion_retries: 0\n")
+    project.write("conftest.py", textwrap.dedent(f"""\
+        def pytest_agent_localize(task, workspace, baseline, settings):
+            return (), ""
+
+        def pytest_agent_propose_diff(task, context):
+            return {{"A": {GREET_DIFF!r}, "B": {SHOUT_DIFF!r}}}.get(task.id, "")
+        """))
+    project.commit_all("three tasks")
+    hostile = hostile_environment(tmp_path / "home", tmp_path / "hooks")
+    hooks = hostile["GIT_CONFIG_VALUE_1"]
+    user_config = tmp_path / "user.gitconfig"
+    user_config.write_text(f"[commit]\n\tgpgsign = true\n[core]\n\thooksPath = {hooks}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(user_config))
+    monkeypatch.setenv("HOME", hostile["HOME"])
+    result = project.pytester.runpytest("--agent-all", "-rA")
+    result.assert_outcomes(passed=3)
+    for branch in ("agent/A", "agent/B"):
+        author = git(project.root, "log", "-1", "--format=%an <%ae> %G?", branch).strip()
+        assert author == "pytest-agent <pytest-agent@localhost> N"  # N: not signed
+    # C's accept tests pass only on a merge of A and B (its proposer proposes nothing).
+    tasks = {t.id: t.spec for t in load_plans([project.root / "plans/sprint-12.yaml"])}
+    assert (tasks["C"].status.value, tasks["C"].attempts) == ("done", 0)

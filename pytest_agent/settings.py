@@ -92,8 +92,10 @@ class AgentSettings(BaseModel):
     """US dollars per task; a request that would exceed it is not sent."""
     daily_cost_cap: float | None = Field(None, ge=0)
     """US dollars per UTC day across runs, kept in a locked ledger under ``memory_dir``."""
-    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    """Extra prices: model -> (USD per 1M prompt tokens, USD per 1M completion tokens)."""
+    prices: dict[str, tuple[float, float] | tuple[float, float, float]] = Field(
+        default_factory=dict)
+    """Extra prices: model -> (USD per 1M prompt tokens, per 1M completion tokens[, per 1M
+    cached prompt tokens])."""
     memory_limit_chars: int = Field(8000, ge=500)
     """Scratch memory past this size has its older entries summarized."""
 

@@ -15,8 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from llm_server import LLAMA_CPP_NO_JINJA
+from llm_server import MISTRAL_TEMPLATE_ROLES
+from llm_server import OLLAMA_NO_TOOLS
+from llm_server import VLLM_NO_TOOL_PARSER
 from llm_server import ChatServer
 from llm_server import ScriptedReply
+from llm_server import calls_as_text
 from llm_server import chat
 from llm_server import fault
 from llm_server import tool_call
@@ -39,6 +47,9 @@ from pytest_agent.engines.llm._budget import DailyLedger
 from pytest_agent.engines.llm._budget import lookup_price
 from pytest_agent.engines.llm._client import _retry_after
 from pytest_agent.engines.llm._prompts import extract_diff
+from pytest_agent.engines.llm._reasoning import split_reasoning
+from pytest_agent.engines.llm._textcalls import find_text_calls
+from pytest_agent.engines.llm._tools import TOOL_NAMES
 from pytest_agent.engines.llm._tools import ToolBox
 from pytest_agent.engines.llm._tools import ToolError
 from pytest_agent.settings import AgentSettings
@@ -506,9 +517,11 @@ class TestBudgets:
         assert not (repo / "memory").exists()
 
     def test_price_table(self) -> None:
-        assert lookup_price("gpt-4o-mini-2024-07-18", {}) == (0.15, 0.60)
-        assert lookup_price("openai/gpt-4o", {}) == (2.50, 10.00)
-        assert lookup_price("my-model", {"my-model": (1.0, 2.0)}) == (1.0, 2.0)
+        assert lookup_price("gpt-4o-mini-2024-07-18", {}) == (0.15, 0.60, 0.075)
+        assert lookup_price("openai/gpt-4o", {}) == (2.50, 10.00, 1.25)
+        assert lookup_price("gpt-4-turbo", {}) == (10.00, 30.00, None)  # no cached rate
+        assert lookup_price("my-model", {"my-model": (1.0, 2.0)}) == (1.0, 2.0, None)
+        assert lookup_price("my-model", {"my-model": (1.0, 2.0, 0.1)}).cached == 0.1  # type: ignore[union-attr]
         assert lookup_price("llama3", {}) is None
 
 
@@ -688,3 +701,346 @@ def test_extract_diff_variants() -> None:
     assert extract_diff(f"Sure.\n{GOOD_DIFF}") == GOOD_DIFF
     assert extract_diff("```python\nprint(1)\n```") == ""
     assert extract_diff("no diff here") == ""
+
+
+# -- tool calls in text, reasoning, cut-off replies, dialects, prompt caching (#16) --------
+
+READ = ("read_file", {"path": "hello.py"})
+GREP = ("grep", {"pattern": "def", "glob": "*.py"})
+SUBMIT_GOOD = ("submit_diff", {"diff": GOOD_DIFF})
+TEXT_DIALECTS = ("hermes", "qwen3-xml", "mistral", "llama3", "json", "fence")
+
+
+def said(dialect: str, *calls: tuple[str, dict[str, Any]], **kw: Any) -> ScriptedReply:
+    """A reply whose tool calls are in the text, no ``tool_calls`` field."""
+    return chat(calls_as_text(dialect, *calls), **kw)
+
+
+def parsed(text: str) -> list[tuple[str, dict[str, Any], str]]:
+    return [(c.name, json.loads(c.arguments), c.dialect) for c in find_text_calls(text, TOOL_NAMES)]
+
+
+class TestTextCallParser:
+    @pytest.mark.parametrize("dialect", TEXT_DIALECTS)
+    def test_each_dialect_several_calls(self, dialect: str) -> None:
+        name = "hermes" if dialect == "qwen3-xml" else dialect
+        assert parsed(calls_as_text(dialect, READ, GREP)) == [
+            ("read_file", {"path": "hello.py"}, name),
+            ("grep", {"pattern": "def", "glob": "*.py"}, name),
+        ]
+
+    @pytest.mark.parametrize("dialect", TEXT_DIALECTS)
+    def test_submit_diff_keeps_the_whole_diff(self, dialect: str) -> None:
+        ((name, args, _),) = parsed(calls_as_text(dialect, SUBMIT_GOOD))
+        assert name == "submit_diff" and args["diff"].rstrip("\n") == GOOD_DIFF.rstrip("\n")
+
+    def test_other_shapes(self) -> None:
+        assert parsed('[TOOL_CALLS]read_file[ARGS]{"path": "hello.py"}') == [
+            ("read_file", {"path": "hello.py"}, "mistral")]
+        openai_shape = {"type": "function", "function": {
+            "name": "read_file", "arguments": json.dumps({"path": "hello.py"})}}
+        assert parsed("Reading it.\n" + json.dumps(openai_shape)) == [
+            ("read_file", {"path": "hello.py"}, "json")]
+        assert parsed('<tool_call>{"name": "list_files"}</tool_call>') == [
+            ("list_files", {}, "hermes")]
+
+    @pytest.mark.parametrize("text", [
+        pytest.param("I will call read_file on hello.py next.", id="mention"),
+        pytest.param("Use <tool_call> tags to call read_file.", id="mention-tag"),
+        pytest.param('{"name": "my-package", "version": "1.0"}', id="json-not-a-call"),
+        pytest.param('{"name": "read_file"}', id="bare-without-arguments"),
+        pytest.param('See {"name": "read_file", "arguments": {"path": "x"}} here.', id="inline"),
+        pytest.param('{"name": "rm_rf", "arguments": {"path": "/"}}', id="unknown-tool"),
+        pytest.param('{"name": "read_file", "arguments": ["x"]}', id="arguments-not-object"),
+        pytest.param('{"name": "read_file", "arguments": {}, "extra": 1}', id="extra-key"),
+        pytest.param('<tool_call>\n{"name": "read_file", "arguments": {"path": "x"}',
+                     id="cut-half-way"),
+        pytest.param('[{"name": "read_file", "arguments": {}}, {"name": "nope", "arguments": {}}]',
+                     id="list-with-a-bad-call"),
+        pytest.param("```diff\n--- a/p.py\n+++ b/p.py\n@@ -1 +1 @@\n-x\n"
+                     '+<tool_call>{"name": "read_file", "arguments": {}}</tool_call>\n```',
+                     id="inside-a-diff"),
+        pytest.param("--- a/p.py\n+++ b/p.py\n@@ -1 +1 @@\n-x\n"
+                     '+{"name": "read_file", "arguments": {"path": "p.py"}}\n', id="diff-line"),
+    ])
+    def test_not_a_call(self, text: str) -> None:
+        assert find_text_calls(text, TOOL_NAMES) == []
+
+    @given(st.text(max_size=300))
+    @hsettings(max_examples=300, deadline=None)
+    def test_garbage_is_never_a_call(self, text: str) -> None:
+        assert find_text_calls(text, TOOL_NAMES) == []
+
+    @given(st.lists(st.sampled_from([
+        "<tool_call>", "</tool_call>", "[TOOL_CALLS]", "<|python_tag|>", "```json\n", "```\n",
+        "[ARGS]", "{", "}", "[", "]", '"name"', '"arguments"', '"parameters"', ": ", ", ",
+        '"read_file"', '"rm_rf"', '"path"', '"hello.py"', "read_file", "\n", " ", "null", "7",
+        '"', "--- a/x.py\n", "+++ b/x.py\n", "@@ -1 +1 @@\n", "<think>", "</think>",
+        "<function=read_file>", "<parameter=path>", "</parameter>", "</function>", ";",
+    ]), max_size=40).map("".join))
+    @hsettings(max_examples=400, deadline=None)
+    def test_fragment_soup_gives_only_whole_calls(self, text: str) -> None:
+        for call in find_text_calls(text, TOOL_NAMES):
+            assert call.name in TOOL_NAMES and call.name in text
+            assert isinstance(json.loads(call.arguments), dict)
+
+    @given(st.sampled_from(TEXT_DIALECTS), st.integers(min_value=0, max_value=10_000))
+    @hsettings(max_examples=300, deadline=None)
+    def test_a_cut_reply_never_gives_half_a_call(self, dialect: str, cut: int) -> None:
+        text = calls_as_text(dialect, READ, SUBMIT_GOOD)
+        whole = [(c.name, c.arguments) for c in find_text_calls(text, TOOL_NAMES)]
+        prefix = [(c.name, c.arguments)
+                  for c in find_text_calls(text[: cut % (len(text) + 1)], TOOL_NAMES)]
+        assert prefix == whole[: len(prefix)]
+
+
+class TestTextCalls:
+    @pytest.mark.parametrize("dialect", TEXT_DIALECTS)
+    def test_calls_in_text_run_like_native_ones(
+        self, server: ChatServer, repo: Path, dialect: str
+    ) -> None:
+        server.queue("propose", said(dialect, READ, GREP), said(dialect, SUBMIT_GOOD))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF
+        assert proposal.usage.tool_calls == 3
+        second = server.of("propose")[1]
+        assistant = second.messages[-3]
+        ids = [c["id"] for c in assistant["tool_calls"]]
+        assert len(set(ids)) == 2 and all(len(i) == 9 and i.isalnum() for i in ids)
+        results = [m for m in second.messages if m["role"] == "tool"]
+        assert [m["tool_call_id"] for m in results] == ids
+        assert "1  def other():" in results[0]["content"]
+        assert "hello.py:1: def other():" in results[1]["content"]
+        name = "hermes" if dialect == "qwen3-xml" else dialect
+        assert f"llm mode: native; tool calls: {name}; results: tool messages" in proposal.notes
+        assert "llm hint:" in proposal.notes and "--tool-call-parser" in proposal.notes
+
+    def test_structured_calls_win(self, server: ChatServer, repo: Path) -> None:
+        text = calls_as_text("hermes", ("read_file", {"path": "tests/test_hello.py"}))
+        server.queue("propose", chat(text, [tool_call("read_file", {"path": "hello.py"})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        (result,) = tool_results(server.of("propose")[1])
+        assert "def other():" in result and "test_greet" not in result
+        assert "tool calls: native" in proposal.notes and "llm hint" not in proposal.notes
+
+    def test_tool_role_refused_then_results_as_user_messages(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.behave("propose", said("mistral", READ), said("mistral", SUBMIT_GOOD),
+                      refuse_tool_roles=MISTRAL_TEMPLATE_ROLES)
+        proposal = propose(repo, make_settings(server, model="mistral-small"))
+        assert proposal.diff == GOOD_DIFF
+        refused, retried = server.of("propose")[1:]
+        assert refused.has_tool_roles
+        assert retried.body == refused.body | {"messages": retried.messages}
+        assert not retried.has_tool_roles
+        roles = [m["role"] for m in retried.messages]
+        assert roles == ["system", "user", "assistant", "user"]
+        assert retried.messages[2]["content"].startswith("[TOOL_CALLS]")
+        assert "<tool_response>\n" in retried.messages[3]["content"]
+        assert "1  def other():" in retried.messages[3]["content"]
+        assert "results: user messages" in proposal.notes
+
+    def test_garbage_replies_end_within_the_budgets(self, server: ChatServer, repo: Path) -> None:
+        junk = ['<tool_call>{"name": "read_file", "arguments": {"path": ', "[TOOL_CALLS]oops",
+                '{"name": "nope", "arguments": {}}', "<|python_tag|>print(1)"]
+        server.behave("propose", *(chat(t) for t in junk))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == "" and proposal.usage.tool_calls == 0
+        assert len(server.of("propose")) == 3  # two nudges, then the attempt ends
+        assert "the model gave no diff" in proposal.notes
+
+
+class TestDialects:
+    """One test per server as people start it; the scripted server answers like each."""
+
+    def test_vllm_without_tool_parser(self, server: ChatServer, repo: Path) -> None:
+        server.behave("propose", said("hermes", READ), said("hermes", SUBMIT_GOOD),
+                      refuse_tools=VLLM_NO_TOOL_PARSER)
+        settings = make_settings(server, model="Qwen/Qwen2.5-Coder-7B-Instruct")
+        proposal = propose(repo, settings)
+        assert proposal.diff == GOOD_DIFF
+        first, *rest = server.of("propose")
+        assert first.has_tools and not any(r.has_tools for r in rest)
+        assert "<tools>" in rest[0].messages[0]["content"]  # the tools are in the prompt
+        assert "<tool_response>" in rest[1].messages[-1]["content"]
+        assert "llm mode: prompted; tool calls: hermes; results: user messages" in proposal.notes
+        assert ("vLLM: start the server with --enable-auto-tool-choice --tool-call-parser "
+                "hermes") in proposal.notes
+        # The next attempt starts in that mode: the refused request is not repeated.
+        server.behave("propose", said("hermes", SUBMIT_GOOD), refuse_tools=VLLM_NO_TOOL_PARSER)
+        earlier = AttemptRecord(1, proposal, None, None, None, 0.1)
+        again = propose(repo, settings, history=(earlier,), attempt=2)
+        assert again.diff == GOOD_DIFF
+        assert not server.requests[-1].has_tools and len(server.requests) == 4
+
+    def test_ollama_model_without_tool_support(self, server: ChatServer, repo: Path) -> None:
+        server.behave("propose", said("json", READ, fingerprint="fp_ollama"),
+                      said("fence", SUBMIT_GOOD, fingerprint="fp_ollama"),
+                      refuse_tools=OLLAMA_NO_TOOLS)
+        proposal = propose(repo, make_settings(server, model="llama3"))
+        assert proposal.diff == GOOD_DIFF
+        assert "llm mode: prompted; tool calls: json" in proposal.notes
+        assert "Ollama: 'llama3' has no tool support" in proposal.notes
+
+    def test_llama_cpp_without_jinja(self, server: ChatServer, repo: Path) -> None:
+        server.behave("propose", said("llama3", READ, GREP), said("llama3", SUBMIT_GOOD),
+                      refuse_tools=LLAMA_CPP_NO_JINJA)
+        proposal = propose(repo, make_settings(server, model="local"))
+        assert proposal.diff == GOOD_DIFF
+        assert proposal.usage.tool_calls == 3
+        assert "llm mode: prompted; tool calls: llama3" in proposal.notes
+        assert "start llama-server with --jinja" in proposal.notes
+
+    def test_lm_studio_native_with_reasoning(self, server: ChatServer, repo: Path) -> None:
+        server.behave("propose",
+                      chat(tool_calls=[tool_call("read_file", {"path": "hello.py"})],
+                           reasoning="Maybe call submit_diff with ```diff\n--- a/x\n```"),
+                      chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server, model="qwen2.5-7b-instruct"))
+        assert proposal.diff == GOOD_DIFF
+        assert "llm mode: native; tool calls: native; results: tool messages" in proposal.notes
+        assert "llm hint" not in proposal.notes
+        sent = json.dumps(server.of("propose")[1].messages)
+        assert "Maybe call" not in sent and "reasoning" not in sent
+
+    def test_openai_cached_tokens_are_priced_at_the_cached_rate(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue("propose",
+                     chat(tool_calls=[tool_call("read_file", {"path": "hello.py"})],
+                          prompt_tokens=10_000, completion_tokens=100, cached_tokens=0),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})],
+                          prompt_tokens=10_000, completion_tokens=100, cached_tokens=8_000))
+        proposal = propose(repo, make_settings(server, model="gpt-4o-mini"))
+        fresh, cached, completion = 12_000, 8_000, 200
+        assert proposal.usage.cost_usd == pytest.approx(
+            (fresh * 0.15 + cached * 0.075 + completion * 0.60) / 1e6)
+        assert "(8000 prompt tokens from the server's cache)" in proposal.notes
+
+    def test_deepseek_cache_hits_and_reasoning(self, server: ChatServer, repo: Path) -> None:
+        """A hosted OpenAI-compatible provider: DeepSeek's own usage fields, its
+        ``reasoning_content`` (its API refuses a request that sends it back)."""
+        server.queue("propose",
+                     chat(tool_calls=[tool_call("read_file", {"path": "hello.py"})],
+                          reasoning="THOUGHT-1 " * 200, prompt_tokens=1000, completion_tokens=50,
+                          cached_tokens=0, cache_hit_field=True),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})],
+                          prompt_tokens=1000, completion_tokens=50, cached_tokens=900,
+                          cache_hit_field=True))
+        proposal = propose(repo, make_settings(server, model="deepseek-chat"))
+        assert proposal.usage.cost_usd == pytest.approx(
+            (1100 * 0.27 + 900 * 0.07 + 100 * 1.10) / 1e6)
+        assert "THOUGHT-1" not in json.dumps(server.of("propose")[1].messages)
+        (kept,) = [line for line in proposal.notes.splitlines() if "THOUGHT-1" in line]
+        assert "(reasoning, shortened)" in kept and len(kept) < 600
+
+    def test_model_without_a_cached_rate_pays_the_full_rate(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue("propose", chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})],
+                                     prompt_tokens=1000, completion_tokens=0, cached_tokens=1000))
+        proposal = propose(repo, make_settings(server, model="gpt-4-turbo"))
+        assert proposal.usage.cost_usd == pytest.approx(1000 * 10.00 / 1e6)
+
+
+class TestPromptCaching:
+    def test_system_and_tools_are_byte_identical_across_the_task(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.queue("propose", chat("thinking aloud"),
+                     chat(tool_calls=[tool_call("read_file", {"path": "hello.py"})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": BAD_DIFF})]),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        first = propose(repo, make_settings(server))
+        server.queue("propose", chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        propose(repo, make_settings(server), attempt=2,
+                history=(AttemptRecord(1, first, None, None, None, 0.1),))
+        requests = server.of("propose")
+        assert len(requests) == 5
+        assert len({r.prefix for r in requests}) == 1
+        assert all(r.messages[0]["role"] == "system" for r in requests)
+        assert all(list(r.body)[:2] == ["model", "messages"] or "tools" in r.body
+                   for r in requests)
+
+    def test_prompted_mode_prefix_is_stable_too(self, server: ChatServer, repo: Path) -> None:
+        server.behave("propose", said("hermes", READ), chat("no idea"),
+                      said("hermes", SUBMIT_GOOD), refuse_tools=OLLAMA_NO_TOOLS)
+        propose(repo, make_settings(server))
+        prompted = server.of("propose")[1:]
+        assert len(prompted) == 3 and len({r.prefix for r in prompted}) == 1
+
+
+class TestReasoning:
+    def test_think_block_with_a_draft_diff_is_not_the_answer(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        draft = f"<think>First idea:\n```diff\n{BAD_DIFF}```\nno, wrong.</think>\n"
+        server.queue("propose", chat(draft + f"```diff\n{GOOD_DIFF}```"))
+        proposal = propose(repo, make_settings(server, tool_mode="text"))
+        assert proposal.diff == GOOD_DIFF
+        assert "something_else" not in proposal.notes.split("(reasoning, shortened)")[0]
+
+    def test_think_block_only_is_no_answer(self, server: ChatServer, repo: Path) -> None:
+        thought = f"<think>Call {calls_as_text('hermes', READ)} then {GOOD_DIFF}</think>"
+        server.queue("propose", chat(thought),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.usage.tool_calls == 1  # only the submission: nothing mined
+        second = server.of("propose")[1]
+        assert "<think>" not in json.dumps(second.messages)
+        assert "Your reply was empty." in second.messages[-1]["content"]
+
+    @pytest.mark.parametrize(("content", "fields", "answer", "reasoning"), [
+        ("<think>a</think>b", {}, "b", "a"),
+        ("a</think>b", {}, "b", "a"),  # the template opened the block
+        ("x<think>a", {}, "x", "a"),  # cut while thinking
+        ("<THINKING>a</THINKING> b <think>c</think>", {}, "b", "a\n\nc"),
+        ("b", {"reasoning_content": "a"}, "b", "a"),
+        ("b", {"reasoning": "a"}, "b", "a"),
+        ("b", {}, "b", ""),
+    ])
+    def test_split(self, content: str, fields: dict[str, str], answer: str,
+                   reasoning: str) -> None:
+        assert split_reasoning(content, fields) == (answer, reasoning)
+
+
+class TestCutOff:
+    def test_half_a_diff_is_never_applied(self, server: ChatServer, repo: Path) -> None:
+        half = GOOD_DIFF[: len(GOOD_DIFF) // 2]
+        server.queue("propose", chat(f"```diff\n{half}", finish_reason="length"),
+                     chat(f"```diff\n{GOOD_DIFF}```"))
+        proposal = propose(repo, make_settings(server, tool_mode="text"))
+        assert proposal.diff == GOOD_DIFF
+        first, second = server.of("propose")
+        assert second.body["max_tokens"] == 2 * first.body["max_tokens"]
+        assert second.messages == first.messages  # asked again, same prompt: cache hits
+        assert "cut at the completion-token limit (4096 tokens) and not used" in proposal.notes
+
+    def test_cut_submission_is_not_run(self, server: ChatServer, repo: Path) -> None:
+        cut_call = chat(calls_as_text("hermes", SUBMIT_GOOD)[:-20], finish_reason="length")
+        server.queue("propose", cut_call, cut_call,
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF and proposal.usage.tool_calls == 1
+        third = server.of("propose")[2]
+        assert "cut off at the completion-token limit (8192 tokens)" in \
+            third.messages[-1]["content"]
+        assert "asked for a shorter answer" in proposal.notes
+
+    def test_endless_cuts_end_the_attempt(self, server: ChatServer, repo: Path) -> None:
+        server.behave("propose", *[chat("```diff\n--- a/hello.py", finish_reason="length")] * 5)
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == ""
+        assert len(server.of("propose")) == 3
+        assert "cut at the completion-token limit 3 times" in proposal.notes
+
+    def test_more_room_stays_within_the_token_budget(self, server: ChatServer, repo: Path) -> None:
+        server.queue("propose", chat("```diff\n--- a/hello.py", finish_reason="length",
+                                     prompt_tokens=1000, completion_tokens=4096),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server, max_tokens_per_task=9000))
+        assert proposal.diff == GOOD_DIFF
+        second = server.of("propose")[1]
+        assert second.body["max_tokens"] <= 9000 - 5096

@@ -12,11 +12,13 @@ import datetime as dt
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Final
+from typing import NamedTuple
 from typing import final
 
 from filelock import FileLock
@@ -33,29 +35,39 @@ __all__ = [
     "MIN_COMPLETION_TOKENS",
     "BudgetStop",
     "DailyLedger",
+    "Price",
     "TaskBudget",
     "estimate_tokens",
     "lookup_price",
     "spent_in_history",
 ]
 
-#: USD per 1M (prompt, completion) tokens, as published by the providers when
-#: this table was written. ``settings.prices`` overrides or extends it.
-DEFAULT_PRICES: Final[dict[str, tuple[float, float]]] = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
+class Price(NamedTuple):
+    """USD per 1M tokens: prompt, completion, and cached prompt tokens (when the
+    provider bills a prompt-cache hit at a lower rate)."""
+
+    prompt: float
+    completion: float
+    cached: float | None = None
+
+
+#: USD per 1M (prompt, completion, cached prompt) tokens, as published by the
+#: providers when this table was written. ``settings.prices`` overrides or extends it.
+DEFAULT_PRICES: Final[dict[str, tuple[float, ...]]] = {
+    "gpt-4o-mini": (0.15, 0.60, 0.075),
+    "gpt-4o": (2.50, 10.00, 1.25),
+    "gpt-4.1": (2.00, 8.00, 0.50),
+    "gpt-4.1-mini": (0.40, 1.60, 0.10),
+    "gpt-4.1-nano": (0.10, 0.40, 0.025),
     "gpt-4-turbo": (10.00, 30.00),
     "gpt-3.5-turbo": (0.50, 1.50),
-    "o1": (15.00, 60.00),
-    "o1-mini": (1.10, 4.40),
-    "o3": (2.00, 8.00),
-    "o3-mini": (1.10, 4.40),
-    "o4-mini": (1.10, 4.40),
-    "deepseek-chat": (0.27, 1.10),
-    "deepseek-reasoner": (0.55, 2.19),
+    "o1": (15.00, 60.00, 7.50),
+    "o1-mini": (1.10, 4.40, 0.55),
+    "o3": (2.00, 8.00, 0.50),
+    "o3-mini": (1.10, 4.40, 0.55),
+    "o4-mini": (1.10, 4.40, 0.275),
+    "deepseek-chat": (0.27, 1.10, 0.07),
+    "deepseek-reasoner": (0.55, 2.19, 0.14),
 }
 
 #: Completion tokens asked for per request (less when a budget is nearly spent).
@@ -73,25 +85,29 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 3 + 1
 
 
-def lookup_price(model: str, extra: dict[str, tuple[float, float]]) -> tuple[float, float] | None:
+def lookup_price(model: str, extra: Mapping[str, tuple[float, ...]]) -> Price | None:
     """The price of ``model``: exact name first, then the longest known prefix.
 
     ``openai/gpt-4o-mini`` and ``gpt-4o-mini-2024-07-18`` both find ``gpt-4o-mini``.
     """
     table = {**DEFAULT_PRICES, **extra}
-    if model in table:
-        return table[model]
     name = model.rsplit("/", 1)[-1]
-    if name in table:
-        return table[name]
-    best = max((k for k in table if name.startswith(k + "-")), key=len, default=None)
-    return table[best] if best is not None else None
+    key = model if model in table else name if name in table else max(
+        (k for k in table if name.startswith(k + "-")), key=len, default=None)
+    if key is None:
+        return None
+    rates = table[key]
+    return Price(rates[0], rates[1], rates[2] if len(rates) > 2 else None)
 
 
-def cost_of(price: tuple[float, float] | None, prompt: int, completion: int) -> float | None:
+def cost_of(price: Price | None, prompt: int, completion: int, cached: int = 0) -> float | None:
+    """USD for a request; ``cached`` of the ``prompt`` tokens at the cached rate, if any."""
     if price is None:
         return None
-    return (prompt * price[0] + completion * price[1]) / 1_000_000
+    cached = min(max(cached, 0), prompt) if price.cached is not None else 0
+    fresh = prompt - cached
+    return (fresh * price.prompt + cached * (price.cached or 0.0)
+            + completion * price.completion) / 1_000_000
 
 
 def spent_in_history(history: tuple[AttemptRecord, ...]) -> Usage:
@@ -120,12 +136,14 @@ class TaskBudget:
     ledger: DailyLedger | None
     #: What this engine call used (requests, tokens, cost, tool calls).
     used: Usage = field(init=False)
+    #: Prompt tokens the server reported as read from its prompt cache.
+    cached_tokens: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.used = Usage(cost_usd=self.zero_cost)
 
     @property
-    def price(self) -> tuple[float, float] | None:
+    def price(self) -> Price | None:
         return lookup_price(self.settings.model, self.settings.prices)
 
     @property
@@ -160,8 +178,10 @@ class TaskBudget:
         price = self.price
         if price is not None and s.max_cost_per_task is not None:
             spent = total.cost_usd or 0.0
-            room = s.max_cost_per_task - spent - prompt_tokens * price[0] / 1_000_000
-            fits = int(room * 1_000_000 / price[1]) if price[1] > 0 else completion
+            # Priced as if nothing were cached: the check must not guess low.
+            room = s.max_cost_per_task - spent - prompt_tokens * price.prompt / 1_000_000
+            fits = (int(room * 1_000_000 / price.completion) if price.completion > 0
+                    else completion)
             if room <= 0 or fits < MIN_COMPLETION_TOKENS:
                 estimate = cost_of(price, prompt_tokens, MIN_COMPLETION_TOKENS) or 0.0
                 raise BudgetStop(
@@ -175,11 +195,12 @@ class TaskBudget:
     def add(self, usage: Usage) -> None:
         self.used = self.used + usage
 
-    def usage_for(self, prompt: int, completion: int) -> Usage:
+    def usage_for(self, prompt: int, completion: int, cached: int = 0) -> Usage:
+        self.cached_tokens += max(0, min(cached, prompt))
         return Usage(
             prompt_tokens=prompt,
             completion_tokens=completion,
-            cost_usd=cost_of(self.price, prompt, completion),
+            cost_usd=cost_of(self.price, prompt, completion, cached),
             requests=1,
         )
 

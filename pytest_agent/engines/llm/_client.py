@@ -9,6 +9,7 @@ or empty reply is one clear fault instead of an exception deep in the SDK.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import time
@@ -28,6 +29,7 @@ from pytest_agent.engines.llm._budget import MIN_COMPLETION_TOKENS
 from pytest_agent.engines.llm._budget import BudgetStop
 from pytest_agent.engines.llm._budget import TaskBudget
 from pytest_agent.engines.llm._budget import estimate_tokens
+from pytest_agent.engines.llm._reasoning import split_reasoning
 from pytest_agent.memory import redact
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ __all__ = [
     "ChatClient",
     "LLMError",
     "Reply",
+    "RolesRejected",
     "ToolCall",
     "ToolsRejected",
     "describe_server",
@@ -49,6 +52,8 @@ LOCAL_KEY: Final = "not-needed"
 #: Base of the exponential backoff between retries (seconds).
 BACKOFF_BASE: Final = 0.25
 BACKOFF_MAX: Final = 8.0
+#: Completion tokens asked for at most after a reply was cut at the limit.
+CUT_MAX_COMPLETION_TOKENS: Final = 4 * MAX_COMPLETION_TOKENS
 
 
 @final
@@ -65,13 +70,22 @@ class ToolCall:
 class Reply:
     """One assistant message and what it cost."""
 
+    #: The answer: the content without reasoning (``<think>`` blocks).
     content: str
     tool_calls: tuple[ToolCall, ...]
     finish_reason: str | None
     prompt_tokens: int
     completion_tokens: int
-    #: The message as it goes back into the conversation.
+    #: The message as it goes back into the conversation (no reasoning in it).
     message: dict[str, Any] = field(default_factory=dict)
+    #: The reasoning: ``<think>`` blocks and the ``reasoning_content``/``reasoning`` field.
+    reasoning: str = ""
+    #: Prompt tokens the server read from its prompt cache.
+    cached_tokens: int = 0
+    #: The completion-token limit the request asked for.
+    max_tokens: int = 0
+    #: ``system_fingerprint``: tells some servers apart (Ollama sends ``fp_ollama``).
+    fingerprint: str = ""
 
 
 @final
@@ -88,7 +102,13 @@ class LLMError(Exception):
 
 @final
 class ToolsRejected(Exception):
-    """The server refused the ``tools`` parameter: fall back to plain-text mode."""
+    """The server refused the ``tools`` parameter: describe the tools in the prompt."""
+
+
+@final
+class RolesRejected(Exception):
+    """The server (its chat template) refused ``tool`` role messages: send tool results
+    as user messages instead."""
 
 
 def describe_server(settings: AgentSettings) -> str:
@@ -131,6 +151,7 @@ class ChatClient:
         #: prompt plus this does not fit the model's context.
         self.max_completion = MAX_COMPLETION_TOKENS
         self._send_temperature = True
+        self._sent_tool_roles = False
 
     def _openai(self) -> OpenAI:
         if self._client is None:
@@ -149,6 +170,14 @@ class ChatClient:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def grow_completion(self) -> bool:
+        """Ask for twice as many completion tokens (a reply was cut); whether that changed
+        anything. The budgets still cap every request (:meth:`TaskBudget.plan_request`)."""
+        larger = min(CUT_MAX_COMPLETION_TOKENS, self.max_completion * 2)
+        changed = larger > self.max_completion
+        self.max_completion = larger
+        return changed
 
     def shrink_completion(self) -> bool:
         """Ask for half as many completion tokens from now on; whether that changed anything."""
@@ -196,17 +225,23 @@ class ChatClient:
                 last = exc
                 number += 1
                 continue
+            except (ToolsRejected, RolesRejected):
+                self.budget.add(self.budget.usage_for(0, 0))  # refused, but a request
+                if ledger is not None and reserved:
+                    ledger.settle(reserved, 0.0)
+                raise
             except BaseException:
                 if ledger is not None and reserved:
                     ledger.settle(reserved, 0.0)
                 raise
             usage = self.budget.usage_for(
-                reply.prompt_tokens or prompt_estimate, reply.completion_tokens
+                reply.prompt_tokens or prompt_estimate, reply.completion_tokens,
+                reply.cached_tokens,
             )
             self.budget.add(usage)
             if ledger is not None and reserved:
                 ledger.settle(reserved, usage.cost_usd or 0.0)
-            return reply
+            return dataclasses.replace(reply, max_tokens=completion)
         assert last is not None
         raise LLMError(
             self.safe(f"{last} (after {tries} tries to {describe_server(self.settings)})"),
@@ -258,6 +293,7 @@ class ChatClient:
         if tools:
             params["tools"] = list(tools)
         server = describe_server(self.settings)
+        self._sent_tool_roles = any(m.get("role") == "tool" for m in messages)
         try:
             text = self._read_within_deadline(params, server)
         except openai.APITimeoutError:
@@ -314,6 +350,8 @@ class ChatClient:
     ) -> None:
         status: int = exc.status_code
         body = self.safe(_body_text(exc))
+        if self._sent_tool_roles and _rejects_roles(status, body.lower()):
+            raise RolesRejected(body[:300])
         if tools and _rejects_tools(status, body.lower()):
             raise ToolsRejected(body[:300])
         if status == 429:
@@ -380,6 +418,8 @@ def _reply_from(data: Any) -> Reply:
     content = message.get("content") or ""
     if not isinstance(content, str):  # some servers send a list of parts
         content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    raw_content = content
+    content, reasoning = split_reasoning(content, message)
     calls: list[ToolCall] = []
     for raw in message.get("tool_calls") or ():
         fn = raw["function"]
@@ -389,6 +429,7 @@ def _reply_from(data: Any) -> Reply:
         calls.append(ToolCall(id=str(raw.get("id") or f"call_{len(calls)}"),
                               name=str(fn["name"]), arguments=arguments))
     usage = data.get("usage") or {}
+    # Reasoning is not sent back: only the answer (and the calls) go into the conversation.
     back: dict[str, Any] = {"role": "assistant", "content": content or (None if calls else "")}
     if calls:
         back["tool_calls"] = [
@@ -402,10 +443,26 @@ def _reply_from(data: Any) -> Reply:
         prompt_tokens=int(usage.get("prompt_tokens") or 0),
         completion_tokens=(
             int(usage["completion_tokens"] or 0) if "completion_tokens" in usage
-            else estimate_tokens(content + "".join(c.arguments for c in calls))
+            else estimate_tokens(raw_content + reasoning + "".join(c.arguments for c in calls))
         ),
         message=back,
+        reasoning=reasoning,
+        cached_tokens=_cached_tokens(usage),
+        fingerprint=str(data.get("system_fingerprint") or ""),
     )
+
+
+def _cached_tokens(usage: dict[str, Any]) -> int:
+    """Prompt tokens read from the server's cache: ``prompt_tokens_details.cached_tokens``
+    (OpenAI, vLLM, llama.cpp) or ``prompt_cache_hit_tokens`` (DeepSeek)."""
+    details = usage.get("prompt_tokens_details")
+    value = details.get("cached_tokens") if isinstance(details, dict) else None
+    if value is None:
+        value = usage.get("prompt_cache_hit_tokens")
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _httpx() -> Any:
@@ -423,6 +480,19 @@ def _url_secrets(url: str | None) -> tuple[str, ...]:
         return ()
     parts = urlsplit(url)
     return tuple(v for v in (parts.password, parts.query) if v)
+
+
+def _rejects_roles(status: int, body: str) -> bool:
+    """Whether an error answers a conversation with ``tool`` messages by refusing the role.
+
+    Chat templates without tool support raise on it: "Conversation roles must alternate
+    user/assistant/user/assistant/..." (Mistral, Gemma, Llama 2 templates), "Unknown role:
+    tool", "unsupported role" (llama.cpp's built-in templates).
+    """
+    if status not in (400, 422, 500):
+        return False
+    return "role" in body and any(w in body for w in ("alternate", "tool", "unknown",
+                                                      "unsupported", "invalid", "not support"))
 
 
 def _rejects_tools(status: int, body: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Final
 
@@ -11,9 +12,11 @@ from pytest_agent._types import Task
 from pytest_agent._types import Verdict
 
 __all__ = [
+    "CUT_NUDGE",
     "NO_DIFF_NUDGE",
     "REFLECT_SYSTEM",
     "SUMMARIZE_SYSTEM",
+    "SYSTEM_PROMPTED",
     "SYSTEM_TEXT",
     "SYSTEM_TOOLS",
     "extract_diff",
@@ -56,6 +59,42 @@ Think briefly, then answer with your change in ONE fenced block:
 ```
 
 {_DIFF_RULES}"""
+
+def _tool_lines() -> str:
+    from pytest_agent.engines.llm._tools import TOOL_SPECS
+
+    return "\n".join(json.dumps(spec["function"], sort_keys=True) for spec in TOOL_SPECS)
+
+
+# For servers that refuse the ``tools`` parameter: the tools in the prompt, in the
+# Hermes format most open models were trained on. Built once: byte-identical in
+# every request of a task, so prompt caches apply.
+SYSTEM_PROMPTED: Final = f"""\
+You are a careful software engineer fixing a Python repository so that its accept
+tests pass. You have tools to read code, run tests and lint. Tool calls are
+limited: read what you need, then submit your change once.
+
+These are the tools, one JSON signature per line:
+<tools>
+{_tool_lines()}
+</tools>
+
+To call tools, write each call as a JSON object with "name" and "arguments" in
+<tool_call></tool_call> tags, then stop and wait for the results:
+<tool_call>
+{{"name": "read_file", "arguments": {{"path": "src/module.py"}}}}
+</tool_call>
+You may call several tools in one reply. The results come back in the next message
+in <tool_response></tool_response> tags. Submit with a submit_diff call, or by
+answering with one fenced ```diff block.
+
+{_DIFF_RULES}"""
+
+CUT_NUDGE: Final = (
+    "Your previous reply was cut off at the completion-token limit ({limit} tokens) and "
+    "was not used. Answer again, shorter: no explanation, only the tool call or the diff "
+    "(a smaller diff if it is long)."
+)
 
 NO_DIFF_NUDGE: Final = (
     "Your reply contained no diff. Reply with the change now: {how}. "

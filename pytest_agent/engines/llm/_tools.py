@@ -26,6 +26,7 @@ from pytest_agent._types import Workspace
 __all__ = [
     "OUTPUT_LIMIT",
     "SUBMIT",
+    "TOOL_NAMES",
     "TOOL_SPECS",
     "ToolBox",
     "ToolError",
@@ -81,6 +82,9 @@ TOOL_SPECS: Final[list[dict[str, Any]]] = [
         {"diff": {"type": "string"}},
         ["diff"]),
 ]
+
+#: The names the model may call (a call in the text must name one of them).
+TOOL_NAMES: Final = frozenset(spec["function"]["name"] for spec in TOOL_SPECS)
 
 
 @final

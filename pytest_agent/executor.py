@@ -27,13 +27,20 @@ from pytest_agent._types import TestRun
 from pytest_agent._types import Usage
 from pytest_agent._types import Verdict
 from pytest_agent._types import Workspace
-from pytest_agent.defaults import NO_PROPOSER_HELP
 from pytest_agent.memory import TaskMemory
 from pytest_agent.settings import AgentSettings
 from pytest_agent.testrun import run_tests
 from pytest_agent.workspace import WorkspaceManager
 
 __all__ = ["Executor", "WorkspacePlan"]
+
+#: The loop's own message when no implementation of the propose step gave a proposal.
+NO_PROPOSER_HELP = (
+    "no proposal: the {engine} engine produced no diff for this task. "
+    "To configure a proposer: set AGENT_API_KEY (or OPENAI_API_KEY) and optionally "
+    "AGENT_BASE_URL for an OpenAI-compatible server and run with --agent-engine llm; "
+    "or implement pytest_agent_propose_diff in a conftest.py or plugin (see docs/hooks.md)."
+)
 
 
 @final

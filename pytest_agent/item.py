@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,7 +73,7 @@ class TaskItem(pytest.Item):
         memory = TaskMemory(
             session.memory_dir(), task.id, secrets=session.secrets(),
             limit_chars=settings.memory_limit_chars,
-            summarize=_summarizer(settings, session.config.rootpath),
+            summarize=session.engine.summarizer(settings, session.config.rootpath),
         )
         rel = session.config.rootpath.resolve().relative_to(session.repo_root.resolve())
         executor = Executor(
@@ -156,16 +155,6 @@ def _task_settings(settings: AgentSettings, loaded: LoadedTask) -> AgentSettings
         if getattr(loaded.spec, name) is not None
     }
     return settings.model_copy(update=overrides) if overrides else settings
-
-
-def _summarizer(
-    settings: AgentSettings, rootpath: Path
-) -> Callable[[str], str | None] | None:
-    if settings.resolved_engine != "llm":
-        return None
-    from pytest_agent.engines import llm
-
-    return lambda text: llm.summarize(text, settings, repo_root=rootpath)
 
 
 def _tail(text: str, lines: int = _TAIL_LINES) -> str:

@@ -77,13 +77,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agent_task: a plan task collected by pytest-agent")
     if not is_agent_run(config):
         return
-    from pytest_agent.defaults import DefaultSteps
     from pytest_agent.session import AgentSession
+    from pytest_agent.steps import register_default_steps
 
     session = AgentSession.from_config(config)
     config.stash[agent_session_key] = session
     config.pluginmanager.register(session, "agent-session")
-    config.pluginmanager.register(DefaultSteps(session.workspaces), "agent-defaults")
+    register_default_steps(config.pluginmanager, workspaces=session.workspaces,
+                           engine=session.engine)
     from pytest_agent.progress import ProgressReporter
     from pytest_agent.report import ReportPlugin
 
@@ -94,7 +95,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(agent_session_key, None)
     if session is not None:
-        config.pluginmanager.unregister(name="agent-defaults")
+        from pytest_agent.steps import unregister_default_steps
+
+        unregister_default_steps(config.pluginmanager)
         for name in ("agent-report", "agent-progress"):
             if config.pluginmanager.has_plugin(name):
                 config.pluginmanager.unregister(name=name)

@@ -38,6 +38,8 @@ from pytest_agent.plan import load_plans
 from pytest_agent.settings import AgentSettings
 from pytest_agent.settings import SettingsError
 from pytest_agent.settings import load_settings
+from pytest_agent.steps.propose import EnginePlugin
+from pytest_agent.steps.propose import engine_plugin
 from pytest_agent.workspace import WorkspaceError
 from pytest_agent.workspace import WorkspaceManager
 from pytest_agent.workspace import find_repo_root
@@ -106,6 +108,7 @@ class AgentSession:
         tasks: list[LoadedTask],
         plan_files: list[Path],
         selected_ids: list[str] | None,
+        engine: EnginePlugin,
     ) -> None:
         self.config = config
         self.settings = settings
@@ -115,6 +118,8 @@ class AgentSession:
         self.plan_files = plan_files
         #: ``None`` means every task that is not done (``--agent-all``).
         self.selected_ids = selected_ids
+        #: The selected engine's plugin (registered with the default steps).
+        self.engine = engine
         self.workspaces = WorkspaceManager(repo_root, git_timeout=settings.git_timeout)
         #: Outcome of each task that ran in this process ("passed", "failed", "skipped").
         self.outcomes: dict[str, str] = {}
@@ -143,8 +148,10 @@ class AgentSession:
             )
         except SettingsError as exc:
             raise pytest.UsageError(f"pytest-agent: {exc}") from None
-        if settings.resolved_engine == "llm":
-            _check_llm_config(settings)
+        engine = engine_plugin(settings.resolved_engine)
+        problem = engine.check_config(settings)
+        if problem:
+            raise pytest.UsageError(f"pytest-agent: {problem}")
         try:
             repo_root = find_repo_root(rootpath, timeout=settings.git_timeout)
         except WorkspaceError as exc:
@@ -187,7 +194,7 @@ class AgentSession:
                 "(create plans/*.yaml or pass --agent-plan PATH)"
             )
         _distribute_by_group(config)
-        session = cls(config, settings, repo_root, tasks, plan_files, selected)
+        session = cls(config, settings, repo_root, tasks, plan_files, selected, engine)
         # Only the plan files are collected: the project's own test modules are not
         # imported in the outer run (they run inside the loop, in the workspace).
         config.args[:] = [str(p) for p in plan_files]
@@ -426,11 +433,3 @@ def _distribute_by_group(config: pytest.Config) -> None:
 
 def _is_task_report(report: pytest.TestReport) -> bool:
     return report.when == "call" or (report.when == "setup" and not report.passed)
-
-
-def _check_llm_config(settings: AgentSettings) -> None:
-    from pytest_agent.engines import llm
-
-    message = llm.check_config(settings)
-    if message:
-        raise pytest.UsageError(f"pytest-agent: {message}")

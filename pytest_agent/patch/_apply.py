@@ -11,13 +11,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from typing import final
 
+from pytest_agent._atomic import write_atomic
 from pytest_agent._types import Applied
 from pytest_agent._types import Task
 from pytest_agent.patch._locate import FUZZY_THRESHOLD
@@ -380,24 +380,7 @@ def _finish(state: _State) -> bytes | None:
 
 def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode: int | None = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pytest-agent-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data)
 
 
 def write_plan(plan: PatchPlan) -> Applied:

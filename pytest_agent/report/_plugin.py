@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pytest_agent._atomic import write_atomic
 from pytest_agent._face import agent_session_key
 from pytest_agent._face import is_xdist_worker
 from pytest_agent._face import task_id_of
@@ -141,17 +141,9 @@ class ReportPlugin:
         text = render_html(records)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Temp file and rename: a reader (or a CI artifact upload) never sees half a page.
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                # mkstemp makes the file private; a report is meant to be read (0644).
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            # A reader (or a CI artifact upload) never sees half a page; a report is
+            # meant to be read (0644).
+            write_atomic(path, text, mode=0o644)
         except OSError as exc:
             self.errors.append(f"could not write the HTML report {path}: {exc}")
             return

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -23,6 +21,7 @@ from typing import final
 
 from filelock import FileLock
 
+from pytest_agent._atomic import write_atomic
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import Usage
 
@@ -282,12 +281,5 @@ class DailyLedger:
         return day
 
     def _write(self, data: dict[str, object]) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".ledger-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
-                handle.write("\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # 0o600 as before: the ledger was written through a private temp file.
+        write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=0o600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from conftest import GREET_DIFF
 from conftest import WRONG_GREET_DIFF
@@ -366,7 +367,9 @@ class TestRunControl:
         assert project.branches() == ["main"]
 
     def test_hanging_accept_test_is_killed(self, project: GitProject) -> None:
-        project.write("tests/test_hello.py", """\
+        pids = project.root.parent / f"{project.root.name}-hung.pids"
+        project.write("tests/test_hello.py", f"""\
+            import os
             import time
 
             from src.hello import greet
@@ -374,6 +377,8 @@ class TestRunControl:
 
             def test_greet():
                 if greet("Ada") == "Hello, Ada!":
+                    with open({str(pids)!r}, "a") as f:
+                        print(os.getpid(), file=f)
                     time.sleep(600)
             """)
         project.write(".agent.yml", "test_timeout: 3\nmax_reflexion_retries: 0\n")
@@ -385,7 +390,20 @@ class TestRunControl:
         result = project.pytester.runpytest("--agent-all")
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(["*accept tests timed out*"])
-        assert result.duration < 60
+        # The hanging test ran, and every process that ran it is gone when the run ends:
+        # killed, not left sleeping (its sleep of 600 s would outlive this test).
+        hung = [int(pid) for pid in pids.read_text().split()]
+        assert hung
+        assert [pid for pid in hung if _running(pid)] == []
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, killed and not yet reaped, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def test_no_proposal_says_how_to_configure(project: GitProject) -> None:

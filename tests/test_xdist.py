@@ -40,9 +40,11 @@ def plan_text(numbers: range | list[int] = range(N_TASKS), chain: range = CHAIN)
     return "\n".join(lines) + "\n"
 
 
-# Each task edits its own module. The conftest records when each task starts and
-# ends, and on which worker, in files outside the repository; localization is
-# skipped (a scripted proposer needs none), so a task costs about two inner runs.
+# Each task edits its own module. The conftest logs each task's start and end, and
+# its worker, as lines of one file outside the repository, opened for appending: the
+# kernel orders the writes, so the file's order is the order of the events (no clock
+# of any process is compared). Localization is skipped (a scripted proposer needs
+# none), so a task costs about two inner runs.
 CONFTEST = """\
 import os
 import re
@@ -54,7 +56,8 @@ EVENTS = Path(os.environ["AGENT_TEST_EVENTS"])
 
 def _mark(task, what):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "controller")
-    (EVENTS / f"{task.id}.{what}").write_text(f"{time.time()!r} {worker}")
+    with open(EVENTS / "log", "a") as log:  # O_APPEND: one write per line, in order
+        log.write(f"{what} {task.id} {worker}\\n")
 
 
 def pytest_agent_task_start(task, workspace):
@@ -87,8 +90,8 @@ from pytest_agent.plan import load_plans
 
 @__import__("pytest").hookimpl(tryfirst=True)
 def pytest_agent_task_start(task, workspace):
-    deadline = time.time() + 10
-    while time.time() < deadline:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
         status = next(t.spec.status for t in load_plans([task.plan_path]) if t.id == task.id)
         if status.value == "in_progress":
             _mark(task, "in_progress")
@@ -118,13 +121,26 @@ def many(project: GitProject, tmp_path_factory: pytest.TempPathFactory,
     return project, events
 
 
-def read_events(events: Path) -> dict[str, dict[str, tuple[float, str]]]:
-    result: dict[str, dict[str, tuple[float, str]]] = {}
-    for path in events.iterdir():
-        tid, what = path.name.rsplit(".", 1)
-        stamp, worker = path.read_text().split()
-        result.setdefault(tid, {})[what] = (float(stamp), worker)
-    return result
+Event = tuple[str, str, str]  # (what, task id, worker)
+
+
+def read_events(events: Path) -> list[Event]:
+    """The logged events, in the order they happened."""
+    lines = (events / "log").read_text().splitlines()
+    return [(what, tid, worker) for what, tid, worker in (ln.split() for ln in lines)]
+
+
+def most_at_once(log: list[Event]) -> int:
+    """The largest number of tasks started and not yet ended, over the log."""
+    running: set[str] = set()
+    most = 0
+    for what, tid, _ in log:
+        if what == "start":
+            running.add(tid)
+            most = max(most, len(running))
+        elif what == "end":
+            running.discard(tid)
+    return most
 
 
 class TestParallel:
@@ -167,18 +183,21 @@ class TestParallel:
         assert not (project.root / ".git/worktrees").exists() or not list(
             (project.root / ".git/worktrees").iterdir())
 
-        seen = read_events(events)
-        assert len(seen) == N_TASKS
-        # Ran in parallel: several workers, and some tasks overlapped in time.
-        workers = {ev["start"][1] for ev in seen.values()}
-        assert len(workers) >= 2, workers
-        spans = sorted((ev["start"][0], ev["end"][0]) for ev in seen.values())
-        assert any(b[0] < a[1] for a, b in itertools.pairwise(spans))
-        # The chain ran on one worker, each task after its dependency finished.
-        chain = [seen[task_id(i)] for i in CHAIN]
-        assert len({ev["start"][1] for ev in chain}) == 1
-        for dep, child in itertools.pairwise(chain):
-            assert child["start"][0] >= dep["end"][0]
+        log = read_events(events)
+        # Each task started and ended once, on one worker.
+        for what in ("start", "end"):
+            assert sorted(tid for w, tid, _ in log if w == what) == [
+                task_id(i) for i in range(N_TASKS)]
+        worker_of = {tid: worker for what, tid, worker in log if what == "start"}
+        assert {tid: worker for what, tid, worker in log if what == "end"} == worker_of
+        # Ran in parallel: several workers, and a task started while another was running.
+        assert len(set(worker_of.values())) >= 2, worker_of
+        assert most_at_once(log) >= 2, log
+        # The chain ran on one worker, each task after its dependency ended.
+        assert len({worker_of[task_id(i)] for i in CHAIN}) == 1
+        for dep, child in itertools.pairwise(task_id(i) for i in CHAIN):
+            assert log.index(("start", child, worker_of[child])) > log.index(
+                ("end", dep, worker_of[dep]))
 
     def test_worker_reports_write_in_progress_and_failures(
         self, many: tuple[GitProject, Path]
@@ -205,8 +224,8 @@ class TestParallel:
             assert tasks[tid].last_error is not None
             assert "in this run" in tasks[tid].last_error
         # While each task ran, the controller had marked it in_progress in the plan.
-        seen = read_events(events)
-        assert {tid for tid in tasks if "in_progress" in seen.get(tid, {})} == {
+        log = read_events(events)
+        assert {tid for what, tid, _ in log if what == "in_progress"} == {
             "T-00", "T-01", "T-03", "T-34"}
         assert {tid for tid, spec in tasks.items() if spec.status.value == "done"} == {
             "T-00", "T-01"}

@@ -281,7 +281,7 @@ class TestRefusals:
         assert proposal.diff == GOOD_DIFF
         (refusal,) = tool_results(server.of("propose")[1])
         assert "refused" in refusal
-        assert "<repo>" in refusal or "hello.py" in refusal
+        assert "hello.py: hunk 1 does not match the file" in refusal
 
     def test_third_refusal_returns_the_diff_for_the_record(
         self, server: ChatServer, repo: Path
@@ -360,7 +360,8 @@ class TestTools:
         listed, grepped, tested, linted = tool_results(server.of("propose")[1])
         assert "hello.py" in listed.splitlines() and "tests/test_hello.py" in listed
         assert "hello.py:1: def other():" in grepped
-        assert "tests/test_hello.py::test_greet: error" in tested or "failed" in tested
+        # greet() does not exist yet: the test module fails to import.
+        assert tested.startswith("tests/test_hello.py::test_greet: error\n")
         assert "greet" in tested
         assert "F401" in linted
         assert not (repo / ".ruff_cache").exists()

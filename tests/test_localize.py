@@ -401,7 +401,7 @@ class TestPack:
         assert pack.index("# Task T-1") < pack.index("## Failing tests") \
             < pack.index("## Suspicious code") < pack.index("## Outline of pricing.py")
         assert "def test_discount():" in pack
-        assert "assert 20.0 == 20" in pack or "AssertionError" in pack
+        assert "assert 2.0 == 20" in pack  # the failure, as pytest reported it
         assert f">{line_of(pricing, 'pricing.py', 'percent / 1000')} |" in pack
         assert "def label(amount):" in pack  # the outline of the module around
         assert str(pricing.root) not in pack

@@ -111,6 +111,8 @@ def test_propose_directly_never_repeats_a_previous_diff(tmp_path: Path) -> None:
     record = AttemptRecord(1, first, None, None, None, 0.0)
     second = propose(task, Context(task=task, workspace=ws, attempt=2, baseline=baseline,
                                    history=(record,)), ws, settings)
-    # Another repair (or none), never the same diff; the workspace is never written.
-    assert second is None or second.diff != first.diff
+    # Another repair (or an empty diff saying why not), never the same diff; the
+    # workspace is never written.
+    assert second is not None
+    assert second.diff != first.diff
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

@@ -17,8 +17,10 @@ from conftest import GREET_PLAN
 from conftest import WRONG_GREET_DIFF
 from conftest import GitProject
 from conftest import git
+from llm_server import OLLAMA_NO_TOOLS
 from llm_server import ChatServer
 from llm_server import ScriptedReply
+from llm_server import calls_as_text
 from llm_server import chat
 from llm_server import fault
 from llm_server import tool_call
@@ -156,6 +158,43 @@ def _closed_port_url() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+class TestServersAsStarted:
+    def test_tool_calls_in_text_reasoning_and_a_cut_reply(
+        self, fast_project: GitProject, server: ChatServer
+    ) -> None:
+        """Ollama with a model without tool support: the tools go into the prompt, calls
+        come back as text (Hermes tags, then bare JSON); a <think> draft with the right
+        diff is not taken; a cut reply is not applied; attempt 2 keeps the mode."""
+        draft = f"<think>DRAFT-7 maybe:\n```diff\n{GREET_DIFF}```</think>\n"
+        read = ("read_file", {"path": "src/hello.py"})
+        server.behave(
+            "propose",
+            chat(draft + calls_as_text("hermes", read)),
+            chat(calls_as_text("hermes", ("submit_diff", {"diff": WRONG_GREET_DIFF}))),
+            chat(f"```diff\n{GREET_DIFF[:60]}", finish_reason="length"),
+            chat(calls_as_text("json", ("submit_diff", {"diff": GREET_DIFF}))),
+            refuse_tools=OLLAMA_NO_TOOLS,
+        )
+        server.queue("reflect", chat("What failed: the greeting is 'Hi'."))
+        result = run(fast_project, "--agent-report", "report.html")
+        result.assert_outcomes(passed=1)
+        assert task_spec(fast_project).attempts == 2  # type: ignore[attr-defined]
+        requests = server.of("propose")
+        assert [r.has_tools for r in requests] == [True] + [False] * 4
+        assert not any("DRAFT-7" in json.dumps(r.messages) for r in requests)
+        assert "<tool_response>" in requests[2].messages[-1]["content"]
+        cut, again = requests[3:]
+        assert again.messages == cut.messages
+        assert again.body["max_tokens"] == 2 * cut.body["max_tokens"]
+        (archived,) = (fast_project.root / "memory/archive").glob("T-101-*.md")
+        memory = archived.read_text()
+        assert "llm mode: prompted; tool calls: hermes; results: user messages" in memory
+        assert "llm hint: Ollama:" in memory
+        assert "DRAFT-7" in memory  # kept, shortened, in the notes
+        assert "cut at the completion-token limit" in memory
+        assert "llm mode: prompted" in (fast_project.root / "report.html").read_text()
 
 
 class TestFaults:

@@ -14,6 +14,7 @@ from pytest_agent._types import Verdict
 __all__ = [
     "CUT_NUDGE",
     "NO_DIFF_NUDGE",
+    "REASONING_NOTE",
     "REFLECT_SYSTEM",
     "SUMMARIZE_SYSTEM",
     "SYSTEM_PROMPTED",
@@ -177,9 +178,17 @@ _ENTRY: Final = re.compile(r"^(?=### )", re.MULTILINE)
 _CONTEXT_ENTRY: Final = re.compile(r"^### Attempt \d+ · Context\b")
 
 
+#: The engine's own notes of a reply's reasoning (``_react``): kept for the user, not
+#: sent back to the model.
+REASONING_NOTE: Final = "(reasoning, shortened) "
+_REASONING_LINE: Final = re.compile(r"^" + re.escape(REASONING_NOTE) + r".*\n?", re.MULTILINE)
+
+
 def _without_context_entries(memory: str) -> str:
-    """The memory without its copies of the context pack (the message has the pack)."""
-    return "".join(b for b in _ENTRY.split(memory) if not _CONTEXT_ENTRY.match(b))
+    """The memory without its copies of the context pack (the message has the pack) and
+    without earlier replies' reasoning."""
+    kept = "".join(b for b in _ENTRY.split(memory) if not _CONTEXT_ENTRY.match(b))
+    return _REASONING_LINE.sub("", kept)
 
 
 def _history_notes(history: tuple[AttemptRecord, ...]) -> str:

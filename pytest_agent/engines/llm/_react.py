@@ -42,6 +42,7 @@ from pytest_agent.engines.llm._modes import remembered_mode
 from pytest_agent.engines.llm._modes import server_hint
 from pytest_agent.engines.llm._prompts import CUT_NUDGE
 from pytest_agent.engines.llm._prompts import NO_DIFF_NUDGE
+from pytest_agent.engines.llm._prompts import REASONING_NOTE
 from pytest_agent.engines.llm._prompts import SYSTEM_PROMPTED
 from pytest_agent.engines.llm._prompts import SYSTEM_TEXT
 from pytest_agent.engines.llm._prompts import SYSTEM_TOOLS
@@ -190,7 +191,7 @@ class ReactLoop:
         if reply.content.strip():
             self.log.append(reply.content.strip())
         if reply.reasoning:
-            self.log.append(f"(reasoning, shortened) {shorten(reply.reasoning)}")
+            self.log.append(REASONING_NOTE + shorten(reply.reasoning))
         if reply.finish_reason == "length":
             return self._cut(reply)
         calls = self._calls(reply)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_agent import _tempdirs
 from pytest_agent._collector import REPORT_ENV
 from pytest_agent._collector import read_records
 from pytest_agent._procs import ProcessResult
@@ -89,7 +90,7 @@ def run_recorded(
     if limits is None:
         limits = TestLimits(slowest=slowest_seen(root))
     limits = limits.within(timeout)
-    with tempfile.TemporaryDirectory(prefix="pytest-agent-run-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("run")) as tmp:
         report_path = Path(tmp) / "outcomes.jsonl"
         argv = [python, "-m", "pytest", *INNER_ARGS, "-q", "--no-header", "-rN",
                 "-o", "addopts=", *args]

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_agent import _tempdirs
 from pytest_agent import regression
 from pytest_agent._procs import run_process
 from pytest_agent._types import Applied
@@ -142,7 +143,7 @@ def _base_findings(
 
     from pytest_agent._procs import run_process as _run
 
-    with tempfile.TemporaryDirectory(prefix="pytest-agent-lint-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("lint")) as tmp:
         tmp_root = Path(tmp)
         present = []
         for rel in files:

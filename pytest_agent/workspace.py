@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 from typing import final
 
+from pytest_agent import _tempdirs
 from pytest_agent._procs import run_process
 from pytest_agent._types import CommitInfo
 from pytest_agent._types import Task
@@ -290,6 +291,8 @@ class WorkspaceManager:
                 removed.append(task_id)
             with contextlib.suppress(GitError):
                 self.git("worktree", "prune")
+        # Temp directories of killed runs (report dirs, workspace copies): theirs, not git's.
+        _tempdirs.sweep()
         return removed
 
     def _dead_runs(self) -> list[str]:

@@ -15,6 +15,7 @@ the plan is read again *under* the lock, so concurrent writers lose nothing.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import json
 import os
@@ -74,6 +75,7 @@ def update_task_fields(plan: Path, task_id: str, fields: Mapping[str, Any]) -> N
     from filelock import FileLock
 
     with FileLock(str(plan_lock_path(plan)), timeout=_LOCK_TIMEOUT):
+        _sweep_temp_files(plan)
         original = plan.read_bytes().decode("utf-8")  # keep CRLF as it is
         updated = edit_plan_text(plan, original, task_id, fields)
         if updated != original:
@@ -248,6 +250,12 @@ def _check(plan: Path, text: str, task_id: str, fields: Mapping[str, Any]) -> No
                 f"{plan}: internal error: writing {key}={value!r} for {task_id} "
                 f"read back as {got!r}"
             )
+
+
+def _sweep_temp_files(plan: Path) -> None:
+    """Remove temp files of a writer killed mid-write (call under the plan's lock)."""
+    for stale in plan.parent.glob(f".{glob.escape(plan.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import GREET_DIFF
@@ -51,8 +53,10 @@ def run_agent(project: GitProject, *args: str, **env: str) -> subprocess.Complet
     )
 
 
-def kill_mid_task(project: GitProject, **env: str) -> None:
-    """Start a run whose proposer hangs; SIGKILL it once its worktree exists."""
+def kill_mid_task(
+    project: GitProject, ready: Callable[[], bool] = lambda: True, **env: str
+) -> None:
+    """Start a run whose proposer hangs; SIGKILL it once its worktree exists and ``ready()``."""
     full = {**os.environ, "HANG_PROPOSER": "1", **env}
     full.pop("PYTEST_ADDOPTS", None)
     proc = subprocess.Popen(
@@ -63,7 +67,8 @@ def kill_mid_task(project: GitProject, **env: str) -> None:
     plan = project.root / "plans/sprint-12.yaml"
     deadline = time.monotonic() + 60
     try:
-        while "in_progress" not in plan.read_text() or not project.worktrees()[1:]:
+        while "in_progress" not in plan.read_text() or not project.worktrees()[1:] \
+                or not ready():
             assert time.monotonic() < deadline, "the run never started the task"
             time.sleep(0.1)
     finally:
@@ -191,3 +196,48 @@ def test_git_failure_at_commit_time_is_one_line(project: GitProject) -> None:
     assert "cannot commit the repair of T-101" in (spec.last_error or "")
     assert project.branches() == ["main"]
     assert project.worktrees() == [str(project.root)]
+
+
+SLOW_TEST = """\
+import os
+import time
+
+
+def test_greet():
+    if os.environ.get("SLOW_BASELINE"):
+        with open(os.environ["SLOW_BASELINE"], "w") as handle:
+            handle.write(str(os.getpid()))
+        time.sleep(600)
+    from src.hello import greet
+
+    assert greet("Ada") == "Hello, Ada!"
+"""
+
+
+def test_temp_dirs_of_a_killed_run_are_swept_by_the_next(
+    project: GitProject, tmp_path: Path
+) -> None:
+    from pytest_agent import _tempdirs
+
+    project.write("conftest.py", CONFTEST)
+    project.write("tests/test_hello.py", SLOW_TEST)
+    project.commit_all("proposer, slow test")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    pid_file = tmp_path / "inner.pid"
+    kill_mid_task(project, lambda: pid_file.exists() and bool(pid_file.read_text()),
+                  TMPDIR=str(tmp), SLOW_BASELINE=str(pid_file))
+    inner = int(pid_file.read_text())
+    try:
+        left = [p.name for p in tmp.iterdir() if p.name.startswith("pytest-agent-run-")]
+        assert left, "no report dir of the killed run to sweep"
+        # A directory of a live process is never swept.
+        live = tmp / f"{_tempdirs.prefix('run')}live"
+        live.mkdir()
+        result = run_agent(project, TMPDIR=str(tmp))
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert sorted(p.name for p in tmp.glob("pytest-agent-*-p*-*")) == [live.name]
+        assert not list(tmp.glob(f"pytest-agent-{os.getuid()}/*/T-101"))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(inner, signal.SIGKILL)

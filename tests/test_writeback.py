@@ -165,3 +165,14 @@ def test_concurrent_writers_lose_nothing(plan: Path) -> None:
                   and "attempts:" not in ln and "T-103" not in ln]
     remaining = iter(text.splitlines())
     assert all(any(line == other for other in remaining) for line in user_lines)
+
+
+def test_temp_file_of_a_writer_killed_mid_write_is_swept(plan: Path) -> None:
+    stale = plan.parent / f".{plan.name}.k1ll3d.tmp"
+    stale.write_text("half a plan")
+    other = plan.parent / ".notes.txt.k1ll3d.tmp"  # not the plan's: left alone
+    other.write_text("x")
+    update_task_fields(plan, "T-101", {"status": "done"})
+    assert not stale.exists()
+    assert other.exists()
+    assert sorted(p.name for p in plan.parent.iterdir()) == [other.name, plan.name]

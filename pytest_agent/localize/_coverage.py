@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from typing import final
 
+from pytest_agent import _tempdirs
 from pytest_agent._collector import read_records
 from pytest_agent._procs import run_process
 from pytest_agent.localize._covplugin import LIMIT_ENV
@@ -86,7 +87,7 @@ def run_spectrum(
     python: str = sys.executable,
 ) -> SpectrumRun:
     """Run ``targets`` (node ids or test files) under coverage in a subprocess."""
-    with tempfile.TemporaryDirectory(prefix="pytest-agent-localize-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("localize")) as tmp:
         out = Path(tmp) / "localize.jsonl"
         argv = [python, "-m", "pytest", *_INNER_ARGS, "-q", "--no-header", "-rN",
                 "-o", "addopts=", *targets]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import final
 
+from pytest_agent import _tempdirs
 from pytest_agent._types import Context
 from pytest_agent._types import Location
 from pytest_agent._types import Proposal
@@ -291,7 +292,7 @@ class _Search:
             return True
         from pytest_agent.verify import lint_files
 
-        tmp = tempfile.mkdtemp(prefix="pytest-agent-lint-")
+        tmp = tempfile.mkdtemp(prefix=_tempdirs.prefix("lint"))
         try:
             tmp_root = Path(tmp)
             for cfg in ("pyproject.toml", "ruff.toml", ".ruff.toml"):

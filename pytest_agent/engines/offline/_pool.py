@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 from typing import final
 
+from pytest_agent import _tempdirs
 from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import TestLimits
 from pytest_agent.testrun import inner_pytest_env
@@ -198,7 +199,7 @@ class WorkerPool:
         self.close()
 
     def start(self) -> None:
-        self._tmp = tempfile.mkdtemp(prefix="pytest-agent-offline-")
+        self._tmp = tempfile.mkdtemp(prefix=_tempdirs.prefix("offline"))
         for i in range(self.size):
             copy = Path(self._tmp) / f"w{i}"
             shutil.copytree(self.root, copy, symlinks=True,

@@ -937,6 +937,26 @@ class TestDialects:
         (kept,) = [line for line in proposal.notes.splitlines() if "THOUGHT-1" in line]
         assert "(reasoning, shortened)" in kept and len(kept) < 600
 
+    def test_deepseek_thinking_mode_demands_its_reasoning_back(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        """The one exception: a server that refuses the conversation without the reasoning
+        (DeepSeek's thinking mode with tool calls) gets it back from then on."""
+        server.queue("propose",
+                     chat(tool_calls=[tool_call("read_file", {"path": "hello.py"})],
+                          reasoning="THOUGHT-2"),
+                     fault(400, "The `reasoning_content` in the thinking mode must be passed "
+                                "back to the API."),
+                     chat(tool_calls=[tool_call("submit_diff", {"diff": GOOD_DIFF})]))
+        proposal = propose(repo, make_settings(server, model="deepseek-reasoner",
+                                               request_retries=0))
+        assert proposal.diff == GOOD_DIFF
+        refused, accepted = server.of("propose")[1:]
+        assert "THOUGHT-2" not in json.dumps(refused.messages)
+        (assistant,) = [m for m in accepted.messages if m["role"] == "assistant"]
+        assert assistant["reasoning_content"] == "THOUGHT-2"
+        assert not any(k.startswith("_") for m in accepted.messages for k in m)
+
     def test_model_without_a_cached_rate_pays_the_full_rate(
         self, server: ChatServer, repo: Path
     ) -> None:

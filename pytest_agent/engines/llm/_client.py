@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from pytest_agent.settings import AgentSettings
 
 __all__ = [
+    "REASONING_KEY",
     "ChatClient",
     "LLMError",
     "Reply",
@@ -152,6 +153,8 @@ class ChatClient:
         self.max_completion = MAX_COMPLETION_TOKENS
         self._send_temperature = True
         self._sent_tool_roles = False
+        #: Send earlier replies' reasoning back: only for a server that demands it.
+        self.send_reasoning = False
 
     def _openai(self) -> OpenAI:
         if self._client is None:
@@ -197,7 +200,8 @@ class ChatClient:
     ) -> Reply:
         """Send one request (with retries); raise :class:`BudgetStop`, :class:`LLMError`
         or :class:`ToolsRejected`."""
-        prompt_estimate = estimate_tokens(json.dumps(list(messages)) + json.dumps(tools or []))
+        sent = [_outgoing(m, reasoning=self.send_reasoning) for m in messages]
+        prompt_estimate = estimate_tokens(json.dumps(sent) + json.dumps(tools or []))
         tries = 1 + self.settings.request_retries
         last: _Transient | None = None
         number = 0
@@ -285,7 +289,7 @@ class ChatClient:
 
         params: dict[str, Any] = {
             "model": self.settings.model,
-            "messages": list(messages),
+            "messages": [_outgoing(m, reasoning=self.send_reasoning) for m in messages],
             self._token_param: completion,
         }
         if self._send_temperature:
@@ -371,6 +375,11 @@ class ChatClient:
             # Newer OpenAI models take only max_completion_tokens; retry with it.
             self._token_param = "max_completion_tokens"
             raise _Transient(f"{server} wants max_completion_tokens", kind="param")
+        if status == 400 and not self.send_reasoning and _wants_reasoning_back(low):
+            # DeepSeek's thinking mode with tool calls: "The `reasoning_content` in the
+            # thinking mode must be passed back to the API."
+            self.send_reasoning = True
+            raise _Transient(f"{server} wants reasoning_content sent back", kind="param")
         if status == 400 and self._send_temperature and "temperature" in low:
             # Reasoning models accept only their default temperature.
             self._send_temperature = False
@@ -450,6 +459,23 @@ def _reply_from(data: Any) -> Reply:
         cached_tokens=_cached_tokens(usage),
         fingerprint=str(data.get("system_fingerprint") or ""),
     )
+
+
+#: The private key of an assistant message holding its reasoning (never sent, unless the
+#: server demands it back as ``reasoning_content``).
+REASONING_KEY: Final = "_reasoning"
+
+
+def _outgoing(message: dict[str, Any], *, reasoning: bool) -> dict[str, Any]:
+    """``message`` as sent: private ``_`` keys dropped; the reasoning only on demand."""
+    out = {k: v for k, v in message.items() if not k.startswith("_")}
+    if reasoning and message.get(REASONING_KEY):
+        out["reasoning_content"] = message[REASONING_KEY]
+    return out
+
+
+def _wants_reasoning_back(body: str) -> bool:
+    return "reasoning_content" in body and ("passed back" in body or "must be" in body)
 
 
 def _cached_tokens(usage: dict[str, Any]) -> int:

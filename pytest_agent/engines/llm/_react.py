@@ -30,6 +30,7 @@ from pytest_agent._types import Workspace
 from pytest_agent.engines.llm._budget import BudgetStop
 from pytest_agent.engines.llm._budget import TaskBudget
 from pytest_agent.engines.llm._check import check_diff
+from pytest_agent.engines.llm._client import REASONING_KEY
 from pytest_agent.engines.llm._client import ChatClient
 from pytest_agent.engines.llm._client import LLMError
 from pytest_agent.engines.llm._client import Reply
@@ -195,12 +196,11 @@ class ReactLoop:
         if reply.finish_reason == "length":
             return self._cut(reply)
         calls = self._calls(reply)
-        if calls:
-            self.messages.append(self._assistant(reply, calls))
-            diff = self._run_tools(calls)
-        else:
-            self.messages.append(reply.message)
-            diff = self._text_diff(reply)
+        message = self._assistant(reply, calls) if calls else dict(reply.message)
+        if reply.reasoning:
+            message[REASONING_KEY] = reply.reasoning  # sent back only if the server demands it
+        self.messages.append(message)
+        diff = self._run_tools(calls) if calls else self._text_diff(reply)
         if diff is not None:
             return self._proposal(diff)
         if self.nudges > MAX_NUDGES:
@@ -246,7 +246,7 @@ class ReactLoop:
 
     def _assistant(self, reply: Reply, calls: tuple[ToolCall, ...]) -> dict[str, Any]:
         if reply.tool_calls:
-            return reply.message
+            return dict(reply.message)
         # Calls read from the text: the OpenAI shape for the conversation, the text itself
         # for servers that get results as user messages.
         return {"role": "assistant", "content": None, "_text": reply.content,
@@ -301,9 +301,9 @@ class ReactLoop:
         ]
 
     def wire(self) -> list[dict[str, Any]]:
-        """The conversation as the server gets it (private ``_`` keys removed)."""
+        """The conversation as the server gets it (the client drops private ``_`` keys)."""
         if not self.state.results_as_user:
-            return [{k: v for k, v in m.items() if not k.startswith("_")} for m in self.messages]
+            return [dict(m) for m in self.messages]
         out: list[dict[str, Any]] = []
         for message in self.messages:
             role, content = message["role"], message.get("content")

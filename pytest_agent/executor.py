@@ -13,6 +13,8 @@ from typing import Any
 from typing import final
 
 from pytest_agent import regression
+from pytest_agent._describe import describe_run
+from pytest_agent._describe import describe_verdict_detail
 from pytest_agent._types import Applied
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import CommitInfo
@@ -132,7 +134,7 @@ class Executor:
         )
         self.task = regression.resolve(self.task, baseline)
         accept = regression.accept_view(baseline, self.task.accept_tests)
-        self.memory.observation(0, "Accept tests before any change:\n" + _describe_run(accept))
+        self.memory.observation(0, "Accept tests before any change:\n" + describe_run(accept))
         if accept.passed:
             # Nothing to do: the tests already pass at the base. Done, with no commit.
             self.memory.observation(0, "The accept tests already pass; no change is needed.")
@@ -194,7 +196,7 @@ class Executor:
                 task=self.task, workspace=ws, applied=applied, settings=self.settings
             )
             assert verdict is not None
-            self.memory.observation(number, _describe_verdict(verdict))
+            self.memory.observation(number, describe_verdict_detail(verdict))
         else:
             self.memory.observation(
                 number, f"The diff was refused ({applied.rule}): {applied.reason}"
@@ -243,24 +245,6 @@ class Executor:
             if record.proposal is not None and record.proposal.engine:
                 return record.proposal.engine
         return self.settings.resolved_engine
-
-
-def _describe_run(run: TestRun) -> str:
-    lines = [f"- {nodeid}: {outcome.value}" for nodeid, outcome in run.outcomes.items()]
-    if run.timed_out:
-        lines.append(f"(timed out after {run.duration:.0f}s)")
-    return "\n".join(lines) or "(no test ran)"
-
-
-def _describe_verdict(verdict: Verdict) -> str:
-    parts = [verdict.summary]
-    if verdict.tests is not None:
-        parts.append(_describe_run(verdict.tests))
-        for nodeid in verdict.tests.failing[:3]:
-            tail = "\n".join(verdict.tests.failures.get(nodeid, "").splitlines()[-15:])
-            parts.append(f"{nodeid}:\n{tail}")
-    parts.extend(str(f) for f in verdict.lint)
-    return "\n".join(parts)
 
 
 def _attempt_error(record: AttemptRecord) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pytest_agent._describe import describe_run
 from pytest_agent._face import agent_session_key
 from pytest_agent._face import task_result_key
 from pytest_agent._types import TaskOutcome
@@ -173,9 +174,8 @@ def render_failure(result: TaskResult) -> str:
     if last is not None and last.verdict is not None:
         verdict = last.verdict
         if verdict.tests is not None and not verdict.tests.passed:
-            out += ["", "--- failing accept tests ---"]
-            for nodeid in verdict.tests.failing:
-                out.append(f"{nodeid}: {verdict.tests.outcomes[nodeid].value}")
+            out += ["", "--- failing accept tests ---",
+                    describe_run(verdict.tests, failing_only=True, bullet="")]
             out += ["", "--- test output (tail) ---", _tail(verdict.tests.output)]
         if verdict.lint:
             out += ["", "--- lint findings ---", *(str(f) for f in verdict.lint)]

@@ -26,6 +26,7 @@ from typing import final
 
 import pytest
 
+from pytest_agent._describe import describe_verdict
 from pytest_agent._face import is_xdist_worker
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from pytest_agent._types import Verdict
     from pytest_agent.settings import AgentSettings
 
+# describe_verdict is re-exported (it moved to pytest_agent._describe).
 __all__ = ["ProgressReporter", "describe_verdict"]
 
 #: Put in ``TerminalReporter.currentfspath`` while one of our lines is open. pytest
@@ -45,22 +47,6 @@ __all__ = ["ProgressReporter", "describe_verdict"]
 _OPEN_LINE: Final = "<pytest-agent progress>"
 
 _INDENT = "    "
-
-
-def describe_verdict(verdict: Verdict) -> str:
-    """``passed``, ``1 failing``, ``timed out``, ``2 lint findings``: a verdict in a few words."""
-    if verdict.passed:
-        return "passed"
-    tests = verdict.tests
-    if tests is not None and tests.timed_out:
-        return "timed out"
-    parts = []
-    if tests is not None and tests.failing:
-        parts.append(f"{len(tests.failing)} failing")
-    if verdict.lint:
-        n = len(verdict.lint)
-        parts.append(f"{n} lint finding{'s' if n != 1 else ''}")
-    return ", ".join(parts) or verdict.summary or "failed"
 
 
 @final

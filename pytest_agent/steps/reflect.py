@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_agent._describe import failure_tails
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import Critique
 from pytest_agent._types import Verdict
@@ -35,10 +36,7 @@ def describe_failure(attempt: AttemptRecord, verdict: Verdict | None) -> str:
         return "The change could not be verified."
     parts = [f"The change applied but verification failed: {verdict.summary}."]
     if verdict.tests is not None and not verdict.tests.passed:
-        for nodeid in verdict.tests.failing[:3]:
-            text = verdict.tests.failures.get(nodeid, "").strip().splitlines()
-            tail = "\n".join(text[-6:])
-            parts.append(f"- {nodeid}:\n{tail}")
+        parts.extend(f"- {tail}" for tail in failure_tails(verdict.tests, lines=6))
         parts.append("Next: this edit is wrong or incomplete; try a different location or edit.")
     elif verdict.lint:
         parts.extend(f"- {f}" for f in verdict.lint[:10])

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Final
 from typing import final
 
 if TYPE_CHECKING:
     from pytest_agent.settings import AgentSettings
 
 __all__ = [
+    "BRANCH_PREFIX",
     "Applied",
     "AttemptRecord",
     "CommitInfo",
@@ -38,7 +40,16 @@ __all__ = [
     "Usage",
     "Verdict",
     "Workspace",
+    "branch_name",
 ]
+
+#: Every task's work is committed on ``agent/<task id>`` (see :func:`branch_name`).
+BRANCH_PREFIX: Final = "agent/"
+
+
+def branch_name(task_id: str) -> str:
+    """The branch a task's repair is committed on: ``agent/<task id>``."""
+    return f"{BRANCH_PREFIX}{task_id}"
 
 
 @final
@@ -69,7 +80,7 @@ class Task:
     @property
     def branch(self) -> str:
         """The branch the task's work is committed on."""
-        return f"agent/{self.id}"
+        return branch_name(self.id)
 
     @property
     def accept_test_files(self) -> tuple[str, ...]:
@@ -377,5 +388,6 @@ class TaskResult:
 
 # The public face is the package (pluggy's pattern): show these types as ``pytest_agent.X``.
 for _name in __all__:
-    globals()[_name].__module__ = "pytest_agent"
+    if isinstance(globals()[_name], type):
+        globals()[_name].__module__ = "pytest_agent"
 del _name

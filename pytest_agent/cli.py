@@ -17,6 +17,8 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_agent._types import BRANCH_PREFIX
+
 __all__ = ["DEMO_FILES", "main", "make_demo_repo", "run_demo"]
 
 #: The demo project: a shopping-cart module with a boundary bug, its tests and a plan.
@@ -152,7 +154,8 @@ def run_demo(root: Path) -> int:
         [sys.executable, "-m", "pytest", "--agent-all", "-v", "-p", "no:cacheprovider"],
         check=False, cwd=root, env=env, timeout=_RUN_TIMEOUT,
     )
-    branches = _git(root, "branch", "--list", "agent/*", "--format=%(refname:short)").split()
+    branches = _git(root, "branch", "--list", f"{BRANCH_PREFIX}*",
+                    "--format=%(refname:short)").split()
     for branch in branches:
         _section(f"branch {branch}")
         print(_git(root, "show", "--stat", "--patch", "--format=commit %H%n%n    %s%n",

@@ -15,6 +15,7 @@ from pytest_agent._face import agent_session_key
 from pytest_agent._face import task_result_key
 from pytest_agent._types import TaskOutcome
 from pytest_agent._types import TaskResult
+from pytest_agent._types import branch_name
 from pytest_agent.executor import Executor
 from pytest_agent.executor import WorkspacePlan
 from pytest_agent.memory import TaskMemory
@@ -106,7 +107,7 @@ class TaskItem(pytest.Item):
             if outcome is None and session.plan_status(dep) is not Status.DONE:
                 self._skip(f"dependency {dep} is {session.plan_status(dep).value}; "
                            f"run it first (--agent-run {dep})")
-            branch = f"agent/{dep}"
+            branch = branch_name(dep)
             if session.workspaces.branch_exists(branch):
                 branches.append(branch)
         if not branches:

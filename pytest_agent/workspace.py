@@ -61,6 +61,7 @@ from pytest_agent._procs import run_process
 from pytest_agent._types import CommitInfo
 from pytest_agent._types import Task
 from pytest_agent._types import Workspace
+from pytest_agent._types import branch_name
 
 __all__ = ["TASK_TRAILER", "GitError", "WorkspaceError", "WorkspaceManager", "find_repo_root"]
 
@@ -244,7 +245,7 @@ class WorkspaceManager:
     def _finished_sha(self, task_id: str) -> str | None:
         try:
             out = self.git("log", "-1", f"--format=%H%n%(trailers:key={TASK_TRAILER},valueonly)",
-                           f"refs/heads/agent/{task_id}", "--")
+                           f"refs/heads/{branch_name(task_id)}", "--")
         except GitError:
             return None
         sha, *values = out.splitlines() or [""]
@@ -482,8 +483,8 @@ class WorkspaceManager:
                 shutil.rmtree(path, ignore_errors=True)
         with contextlib.suppress(GitError):
             self.git("worktree", "prune")
-        if delete_branch and self.branch_exists(f"agent/{task_id}"):
-            self._delete_branch(f"agent/{task_id}")
+        if delete_branch and self.branch_exists(branch_name(task_id)):
+            self._delete_branch(branch_name(task_id))
         (self._state_dir / f"{task_id}.json").unlink(missing_ok=True)
 
     def _delete_branch(self, branch: str) -> None:

@@ -181,3 +181,145 @@ def test_pairs_skip_overlapping_edits_and_order_by_product() -> None:
     assert got[0][1] == pytest.approx(0.45)
     both = apply_edits(MODULE, list(got[0][0]))
     assert "if i < len(items):" in both and "total -= 1" in both
+
+
+# -- fix templates (issue #12): one example of each kind the issue lists ---------------
+
+
+def changed_line(text: str, op: str) -> set[str]:
+    """The edited lines (stripped) of every edit of ``op``."""
+    out: set[str] = set()
+    before = text.splitlines()
+    for after in results(text, op):
+        out.update(ln.strip() for ln in after.splitlines() if ln not in before)
+    return out
+
+
+@pytest.mark.parametrize(("op", "code", "expected"), [
+    ("swap-concat", """
+        def join(items):
+            acc = ""
+            for item in items:
+                acc = acc + item
+            return acc
+        """, "acc = item + acc"),
+    ("offset-variable", """
+        def cell(t, r, c):
+            if r > 0 and c > 0:
+                return t[r - 1, c]
+            return 0
+        """, "return t[r - 1, c - r]"),
+    ("off-by-one", """
+        def cell(t, r, c):
+            if r > 0 and c > 0:
+                return t[r - 1, c]
+            return 0
+        """, "return t[r - 1, c - 1]"),
+    ("offset-variable", """
+        def pick(rest, n, m):
+            if m > n:
+                return None
+            return select(rest, n)
+        """, "return select(rest, n - m)"),
+    ("slice-sequence", """
+        def tail_sum(items, n):
+            total = 0
+            for v in items:
+                total += v
+            return total
+        """, "for v in items[n:]:"),
+    ("slice-sequence", """
+        def same(a, b):
+            return compare(a[1:], b)
+        """, "return compare(a[1:], b[1:])"),
+    ("wrap-call", """
+        def clamp_add(s, v):
+            total = s + v
+            return total
+        """, "total = max(0, s + v)"),
+    ("return-expression", """
+        def settled(entries):
+            balance = 0
+            for e in entries:
+                balance += e
+            return True
+        """, "return balance == 0"),
+    ("return-expression", """
+        def wrap(x):
+            if x is None:
+                return None
+            return []
+        """, "return [x]"),
+    ("loop-condition", """
+        def drain(start):
+            pending = [start]
+            done = []
+            while True:
+                done.append(pending.pop())
+            return done
+        """, "while pending:"),
+    ("none-guard", """
+        def last(node):
+            while True:
+                if node.next is None:
+                    return node
+                node = node.next
+        """, "if node is None or node.next is None:"),
+    ("insert-statement", """
+        def pairs(items):
+            prev = None
+            out = []
+            for cur in items:
+                if prev is not None:
+                    out.append((prev, cur))
+            return out
+        """, "prev = cur"),
+    ("insert-statement", """
+        def unique(values):
+            seen = set()
+            out = []
+            for v in values:
+                if v in seen:
+                    continue
+                out.append(v)
+            return out
+        """, "seen.add(v)"),
+    ("insert-statement", """
+        def evens(values):
+            out = []
+            for v in values:
+                if v % 2:
+                    continue
+            return out
+        """, "out.append(v)"),
+    ("reuse-expression", """
+        def relax(graph, x, w):
+            dist = lookup(x)
+            if dist < 0:
+                return None
+            return lookup(x) + w
+        """, "return dist + w"),
+    ("synthesize-condition", """
+        def first_positive(values, limit):
+            for i in range(len(values)):
+                if values[i] > 0:
+                    return i
+            return -1
+        """, "if values[i] > 0 and i < limit:"),
+])
+def test_each_fix_template_makes_the_edit_of_its_kind(op: str, code: str, expected: str) -> None:
+    text = textwrap.dedent(code)
+    assert expected in changed_line(text, op)
+    assert op in PRIORS
+
+
+def test_templates_only_write_names_bound_before_the_edit() -> None:
+    text = textwrap.dedent("""
+        def f(items):
+            for v in items:
+                late = v
+            return True
+        """)
+    assert "return late == 0" not in changed_line(text, "return-expression")
+    # ``items`` is a collection: never offset by a variable, never wrapped in max().
+    assert not any("items -" in line for line in changed_line(text, "offset-variable"))

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Final
 
+from pytest_agent.engines.offline._risk import risk_of
+from pytest_agent.engines.offline._scope import FunctionScope
+from pytest_agent.engines.offline._scope import function_scope
 from pytest_agent.engines.offline._source import Edit
 from pytest_agent.engines.offline._source import SourceFile
 
-__all__ = ["PRIORS", "mutations"]
+__all__ = ["PRIORS", "Mutator", "mutations"]
 
 PRIORS: Final[dict[str, float]] = {
     "compare": 1.0,
@@ -49,6 +53,17 @@ PRIORS: Final[dict[str, float]] = {
     "move": 0.3,
     "reuse": 0.3,
     "reuse-statement": 0.25,
+    # Fix templates (``_templates``): the kinds of the APR literature beyond mutation.
+    "offset-variable": 0.4,
+    "slice-sequence": 0.4,
+    "wrap-call": 0.35,
+    "return-expression": 0.4,
+    "loop-condition": 0.5,
+    "none-guard": 0.45,
+    "insert-statement": 0.35,
+    "reuse-expression": 0.35,
+    "swap-concat": 0.3,
+    "synthesize-condition": 0.25,
 }
 
 _COMPARE_SWAPS: Final[dict[type[ast.cmpop], tuple[str, ...]]] = {
@@ -106,7 +121,7 @@ _OP_RE = re.compile(r"\*\*|//|<<|>>|[-+*/%@&|^]")
 
 def mutations(src: SourceFile, first: int, last: int) -> Iterator[Edit]:
     """Every single edit of the operators at nodes starting in lines ``first..last``."""
-    yield from _Mutator(src, first, last).run()
+    yield from Mutator(src, first, last).run()
 
 
 def _store_names(node: ast.AST) -> set[str]:
@@ -124,7 +139,10 @@ def _free_names(node: ast.AST) -> set[str]:
             and isinstance(n.ctx, ast.Load)}
 
 
-class _Mutator:
+class Mutator:
+    """The operators and templates at every node of lines ``first..last`` of a module,
+    with the module facts they draw on (names, conditions, statements, calls)."""
+
     def __init__(self, src: SourceFile, first: int, last: int) -> None:
         self.src = src
         self.first = first
@@ -140,6 +158,10 @@ class _Mutator:
         self.statements = self._simple_statements()
         self.call_names = self._call_names()
         self.returns = self._return_values()
+        self.unary_functions = [
+            f.name for f in src.tree.body if isinstance(f, _FUNC_NODES)
+            and len(f.args.args) == 1 and not f.name.startswith(("test", "_"))]
+        self._scopes: dict[ast.AST, FunctionScope] = {}
 
     # -- module facts --------------------------------------------------------
 
@@ -229,13 +251,44 @@ class _Mutator:
             cur = self.parents.get(cur)
         return None
 
+    def function_scope(self, node: ast.AST) -> FunctionScope | None:
+        """The typed names of the function enclosing ``node`` (computed once)."""
+        func = self.enclosing_function(node)
+        if func is None:
+            return None
+        if func not in self._scopes:
+            self._scopes[func] = function_scope(func)
+        return self._scopes[func]
+
+    def fill_calls(self, name: str, item: str) -> list[str]:
+        """``name.add(item)`` / ``name.append(item)``: the methods the module calls on
+        ``name`` that add one item (both when it calls neither)."""
+        used = [m for m in ("append", "add", "appendleft") if m in self.attributes.get(name, ())]
+        return [f"{name}.{m}({item})" for m in used or ["append", "add"]]
+
+    def call_statements(self, func: ast.AST | None, first: int, last: int) -> list[str]:
+        """``obj.method({})`` for the one-argument call statements of ``func`` outside
+        lines ``first..last`` (a similar statement nearby, to model a missing one on)."""
+        if func is None:
+            return []
+        found: dict[str, None] = {}
+        for node in ast.walk(func):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+                    not first <= node.lineno <= last and len(node.value.args) == 1 and \
+                    not node.value.keywords and isinstance(node.value.func, ast.Attribute):
+                head = self.src.segment(node.value.func)
+                if "\n" not in head:
+                    found.setdefault(head + "({})", None)
+        return list(found)
+
     def scope_names(self, node: ast.AST) -> set[str]:
         func = self.enclosing_function(node)
         local = _store_names(func) if func is not None else set()
         return local | self.module_constants
 
     def edit(self, start: int, end: int, new: str, line: int, op: str, what: str) -> Edit:
-        return Edit(self.src.path, start, end, new, line, op, PRIORS[op], what)
+        return Edit(self.src.path, start, end, new, line, op, PRIORS[op], what,
+                    old=self.src.text[start:end])
 
     def replace(self, node: ast.AST, new: str, op: str, what: str = "") -> Edit:
         start, end = self.src.span(node)
@@ -268,13 +321,18 @@ class _Mutator:
 
     def run(self) -> Iterator[Edit]:
         for node in ast.walk(self.src.tree):
-            if not self.in_range(node):
-                continue
-            method = getattr(self, "visit_" + type(node).__name__, None)
-            if method is not None:
-                yield from method(node)
-            if isinstance(node, ast.stmt):
-                yield from self.statement_ops(node)
+            if self.in_range(node):
+                for edit in self.edits_at(node):
+                    risky = risk_of(edit, node, self.parents)
+                    yield dataclasses.replace(edit, risky=risky) if risky else edit
+
+    def edits_at(self, node: ast.AST) -> Iterator[Edit]:
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is not None:
+            yield from method(node)
+        if isinstance(node, ast.stmt):
+            yield from self.statement_ops(node)
+        yield from template_edits(self, node)
 
     # -- operators by node type -----------------------------------------------
 
@@ -698,3 +756,6 @@ def _body_holding(parent: ast.AST | None, stmt: ast.stmt) -> list[ast.stmt] | No
 
 
 _BUILTINS: Final[frozenset[str]] = frozenset(dir(builtins))
+
+# Imported last: the templates module refers back to ``Mutator`` for its types only.
+from pytest_agent.engines.offline._templates import template_edits  # noqa: E402

@@ -1,0 +1,393 @@
+"""Fix templates of the APR literature, each a small named operator (issue #12).
+
+TBar's fix patterns (mutate operands, insert a null checker, wrap in a call,
+mutate a return), PraPR's argument/field/method replacement, ssFix's reuse of
+code of the same function, Nopol-style condition synthesis from typed names in
+scope, ARJA's statement insertion. Every template writes only names bound where it
+edits, typed by ``_scope`` (a number is never sliced, a collection never offset),
+and yields :class:`Edit` splices, like the other operators.
+
+=====================  =======================================================
+template               example
+=====================  =======================================================
+offset-variable        ``t[r - 1, c]`` -> ``t[r - 1, c - w]``;
+                       ``f(rest, n)`` -> ``f(rest, n - m)``
+slice-sequence         ``for v in items`` -> ``for v in items[n:]``;
+                       ``f(a[1:], b)`` -> ``f(a[1:], b[1:])``
+wrap-call              ``s + v`` -> ``max(0, s + v)``; ``names`` -> ``sorted(names)``
+return-expression      ``return True`` -> ``return balance == 0``; ``return []`` -> ``return [x]``
+loop-condition         ``while True`` -> ``while pending``
+none-guard             ``node.next is None`` -> ``node is None or node.next is None``
+insert-statement       ``prev = cur`` / ``seen.add(v)`` / ``out.append(v)`` inserted in a loop
+reuse-expression       ``lookup(x) + w`` -> ``dist + w`` (a name bound earlier in the function)
+swap-concat            ``acc + item`` -> ``item + acc``
+synthesize-condition   ``if c`` -> ``if c and n > 0`` / ``if c or not pending``
+=====================  =======================================================
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from typing import Final
+
+from pytest_agent.engines.offline._scope import FunctionScope
+from pytest_agent.engines.offline._source import Edit
+
+if TYPE_CHECKING:
+    from pytest_agent.engines.offline._operators import Mutator
+
+__all__ = ["TEMPLATES", "template_edits"]
+
+_PER_SITE: Final = 8
+_NAME_LIKE = (ast.Name, ast.Attribute)
+
+
+def _free(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _paren(m: Mutator, node: ast.expr) -> str:
+    text = m.src.segment(node)
+    low = (ast.BoolOp, ast.IfExp, ast.Lambda, ast.Compare, ast.NamedExpr)
+    return f"({text})" if isinstance(node, low) else text
+
+
+def _one_line(m: Mutator, *nodes: ast.AST) -> bool:
+    return all("\n" not in m.src.segment(n) for n in nodes)
+
+
+def _is_number_expr(fs: FunctionScope, node: ast.expr) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in fs.numbers
+    return isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and \
+        _is_number_expr(fs, node.left) | _is_number_expr(fs, node.right)
+
+
+def _is_load(node: ast.AST) -> bool:
+    return isinstance(getattr(node, "ctx", ast.Load()), ast.Load)
+
+
+# -- offset-variable ---------------------------------------------------------------
+
+
+def _offset(m: Mutator, fs: FunctionScope, expr: ast.expr) -> Iterator[Edit]:
+    if not _is_number_expr(fs, expr) or not _one_line(m, expr):
+        return
+    text = m.src.segment(expr)
+    others = sorted(fs.bound_before(expr.lineno) & fs.numbers - _free(expr))
+    for other in others[:_PER_SITE // 2]:
+        yield m.replace(expr, f"{text} - {other}", "offset-variable")
+        yield m.replace(expr, f"{text} + {other}", "offset-variable")
+
+
+def offset_variable(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """An index or argument off by a *variable* of the function (PraPR, TBar "mutate
+    operand"); elements of a tuple index also get the +/- 1 the other indices get."""
+    if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        for element in elements:
+            yield from _offset(m, fs, element)
+            if isinstance(node.slice, ast.Tuple) and not isinstance(element, ast.Constant):
+                yield from m.plus_minus_one(element)
+    elif isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
+                                              and node.func.id == "range"):
+        for arg in node.args:
+            yield from _offset(m, fs, arg)
+
+
+# -- slice-sequence -------------------------------------------------------------
+
+
+def slice_sequence(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """Iterate over part of a sequence (``items`` -> ``items[n:]``), or slice an
+    argument like its sibling is sliced (``f(a[1:], b)`` -> ``f(a[1:], b[1:])``)."""
+    if isinstance(node, ast.For) and isinstance(node.iter, _NAME_LIKE) and \
+            _one_line(m, node.iter):
+        text = m.src.segment(node.iter)
+        bounds = ["1", *sorted(fs.bound_before(node.lineno) & fs.numbers)[:3]]
+        for bound in bounds:
+            yield m.replace(node.iter, f"{text}[{bound}:]", "slice-sequence")
+        for bound in ("-1", *bounds[1:]):
+            yield m.replace(node.iter, f"{text}[:{bound}]", "slice-sequence")
+    elif isinstance(node, ast.Call):
+        sliced = [a for a in node.args if isinstance(a, ast.Subscript)
+                  and isinstance(a.slice, ast.Slice) and _one_line(m, a)]
+        for model in sliced[:2]:
+            how = m.src.text[m.src.span(model.value)[1]:m.src.span(model)[1]]
+            for arg in node.args:
+                if isinstance(arg, _NAME_LIKE) and _one_line(m, arg):
+                    yield m.replace(arg, f"{m.src.segment(arg)}{how}", "slice-sequence")
+
+
+# -- wrap-call -----------------------------------------------------------------------
+
+_NUMBER_WRAPS: Final = ("max(0, {})", "abs({})", "int({})", "round({})", "min(0, {})")
+_COLLECTION_WRAPS: Final = ("sorted({})", "list({})", "set({})", "len({})")
+
+
+def _wrap_site(node: ast.AST, parent: ast.AST | None) -> bool:
+    if isinstance(parent, (ast.Assign, ast.Return, ast.AugAssign)):
+        return getattr(parent, "value", None) is node
+    return isinstance(parent, ast.Call) and node in parent.args
+
+
+def wrap_call(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """Wrap an assigned, returned or passed value in a call that fits its type (TBar
+    "wrap with method"): numbers in ``max(0, .)``, ``abs``, ``int``, ``round``;
+    collections in ``sorted``, ``list``, ``set``, ``len``; either in a one-parameter
+    function of the module."""
+    if not isinstance(node, ast.expr) or not _wrap_site(node, m.parents.get(node)) or \
+            not _one_line(m, node):
+        return
+    number = (isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Mod)) or \
+        (isinstance(node, ast.Name) and node.id in fs.numbers)
+    collection = isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) or \
+        (isinstance(node, _NAME_LIKE) and m.src.segment(node).split(".")[-1] in fs.collections)
+    wraps: list[str] = []
+    if number:
+        wraps += _NUMBER_WRAPS
+    if collection:
+        wraps += _COLLECTION_WRAPS
+    if number or collection:
+        func = m.enclosing_function(node)
+        wraps += [f"{name}({{}})" for name in m.unary_functions
+                  if func is None or name != func.name][:3]
+    text = m.src.segment(node)
+    for wrap in wraps:
+        yield m.replace(node, wrap.format(text), "wrap-call")
+
+
+# -- return-expression ---------------------------------------------------------------
+
+
+def _bool_returns(m: Mutator, fs: FunctionScope, node: ast.Return) -> list[str]:
+    before = fs.bound_before(node.lineno)
+    exprs: list[str] = []
+    for name in sorted(before & fs.numbers):
+        exprs += [f"{name} == 0", f"{name} > 0"]
+    for name in sorted(before & fs.collections):
+        exprs += [f"not {name}", f"bool({name})"]
+    scope = m.scope_names(node) | m.module_names
+    exprs += [m.src.segment(c) for c in m.conditions if _free(c) <= scope][:4]
+    return exprs
+
+
+def _value_returns(fs: FunctionScope, node: ast.Return, value: object) -> list[str]:
+    before = sorted(fs.bound_before(node.lineno))
+    if isinstance(value, ast.List):
+        return [*[f"[{n}]" for n in before],
+                *[f"sorted({n})" for n in before if n in fs.collections],
+                *[n for n in before if n in fs.collections]]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [n for n in before if n in fs.numbers]
+    return before
+
+
+def return_expression(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """A constant return replaced by an expression over names in scope (TBar "mutate
+    return statement", Nopol's synthesis of the returned condition)."""
+    if not isinstance(node, ast.Return) or node.value is None:
+        return
+    value = node.value
+    if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+        options = _bool_returns(m, fs, node)
+    elif isinstance(value, ast.List) and not value.elts:
+        options = _value_returns(fs, node, value)
+    elif isinstance(value, ast.Constant):
+        options = _value_returns(fs, node, value.value)
+    else:
+        return
+    for option in options[:2 * _PER_SITE]:
+        yield m.replace(value, option, "return-expression", f"return {option}")
+
+
+# -- loop-condition --------------------------------------------------------------------
+
+
+def loop_condition(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """``while True`` (or a constant) -> ``while <collection>`` for a collection bound
+    before the loop (or ``not`` it): the loop runs while there is work."""
+    if not (isinstance(node, ast.While) and isinstance(node.test, ast.Constant)):
+        return
+    before = fs.bound_before(node.lineno)
+    names = sorted(before & fs.collections) + sorted(before - fs.collections - fs.numbers)
+    for name in names[:_PER_SITE]:
+        yield m.replace(node.test, name, "loop-condition", f"while {name}")
+    for name in sorted(before & fs.collections)[:2]:
+        yield m.replace(node.test, f"not {name}", "loop-condition", f"while not {name}")
+
+
+# -- none-guard --------------------------------------------------------------------------
+
+
+def _condition_sites(m: Mutator, node: ast.AST) -> ast.expr | None:
+    if isinstance(node, (ast.If, ast.While, ast.IfExp)):
+        return node.test
+    if isinstance(node, ast.Return) and isinstance(node.value, ast.Compare):
+        return node.value
+    return None
+
+
+def none_guard(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """``x.a ...`` -> ``x is None or x.a ...`` / ``x is not None and x.a ...`` for the
+    objects whose attributes a condition reads (TBar "insert null pointer checker")."""
+    test = _condition_sites(m, node)
+    if test is None or not _one_line(m, test):
+        return
+    bases: dict[str, None] = {}
+    for sub in ast.walk(test):
+        if isinstance(sub, ast.Attribute) and isinstance(sub.value, _NAME_LIKE):
+            text = m.src.segment(sub.value)
+            root = text.split(".")[0]
+            if root in fs.bound or (root == "self" and "." in text):
+                bases.setdefault(text, None)
+    inner = _paren(m, test) if isinstance(test, (ast.BoolOp, ast.IfExp)) else \
+        m.src.segment(test)
+    for base in list(bases)[:3]:
+        yield m.replace(test, f"{base} is None or {inner}", "none-guard",
+                        f"{base} is None or ...")
+        yield m.replace(test, f"{base} is not None and {inner}", "none-guard",
+                        f"{base} is not None and ...")
+
+
+# -- insert-statement ----------------------------------------------------------------------
+
+
+def _loop_statements(m: Mutator, fs: FunctionScope, loop: ast.For) -> list[str]:
+    """Statements a loop body commonly misses, typed by the names around it."""
+    target = m.src.segment(loop.target)
+    if not isinstance(loop.target, ast.Name):
+        return []
+    loop_end = loop.end_lineno or loop.lineno
+    inside = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+              and isinstance(n.ctx, ast.Load)}
+    out: list[str] = []
+    # ``prev = cur``: a name bound before the loop and read in it, that tracks the item.
+    for name in sorted(fs.bound_before(loop.lineno) & inside - fs.numbers - {target}):
+        out.append(f"{name} = {target}")
+    # The values of one iteration: the item, and the names first bound in the body.
+    items = [target, *sorted(n for n, at in fs.first_bound.items()
+                             if loop.lineno < at <= loop_end and n not in fs.collections)]
+    # ``seen.add(v)`` / ``out.append(v)``: a collection the function fills.
+    for name in sorted(fs.bound_before(loop.lineno) & fs.collections - {target}):
+        out.extend(call for item in items[:3] for call in m.fill_calls(name, item))
+    # A call statement of the function with its argument replaced by the loop item.
+    for text in m.call_statements(m.enclosing_function(loop), loop.lineno, loop_end):
+        out.extend(text.format(item) for item in items[:3])
+    return list(dict.fromkeys(out))
+
+
+def insert_statement(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """Insert a statement missing from a loop body, modelled on its neighbours (ARJA /
+    ssFix statement insertion): before each statement of the body, and after its last."""
+    if not isinstance(node, ast.stmt):
+        return
+    loop = m.parents.get(node)
+    if not isinstance(loop, ast.For) or node not in loop.body:
+        return
+    start = m.src.line_start(node.lineno)
+    if m.src.text[start:m.src.offset(node.lineno, node.col_offset)].strip():
+        return
+    indent = m.src.indent_of(node.lineno)
+    here = [start]
+    if node is loop.body[-1]:
+        end_line = node.end_lineno or node.lineno
+        here.append(m.src.line_start(end_line + 1) if end_line < len(m.src.lines)
+                    else len(m.src.text))
+    for text in _loop_statements(m, fs, loop)[:_PER_SITE]:
+        for at in here:
+            where = "before" if at == start else "after"
+            yield m.edit(at, at, f"{indent}{text}\n", node.lineno, "insert-statement",
+                         f"insert '{text}' {where} line {node.lineno}")
+
+
+# -- reuse-expression ----------------------------------------------------------------------
+
+
+def reuse_expression(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """A call or subscript replaced by a name the function bound before it (ssFix's
+    reuse of the same function's code: ``lookup(x) + w`` -> ``dist + w``)."""
+    if not isinstance(node, (ast.Call, ast.Subscript)) or not _is_load(node) or \
+            not _one_line(m, node):
+        return
+    parent = m.parents.get(node)
+    if isinstance(parent, ast.Expr) or (isinstance(parent, ast.Call) and parent.func is node):
+        return
+    names = fs.bound_before(node.lineno) - _free(node)
+    if isinstance(parent, (ast.BinOp, ast.AugAssign)) or (
+            isinstance(parent, ast.Compare) and any(isinstance(o, (ast.Lt, ast.Gt, ast.LtE,
+                                                                   ast.GtE)) for o in parent.ops)):
+        names -= fs.collections - fs.numbers  # an operand of arithmetic or ordering
+    for name in sorted(names)[:_PER_SITE]:
+        yield m.replace(node, name, "reuse-expression")
+
+
+# -- swap-concat, synthesize-condition -------------------------------------------------------
+
+
+def swap_concat(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """``acc + item`` -> ``item + acc``: concatenation of strings, lists, tuples is not
+    commutative (numbers are: those candidates are cheap and fail fast)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and \
+            not (_is_number_expr(fs, node.left) and _is_number_expr(fs, node.right)):
+        yield from m.swap(node.left, node.right, "swap-concat")
+
+
+def _atoms(fs: FunctionScope, line: int) -> list[str]:
+    before = fs.bound_before(line)
+    atoms: list[str] = []
+    for name in sorted(before & fs.collections):
+        atoms += [name, f"not {name}"]
+    for name in sorted(before & fs.numbers):
+        atoms += [f"{name} > 0", f"{name} == 0"]
+    numbers = sorted(before & fs.numbers)
+    atoms += [f"{a} < {b}" for a in numbers for b in numbers if a != b]
+    return atoms
+
+
+def synthesize_condition(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """Nopol-style condition synthesis: ``c`` -> ``c and a`` / ``c or a`` where ``a``
+    is built from the typed names in scope (``n > 0``, ``not pending``, ``i < j``)."""
+    if not isinstance(node, (ast.If, ast.While)) or not _one_line(m, node.test):
+        return
+    text = _paren(m, node.test) if isinstance(node.test, ast.BoolOp) else \
+        m.src.segment(node.test)
+    own = m.src.segment(node.test)
+    count = 0
+    for atom in _atoms(fs, node.lineno):
+        if atom in own:
+            continue
+        yield m.replace(node.test, f"{text} and {atom}", "synthesize-condition", f"and {atom}")
+        yield m.replace(node.test, f"{text} or {atom}", "synthesize-condition", f"or {atom}")
+        count += 1
+        if count >= _PER_SITE:
+            return
+
+
+Template = Callable[["Mutator", FunctionScope, ast.AST], Iterator[Edit]]
+
+#: Every template, by name; each runs on every node of a searched function.
+TEMPLATES: Final[dict[str, Template]] = {
+    "offset-variable": offset_variable,
+    "slice-sequence": slice_sequence,
+    "wrap-call": wrap_call,
+    "return-expression": return_expression,
+    "loop-condition": loop_condition,
+    "none-guard": none_guard,
+    "insert-statement": insert_statement,
+    "reuse-expression": reuse_expression,
+    "swap-concat": swap_concat,
+    "synthesize-condition": synthesize_condition,
+}
+
+
+def template_edits(m: Mutator, node: ast.AST) -> Iterator[Edit]:
+    """The edits of every template at ``node`` (inside a function; else none)."""
+    fs = m.function_scope(node)
+    if fs is None:
+        return
+    for template in TEMPLATES.values():
+        yield from template(m, fs, node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,18 @@ from conftest import git
 
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import Context
+from pytest_agent._types import Location
+from pytest_agent._types import Proposal
 from pytest_agent._types import Task
+from pytest_agent._types import TestOutcome
+from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
 from pytest_agent.engines.offline import propose
+from pytest_agent.engines.offline._engine import SearchReport
+from pytest_agent.engines.offline._engine import _failure
+from pytest_agent.engines.offline._engine import _locations
+from pytest_agent.engines.offline._engine import hang_frames
+from pytest_agent.engines.offline._search import Suspiciousness
 from pytest_agent.plan import load_plans
 from pytest_agent.settings import AgentSettings
 from pytest_agent.testrun import run_tests
@@ -116,3 +126,150 @@ def test_propose_directly_never_repeats_a_previous_diff(tmp_path: Path) -> None:
     assert second is not None
     assert second.diff != first.diff
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+# -- hangs, failures that explain themselves, overfitting marks (issue #12) ---------------
+
+
+def _propose(tmp_path: Path, files: dict[str, str], accept: tuple[str, ...],
+             ranked: tuple[Location, ...] = (), **settings: object) -> Proposal:
+    """Write a project, run its accept tests once (the harness's baseline), propose
+    (with the harness's ranking ``ranked``, else the engine localizes)."""
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    task = Task(id="T-1", description="fix it", accept_tests=accept)
+    ws = Workspace(root=tmp_path, branch="agent/T-1", base_commit="0" * 40,
+                   repo_root=tmp_path)
+    options = {"offline_workers": 1, "offline_time_budget": 30, **settings}
+    baseline = run_tests(tmp_path, accept, timeout=float(options.pop("baseline_timeout", 60)))
+    context = Context(task=task, workspace=ws, attempt=1, baseline=baseline,
+                      locations=ranked, lines=ranked)
+    return propose(task, context, ws, AgentSettings(**options))  # type: ignore[arg-type]
+
+
+HANGS = '''\
+def steps(n, stride):
+    """How many strides reach n from 0."""
+    count = 0
+    pos = 0
+    while pos < n:
+        pos -= stride
+        count += 1
+    return count
+'''
+
+
+def test_a_loop_that_never_ends_is_repaired(tmp_path: Path) -> None:
+    # The baseline hangs (cut by its timeout); every candidate that still hangs costs
+    # only its own timeout, and the wrong augmented assignment is found. (The harness
+    # localizes once per task, with per-test timeouts; here its ranking is given.)
+    ranked = (Location("walk.py", "steps", 1, 8, 1.0, ("hung here",), 6),)
+    proposal = _propose(tmp_path, {
+        "walk.py": HANGS,
+        "tests/test_walk.py": "from walk import steps\n\n\ndef test_steps():\n"
+                              "    assert steps(10, 5) == 2\n",
+    }, ("tests/test_walk.py::test_steps",), ranked, baseline_timeout=3, candidate_timeout=3)
+    assert "+        pos += stride" in proposal.diff, proposal.stop_reason
+
+
+def test_a_hung_frame_is_searched_first(tmp_path: Path) -> None:
+    (tmp_path / "walk.py").write_text("def other():\n    return 1\n\n\n" + HANGS)
+    failure = "Failed: Timeout\nhung in steps (walk.py:10) after 2.0 s"
+    baseline = TestRun(outcomes={"t.py::test_x": TestOutcome.FAILED},
+                       failures={"t.py::test_x": failure}, output="", exit_code=1,
+                       duration=2.0)
+    task = Task(id="T-1", description="x", accept_tests=("t.py::test_x",))
+    ws = Workspace(root=tmp_path, branch="b", base_commit="0" * 40, repo_root=tmp_path)
+    assert hang_frames(Context(task=task, workspace=ws, attempt=1, baseline=baseline),
+                       tmp_path) == [("walk.py", "steps", 10)]
+    ranked = (Location("walk.py", "other", 1, 2, 5.0, (), 2),)
+    problems: list[str] = []
+    functions, lines = _locations(task, Context(task=task, workspace=ws, attempt=1,
+                                                baseline=baseline, locations=ranked,
+                                                lines=ranked), ws, AgentSettings(), problems)
+    assert [f.function for f in functions] == ["steps", "other"]
+    assert (lines[0].line, lines[0].score > ranked[0].score) == (10, True)
+    assert problems == []
+
+
+GREET = 'def greet(name):\n    return "Hello"\n'
+GREET_TEST = 'from greet import greet\n\n\ndef test_greet():\n    assert greet("Ann") == ' \
+             '"Bonjour, Ann! Bienvenue."\n'
+
+
+def test_an_exhausted_search_says_so_in_one_line(tmp_path: Path) -> None:
+    proposal = _propose(tmp_path, {"greet.py": GREET, "tests/test_greet.py": GREET_TEST},
+                        ("tests/test_greet.py::test_greet",))
+    reason = proposal.stop_reason or ""
+    assert proposal.diff == "" and "\n" not in reason
+    assert re.search(r"no passing change: \d+ candidate\(s\) validated of \d+ generated in "
+                     r"[\d.]+s; stopped because the repair space was exhausted", reason), reason
+    assert "configure" not in reason.lower()
+
+
+def test_a_search_cut_by_its_budget_says_which(tmp_path: Path) -> None:
+    proposal = _propose(tmp_path, {"greet.py": GREET, "tests/test_greet.py": GREET_TEST},
+                        ("tests/test_greet.py::test_greet",), offline_max_candidates=2)
+    assert ": 2 candidate(s) validated of " in (proposal.stop_reason or "")
+    assert "candidate budget (offline_max_candidates) was used up" in (
+        proposal.stop_reason or "")
+
+
+def test_tests_that_cannot_run_stop_the_search_with_the_reason(tmp_path: Path) -> None:
+    # Tests that only import in the user's tree (a path check at import time) cannot
+    # run in the workers' copies: no search, and the reason says so.
+    proposal = _propose(tmp_path, {
+        "greet.py": GREET,
+        "tests/test_greet.py": "assert 'pytest-agent-offline' not in __file__\n" + GREET_TEST,
+    }, ("tests/test_greet.py::test_greet",))
+    assert proposal.diff == ""
+    assert "stopped because the tests could not run in the validation workers (pytest exit "\
+           "code 2, no test ran)" in (proposal.stop_reason or "")
+
+
+def test_a_collection_error_is_named_when_there_is_nothing_to_edit(tmp_path: Path) -> None:
+    proposal = _propose(tmp_path, {
+        "greet.py": GREET,
+        "tests/test_greet.py": "import no_such_module\n\n\ndef test_greet():\n    pass\n",
+    }, ("tests/test_greet.py::test_greet",))
+    reason = proposal.stop_reason or ""
+    assert proposal.diff == "" and "\n" not in reason
+    assert "no function to edit" in reason
+    assert "the accept tests could not run (tests/test_greet.py::test_greet: " in reason
+    assert "No module named 'no_such_module'" in reason
+
+
+def test_the_best_partial_candidate_is_kept_with_its_diff(tmp_path: Path) -> None:
+    proposal = _propose(tmp_path, {
+        "scale.py": "def scale(x):\n    return x * 2 + 1\n",
+        "tests/test_scale.py": "from scale import scale\n\n\ndef test_zero():\n"
+                               "    assert scale(0) == 0\n\n\ndef test_big():\n"
+                               "    assert scale(3) == 1000\n",
+    }, ("tests/test_scale.py::test_zero", "tests/test_scale.py::test_big"))
+    assert proposal.diff == "" and proposal.stop_reason
+    assert "Best partial candidate" in proposal.notes
+    assert "1 of 2 failing accept test(s) pass with it" in proposal.notes
+    assert "-    return x * 2 + 1" in proposal.notes  # its diff
+
+
+def test_every_candidate_hung_is_the_reason_when_it_is() -> None:
+    report = SearchReport(None, False, validated=5, generated=40, duration=6.0,
+                          validation_time=5.0, stopped_by="candidates exhausted", hung=5)
+    susp = Suspiciousness(spans=[("m.py", 1, 3, 1.0)])
+    proposal = _failure(report, susp, ["localization failed (OSError: x)"])
+    assert proposal.stop_reason == (
+        "offline search found no passing change: 5 candidate(s) validated of 40 generated "
+        "in 6.0s; "
+        "stopped because every candidate hung (cut by its timeout); "
+        "localization failed (OSError: x)")
+
+
+def test_a_winning_overfitting_pattern_is_marked_for_review(tmp_path: Path) -> None:
+    proposal = _propose(tmp_path, {
+        "echo.py": "def echo(v):\n    print(v)\n    return v\n",
+        "tests/test_echo.py": "from echo import echo\n\n\ndef test_echo():\n"
+                              "    assert echo(3) is None\n",
+    }, ("tests/test_echo.py::test_echo",))
+    assert "-    return v" in proposal.diff
+    assert proposal.notes.startswith("plausible only: review (deletes a return)")

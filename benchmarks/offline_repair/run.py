@@ -105,10 +105,16 @@ def quality(program: Path, settings: AgentSettings) -> Quality:
         start = time.monotonic()
         proposal = _engine.propose(task, context, ws, settings)
         seconds = time.monotonic() - start
-        if proposal is None:
+        if proposal is None or not proposal.diff:
+            why = proposal.stop_reason if proposal is not None else None
             return Quality(program.name, str(meta["fault_kind"]), False, False, False,
-                           seconds, "-")
-        what = proposal.notes.splitlines()[0].removeprefix("Offline search: ").rstrip(".")
+                           seconds, f"- ({why})" if why else "-")
+        lines = proposal.notes.splitlines()
+        review = bool(lines) and lines[0].startswith("plausible only: review")
+        what = next((ln for ln in lines if ln.startswith("Offline search: ")), "")
+        what = what.removeprefix("Offline search: ").rstrip(".")
+        if review:
+            what += " [marked: plausible only, review]"
         applied = apply_proposal(root, proposal.diff, task=task)
         repaired = applied.ok and run_tests(root, task.accept_tests,
                                             timeout=settings.test_timeout).passed

@@ -26,8 +26,12 @@ __all__ = ["propose"]
 
 def propose(
     task: Task, context: Context, workspace: Workspace, settings: AgentSettings
-) -> Proposal | None:
-    """Search for a repair of ``task``; ``None`` when none passes within the budgets.
+) -> Proposal:
+    """Search for a repair of ``task``.
+
+    When no candidate passes within the budgets, the proposal has an empty diff and a
+    one-line ``stop_reason`` (candidates generated and validated, time, why the search
+    stopped); its notes add the best partial candidate with its diff.
 
     :param task: The task; its accept tests are the specification.
     :param context: The attempt's context: the baseline run (failing accept tests

@@ -11,8 +11,10 @@ passes the accept tests but breaks one of those other tests is kept as a fallbac
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures as cf
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -28,6 +30,7 @@ from pytest_agent._types import Context
 from pytest_agent._types import Location
 from pytest_agent._types import Proposal
 from pytest_agent._types import Task
+from pytest_agent._types import TestOutcome
 from pytest_agent._types import Workspace
 from pytest_agent.engines.offline._pool import RunResult
 from pytest_agent.engines.offline._pool import WorkerPool
@@ -46,6 +49,9 @@ __all__ = ["SearchReport", "propose", "search"]
 #: Flags of every validation session: no cache written into the tree, no traceback
 #: formatting (half the cost of a small failing session, and never read).
 SESSION_ARGS = ("-q", "--tb=no", "-p", "no:cacheprovider", "-o", "addopts=")
+#: Seconds a worker may add to a candidate's timeout the first time it runs an argument
+#: list (it parses the config and imports the session's dependencies once).
+STARTUP_ALLOWANCE = 3.0
 #: Singles whose pairs are tried once the singles are exhausted.
 PAIR_POOL = 30
 
@@ -58,39 +64,111 @@ class SearchReport:
     winner: Candidate | None
     plausible_only: bool
     validated: int
+    #: Single edits generated, plus the pairs of them drawn by the search.
     generated: int
     duration: float
     validation_time: float
     stopped_by: str
+    #: Candidates whose session was cut by its timeout (a loop the edit made or kept).
+    hung: int = 0
+    #: The candidate that made the most failing accept tests pass, and how many of them.
+    best_partial: Candidate | None = None
+    best_partial_fixed: int = 0
+    #: Failing accept tests the search had to fix.
+    failing: int = 0
 
 
 def _belongs(nodeid: str, accept: Sequence[str]) -> bool:
     return any(nodeid == a or nodeid.startswith((a + "::", a + "[")) for a in accept)
 
 
+_HUNG_RE = re.compile(r"hung in (?P<qualname>[\w.<>]+) \((?P<file>[^():]+):(?P<line>\d+)\)")
+
+
+def hang_frames(context: Context, root: Path) -> list[tuple[str, str, int]]:
+    """``(path, qualname, line)`` of every "hung in <qualname> (<file>:<line>)" in the
+    baseline's failures: where a hanging test was interrupted (per-test timeouts)."""
+    found: dict[tuple[str, str, int], None] = {}
+    failures = context.baseline.failures if context.baseline is not None else {}
+    for text in failures.values():
+        for match in _HUNG_RE.finditer(text):
+            path = Path(match["file"])
+            if path.is_absolute():
+                try:
+                    path = path.resolve().relative_to(root.resolve())
+                except ValueError:
+                    continue
+            found.setdefault((path.as_posix(), match["qualname"], int(match["line"])), None)
+    return list(found)
+
+
+def _hang_locations(frames: Sequence[tuple[str, str, int]], root: Path, top: float
+                    ) -> tuple[list[Location], list[Location]]:
+    """The hung frames as the best-ranked function and line (above every other)."""
+    functions: list[Location] = []
+    lines: list[Location] = []
+    for path, qualname, line in frames:
+        span = _function_span(root / path, line)
+        if span is None:
+            continue
+        score = top * 1.5 + 1.0
+        functions.append(Location(path, qualname, span[0], span[1], score,
+                                  ("hung here",), line))
+        lines.append(Location(path, qualname, line, line, score, ("hung here",), line))
+    return functions, lines
+
+
+def _function_span(file: Path, line: int) -> tuple[int, int] | None:
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    best: tuple[int, int] | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                node.lineno <= line <= (node.end_lineno or node.lineno):
+            best = (node.lineno, node.end_lineno or node.lineno)  # innermost wins
+    return best
+
+
 def _locations(
-    task: Task, context: Context, workspace: Workspace, settings: AgentSettings
+    task: Task, context: Context, workspace: Workspace, settings: AgentSettings,
+    problems: list[str],
 ) -> tuple[tuple[Location, ...], tuple[Location, ...]]:
     """Ranked functions and lines: the context's when it has line scores, else our own
-    localization (a localize hook of a plugin may give functions only)."""
-    if context.locations and context.lines:
-        return context.locations, context.lines
-    try:
+    localization (a localize hook of a plugin may give functions only); a hung frame
+    comes first. A localization failure is recorded in ``problems``."""
+    functions, lines = context.locations, context.lines
+    if not (functions and lines):
         from pytest_agent.localize import localize_detailed
 
-        found = localize_detailed(task, workspace, context.baseline, settings)
-        if found.functions:
-            return found.functions, found.lines
-    except Exception:  # noqa: BLE001 - fall back to the harness's ranking
-        pass
-    return context.locations, ()
+        try:
+            found = localize_detailed(task, workspace, context.baseline, settings)
+        except Exception as exc:  # noqa: BLE001 - fall back to the context's ranking
+            problems.append(f"localization failed ({type(exc).__name__}: {exc}); "
+                            "searched the context's ranked functions")
+        else:
+            if found.functions:
+                functions, lines = found.functions, found.lines
+            elif not functions:
+                problems.append(f"localization ranked no function ({found.method})")
+    frames = hang_frames(context, workspace.root)
+    if frames:
+        top = max((f.score for f in functions), default=1.0)
+        hung_fns, hung_lines = _hang_locations(frames, workspace.root, top)
+        functions = (*hung_fns, *functions)
+        lines = (*hung_lines, *lines)
+    return tuple(functions), tuple(lines)
 
 
 def propose(
     task: Task, context: Context, workspace: Workspace, settings: AgentSettings
-) -> Proposal | None:
+) -> Proposal:
+    """Search for a repair; a proposal with an empty diff and a ``stop_reason`` saying
+    what the search did and why it stopped when nothing passes."""
     started = time.monotonic()
-    functions, lines = _locations(task, context, workspace, settings)
+    problems: list[str] = []
+    functions, lines = _locations(task, context, workspace, settings, problems)
     exclude = set(task.accept_test_files) | {
         str((workspace.test_root / f).relative_to(workspace.root).as_posix())
         for f in task.accept_test_files
@@ -109,18 +187,76 @@ def propose(
             f"the offline engine could not validate candidates ({type(exc).__name__}: {exc}); "
             f"its workers run `{sys.executable} -m pytest_agent.engines.offline._worker`"))
     if report.winner is None:
-        return None
+        if not susp.spans:
+            problems.insert(0, _why_no_function(context))
+        return _failure(report, susp, problems)
+    return Proposal(diff=report.winner.diff, notes=_winner_notes(report), engine="offline")
+
+
+def _why_no_function(context: Context) -> str:
+    """Why localization found nothing to edit: usually, the tests did not run."""
+    baseline = context.baseline
+    if baseline is None:
+        return "no baseline run of the accept tests"
+    errors = [n for n, o in baseline.outcomes.items()
+              if o in (TestOutcome.ERROR, TestOutcome.MISSING)]
+    if baseline.timed_out:
+        return f"the accept tests' run timed out after {baseline.duration:.0f}s"
+    if errors:
+        text = baseline.failures.get(errors[0], "") or baseline.output
+        last = next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")
+        return f"the accept tests could not run ({errors[0]}: {last[:160]})"
+    return "no code outside the tests ran in the failing tests"
+
+
+def _winner_notes(report: SearchReport) -> str:
     w = report.winner
+    assert w is not None
     rate = report.validated / report.validation_time if report.validation_time > 0 else 0.0
-    notes = (
-        f"Offline search: {w.description}.\n"
+    risks = [e.risky for e in w.edits if e.risky]
+    if report.plausible_only:
+        risks.append("other tests of the accept test files fail with it")
+    head = f"plausible only: review ({'; '.join(risks)}).\n" if risks else ""
+    return (
+        f"{head}Offline search: {w.description}.\n"
         f"Validated {report.validated} of {report.generated} candidate(s) in "
         f"{report.duration:.1f}s ({rate:.0f}/s); the accept tests pass"
-        + (" (plausible only: other tests of the accept test files fail with it)."
-           if report.plausible_only else
-           " and the other tests of their files still pass.")
+        + (" but other tests of their files fail with it."
+           if report.plausible_only else " and the other tests of their files still pass.")
     )
-    return Proposal(diff=w.diff, notes=notes, engine="offline")
+
+
+def _stop_why(report: SearchReport) -> str:
+    if report.stopped_by == "candidate budget":
+        return "the candidate budget (offline_max_candidates) was used up"
+    if report.stopped_by == "time budget":
+        return "the time budget (offline_time_budget) ran out"
+    if report.validated and report.hung == report.validated:
+        return "every candidate hung (cut by its timeout)"
+    if report.stopped_by == "candidates exhausted":
+        return "the repair space was exhausted"
+    return report.stopped_by
+
+
+def _failure(report: SearchReport, susp: Suspiciousness, problems: Sequence[str]) -> Proposal:
+    """An empty proposal whose one-line ``stop_reason`` says what was searched and why it
+    stopped; the best partial candidate, with its diff, goes into the notes."""
+    if not susp.spans:
+        why = "no function to edit: localization ranked none outside the tests"
+    else:
+        why = _stop_why(report)
+    hung = f", {report.hung} hung" if report.hung and report.hung != report.validated else ""
+    reason = (f"offline search found no passing change: {report.validated} candidate(s) "
+              f"validated of {report.generated} generated{hung} in {report.duration:.1f}s; "
+              f"stopped because {why}"
+              + "".join(f"; {p}" for p in problems))
+    notes = reason + "."
+    best = report.best_partial
+    if best is not None:
+        notes += (f"\nBest partial candidate ({best.description}): "
+                  f"{report.best_partial_fixed} of {report.failing} failing accept test(s) "
+                  f"pass with it.\n```diff\n{best.diff.strip()}\n```")
+    return Proposal(diff="", notes=notes, engine="offline", stop_reason=reason)
 
 
 def _read_sources(root: Path, susp: Suspiciousness) -> dict[str, SourceFile]:
@@ -153,12 +289,17 @@ def search(
     singles = rank_singles(sources, susp)
     if not singles or not accept:
         return SearchReport(None, False, 0, len(singles), time.monotonic() - started, 0.0,
-                            "no candidate")
+                            "no candidate could be generated at the ranked lines"
+                            if accept else "the task has no accept tests")
     size = settings.offline_workers or os.cpu_count() or 1
     with WorkerPool(root, test_root, size, mutable=sorted(sources),
                     mem_headroom=mem_headroom) as pool:
         return _Search(pool, sources, singles, susp, accept, failing, previous_diffs,
                        settings, deadline, started).run()
+
+
+#: Pairs of safe singles tried before the risky singles (the rest come after them).
+EARLY_PAIRS = 100
 
 
 class _Search:
@@ -180,40 +321,74 @@ class _Search:
         self.started = started
         self.validated = 0
         self.validation_time = 0.0
+        self.hung = 0
         self.seen: set[str] = set()
         self.progress: list[tuple[Edit, float]] = []
+        self.best_partial: tuple[int, Candidate] | None = None
         self.args: list[str] = []
         self.timeout = settings.candidate_timeout
+        self.base_hung = False
+        self.pairs_drawn = 0
+        self.plausible: tuple[int, Candidate] | None = None
+        self.winners: list[tuple[int, Candidate]] = []
 
-    def _baseline(self) -> bool:
-        """Run the accept tests' files once: regression set, timeout, sanity."""
+    def _baseline(self) -> str:
+        """Run the accept tests' files once: regression set, timeout, sanity.
+
+        The accept tests known to fail are left out of the regression run (they may
+        hang: a hang costs one candidate timeout, in the sanity run, not the run's
+        ceiling), then run alone, first, as every candidate will run them.
+
+        :returns: Why the search cannot run (``""`` when it can).
+        """
         files = list(dict.fromkeys(a.split("::", 1)[0] for a in self.accept))
-        base = self.pool.run({}, [*SESSION_ARGS, *files], self.settings.candidate_timeout * 3)
-        accept_outcomes = {n: o for n, o in base.outcomes.items() if _belongs(n, self.accept)}
-        if base.outcomes and accept_outcomes and all(
-                o in ("passed", "skipped") for o in accept_outcomes.values()):
-            return False  # nothing fails here: the workers do not see what the harness saw
+        deselect = [arg for f in dict.fromkeys(self.failing) for arg in ("--deselect", f)]
+        base = self.pool.run({}, [*SESSION_ARGS, *files, *deselect],
+                             self.settings.candidate_timeout * 3)
+        if not base.outcomes and not base.timed_out and base.rc not in (0, 5):
+            how = "crashed" if base.crashed else f"pytest exit code {base.rc}, no test ran"
+            return f"the tests could not run in the validation workers ({how})"
         regression = [n for n, o in base.outcomes.items()
                       if o == "passed" and not _belongs(n, self.accept) and "::" in n]
         failing_first = list(dict.fromkeys(self.failing))
         rest = [a for a in self.accept if a not in failing_first]
         self.args = ["-x", *SESSION_ARGS, *failing_first, *rest, *regression]
         # A correct candidate runs about as long as the baseline; loops are cut early.
-        self.timeout = min(self.settings.candidate_timeout, max(1.0, 5 * base.duration + 0.5))
-        # Every worker parses this argument list once (and probes it) before the
-        # first candidate, so that cost never counts against a candidate's timeout.
-        self.pool.warm(self.args, self.settings.candidate_timeout * 3)
-        return True
+        duration = base.duration if not base.timed_out else self.settings.candidate_timeout
+        self.timeout = min(self.settings.candidate_timeout, max(1.0, 5 * duration + 0.5))
+        sanity = self.pool.run({}, self.args, self.timeout + STARTUP_ALLOWANCE)
+        if sanity.ok:
+            return ("the accept tests pass in the validation workers (a copy of the "
+                    "workspace): they fail only in the harness's run")
+        self.base_hung = sanity.timed_out
+        if not sanity.timed_out:
+            # Every worker parses this argument list once (and probes it) before the
+            # first candidate, so that cost never counts against a candidate's timeout.
+            self.pool.warm(self.args, self.timeout + STARTUP_ALLOWANCE)
+        return ""
 
     def _groups(self) -> Iterator[tuple[tuple[Edit, ...], float]]:
-        for edit in self.singles:
+        """Safe singles, then pairs of them (some), then the risky singles (known
+        overfitting patterns), then the other pairs."""
+        safe = [e for e in self.singles if not e.risky]
+        for edit in safe:
             yield (edit,), edit_score(edit, self.susp)
+        self.pairs_drawn = 0
         # Pairs: singles that made progress (some failing accept test passed) first.
         ranked = sorted(self.progress, key=lambda t: -t[1])
-        pool = [(e, edit_score(e, self.susp)) for e, _ in ranked]
-        pool += [(e, edit_score(e, self.susp)) for e in self.singles[:PAIR_POOL]
+        pool = [(e, edit_score(e, self.susp)) for e, _ in ranked if not e.risky]
+        pool += [(e, edit_score(e, self.susp)) for e in safe[:PAIR_POOL]
                  if all(e is not p for p, _ in pool)]
-        yield from pairs(pool, PAIR_POOL)
+        found = pairs(pool, PAIR_POOL)
+        for _, group in zip(range(EARLY_PAIRS), found, strict=False):
+            self.pairs_drawn += 1
+            yield group
+        for edit in self.singles:
+            if edit.risky:
+                yield (edit,), edit_score(edit, self.susp)
+        for group in found:
+            self.pairs_drawn += 1
+            yield group
 
     def _validate(self, cand: Candidate) -> RunResult:
         try:
@@ -223,58 +398,67 @@ class _Search:
             return RunResult(rc=-1, passed=0, failed=(), crashed=True)
 
     def run(self) -> SearchReport:
-        if not self._baseline():
-            return self._report(None, False, "baseline passes in the workers")
-        budget = self.settings.offline_max_candidates
+        problem = self._baseline()
+        if problem:
+            return self._report(None, False, problem)
         stream = candidates(self._groups(), self.sources, self.previous_diffs, self.seen)
-        plausible: tuple[int, Candidate] | None = None
-        winners: list[tuple[int, Candidate]] = []
+        stopped_by = self._dispatch(stream)
+        if self.winners:
+            # Among the passing candidates (those in flight when the first passed): the
+            # safe before the risky, then the smallest, then the best-ranked.
+            return self._report(min(self.winners, key=_preference)[1], False, "found")
+        if self.plausible is not None:
+            return self._report(self.plausible[1], True, stopped_by)
+        return self._report(None, False, stopped_by)
+
+    def _next(self, stream: Iterator[Candidate], in_flight: int) -> Candidate | str:
+        """The next candidate to dispatch, or why dispatching stops."""
+        if self.validated + in_flight >= self.settings.offline_max_candidates:
+            return "candidate budget"
+        if time.monotonic() >= self.deadline:
+            return "time budget"
+        return next(stream, None) or "candidates exhausted"
+
+    def _dispatch(self, stream: Iterator[Candidate]) -> str:
+        """Validate candidates in rank order, ``pool.size`` at a time, until one passes
+        (the ones in flight then finish) or a budget runs out."""
         stopped_by = "candidates exhausted"
         index = 0
+        exhausted = False
         with cf.ThreadPoolExecutor(max_workers=self.pool.size) as executor:
             in_flight: dict[cf.Future[RunResult], tuple[int, Candidate]] = {}
-            exhausted = False
             while True:
-                while not winners and not exhausted and len(in_flight) < self.pool.size:
-                    if self.validated + len(in_flight) >= budget:
-                        stopped_by = "candidate budget"
-                        exhausted = True
-                        break
-                    if time.monotonic() >= self.deadline:
-                        stopped_by = "time budget"
-                        exhausted = True
-                        break
-                    cand = next(stream, None)
-                    if cand is None:
-                        exhausted = True
+                while not self.winners and not exhausted and len(in_flight) < self.pool.size:
+                    cand = self._next(stream, len(in_flight))
+                    if isinstance(cand, str):
+                        stopped_by, exhausted = cand, True
                         break
                     index += 1
                     in_flight[executor.submit(self._validate, cand)] = (index, cand)
                 if not in_flight:
-                    break
+                    return stopped_by
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     rank, cand = in_flight.pop(future)
-                    result = future.result()
-                    self.validated += 1
-                    self.validation_time += result.duration
-                    verdict = self._classify(result)
-                    if verdict in ("pass", "plausible") and not self._lint_clean(cand):
-                        continue
-                    if verdict == "pass":
-                        winners.append((rank, cand))
-                        stopped_by = "found"
-                    elif verdict == "plausible" and (plausible is None or rank < plausible[0]):
-                        plausible = (rank, cand)
-                    elif verdict == "progress" and len(cand.edits) == 1:
-                        self.progress.append((cand.edits[0], float(result.passed)))
-        if winners:
-            # Candidates are dispatched in rank order: the best-ranked pass wins, whatever
-            # order the parallel runs finished in.
-            return self._report(min(winners, key=lambda t: t[0])[1], False, stopped_by)
-        if plausible is not None:
-            return self._report(plausible[1], True, stopped_by)
-        return self._report(None, False, stopped_by)
+                    self._record(rank, cand, future.result())
+
+    def _record(self, rank: int, cand: Candidate, result: RunResult) -> None:
+        self.validated += 1
+        self.validation_time += result.duration
+        self.hung += result.timed_out
+        verdict = self._classify(result)
+        if verdict in ("pass", "plausible") and not self._lint_clean(cand):
+            return
+        if verdict == "pass":
+            self.winners.append((rank, cand))
+        elif verdict == "plausible" and (self.plausible is None or rank < self.plausible[0]):
+            self.plausible = (rank, cand)
+        elif verdict == "progress":
+            fixed = min(result.passed, len(self.failing))
+            if self.best_partial is None or fixed > self.best_partial[0]:
+                self.best_partial = (fixed, cand)
+            if len(cand.edits) == 1:
+                self.progress.append((cand.edits[0], float(result.passed)))
 
     def _classify(self, result: RunResult) -> str:
         if result.ok:
@@ -318,5 +502,16 @@ class _Search:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def _report(self, winner: Candidate | None, plausible: bool, stopped_by: str) -> SearchReport:
-        return SearchReport(winner, plausible, self.validated, len(self.singles),
-                            time.monotonic() - self.started, self.validation_time, stopped_by)
+        best = self.best_partial
+        return SearchReport(winner, plausible, self.validated,
+                            len(self.singles) + self.pairs_drawn,
+                            time.monotonic() - self.started, self.validation_time, stopped_by,
+                            hung=self.hung, best_partial=best[1] if best else None,
+                            best_partial_fixed=best[0] if best else 0,
+                            failing=len(self.failing))
+
+
+def _preference(entry: tuple[int, Candidate]) -> tuple[bool, int, int]:
+    """Safe before risky, then the smallest resulting program, then the best-ranked."""
+    rank, cand = entry
+    return (any(e.risky for e in cand.edits), cand.nodes, rank)

@@ -34,9 +34,35 @@ class Edit:
     prior: float
     #: A short human description (``"<= -> <"``).
     what: str = field(default="", compare=False)
+    #: Why this edit is a known overfitting pattern (``"deletes a return"``), or ``""``.
+    #: Such edits are tried after the others and, when one wins, the proposal says
+    #: "plausible only: review".
+    risky: str = field(default="", compare=False)
+    #: The replaced text (``text[start:end]``), when the operator recorded it.
+    old: str = field(default="", compare=False, repr=False)
+
+    @property
+    def size(self) -> int:
+        """Characters that really change (common prefix and suffix of the replaced and
+        the new text left out): the ranking prefers small edits."""
+        old, new = self.old, self.new
+        if not old and self.end > self.start:
+            return max(len(new), self.end - self.start)
+        head = _common_prefix(old, new)
+        old, new = old[head:], new[head:]
+        return max(len(old), len(new)) - _common_prefix(old[::-1], new[::-1])
 
     def overlaps(self, other: Edit) -> bool:
         return self.path == other.path and self.start < other.end and other.start < self.end
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 @final

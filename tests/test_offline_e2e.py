@@ -224,20 +224,29 @@ def test_tests_that_cannot_run_stop_the_search_with_the_reason(tmp_path: Path) -
         "tests/test_greet.py": "assert 'pytest-agent-offline' not in __file__\n" + GREET_TEST,
     }, ("tests/test_greet.py::test_greet",))
     assert proposal.diff == ""
-    assert "stopped because the tests could not run in the validation workers (pytest exit "\
-           "code 2, no test ran)" in (proposal.stop_reason or "")
+    assert "stopped because the tests could not run in the validation workers (" in (
+        proposal.stop_reason or "")
 
 
-def test_a_collection_error_is_named_when_there_is_nothing_to_edit(tmp_path: Path) -> None:
+def test_a_test_that_cannot_be_collected_stops_before_any_search(tmp_path: Path) -> None:
     proposal = _propose(tmp_path, {
         "greet.py": GREET,
         "tests/test_greet.py": "import no_such_module\n\n\ndef test_greet():\n    pass\n",
-    }, ("tests/test_greet.py::test_greet",))
+    }, ("tests/test_greet.py::test_greet", "tests/test_greet.py::test_nope"))
     reason = proposal.stop_reason or ""
     assert proposal.diff == "" and "\n" not in reason
-    assert "no function to edit" in reason
-    assert "the accept tests could not run (tests/test_greet.py::test_greet: " in reason
+    assert reason.startswith("offline search not started: the accept tests could not run: "
+                             "tests/test_greet.py::test_greet could not be collected: ")
     assert "No module named 'no_such_module'" in reason
+
+
+def test_nothing_to_edit_is_named_with_its_cause() -> None:
+    report = SearchReport(None, False, validated=0, generated=0, duration=0.1,
+                          validation_time=0.0, stopped_by="no candidate")
+    proposal = _failure(report, Suspiciousness(), ["the accept tests' run timed out after 9s"])
+    assert (proposal.stop_reason or "").endswith(
+        "stopped because no function to edit: localization ranked none outside the tests; "
+        "the accept tests' run timed out after 9s")
 
 
 def test_the_best_partial_candidate_is_kept_with_its_diff(tmp_path: Path) -> None:
@@ -246,7 +255,8 @@ def test_the_best_partial_candidate_is_kept_with_its_diff(tmp_path: Path) -> Non
         "tests/test_scale.py": "from scale import scale\n\n\ndef test_zero():\n"
                                "    assert scale(0) == 0\n\n\ndef test_big():\n"
                                "    assert scale(3) == 1000\n",
-    }, ("tests/test_scale.py::test_zero", "tests/test_scale.py::test_big"))
+    }, ("tests/test_scale.py::test_zero", "tests/test_scale.py::test_big"),
+        offline_max_candidates=40)
     assert proposal.diff == "" and proposal.stop_reason
     assert "Best partial candidate" in proposal.notes
     assert "1 of 2 failing accept test(s) pass with it" in proposal.notes

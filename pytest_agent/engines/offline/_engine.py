@@ -20,17 +20,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import final
 
 from pytest_agent import _tempdirs
+from pytest_agent._timeout import TestLimits
 from pytest_agent._types import Context
 from pytest_agent._types import Location
 from pytest_agent._types import Proposal
 from pytest_agent._types import Task
 from pytest_agent._types import TestOutcome
+from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
 from pytest_agent.engines.offline._pool import RunResult
 from pytest_agent.engines.offline._pool import WorkerPool
@@ -42,9 +46,10 @@ from pytest_agent.engines.offline._search import pairs
 from pytest_agent.engines.offline._search import rank_singles
 from pytest_agent.engines.offline._source import Edit
 from pytest_agent.engines.offline._source import SourceFile
+from pytest_agent.regression import regression_set
 from pytest_agent.settings import AgentSettings
 
-__all__ = ["SearchReport", "propose", "search"]
+__all__ = ["Known", "SearchReport", "propose", "search"]
 
 #: Flags of every validation session: no cache written into the tree, no traceback
 #: formatting (half the cost of a small failing session, and never read).
@@ -176,11 +181,16 @@ def propose(
     }
     susp = Suspiciousness.from_locations(functions, lines, exclude)
     failing = list(context.baseline.failing) if context.baseline is not None else []
+    unrunnable = _not_collected(task, context.baseline)
+    if unrunnable:
+        reason = f"offline search not started: {unrunnable}"
+        return Proposal(diff="", notes=reason + ".", engine="offline", stop_reason=reason)
     try:
         report = search(
             workspace.root, workspace.test_root, susp, task.accept_tests, failing,
             previous_diffs=context.previous_diffs, settings=settings,
             deadline=started + settings.offline_time_budget,
+            known=Known.of(task, context.baseline),
         )
     except (OSError, RuntimeError) as exc:
         return Proposal(diff="", engine="offline", stop_reason=(
@@ -191,6 +201,34 @@ def propose(
             problems.insert(0, _why_no_function(context))
         return _failure(report, susp, problems)
     return Proposal(diff=report.winner.diff, notes=_winner_notes(report), engine="offline")
+
+
+#: Failure texts of tests that could not be collected (no edit of a function fixes those).
+_COLLECT_MARKERS = ("ImportError while importing test module", "ERROR collecting",
+                    "found no collectors", "not found:", "SyntaxError")
+
+
+def _last_line(text: str) -> str:
+    return next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")[:160]
+
+
+def _not_collected(task: Task, baseline: TestRun | None) -> str:
+    """Why the failing accept tests cannot run at all (a missing test id, a test module
+    that does not import), or ``""``: a search cannot fix what is never collected."""
+    if baseline is None or baseline.timed_out:
+        return ""
+    failing = [n for n in baseline.failing if _belongs(n, task.accept_tests)]
+    causes: list[str] = []
+    for nodeid in failing:
+        outcome = baseline.outcomes.get(nodeid)
+        text = baseline.failures.get(nodeid, "")
+        if outcome is TestOutcome.MISSING:
+            causes.append(f"{nodeid} was not collected (wrong test id?)")
+        elif outcome is TestOutcome.ERROR and any(m in text for m in _COLLECT_MARKERS):
+            causes.append(f"{nodeid} could not be collected: {_last_line(text)}")
+        else:
+            return ""
+    return "the accept tests could not run: " + "; ".join(causes) if causes else ""
 
 
 def _why_no_function(context: Context) -> str:
@@ -204,8 +242,7 @@ def _why_no_function(context: Context) -> str:
         return f"the accept tests' run timed out after {baseline.duration:.0f}s"
     if errors:
         text = baseline.failures.get(errors[0], "") or baseline.output
-        last = next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")
-        return f"the accept tests could not run ({errors[0]}: {last[:160]})"
+        return f"the accept tests could not run ({errors[0]}: {_last_line(text)})"
     return "no code outside the tests ran in the failing tests"
 
 
@@ -271,6 +308,30 @@ def _read_sources(root: Path, susp: Suspiciousness) -> dict[str, SourceFile]:
     return sources
 
 
+@final
+@dataclass(frozen=True)
+class Known:
+    """What the harness's baseline run already told about the tests."""
+
+    #: Tests that passed at the base besides the accept tests (the harness's regression
+    #: set), or ``None`` when unknown: the engine then runs the accept tests' files.
+    regression: tuple[str, ...] | None = None
+    #: Seconds per test that finished at the base.
+    durations: Mapping[str, float] = field(default_factory=dict)
+    #: A test hung (or the run timed out) at the base.
+    hang: bool = False
+
+    @classmethod
+    def of(cls, task: Task, baseline: TestRun | None) -> Known:
+        if baseline is None:
+            return cls()
+        regression = None
+        if task.regression is not None:  # resolved by the harness from this baseline
+            regression = regression_set(baseline, task)
+        return cls(regression, dict(baseline.durations),
+                   baseline.timed_out or bool(baseline.hung))
+
+
 def search(
     root: Path,
     test_root: Path,
@@ -282,6 +343,7 @@ def search(
     settings: AgentSettings,
     deadline: float,
     mem_headroom: int = 2 << 30,
+    known: Known | None = None,
 ) -> SearchReport:
     """Validate ranked candidates until one passes, or the budget runs out."""
     started = time.monotonic()
@@ -292,12 +354,16 @@ def search(
                             "no candidate could be generated at the ranked lines"
                             if accept else "the task has no accept tests")
     size = settings.offline_workers or os.cpu_count() or 1
+    known = known or Known()
+    finished = [d for n, d in known.durations.items() if n not in failing]
+    limits = TestLimits.from_settings(settings, slowest=max(finished, default=0.0))
     with WorkerPool(root, test_root, size, mutable=sorted(sources),
-                    mem_headroom=mem_headroom) as pool:
+                    mem_headroom=mem_headroom, limits=limits) as pool:
         return _Search(pool, sources, singles, susp, accept, failing, previous_diffs,
-                       settings, deadline, started).run()
+                       settings, deadline, started, known).run()
 
 
+_CRASHED = "the pytest session ended without a result: crashed or killed"
 #: Pairs of safe singles tried before the risky singles (the rest come after them).
 EARLY_PAIRS = 100
 
@@ -307,8 +373,9 @@ class _Search:
         self, pool: WorkerPool, sources: dict[str, SourceFile], singles: list[Edit],
         susp: Suspiciousness, accept: Sequence[str], failing: Sequence[str],
         previous_diffs: Sequence[str], settings: AgentSettings, deadline: float,
-        started: float,
+        started: float, known: Known,
     ) -> None:
+        self.known = known
         self.pool = pool
         self.sources = sources
         self.singles = singles
@@ -327,44 +394,65 @@ class _Search:
         self.best_partial: tuple[int, Candidate] | None = None
         self.args: list[str] = []
         self.timeout = settings.candidate_timeout
-        self.base_hung = False
         self.pairs_drawn = 0
         self.plausible: tuple[int, Candidate] | None = None
         self.winners: list[tuple[int, Candidate]] = []
 
-    def _baseline(self) -> str:
-        """Run the accept tests' files once: regression set, timeout, sanity.
+    def _regression(self) -> tuple[list[str], float] | str:
+        """The regression set and the base's test time: the harness's when it knows
+        them, else from one run of the accept tests' files in a worker (the accept
+        tests known to fail left out when the base hung: they would hang again).
 
-        The accept tests known to fail are left out of the regression run (they may
-        hang: a hang costs one candidate timeout, in the sanity run, not the run's
-        ceiling), then run alone, first, as every candidate will run them.
-
-        :returns: Why the search cannot run (``""`` when it can).
+        :returns: Or why the tests cannot run.
         """
+        known = self.known
+        if known.regression is not None:
+            tests = [*self.accept, *known.regression]
+            seconds = sum(d for n, d in known.durations.items()
+                          if any(_belongs(n, [t]) for t in tests))
+            return list(known.regression), seconds
         files = list(dict.fromkeys(a.split("::", 1)[0] for a in self.accept))
         deselect = [arg for f in dict.fromkeys(self.failing) for arg in ("--deselect", f)]
-        base = self.pool.run({}, [*SESSION_ARGS, *files, *deselect],
+        base = self.pool.run({}, [*SESSION_ARGS, *files, *(deselect if known.hang else ())],
                              self.settings.candidate_timeout * 3)
         if not base.outcomes and not base.timed_out and base.rc not in (0, 5):
-            how = "crashed" if base.crashed else f"pytest exit code {base.rc}, no test ran"
+            how = (_CRASHED if base.crashed else f"pytest exit code {base.rc}, no test ran")
             return f"the tests could not run in the validation workers ({how})"
         regression = [n for n, o in base.outcomes.items()
                       if o == "passed" and not _belongs(n, self.accept) and "::" in n]
+        return regression, sum(base.durations.values()) or base.duration
+
+    def _baseline(self) -> str:
+        """Regression set, timeouts, a sanity run; every worker warmed with the args.
+
+        :returns: Why the search cannot run (``""`` when it can).
+        """
+        found = self._regression()
+        if isinstance(found, str):
+            return found
+        regression, seconds = found
         failing_first = list(dict.fromkeys(self.failing))
         rest = [a for a in self.accept if a not in failing_first]
         self.args = ["-x", *SESSION_ARGS, *failing_first, *rest, *regression]
         # A correct candidate runs about as long as the baseline; loops are cut early.
-        duration = base.duration if not base.timed_out else self.settings.candidate_timeout
-        self.timeout = min(self.settings.candidate_timeout, max(1.0, 5 * duration + 0.5))
+        self.timeout = min(self.settings.candidate_timeout, max(1.0, 5 * seconds + 0.5))
+        if self.known.hang:
+            # A test that hangs is cut by its per-test limit, at most half the candidate's
+            # timeout: a worker's first run (the probe on the original code, then the
+            # candidate) then stays within its deadline and the worker is kept.
+            self.timeout = max(self.timeout, 2.0)
+            self.pool.limits = self.pool.limits.within(self.timeout / 2)
+        # Every worker parses this argument list once (and probes it) before the
+        # first candidate, so that cost never counts against a candidate's timeout.
+        self.pool.warm(self.args, self.timeout + STARTUP_ALLOWANCE)
         sanity = self.pool.run({}, self.args, self.timeout + STARTUP_ALLOWANCE)
         if sanity.ok:
             return ("the accept tests pass in the validation workers (a copy of the "
                     "workspace): they fail only in the harness's run")
-        self.base_hung = sanity.timed_out
-        if not sanity.timed_out:
-            # Every worker parses this argument list once (and probes it) before the
-            # first candidate, so that cost never counts against a candidate's timeout.
-            self.pool.warm(self.args, self.timeout + STARTUP_ALLOWANCE)
+        if not sanity.outcomes and not sanity.timed_out and sanity.rc not in (0, 1):
+            how = (_CRASHED if sanity.crashed
+                   else f"pytest exit code {sanity.rc}, no test ran")
+            return f"the tests could not run in the validation workers ({how})"
         return ""
 
     def _groups(self) -> Iterator[tuple[tuple[Edit, ...], float]]:

@@ -843,6 +843,16 @@ class TestTextCalls:
         assert "1  def other():" in retried.messages[3]["content"]
         assert "results: user messages" in proposal.notes
 
+    def test_a_call_to_a_tool_that_does_not_exist_is_named(
+        self, server: ChatServer, repo: Path
+    ) -> None:
+        server.behave("propose", said("hermes", ("open_file", {"path": "hello.py"})),
+                      said("hermes", SUBMIT_GOOD), refuse_tools=OLLAMA_NO_TOOLS)
+        proposal = propose(repo, make_settings(server))
+        assert proposal.diff == GOOD_DIFF and proposal.usage.tool_calls == 1
+        nudge = server.of("propose")[2].messages[-1]["content"]
+        assert "There is no tool named 'open_file'; the tools are: grep, list_files" in nudge
+
     def test_garbage_replies_end_within_the_budgets(self, server: ChatServer, repo: Path) -> None:
         junk = ['<tool_call>{"name": "read_file", "arguments": {"path": ', "[TOOL_CALLS]oops",
                 '{"name": "nope", "arguments": {}}', "<|python_tag|>print(1)"]

@@ -51,6 +51,7 @@ from pytest_agent.engines.llm._prompts import extract_diff
 from pytest_agent.engines.llm._prompts import first_message
 from pytest_agent.engines.llm._prompts import refusal_message
 from pytest_agent.engines.llm._reasoning import shorten
+from pytest_agent.engines.llm._textcalls import ANY_TOOL
 from pytest_agent.engines.llm._textcalls import find_text_calls
 from pytest_agent.engines.llm._tools import SUBMIT
 from pytest_agent.engines.llm._tools import TOOL_NAMES
@@ -372,10 +373,20 @@ class ReactLoop:
         if self.nudges <= MAX_NUDGES:
             how, more = _HOW[self.state.mode]
             empty = "Your reply was empty. " if not reply.content.strip() else ""
-            self.messages.append(
-                {"role": "user", "content": empty + NO_DIFF_NUDGE.format(how=how, more=more)}
-            )
+            self.messages.append({"role": "user", "content": empty + self._unknown_tools(reply)
+                                  + NO_DIFF_NUDGE.format(how=how, more=more)})
         return None
+
+    def _unknown_tools(self, reply: Reply) -> str:
+        """A call in the text to a tool that does not exist: say so (small models guess
+        names like ``open_file``)."""
+        if self.state.mode == "text":
+            return ""
+        named = {c.name for c in find_text_calls(reply.content, ANY_TOOL)} - TOOL_NAMES
+        if not named:
+            return ""
+        return (f"There is no tool named {', '.join(map(repr, sorted(named)))}; the tools are: "
+                f"{', '.join(sorted(TOOL_NAMES))}. ")
 
     def _checked(self, diff: str) -> tuple[str, str | None]:
         """Dry-run ``diff``: ``(message for the model, the diff if it is to be returned)``."""

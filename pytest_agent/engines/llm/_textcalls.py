@@ -31,7 +31,7 @@ from typing import final
 
 from pytest_agent.engines.llm._prompts import extract_diff
 
-__all__ = ["DIALECTS", "TextCall", "find_text_calls"]
+__all__ = ["ANY_TOOL", "DIALECTS", "TextCall", "find_text_calls"]
 
 #: The dialects, in the order they are tried.
 DIALECTS: Final = ("hermes", "mistral", "llama3", "fence", "json")
@@ -49,6 +49,24 @@ _FENCE: Final = re.compile(r"^(```+|~~~+)[ \t]*([\w-]*)[^\n]*\n(.*?)^\1[ \t]*$",
 _FENCE_LANGS: Final = frozenset({"", "json", "tool_call", "tool_calls", "tool_code", "tool"})
 _LINE_START: Final = re.compile(r"^[ \t]*(?=[\[{])", re.MULTILINE)
 _DECODER: Final = json.JSONDecoder()
+
+
+@final
+class _AnyName(Collection[str]):
+    """Every name: to find call-shaped text that names a tool that does not exist."""
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+#: Pass as ``known`` to read calls whatever tool they name.
+ANY_TOOL: Final[Collection[str]] = _AnyName()
 
 
 @final

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,7 @@ from materialize import run_pytest  # noqa: E402
 __all__ = ["PROJECTS", "candidates", "verify"]
 
 CANDIDATES = HERE / "candidates.json"
+MAX_BUGS = 10  # per project, newest first: no project dominates the corpus
 REVIEW = HERE / "review.json"  # by hand: {id: {"fault_kind": "...", "exclude": "why"}}
 
 # repo, license, and where the package lives ("src" layout or the root); the BugsInPy
@@ -185,8 +187,11 @@ def _locate(cand: dict[str, Any]) -> None:
 
 def _reason(c: dict[str, Any], review: dict[str, Any]) -> str:
     if c.get("verdict") == "verified":
-        return "review: " + review[c["id"]]["exclude"].split(":")[0] if c["id"] in review \
-            else "not reviewed yet"
+        if c["id"] not in review:
+            return "not reviewed yet"
+        if review[c["id"]].get("exclude"):
+            return "review: " + review[c["id"]]["exclude"].split(":")[0]
+        return f"a bug, but older than its project's {MAX_BUGS} newest"
     reason = str(c.get("reason", "not verified yet"))
     for short in ("new API", "do not run at the fix", "no test fails", "no test module"):
         if short in reason:
@@ -220,6 +225,18 @@ def report(store: dict[str, Any]) -> str:
     lines += ["", "Why candidates are not in the corpus:", "", "| reason | candidates |",
               "| --- | --- |"]
     lines += [f"| {why} | {n} |" for why, n in sorted(reasons.items(), key=lambda x: -x[1])]
+    kinds: dict[str, int] = {}
+    for b in manifest["bugs"]:
+        kind = b["fault_kind"].split(":")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    lines += ["", "Fault kinds (our review; the words after the colon are in bugs.json):", "",
+              ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda x: -x[1])),
+              "", "Size of the developer's fix (package lines added + deleted): median "
+              f"{statistics.median(b['src_lines'] for b in manifest['bugs'])}, "
+              f"{sum(b['src_lines'] <= 5 for b in manifest['bugs'])} of "
+              f"{len(manifest['bugs'])} at most 5 lines; "
+              f"{sum(len({c['function'] for c in b['changed']}) == 1 for b in manifest['bugs'])}"
+              " change one function." if manifest["bugs"] else ""]
     lines += ["", "| bug | changed function (file) | fault kind | accept tests | lines changed |",
               "| --- | --- | --- | --- | --- |"]
     for b in manifest["bugs"]:
@@ -242,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-src-lines", type=int, default=30)
     parser.add_argument("--limit", type=int, default=40, help="candidates per project")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--max-verify", type=int, default=1000,
+                        help="verify at most this many candidates per project (newest first)")
+    parser.add_argument("--max-bugs", type=int, default=MAX_BUGS,
+                        help="add: at most this many bugs per project (newest first)")
     args = parser.parse_args(argv)
     store = _load(CANDIDATES)
     if args.step == "candidates":
@@ -253,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{project}: {len(found)} candidates", file=sys.stderr)
     elif args.step == "verify":
         for project in args.projects:
-            todo = [c for c in store.get(project, []) if "verdict" not in c]
+            todo = [c for c in store.get(project, [])[:args.max_verify] if "verdict" not in c]
             with ThreadPoolExecutor(max_workers=args.jobs) as pool:
                 done = {r["id"]: r for r in pool.map(verify, todo)}
             store[project] = [done.get(c["id"], c) for c in store[project]]
@@ -268,13 +289,13 @@ def main(argv: list[str] | None = None) -> int:
         print(report(store))
         return 0
     else:
-        _add(store, args.projects)
+        _add(store, args.projects, args.max_bugs)
         return 0
     CANDIDATES.write_text(json.dumps(store, indent=1) + "\n")
     return 0
 
 
-def _add(store: dict[str, Any], projects: list[str]) -> None:
+def _add(store: dict[str, Any], projects: list[str], max_bugs: int) -> None:
     """Verified and reviewed candidates (review.json: fault kind, or why excluded) into
     bugs.json; the manifest is rewritten in the order of PROJECTS and of history."""
     review = _load(REVIEW)
@@ -282,7 +303,11 @@ def _add(store: dict[str, Any], projects: list[str]) -> None:
     bugs = {b["id"]: b for b in manifest["bugs"]}
     for project in projects:
         manifest["projects"][project] = PROJECTS[project]
+        kept = 0
         for c in store.get(project, []):
+            if kept >= max_bugs:
+                bugs.pop(c["id"], None)
+                continue
             judged = review.get(c["id"], {})
             if c.get("verdict") != "verified" or "fault_kind" not in judged:
                 continue
@@ -290,6 +315,7 @@ def _add(store: dict[str, Any], projects: list[str]) -> None:
                 bugs.pop(c["id"], None)
                 continue
             _locate(c)
+            kept += 1
             bugs[c["id"]] = {
                 "id": c["id"], "project": project, "fix_commit": c["fix_commit"],
                 "buggy_commit": c["buggy_commit"], "src_root": c["src_root"],

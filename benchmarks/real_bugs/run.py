@@ -292,20 +292,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bugs = [b for b in load_manifest() if args.k in b.id]
     commit = _commit()
+    verdicts: list[Verdict] = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        verdicts = []
         for v in pool.map(lambda b: run_bug(b, args.keep), bugs):
             verdicts.append(v)
             print(f"{v.id}: {v.status} repaired={v.repaired} equal={v.equal} "
                   f"{v.seconds:.0f}s {v.last_error[:100]}", flush=True)
-    text = report(verdicts, commit)
-    print(text)
-    if not args.no_write:
-        RESULTS_JSON.write_text(json.dumps({"commit": commit, "bugs": [
-            asdict(v) | {"equal": v.equal, "plausible_wrong": v.plausible_wrong}
-            for v in verdicts]}, indent=1) + "\n", encoding="utf-8")
-        (HERE / "RESULTS-run.md").write_text(text, encoding="utf-8")
+            if not args.no_write:  # after every bug: a run cut short keeps what it measured
+                _write(verdicts, commit, len(bugs))
+    print(report(verdicts, commit))
     return 0
+
+
+def _write(verdicts: list[Verdict], commit: str, total: int) -> None:
+    RESULTS_JSON.write_text(json.dumps({"commit": commit, "done": len(verdicts),
+                                        "selected": total, "bugs": [
+        asdict(v) | {"equal": v.equal, "plausible_wrong": v.plausible_wrong}
+        for v in verdicts]}, indent=1) + "\n", encoding="utf-8")
+    text = report(verdicts, commit)
+    if len(verdicts) < total:
+        text = f"(partial: {len(verdicts)} of {total} bugs run so far)\n\n" + text
+    (HERE / "RESULTS-run.md").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -346,6 +346,16 @@ class AgentSession:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pytest_session = session
         if not is_xdist_worker(self.config):
+            # One run per repository at a time (#15, runlock.py), held to the session's end.
+            from pytest_agent.runlock import RunLock
+            from pytest_agent.runlock import RunLockError
+
+            run_lock = RunLock(self.workspaces.git_dir)
+            try:
+                run_lock.acquire()
+            except RunLockError as exc:
+                raise pytest.UsageError(f"pytest-agent: {exc}") from None
+            self.config.add_cleanup(run_lock.release)
             self.workspaces.cleanup_leftovers()
 
     def _task_of(self, nodeid: str) -> LoadedTask | None:

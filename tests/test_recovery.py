@@ -241,3 +241,54 @@ def test_temp_dirs_of_a_killed_run_are_swept_by_the_next(
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(inner, signal.SIGKILL)
+
+
+def test_a_second_run_at_once_stops_naming_the_first(project: GitProject) -> None:
+    project.write("conftest.py", CONFTEST)
+    project.commit_all("proposer")
+    full = {**os.environ, "HANG_PROPOSER": "1"}
+    full.pop("PYTEST_ADDOPTS", None)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--agent-all", "-p", "no:cacheprovider"],
+        cwd=project.root, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    plan = project.root / "plans/sprint-12.yaml"
+    try:
+        deadline = time.monotonic() + 60
+        while status(project) != "in_progress":
+            assert time.monotonic() < deadline, "the first run never started the task"
+            time.sleep(0.1)
+        before = plan.read_bytes()
+        second = run_agent(project)
+        assert second.returncode == 4  # usage error: nothing ran
+        assert f"another pytest-agent run (pid {first.pid} on " in second.stderr
+        assert "holds the plans of this repository" in second.stderr
+        assert plan.read_bytes() == before
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    # The kernel dropped the killed run's lock: the next run needs no manual step.
+    third = run_agent(project)
+    assert third.returncode == 0, third.stdout[-3000:]
+    assert status(project) == "done"
+
+
+def test_two_runs_started_together_agree(project: GitProject) -> None:
+    project.write("conftest.py", CONFTEST)
+    project.commit_all("proposer")
+    full = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    argv = [sys.executable, "-m", "pytest", "--agent-all", "-p", "no:cacheprovider"]
+    runs = [subprocess.Popen(argv, cwd=project.root, env=full, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    codes = sorted(run.wait(timeout=120) for run in runs)
+    for run in runs:
+        assert run.stdout is not None and run.stderr is not None
+        run.stdout.close()
+        run.stderr.close()
+    # Both ran one after the other (0, 0), or one was refused (0, 4); never a failure.
+    assert codes in ([0, 0], [0, 4])
+    spec = load_plans([project.root / "plans/sprint-12.yaml"])[0].spec
+    assert spec.status.value == "done"
+    assert spec.commit == git(project.root, "rev-parse", "agent/T-101").strip()
+    assert project.worktrees() == [str(project.root)]

@@ -89,7 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_agent.report import ReportPlugin
 
     ReportPlugin.register(config)
-    ProgressReporter.register(config)
+    ProgressReporter.register(config, secrets=session.secrets)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

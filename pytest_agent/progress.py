@@ -16,7 +16,9 @@ which has no terminal (the plugin is not registered there).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from collections.abc import Generator
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 from typing import Any
@@ -28,6 +30,7 @@ import pytest
 
 from pytest_agent._describe import describe_verdict
 from pytest_agent._face import is_xdist_worker
+from pytest_agent.memory import redact
 
 if TYPE_CHECKING:
     from pytest_agent._types import Applied
@@ -55,7 +58,8 @@ class ProgressReporter:
 
     name = "agent-progress"
 
-    def __init__(self, reporter: Any, verbosity: int, capture: Any = None) -> None:
+    def __init__(self, reporter: Any, verbosity: int, capture: Any = None,
+                 secrets: Callable[[], Sequence[str]] = tuple) -> None:
         self.reporter = reporter
         self.verbosity = verbosity
         #: pytest's capture manager: the steps run inside ``runtest``, where output is
@@ -64,15 +68,20 @@ class ProgressReporter:
         #: The start of the current line (``"T-101 attempt 2/4:"``), to repeat it on a
         #: continuation line when something else wrote in between.
         self._prefix = ""
+        #: The run's secrets: a stop reason is an engine's free text (#18).
+        self._secrets = secrets
 
     @classmethod
-    def register(cls, config: pytest.Config) -> ProgressReporter | None:
+    def register(
+        cls, config: pytest.Config, secrets: Callable[[], Sequence[str]] = tuple
+    ) -> ProgressReporter | None:
         """Register when there is a terminal to write to and ``-v`` asks for detail."""
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         verbosity = config.get_verbosity()
         if reporter is None or verbosity <= 0 or is_xdist_worker(config):
             return None
-        plugin = cls(reporter, verbosity, config.pluginmanager.get_plugin("capturemanager"))
+        plugin = cls(reporter, verbosity, config.pluginmanager.get_plugin("capturemanager"),
+                     secrets)
         config.pluginmanager.register(plugin, cls.name)
         return plugin
 
@@ -96,7 +105,7 @@ class ProgressReporter:
             # continue on a fresh line that says which task and attempt it is.
             self._start(self._prefix, "…")
         with self._uncaptured():
-            self.reporter.write(f"{sep}{text}", flush=True, **markup)
+            self.reporter.write(f"{sep}{redact(text, self._secrets())}", flush=True, **markup)
             self.reporter.currentfspath = _OPEN_LINE
 
     def _line(self, text: str) -> None:

@@ -26,7 +26,8 @@ __all__ = [
 #: against ``AgentSettings``.
 INI_SETTINGS: tuple[str, ...] = (
     "max_reflexion_retries", "consecutive_failure_threshold", "max_tool_calls_per_task",
-    "test_timeout", "lint_command", "lint_timeout", "git_timeout", "plan_path", "memory_dir",
+    "test_timeout", "per_test_timeout_max", "per_test_timeout_min", "per_test_timeout_factor",
+    "test_server", "lint_command", "lint_timeout", "git_timeout", "plan_path", "memory_dir",
     "replace_branch", "engine", "model", "base_url", "temperature", "request_timeout",
     "request_retries", "tool_mode", "max_tokens_per_task", "max_cost_per_task",
     "daily_cost_cap", "memory_limit_chars", "offline_max_candidates", "offline_time_budget",

@@ -57,6 +57,17 @@ class AgentSettings(BaseModel):
     """Tool calls an LLM may make for one task, across its attempts."""
     test_timeout: float = Field(120.0, gt=0)
     """Seconds for one run of the accept tests; the whole process group is killed after."""
+    per_test_timeout_max: float = Field(20.0, ge=0)
+    """Seconds one test may run in an inner run before it is stopped as hung (it fails with
+    "hung in <function> (<file>:<line>)" and the run goes on); 0 disables per-test timeouts."""
+    per_test_timeout_min: float = Field(2.0, gt=0)
+    """The shortest per-test timeout, however fast the tests that finished were."""
+    per_test_timeout_factor: float = Field(10.0, gt=0)
+    """A test's timeout: this many times the slowest test that finished (floor and cap above)."""
+    test_server: Literal["auto", "fork", "subprocess"] = "auto"
+    """Inner test runs before the final verify: ``auto``/``fork`` fork them from a warm test
+    server per task (pytest and conftests imported once); ``subprocess`` starts a fresh
+    ``python -m pytest`` for each (the fallback where ``os.fork`` is unavailable)."""
     lint_command: tuple[str, ...] = ("ruff", "check")
     """The lint command run on changed Python files (argument list; empty to disable)."""
     lint_timeout: float = Field(60.0, gt=0)

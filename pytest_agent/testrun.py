@@ -20,7 +20,10 @@ from pytest_agent._timeout import TestLimits
 from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
 
-__all__ = ["inner_pytest_env", "records_to_testrun", "run_recorded", "run_tests", "slowest_seen"]
+__all__ = [
+    "INNER_ARGS", "inner_args", "inner_pytest_env", "records_to_testrun", "run_baseline",
+    "run_recorded", "run_tests", "slowest_seen", "spectrum_records",
+]
 
 # Plugin flags for every inner run: record outcomes; stop hanging tests (per-test
 # timeouts); never write a cache into the workspace (it would end up in the commit);
@@ -31,6 +34,9 @@ INNER_ARGS: tuple[str, ...] = (
     "-p", "no:cacheprovider",
     "-p", "no:randomly",
 )
+
+#: Localization's coverage plugin, loaded into the baseline run (see :func:`run_baseline`).
+COVERAGE_PLUGIN = "pytest_agent.localize._covplugin"
 
 _RANK = {
     TestOutcome.PASSED: 0, TestOutcome.SKIPPED: 0, TestOutcome.XFAILED: 0,
@@ -73,6 +79,12 @@ def _remember(root: Path, records: Sequence[dict[str, Any]]) -> None:
         _SLOWEST[key] = max(_SLOWEST.get(key, 0.0), *durations)
 
 
+def inner_args(args: Sequence[str], plugins: Sequence[str] = ()) -> list[str]:
+    """The arguments of an inner ``pytest`` run of ``args`` (after ``python -m pytest``)."""
+    loaded = [flag for name in plugins for flag in ("-p", name)]
+    return [*INNER_ARGS, *loaded, "-q", "--no-header", "-rN", "-o", "addopts=", *args]
+
+
 def run_recorded(
     root: Path,
     args: Sequence[str],
@@ -80,22 +92,39 @@ def run_recorded(
     timeout: float,
     python: str = sys.executable,
     limits: TestLimits | None = None,
+    plugins: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    warm: bool = False,
 ) -> tuple[ProcessResult, list[dict[str, Any]]]:
-    """One inner ``python -m pytest args`` in ``root``, and the outcome recorder's records.
+    """One inner pytest run of ``args`` in ``root``, and the outcome recorder's records.
 
-    Each test gets a per-test timeout from ``limits`` (default: the defaults, knowing the
-    slowest test of earlier runs in ``root``), never more than ``timeout``, the ceiling
-    of the whole run.
+    The one place that runs an inner pytest session (argv, environment, recorder).
+    Each test gets a per-test timeout from ``limits`` (default: the task's, see
+    :class:`~pytest_agent._server.TaskTests`), knowing the slowest test of earlier runs
+    in ``root``, never more than ``timeout``, the ceiling of the whole run. ``plugins``
+    are loaded too (``-p``), ``env`` adds to the environment. With ``warm``, the run is
+    forked from the task's warm test server when there is one (and its pinned files are
+    unchanged); otherwise, and always without ``warm``, it is a fresh
+    ``python -m pytest`` process.
     """
+    from pytest_agent._server import task_tests_for
+
+    session = task_tests_for(root)
     if limits is None:
-        limits = TestLimits(slowest=slowest_seen(root))
-    limits = limits.within(timeout)
+        limits = session.limits if session is not None else TestLimits()
+    limits = limits.seen(slowest_seen(root)).within(timeout)
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("run")) as tmp:
         report_path = Path(tmp) / "outcomes.jsonl"
-        argv = [python, "-m", "pytest", *INNER_ARGS, "-q", "--no-header", "-rN",
-                "-o", "addopts=", *args]
-        env = inner_pytest_env(root, {REPORT_ENV: str(report_path), **limits.to_env()})
-        proc = run_process(argv, cwd=root, timeout=timeout, env=env)
+        argv = inner_args(args, plugins)
+        run_env = inner_pytest_env(root, {REPORT_ENV: str(report_path), **limits.to_env(),
+                                          **(env or {})})
+        proc: ProcessResult | None = None
+        server = session.server if session is not None else None
+        if warm and server is not None and python == sys.executable:
+            proc = server.run(argv, run_env, timeout, Path(tmp) / "output.txt")
+        if proc is None:
+            proc = run_process([python, "-m", "pytest", *argv], cwd=root, timeout=timeout,
+                               env=run_env)
         records = read_records(report_path)
     _remember(root, records)
     return proc, records
@@ -109,15 +138,84 @@ def run_tests(
     extra_args: Sequence[str] = (),
     python: str = sys.executable,
     limits: TestLimits | None = None,
+    warm: bool = False,
 ) -> TestRun:
-    """Run ``nodeids`` with ``python -m pytest`` in ``root``; kill the group after ``timeout``.
+    """Run ``nodeids`` with pytest in ``root``; kill the group after ``timeout``.
 
     A test that runs past its per-test timeout (``limits``, see :func:`run_recorded`)
-    fails with where it hung (``TestRun.hung``); the others still run.
+    fails with where it hung (``TestRun.hung``); the others still run. ``warm``: fork
+    the run from the task's warm server (intermediate checks); the default is a fresh
+    process (the proof that decides a commit).
     """
     proc, records = run_recorded(root, [*extra_args, *nodeids], timeout=timeout, python=python,
-                                 limits=limits)
+                                 limits=limits, warm=warm)
     return records_to_testrun(records, nodeids, proc)
+
+
+def _scope(targets: Sequence[str]) -> frozenset[str]:
+    """The targets that name what runs: a node id inside another target adds nothing."""
+    def inside(t: str, o: str) -> bool:
+        return t != o and (t.startswith((o.rstrip("/") + "::", o + "[", o.rstrip("/") + "/")))
+
+    return frozenset(t for t in targets if not any(inside(t, o) for o in targets))
+
+
+def _coverage_run(test_root: Path, source_root: Path, targets: Sequence[str], *,
+                  timeout: float, per_test_limit: float, warm: bool
+                  ) -> tuple[ProcessResult, list[dict[str, Any]], list[dict[str, Any]]]:
+    """One run of ``targets`` with localization's coverage plugin: the run, the outcome
+    records, the coverage plugin's records."""
+    from pytest_agent.localize._covplugin import LIMIT_ENV
+    from pytest_agent.localize._covplugin import OUT_ENV
+    from pytest_agent.localize._covplugin import SOURCE_ENV
+
+    with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("coverage")) as tmp:
+        out = Path(tmp) / "localize.jsonl"
+        env = {OUT_ENV: str(out), SOURCE_ENV: str(source_root), LIMIT_ENV: f"{per_test_limit:.3f}"}
+        proc, records = run_recorded(
+            test_root, list(targets), timeout=timeout, plugins=(COVERAGE_PLUGIN,), env=env,
+            warm=warm)
+        return proc, records, read_records(out)
+
+
+def run_baseline(test_root: Path, source_root: Path, targets: Sequence[str], *,
+                 timeout: float, warm: bool = True) -> TestRun:
+    """The baseline run of a task, with localization's coverage in the same session.
+
+    Localization's coverage plugin records one context per test while the baseline
+    runs; its records are kept on the task's :class:`~pytest_agent._server.TaskTests`
+    (:func:`spectrum_records` returns them), so localization needs no second pass over
+    the same tests. Hangs are stopped by the per-test timeouts (the plugin's own alarm
+    is off).
+    """
+    from pytest_agent._server import task_tests_for
+
+    proc, records, spectrum = _coverage_run(test_root, source_root, targets, timeout=timeout,
+                                            per_test_limit=0.0, warm=warm)
+    session = task_tests_for(test_root)
+    if session is not None:
+        session.spectra[_scope(targets)] = (spectrum, proc)
+    return records_to_testrun(records, targets, proc)
+
+
+def spectrum_records(
+    test_root: Path, source_root: Path, targets: Sequence[str], *, timeout: float,
+    per_test_limit: float,
+) -> tuple[list[dict[str, Any]], ProcessResult]:
+    """Localization's coverage records over ``targets``, and the run that made them.
+
+    The task's baseline run's when it ran the same tests (:func:`run_baseline`);
+    otherwise one run now, forked from the task's warm server when there is one.
+    """
+    from pytest_agent._server import task_tests_for
+
+    session = task_tests_for(test_root)
+    cached = session.spectra.get(_scope(targets)) if session is not None else None
+    if cached is not None:
+        return cached
+    proc, _, spectrum = _coverage_run(test_root, source_root, targets, timeout=timeout,
+                                      per_test_limit=per_test_limit, warm=True)
+    return spectrum, proc
 
 
 def _under(nodeid: str, collector: str) -> bool:
@@ -126,7 +224,7 @@ def _under(nodeid: str, collector: str) -> bool:
 
 
 def records_to_testrun(records: Sequence[dict[str, Any]], nodeids: Sequence[str],
-                proc: ProcessResult) -> TestRun:
+                       proc: ProcessResult) -> TestRun:
     """The :class:`TestRun` of an inner run from its outcome records.
 
     The worst outcome of a test's phases wins; a collection error fails every requested

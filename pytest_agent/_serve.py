@@ -1,0 +1,358 @@
+"""The warm test server of one task: imports pytest once, forks a child per run.
+
+Run as ``python -m pytest_agent._serve`` by :mod:`pytest_agent._server` (the client),
+never imported by the user's pytest process. Lifecycle:
+
+1. **start** (while the task's worktree is being checked out): import pytest, its
+   built-in plugins and the installed plugins a session would load;
+2. **attach** (the worktree exists): take the inner run's environment, working
+   directory and ``sys.path``; parse a config once over the task's test files, which
+   imports the initial conftests, the plugins they name and what *they* import (the
+   expensive part of a session's start). Those project files are *pinned*: the
+   answer lists them with a hash of their content, and the client sends a run here
+   only while they are unchanged (a change to a conftest, a plugin or a module such
+   a file imported falls back to a fresh process);
+3. **run**: fork a child, in its own process group, with a memory limit, killed when
+   its parent dies; it drops every module of the project that is not pinned (edits
+   are seen), runs ``pytest.main(args)`` with its output in a file, and exits. The
+   server waits at most the run's timeout, then kills the child's whole group in any
+   case (whatever a test spawned goes with it) and answers. After the first run the
+   server imports the modules from outside the project that the run loaded (the
+   tests' third-party dependencies), unless importing one pulls in project code.
+
+Protocol: one JSON object per line on stdin, one answer per line on stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import importlib
+import json
+import os
+import resource
+import select
+import signal
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["fingerprint", "main"]
+
+#: Path parts of files that never belong to the project under test.
+_FOREIGN = ("site-packages", "dist-packages", "/.venv/", "/venv/", "/.tox/", "/.nox/")
+_POLL = 0.005
+
+
+def fingerprint(path: str) -> str:
+    """A hash of a file's bytes ("" when it is gone): unchanged content, same hash."""
+    try:
+        return hashlib.sha1(Path(path).read_bytes(), usedforsecurity=False).hexdigest()
+    except OSError:
+        return ""
+
+
+def _module_file(module: Any) -> str:
+    path = getattr(module, "__file__", None)
+    return os.path.abspath(path) if isinstance(path, str) else ""
+
+
+class _Project:
+    """Which files are the project's: under its root, not in an installed package."""
+
+    def __init__(self, roots: Iterable[str]) -> None:
+        self.roots = tuple(os.path.abspath(r) + os.sep for r in roots)
+
+    def owns(self, path: str) -> bool:
+        return bool(path) and path.startswith(self.roots) and \
+            not any(part in path for part in _FOREIGN)
+
+    def modules(self) -> dict[str, str]:
+        """Name -> file of every module of the project in ``sys.modules``."""
+        found: dict[str, str] = {}
+        for name, module in list(sys.modules.items()):
+            path = _module_file(module)
+            if self.owns(path):
+                found[name] = path
+        return found
+
+
+#: Our inner-run plugins and localization's coverage plugin.
+_OUR_PLUGINS = ("pytest_agent._collector", "pytest_agent._timeout",
+                "pytest_agent.localize._covplugin")
+
+
+def _warm_imports() -> None:
+    """Import pytest, its built-in plugins and the plugins a session loads.
+
+    By parsing a throwaway config here (the server's empty temp directory): plugins
+    are then imported as a session imports them, through pytest's assertion-rewriting
+    hook, so a session in a child neither warns that they were imported before it nor
+    runs them unrewritten.
+    """
+    from _pytest.config import _prepareconfig
+
+    with contextlib.suppress(Exception, SystemExit):
+        args = [flag for name in _OUR_PLUGINS for flag in ("-p", name)]
+        _prepareconfig([*args, "-p", "no:cacheprovider"])._ensure_unconfigure()
+    with contextlib.suppress(ImportError):
+        import coverage  # noqa: F401 - used by the baseline run's coverage plugin
+
+
+class Server:
+    """The server's state: the project, the pinned files, the modules warmed after runs."""
+
+    def __init__(self) -> None:
+        self.project = _Project(())
+        self.pinned: dict[str, str] = {}
+        self.mem_headroom = 0
+        self.warmed = False
+
+    # -- attach ----------------------------------------------------------------
+
+    def attach(self, req: dict[str, Any]) -> dict[str, Any]:
+        cwd, root = str(req["cwd"]), str(req["root"])
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update({str(k): str(v) for k, v in req["env"].items()})
+        # As ``python -m pytest`` with PYTHONPATH=<root>:... in ``cwd`` would have it.
+        sys.path[0] = cwd
+        if root not in sys.path:
+            sys.path.insert(1, root)
+        self.project = _Project({cwd, root})
+        self.mem_headroom = int(req.get("mem_headroom", 0))
+        error = self._parse_once(list(req.get("args", ())))
+        self.pinned = {path: fingerprint(path) for path in self.project.modules().values()}
+        # Everything imported so far is shared by every child: their garbage
+        # collections need not scan it (nor touch its copy-on-write pages).
+        gc.freeze()
+        return {"ready": True, "pinned": self.pinned, "error": error}
+
+    @staticmethod
+    def _parse_once(args: list[str]) -> str:
+        """Parse a config over ``args`` (imports the initial conftests), then drop it."""
+        from _pytest.config import _prepareconfig
+
+        try:
+            config = _prepareconfig(args)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - each run reports it itself
+            return f"{type(exc).__name__}: {exc}"
+        # Undo what parsing set up in this process (capture of fds 1 and 2, the
+        # assertion-rewriting import hook); the imported modules stay.
+        config._ensure_unconfigure()
+        return ""
+
+    # -- warm the tests' dependencies ------------------------------------------
+
+    def warm_modules(self, names: list[str]) -> None:
+        """Import modules from outside the project that a run loaded.
+
+        An import that pulls in a module of the project is undone entirely (that
+        module would be stale in the children).
+        """
+        for name in names:
+            if name in sys.modules:
+                continue
+            before = set(sys.modules)
+            # Not BaseException: a KeyboardInterrupt stops the server. A failed
+            # import costs nothing: a child imports it again and reports.
+            with contextlib.suppress(Exception, SystemExit):
+                importlib.import_module(name)
+            new = set(sys.modules) - before
+            if any(self.project.owns(_module_file(sys.modules[m])) for m in new):
+                for m in new:
+                    del sys.modules[m]
+        gc.freeze()
+
+    # -- run ---------------------------------------------------------------------
+
+    def run(self, req: dict[str, Any]) -> dict[str, Any]:
+        started = time.monotonic()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; it reports through files
+            _child(self, req, parent)
+        timed_out, status = _wait(pid, started + float(req["timeout"]))
+        modules: list[str] = []
+        if req.get("modules_out") and not self.warmed:
+            with contextlib.suppress(OSError, ValueError):
+                modules = list(json.loads(Path(req["modules_out"]).read_text()))
+            self.warmed = bool(modules)
+        rc = -signal.SIGKILL if timed_out else _returncode(status)
+        return {"rc": rc, "timed_out": timed_out, "duration": time.monotonic() - started,
+                "modules": modules}
+
+
+def _returncode(status: int) -> int:
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+
+
+def _wait(pid: int, deadline: float) -> tuple[bool, int]:
+    """Wait for the child until ``deadline``; then, in any case, kill its whole group."""
+    timed_out = False
+    status = 0
+    pidfd = -1
+    with contextlib.suppress(AttributeError, OSError):
+        pidfd = os.pidfd_open(pid)  # type: ignore[attr-defined,unused-ignore]
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
+                break
+            if pidfd >= 0:
+                select.select([pidfd], [], [], remaining)
+            else:
+                time.sleep(min(_POLL, remaining))
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
+        # Whatever the tests started in the child's group ends with the run.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    return timed_out, status
+
+
+def _load_libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this child when its parent dies (Linux).
+
+    The child has its own process group, so killing the parent's group would not
+    reach it.
+    """
+    if _LIBC is not None:
+        with contextlib.suppress(Exception):
+            _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the line above
+
+
+def data_bytes() -> int:
+    """The process's data segment (heap and private mappings), from ``/proc/self/statm``."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[5])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def limit_memory(headroom: int) -> None:
+    """Let this process allocate at most ``headroom`` more bytes of data.
+
+    RLIMIT_DATA, not RLIMIT_AS: the address-space limit made every session with
+    many plugins loaded slower (measured in the offline engine); the data limit
+    covers what a memory hog allocates (heap and anonymous mappings).
+    """
+    if headroom > 0:
+        limit = data_bytes() + headroom
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def _loaded_outside(server: Server, before: set[str]) -> list[str]:
+    """Modules this session loaded from outside the project, for the server to warm.
+
+    Not those of a package that pytest rewrote (a plugin's): imported plainly in the
+    server, pytest would warn in every later session that it cannot rewrite them.
+    """
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+
+    rewritten = {name.partition(".")[0] for name, mod in list(sys.modules.items())
+                 if isinstance(getattr(mod, "__loader__", None), AssertionRewritingHook)}
+    return sorted(m for m in set(sys.modules) - before
+                  if m.partition(".")[0] not in rewritten
+                  and _module_file(sys.modules[m])
+                  and not server.project.owns(_module_file(sys.modules[m])))
+
+
+def _child(server: Server, req: dict[str, Any], parent: int) -> None:
+    """In the forked child: one pytest session, exactly as a fresh process would run it."""
+    code = 1
+    try:
+        os.setpgid(0, 0)
+        die_with_parent(parent)
+        limit_memory(server.mem_headroom)
+        out = os.open(str(req["output"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        if "env" in req:  # exactly the environment a fresh process would get
+            os.environ.clear()
+            os.environ.update({str(k): str(v) for k, v in req["env"].items()})
+        pinned = set(server.pinned)
+        for name, path in server.project.modules().items():
+            if path not in pinned:
+                del sys.modules[name]
+        before = set(sys.modules)
+        import pytest
+
+        sys.argv = ["pytest", *req["args"]]
+        code = int(pytest.main(list(req["args"])))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if req.get("modules_out") and not server.warmed:
+            Path(req["modules_out"]).write_text(json.dumps(_loaded_outside(server, before)))
+    except BaseException:  # noqa: BLE001 - the forked child must never return into the
+        code = 1           # server's loop: whatever it raised ends here, as exit code 1
+    finally:
+        os._exit(code)
+
+
+def main() -> int:
+    sys.dont_write_bytecode = True
+    # Our protocol owns the real stdin and stdout: private copies of both, since
+    # parsing a config captures fds 0-2 for a while.
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    os.dup2(2, 1)
+    _warm_imports()
+    server = Server()
+    answers.write(json.dumps({"started": True}) + "\n")
+    answers.flush()
+    for line in requests:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        op = req.get("op")
+        if op == "attach":
+            answer = server.attach(req)
+        elif op == "run":
+            answer = server.run(req)
+        else:
+            answer = {"error": f"unknown op {op!r}"}
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
+        if op == "run" and answer.get("modules"):
+            server.warm_modules(answer["modules"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

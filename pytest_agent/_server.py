@@ -1,0 +1,252 @@
+"""The client side of the warm test server, and the test runs of one task.
+
+A task's inner test runs (the baseline with localization's coverage, the LLM's
+``run_tests`` tool, intermediate checks) are forked from one warm server process
+per task (:mod:`pytest_agent._serve`), which imported pytest, the plugins and the
+conftests once. The final verify that decides a commit does not use it: it stays a
+fresh ``python -m pytest`` process.
+
+:class:`TaskTests` is what a task holds: its per-test timeouts, its server, and what
+the baseline run measured for localization. It registers itself under the task's
+test root, so that :func:`pytest_agent.testrun.run_recorded` (the one place that
+runs an inner pytest) finds it from a path alone.
+
+Where ``os.fork`` is unavailable (Windows; macOS, where forking a process that
+imported system frameworks is unsafe), or with ``test_server: subprocess``
+(``AGENT_TEST_SERVER=subprocess``), there is no server and every run is a fresh
+subprocess, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_agent import _tempdirs
+from pytest_agent._procs import ProcessResult
+from pytest_agent._timeout import TestLimits
+
+__all__ = ["FORCE_COLD_ENV", "TaskTests", "TestServer", "fork_available", "task_tests_for"]
+
+#: Set to 1 to make every inner run a fresh subprocess (the fallback), whatever the settings.
+FORCE_COLD_ENV = "PYTEST_AGENT_NO_FORK"
+#: Seconds the server gets to import pytest and the plugins, and to parse the config.
+STARTUP_TIMEOUT = 120.0
+#: Seconds beyond a run's timeout the server gets to answer before it is killed.
+GRACE = 10.0
+
+_SESSIONS: dict[str, TaskTests] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def fork_available(mode: str = "auto") -> bool:
+    """Whether inner runs may be forked from a warm server (``test_server`` setting)."""
+    if mode == "subprocess" or os.environ.get(FORCE_COLD_ENV, "") not in ("", "0"):
+        return False
+    if not hasattr(os, "fork"):
+        return False
+    return mode == "fork" or sys.platform != "darwin"
+
+
+def _key(root: Path) -> str:
+    return str(root.resolve())
+
+
+def task_tests_for(root: Path) -> TaskTests | None:
+    """The :class:`TaskTests` registered for the test root ``root``, if any."""
+    with _SESSIONS_LOCK:
+        return _SESSIONS.get(_key(root))
+
+
+class TestServer:
+    """One warm server process (see :mod:`pytest_agent._serve`); thread-safe, one run at a time.
+
+    Never raises from :meth:`run`: a server that cannot serve answers ``None`` and the
+    caller runs a fresh process instead.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, *, mem_headroom: int = 2 << 30, python: str = sys.executable) -> None:
+        self.mem_headroom = mem_headroom
+        self.python = python
+        self.proc: subprocess.Popen[bytes] | None = None
+        #: Pinned files (conftests and what they import) -> hash of their content.
+        self.pinned: dict[str, str] = {}
+        #: Why the server does not serve (empty while it does).
+        self.broken = ""
+        self.runs = 0
+        self._attached = False
+        self._buffer = b""
+        self._lock = threading.Lock()
+        self._tmp = tempfile.mkdtemp(prefix=_tempdirs.prefix("server"))
+        self._modules_out = ""
+
+    def start(self) -> None:
+        """Start the process; it imports pytest and the plugins meanwhile."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_ADDOPTS")}
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        try:
+            self.proc = subprocess.Popen(
+                [self.python, "-m", "pytest_agent._serve"], cwd=self._tmp, env=env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self.broken = f"cannot start the test server: {exc}"
+
+    def attach(self, cwd: Path, root: Path, args: Sequence[str], env: Mapping[str, str]) -> None:
+        """Tell the server where the task's tests are; it parses their config once.
+
+        Does not wait: the first run waits for the answer.
+        """
+        self._modules_out = str(Path(self._tmp) / "modules.json")
+        self._send({"op": "attach", "cwd": str(cwd), "root": str(root), "args": list(args),
+                    "env": dict(env), "mem_headroom": self.mem_headroom})
+
+    def _send(self, obj: dict[str, Any]) -> None:
+        if self.broken or self.proc is None or self.proc.stdin is None:
+            self.broken = self.broken or "the test server is not running"
+            return
+        try:
+            self.proc.stdin.write((json.dumps(obj) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError as exc:
+            self._fail(f"the test server stopped ({exc})")
+
+    def _receive(self, deadline: float) -> dict[str, Any] | None:
+        if self.proc is None or self.proc.stdout is None:
+            return None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def _ready(self) -> bool:
+        """Wait for the start and attach answers (once)."""
+        if self._attached or self.broken:
+            return self._attached and not self.broken
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        started = self._receive(deadline)
+        attached = self._receive(deadline) if started is not None else None
+        if attached is None or not attached.get("ready"):
+            self._fail("the test server did not start")
+            return False
+        self.pinned = dict(attached.get("pinned", {}))
+        self._attached = True
+        return True
+
+    def stale(self) -> list[str]:
+        """Pinned files whose content changed since the server imported them."""
+        from pytest_agent._serve import fingerprint
+
+        return sorted(p for p, h in self.pinned.items() if fingerprint(p) != h)
+
+    def run(self, args: Sequence[str], env: Mapping[str, str], timeout: float,
+            output: Path) -> ProcessResult | None:
+        """One forked pytest session (``python -m pytest args`` as it would run in a fresh
+        process); ``None`` when the server cannot serve it (then run a fresh process)."""
+        with self._lock:
+            if not self._ready() or self.stale():
+                return None
+            self._send({"op": "run", "args": list(args), "env": dict(env), "timeout": timeout,
+                        "output": str(output), "modules_out": self._modules_out})
+            answer = self._receive(time.monotonic() + timeout + GRACE)
+            if answer is None or "rc" not in answer:
+                self._fail("the test server did not answer")
+                return None
+            self.runs += 1
+        try:
+            text = output.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        return ProcessResult(returncode=int(answer["rc"]), output=text,
+                             duration=float(answer.get("duration", 0.0)),
+                             timed_out=bool(answer.get("timed_out")))
+
+    def _fail(self, reason: str) -> None:
+        self.broken = self.broken or reason
+        self._kill()
+
+    def _kill(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+    def close(self) -> None:
+        """Kill the server (its running child dies with it) and remove its files."""
+        self._kill()
+        import shutil
+
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+class TaskTests:
+    """The inner test runs of one task: per-test timeouts, the warm server, the
+    baseline's coverage for localization. Use :meth:`open` and :meth:`close`."""
+
+    def __init__(self, limits: TestLimits, server: TestServer | None) -> None:
+        self.limits = limits
+        self.server = server
+        self.root: Path | None = None
+        #: Records of localization's coverage plugin from the baseline run, by targets.
+        self.spectra: dict[frozenset[str], tuple[list[dict[str, Any]], ProcessResult]] = {}
+
+    @classmethod
+    def open(cls, settings: Any) -> TaskTests:
+        """Start the task's server (if forking is available); it warms up meanwhile."""
+        server: TestServer | None = None
+        if fork_available(str(getattr(settings, "test_server", "auto"))):
+            server = TestServer()
+            server.start()
+        return cls(TestLimits.from_settings(settings), server)
+
+    def attach(self, test_root: Path, root: Path, args: Sequence[str]) -> None:
+        """The worktree exists: register under ``test_root``; the server parses once."""
+        from pytest_agent.testrun import INNER_ARGS
+        from pytest_agent.testrun import inner_pytest_env
+
+        self.root = test_root
+        with _SESSIONS_LOCK:
+            _SESSIONS[_key(test_root)] = self
+        if self.server is not None:
+            self.server.attach(test_root, root, [*INNER_ARGS, *args], inner_pytest_env(test_root))
+
+    def close(self) -> None:
+        if self.root is not None:
+            with _SESSIONS_LOCK:
+                if _SESSIONS.get(_key(self.root)) is self:
+                    del _SESSIONS[_key(self.root)]
+        if self.server is not None:
+            self.server.close()

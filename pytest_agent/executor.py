@@ -15,6 +15,7 @@ from typing import final
 from pytest_agent import regression
 from pytest_agent._describe import describe_run
 from pytest_agent._describe import describe_verdict_detail
+from pytest_agent._server import TaskTests
 from pytest_agent._types import Applied
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import CommitInfo
@@ -31,7 +32,7 @@ from pytest_agent._types import Verdict
 from pytest_agent._types import Workspace
 from pytest_agent.memory import TaskMemory
 from pytest_agent.settings import AgentSettings
-from pytest_agent.testrun import run_tests
+from pytest_agent.testrun import run_baseline
 from pytest_agent.workspace import WorkspaceManager
 
 __all__ = ["Executor", "WorkspacePlan"]
@@ -83,20 +84,29 @@ class Executor:
         recovered = self._recovered(started)
         if recovered is not None:
             return recovered
-        ws = self.workspaces.create(
-            self.task, base=self.start.base, merge=self.start.merge,
-            replace_branch=self.settings.replace_branch,
-        )
+        # The task's warm test server starts now: it imports pytest and the plugins
+        # while the worktree is being checked out.
+        self.tests = TaskTests.open(self.settings)
+        try:
+            ws = self.workspaces.create(
+                self.task, base=self.start.base, merge=self.start.merge,
+                replace_branch=self.settings.replace_branch,
+            )
+        except BaseException:
+            self.tests.close()
+            raise
         if self.rootdir_rel:
             ws = Workspace(root=ws.root, branch=ws.branch, base_commit=ws.base_commit,
                            repo_root=ws.repo_root, rootdir=ws.root / self.rootdir_rel)
         commit: CommitInfo | None = None
         error = ""
+        self.tests.attach(ws.test_root, ws.root, regression.baseline_targets(self.task))
         try:
             self.hook.pytest_agent_task_start(task=self.task, workspace=ws)
             self.memory.start_run(self.task.description)
             commit, error = self._loop(ws)
         finally:
+            self.tests.close()
             # Rollback is the harness's own job: a failed task leaves nothing behind.
             self.workspaces.finish(ws, self.task, keep_branch=commit is not None)
         outcome = TaskOutcome.DONE if commit is not None or not error else TaskOutcome.FAILED
@@ -128,8 +138,9 @@ class Executor:
     def _loop(self, ws: Workspace) -> tuple[CommitInfo | None, str]:
         # Every test of the accept tests' files: the accept tests decide "already
         # passing"; the others that pass here are the regression set verify guards.
-        baseline = run_tests(
-            ws.test_root, regression.baseline_targets(self.task),
+        # One run for the baseline and localization's coverage (see testrun.run_baseline).
+        baseline = run_baseline(
+            ws.test_root, ws.root, regression.baseline_targets(self.task),
             timeout=self.settings.test_timeout,
         )
         self.task = regression.resolve(self.task, baseline)

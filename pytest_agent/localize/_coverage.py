@@ -86,7 +86,18 @@ def run_spectrum(
     per_test_limit: float,
     python: str = sys.executable,
 ) -> SpectrumRun:
-    """Run ``targets`` (node ids or test files) under coverage in a subprocess."""
+    """Run ``targets`` (node ids or test files) under coverage in a subprocess.
+
+    The task's baseline run already recorded this coverage when it ran the same tests
+    (see :func:`pytest_agent.testrun.spectrum_records`); otherwise one run, forked from
+    the task's warm test server when there is one.
+    """
+    from pytest_agent.testrun import spectrum_records
+
+    if python == sys.executable:
+        records, proc = spectrum_records(test_root, source_root, targets, timeout=timeout,
+                                         per_test_limit=per_test_limit)
+        return _parse(records, proc.output, proc.duration, proc.timed_out)
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("localize")) as tmp:
         out = Path(tmp) / "localize.jsonl"
         argv = [python, "-m", "pytest", *_INNER_ARGS, "-q", "--no-header", "-rN",
@@ -99,7 +110,6 @@ def run_spectrum(
         proc = run_process(argv, cwd=test_root, timeout=timeout, env=env)
         records = read_records(out)
     return _parse(records, proc.output, proc.duration, proc.timed_out)
-
 
 
 def _parse(records: list[dict[str, Any]], output: str, duration: float,

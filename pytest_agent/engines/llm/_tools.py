@@ -190,7 +190,7 @@ class ToolBox:
         for nodeid in ids:
             self.resolve(nodeid.split("::", 1)[0], base=self.workspace.test_root)
         timeout = min(self.test_timeout, RUN_TESTS_TIMEOUT)
-        run = run_tests(self.workspace.test_root, ids, timeout=timeout)
+        run = run_tests(self.workspace.test_root, ids, timeout=timeout, warm=True)
         lines = [f"{nodeid}: {outcome.value}" for nodeid, outcome in run.outcomes.items()]
         if run.timed_out:
             lines.append(f"[the run was killed after {timeout:g}s]")

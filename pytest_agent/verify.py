@@ -7,15 +7,14 @@ fix), so a task on an imperfect file can still succeed.
 
 from __future__ import annotations
 
-import collections
 import json
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_agent import _tempdirs
 from pytest_agent import regression
+from pytest_agent._lintdiff import LintJob
 from pytest_agent._procs import run_process
 from pytest_agent._types import Applied
 from pytest_agent._types import LintFinding
@@ -35,6 +34,12 @@ def verify(
     applied: Applied,
     settings: AgentSettings,
 ) -> Verdict:
+    py_files = [
+        f for f in applied.changed_files if f.endswith(".py") and (workspace.root / f).is_file()
+    ]
+    # Lint runs while the tests run (two cores; its result is read only if they pass).
+    lint = LintJob(workspace.root, py_files, lambda: _base_texts(workspace, py_files, settings),
+                   settings) if py_files and settings.lint_command else None
     tests = run_tests(workspace.test_root, regression.verify_targets(task),
                       timeout=settings.test_timeout)
     accept = regression.accept_view(tests, task.accept_tests)
@@ -44,19 +49,13 @@ def verify(
     if broken:
         # The accept tests pass, but a test that passed at the base fails now: never commit.
         return Verdict(passed=False, tests=tests, summary=_regression_summary(broken, tests))
-    py_files = [
-        f for f in applied.changed_files if f.endswith(".py") and (workspace.root / f).is_file()
-    ]
-    if not py_files or not settings.lint_command:
+    if lint is None:
         return Verdict(passed=True, tests=tests, summary="accept tests pass")
-    findings, raw = lint_files(workspace.root, py_files, settings)
+    findings, raw = lint.result()  # only the findings the change introduced
     if findings is None:
         return Verdict(
             passed=False, tests=tests, summary="the lint command failed to run", lint_output=raw
         )
-    if findings:
-        baseline = _base_findings(workspace, py_files, settings)
-        findings = _new_findings(findings, baseline)
     if findings:
         return Verdict(
             passed=False, tests=tests, lint=tuple(findings), lint_output=raw,
@@ -135,43 +134,13 @@ def lint_files(
     return findings, proc.output
 
 
-def _base_findings(
+def _base_texts(
     workspace: Workspace, files: Sequence[str], settings: AgentSettings
-) -> list[LintFinding]:
-    """Findings in the same files at the base commit (files new in the change have none)."""
-    import tempfile
-
-    from pytest_agent._procs import run_process as _run
-
-    with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("lint")) as tmp:
-        tmp_root = Path(tmp)
-        present = []
-        for rel in files:
-            shown = _run(["git", "show", f"{workspace.base_commit}:{rel}"],
-                         cwd=workspace.root, timeout=settings.git_timeout)
-            if shown.returncode != 0:
-                continue
-            target = tmp_root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(shown.output, encoding="utf-8")
-            present.append(rel)
-        for cfg in ("pyproject.toml", "ruff.toml", ".ruff.toml"):
-            if (workspace.root / cfg).is_file():
-                shutil.copy(workspace.root / cfg, tmp_root / cfg)
-        if not present:
-            return []
-        found, _ = lint_files(tmp_root, present, settings)
-    return found or []
-
-
-def _new_findings(after: list[LintFinding], before: list[LintFinding]) -> list[LintFinding]:
-    """Findings of ``after`` not in ``before``, matched by file, code and message (lines move)."""
-    budget = collections.Counter((f.path, f.code, f.message) for f in before)
-    new = []
-    for f in after:
-        key = (f.path, f.code, f.message)
-        if budget[key] > 0:
-            budget[key] -= 1
-        else:
-            new.append(f)
-    return new
+) -> dict[str, str | None]:
+    """The files at the base commit (``None`` for files new in the change)."""
+    texts: dict[str, str | None] = {}
+    for rel in files:
+        shown = run_process(["git", "show", f"{workspace.base_commit}:{rel}"],
+                            cwd=workspace.root, timeout=settings.git_timeout)
+        texts[rel] = shown.output if shown.returncode == 0 else None
+    return texts

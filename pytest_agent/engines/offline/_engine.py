@@ -15,9 +15,7 @@ import ast
 import concurrent.futures as cf
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -27,7 +25,6 @@ from dataclasses import field
 from pathlib import Path
 from typing import final
 
-from pytest_agent import _tempdirs
 from pytest_agent._timeout import TestLimits
 from pytest_agent._types import Context
 from pytest_agent._types import Location
@@ -562,32 +559,14 @@ class _Search:
         """The candidate adds no lint finding to the files it changes (verify checks it too)."""
         if not self.settings.lint_command:
             return True
-        from pytest_agent.verify import lint_files
+        from pytest_agent._lintdiff import new_lint_findings
 
-        tmp = tempfile.mkdtemp(prefix=_tempdirs.prefix("lint"))
-        try:
-            tmp_root = Path(tmp)
-            for cfg in ("pyproject.toml", "ruff.toml", ".ruff.toml"):
-                if (self.pool.root / cfg).is_file():
-                    shutil.copy(self.pool.root / cfg, tmp_root / cfg)
-            counts: list[dict[tuple[str, str], int]] = []
-            for version in ("before", "after"):
-                for rel, text in cand.files.items():
-                    target = tmp_root / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(self.sources[rel].text if version == "before" else text,
-                                      encoding="utf-8")
-                found, _ = lint_files(tmp_root, sorted(cand.files), self.settings)
-                if found is None:
-                    return True  # the linter does not run here; verify will say so
-                tally: dict[tuple[str, str], int] = {}
-                for f in found:
-                    tally[(f.code, f.message)] = tally.get((f.code, f.message), 0) + 1
-                counts.append(tally)
-            before, after = counts
-            return all(n <= before.get(k, 0) for k, n in after.items())
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        files = sorted(cand.files)
+        found, _ = new_lint_findings(self.pool.root, files,
+                                     {rel: self.sources[rel].text for rel in files},
+                                     self.settings, after=cand.files)
+        # None: the linter does not run here; verify will say so.
+        return found is None or not found
 
     def _report(self, winner: Candidate | None, plausible: bool, stopped_by: str) -> SearchReport:
         best = self.best_partial

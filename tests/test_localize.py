@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 from pytest_agent._types import Task
+from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
 from pytest_agent.localize import Localization
 from pytest_agent.localize import estimate_tokens
 from pytest_agent.localize import localize
 from pytest_agent.localize import localize_detailed
+from pytest_agent.localize._rank import rank
 from pytest_agent.settings import AgentSettings
 from pytest_agent.testrun import run_tests
 
@@ -464,3 +466,269 @@ class TestFormulas:
         assert stats[("m.py", 2)].score == 1.0  # normalized by the maximum
         assert stats[("m.py", 1)].score == pytest.approx(1 / 2)
         assert ("m.py", 3) not in stats  # run by no failing test
+
+
+class TestEvidenceOfTheFault:
+    """The defects of issue #17, each on a small project shaped like the real bug."""
+
+    MONEY = '''\
+        class Money:
+            def __init__(self, cents):
+                self.cents = cents
+
+            def __eq__(self, other):
+                return isinstance(other, Money) and self.cents == other.cents
+
+            def __repr__(self):
+                return f"Money({self.cents})"
+
+
+        class RateError(Exception):
+            def __init__(self, rate):
+                self.rate = rate
+
+            def __str__(self):
+                return f"bad rate {self.rate}"
+
+
+        def scale(money, factor):
+            return Money(money.cents * factor if factor > 0 else 0)
+
+
+        def convert(money, rate):
+            if rate < 1:
+                raise RateError(rate)
+            return Money(money.cents * rate)
+        '''
+
+    def test_code_run_to_report_a_failure_is_no_evidence(self, proj: Project) -> None:
+        # pytest renders the failed assertion's operands with ``Money.__repr__`` and
+        # the raised error with ``RateError.__str__``: only the failing tests run them
+        # (Ochiai 1.0), yet they only *explain* the failure.
+        proj.write("money.py", self.MONEY)
+        proj.write("tests/test_money.py", '''\
+            from money import Money, convert, scale
+
+            def test_scale():
+                assert scale(Money(3), 2) == Money(6)
+
+            def test_scale_negative():
+                assert scale(Money(3), -1) == Money(-3)
+
+            def test_convert():
+                assert convert(Money(3), 2) == Money(6)
+
+            def test_convert_fraction():
+                assert convert(Money(4), 0.5) == Money(2)
+            ''')
+        found = proj.localize(proj.task("tests/test_money.py::test_scale_negative",
+                                        "tests/test_money.py::test_convert_fraction"))
+        names = [loc.function for loc in found.functions]
+        assert names[0] == "convert" and "scale" in names[:3]
+        for reporting in ("Money.__repr__", "RateError.__str__"):
+            assert reporting not in names
+            assert all(loc.function != reporting for loc in found.lines)
+
+    def test_lines_run_at_import_or_by_every_test_are_no_evidence(self, proj: Project
+                                                                   ) -> None:
+        # ``audit`` is imported lazily, first by the failing test: its module-level
+        # lines run once, under that test, and used to get Ochiai 1.0.
+        proj.write("shop/__init__.py", "")
+        proj.write("shop/audit.py", '''\
+            """Audit trail, loaded on first use."""
+            import warnings
+
+            LOG = []
+            LEVEL = "info"
+            warnings.warn("audit: legacy module", DeprecationWarning, stacklevel=2)
+
+
+            def record(event, size):
+                LOG.append((event, size))
+            ''')
+        proj.write("shop/cart.py", '''\
+            def check(rows):
+                return [r for r in rows if r[1] >= 0]
+
+
+            def total(rows):
+                from shop import audit
+                audit.record("total", len(rows))
+                return sum(amount for _, amount in check(rows)[1:])
+            ''')
+        proj.write("tests/test_cart.py", '''\
+            from shop.cart import total
+
+            def test_total():
+                assert total([("tea", 2), ("cake", 3)]) == 5
+
+            def test_total_empty():
+                assert total([]) == 0
+
+            def test_total_negative_dropped():
+                assert total([("x", -1)]) == 0
+            ''')
+        found = proj.localize(proj.task("tests/test_cart.py::test_total"))
+        assert found.functions[0].function == "total"
+        assert all(loc.function != "<module>" for loc in found.functions + found.lines)
+        # ``check`` runs in every test: ranked, but with no evidence behind its score.
+        check = next(loc for loc in found.lines if loc.function == "check")
+        assert check.score < 0.05
+        assert any("run by every test" in e for e in check.evidence)
+
+    POINT = '''\
+        class Point:
+            """A point in the plane."""
+
+            def __init__(self, x, y):
+                self.x = x
+                self.y = y
+
+            def moved(self, dx, dy):
+                return Point(self.x + dx, self.y + dy)
+
+
+        def midpoint(a, b):
+            return Point((a.x + b.x) / 2, (a.y + b.y) / 2)
+        '''
+
+    def test_a_missing_member_gives_the_class_and_where_it_goes(self, proj: Project) -> None:
+        proj.write("geometry.py", self.POINT)
+        proj.write("tests/test_geometry.py", '''\
+            from geometry import Point, midpoint
+
+            def test_midpoint():
+                m = midpoint(Point(0, 0), Point(2, 4))
+                assert (m.x, m.y) == (1, 2)
+
+            def test_moved():
+                assert Point(1, 2).moved(1, 1) == Point(2, 3)
+
+            def test_distinct_points():
+                assert len({Point(1, 2), Point(1, 2)}) == 1
+            ''')
+        task = proj.task("tests/test_geometry.py::test_moved",
+                         "tests/test_geometry.py::test_distinct_points")
+        found = proj.localize(task)
+        top = found.functions[0]
+        end = line_of(proj, "geometry.py", "return Point(self.x + dx")
+        assert (top.function, top.start_line, top.end_line, top.line) == ("Point", 1, end, end)
+        assert any("`Point.__eq__`" in e for e in top.evidence)
+        assert f"# a new member of Point goes after line {end}" in found.pack
+        assert "def moved(self, dx, dy):" in found.pack
+
+    def test_a_missing_attribute_of_a_project_class(self, proj: Project) -> None:
+        proj.write("geometry.py", self.POINT)
+        proj.write("tests/test_geometry.py", '''\
+            from geometry import Point
+
+            def test_moved():
+                assert Point(1, 2).moved(1, 1).x == 2
+
+            def test_distance():
+                assert Point(0, 0).distance(Point(3, 4)) == 5
+            ''')
+        found = proj.localize(proj.task("tests/test_geometry.py::test_distance"))
+        top = found.functions[0]
+        assert top.function == "Point"
+        assert any("`Point.distance`" in e for e in top.evidence)
+
+    def test_the_function_that_produced_the_checked_value_leads(self, proj: Project) -> None:
+        # Both functions run in the failing test only (Ochiai ties them) and the test
+        # calls the caller; the callee computed the value the assertion checks.
+        proj.write("prices.py", '''\
+            def parse_price(text):
+                whole, _, cents = text.partition(".")
+                return int(whole) * 100 + int(cents[:1] or 0)
+
+
+            def parse_line(line):
+                name, price = line.split(",")
+                return parse_price(price.strip())
+
+
+            def currency(code):
+                return code.upper()
+            ''')
+        proj.write("tests/test_prices.py", '''\
+            from prices import currency, parse_line
+
+            def test_parse_line():
+                assert parse_line("tea, 2.50") == 250
+
+            def test_currency():
+                assert currency("eur") == "EUR"
+            ''')
+        found = proj.localize(proj.task("tests/test_prices.py::test_parse_line"))
+        assert [loc.function for loc in found.functions[:2]] == ["parse_price", "parse_line"]
+        assert any("produced (2 calls down)" in e for e in found.functions[0].evidence)
+
+    def test_a_hang_reported_by_the_per_test_timeout_is_the_strongest_evidence(
+        self, proj: Project
+    ) -> None:
+        proj.write("loop.py", '''\
+            def countdown(n):
+                steps = []
+                while n != 0:
+                    steps.append(n)
+                    n -= 2
+                return steps
+
+
+            def ok():
+                return 1
+            ''')
+        proj.write("tests/test_loop.py", '''\
+            from loop import countdown, ok
+
+            def test_odd():
+                assert ok() == 1
+                assert countdown(3) == [3, 1]
+            ''')
+        nodeid = "tests/test_loop.py::test_odd"
+        task = proj.task(nodeid)
+        baseline = TestRun(
+            outcomes={nodeid: TestOutcome.FAILED},
+            failures={nodeid: "Failed: hung in countdown (loop.py:4) after 2.0s"},
+            output="", exit_code=1, duration=2.0,
+        )
+        # The ranking alone (no coverage run): the evidence is the failure text.
+        ranking = rank(proj.root, task, None, baseline, "ochiai",
+                       [str(proj.root / "tests/test_loop.py")], proj.root)
+        assert (ranking.lines[0].function, ranking.lines[0].line) == ("countdown", 4)
+        assert "the test hung here (countdown)" in ranking.lines[0].evidence
+        assert ranking.functions[0].function == "countdown"
+
+    def test_other_failing_tests_of_the_file_are_not_the_task(self, proj: Project) -> None:
+        # An old code base on a new Python: ``legacy`` fails already, in a test that is
+        # not the task's. Its failure says nothing about the task's fault.
+        proj.write("textops.py", '''\
+            import collections
+
+
+            def legacy(x):
+                return isinstance(x, collections.Sequence)
+
+
+            def shout(text):
+                return text.upper() + "!"
+
+
+            def whisper(text):
+                return text.upper() + "..."
+            ''')
+        proj.write("tests/test_textops.py", '''\
+            from textops import legacy, shout, whisper
+
+            def test_legacy():
+                assert legacy([1])
+
+            def test_shout():
+                assert shout("hi") == "HI!"
+
+            def test_whisper():
+                assert whisper("Hi") == "hi..."
+            ''')
+        found = proj.localize(proj.task("tests/test_textops.py::test_whisper"))
+        assert found.functions[0].function == "whisper"
+        assert "legacy" not in {loc.function for loc in found.functions}

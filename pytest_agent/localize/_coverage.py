@@ -20,7 +20,7 @@ from pytest_agent.localize._covplugin import OUT_ENV
 from pytest_agent.localize._covplugin import SOURCE_ENV
 from pytest_agent.testrun import inner_pytest_env
 
-__all__ = ["ExceptionRecord", "SpectrumRun", "run_spectrum"]
+__all__ = ["ExceptionRecord", "ProjectObject", "SpectrumRun", "run_spectrum"]
 
 _INNER_ARGS: tuple[str, ...] = (
     "-p", "pytest_agent.localize._covplugin",
@@ -31,6 +31,21 @@ _INNER_ARGS: tuple[str, ...] = (
 )
 
 _FAILED = frozenset({"failed", "error", "xpassed"})
+
+
+@final
+@dataclass(frozen=True)
+class ProjectObject:
+    """The project class of a value on a failing test's failing statement."""
+
+    #: Absolute filename of the class's module, and its qualname.
+    file: str
+    qualname: str
+    #: Names the project classes of its MRO define (``__eq__``, methods, attributes).
+    members: frozenset[str]
+    #: ``"operand"`` (a value of the statement), ``"element"`` (inside a container
+    #: operand), ``"lacks <name>"`` (the object of an ``AttributeError``).
+    roles: tuple[str, ...]
 
 
 @final
@@ -46,6 +61,11 @@ class ExceptionRecord:
     #: ``(filename, line)`` of a ``SyntaxError``.
     syntax: tuple[str, int] | None = None
     hung: bool = False
+    #: Value flow: ``(filename, first line, qualname, depth)`` of the deepest project
+    #: function that returned (this very object) an operand of the failing statement.
+    producers: tuple[tuple[str, int, str, int], ...] = ()
+    #: The project classes of the failing statement's values.
+    objects: tuple[ProjectObject, ...] = ()
 
 
 @final
@@ -138,15 +158,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
             collect_errors.append(nodeid)
             failures[nodeid or "<collection>"] = str(rec.get("longrepr") or "")
         elif kind == "exception":
-            syntax = rec.get("syntax")
-            exceptions.append(ExceptionRecord(
-                nodeid=str(rec["nodeid"]),
-                type=str(rec.get("type", "")),
-                message=str(rec.get("message", "")),
-                frames=tuple((str(f), int(n), str(name)) for f, n, name in rec.get("frames", [])),
-                syntax=(str(syntax[0]), int(syntax[1])) if syntax else None,
-                hung=bool(rec.get("hung")),
-            ))
+            exceptions.append(_exception(rec))
         elif kind == "coverage":
             has_coverage = True
             for filename, per_test in rec["lines"].items():
@@ -160,4 +172,22 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
         coverage=coverage, collect_errors=tuple(collect_errors), output=output,
         duration=duration, timed_out=timed_out, has_coverage=has_coverage,
         warnings=tuple(warnings),
+    )
+
+
+def _exception(rec: dict[str, Any]) -> ExceptionRecord:
+    syntax = rec.get("syntax")
+    return ExceptionRecord(
+        nodeid=str(rec["nodeid"]),
+        type=str(rec.get("type", "")),
+        message=str(rec.get("message", "")),
+        frames=tuple((str(f), int(n), str(name)) for f, n, name in rec.get("frames", [])),
+        syntax=(str(syntax[0]), int(syntax[1])) if syntax else None,
+        hung=bool(rec.get("hung")),
+        producers=tuple((str(f), int(n), str(q), int(d))
+                        for f, n, q, d in rec.get("producers", [])),
+        objects=tuple(ProjectObject(file=str(o["file"]), qualname=str(o["qualname"]),
+                                    members=frozenset(map(str, o.get("members", []))),
+                                    roles=tuple(map(str, o.get("roles", []))))
+                      for o in rec.get("classes", [])),
     )

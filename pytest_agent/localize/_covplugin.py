@@ -3,7 +3,13 @@
 It runs inside the inner pytest subprocess, never in the user's pytest process. It
 
 - measures coverage with coverage.py, one dynamic context per test node id
-  (``Coverage.switch_context``), and writes the lines each test ran at the end;
+  (``Coverage.switch_context``), and writes the lines each test ran at the end.
+  Only the setup, call and teardown phases are traced, and the rendering of a
+  failed assertion (``repr`` of its operands, ``pytest_assertrepr_compare``) is
+  not: what runs to *report* a failure (``pytest_runtest_makereport``, ``repr`` of
+  locals, an exception's ``__str__``) is no evidence of the fault;
+- records, for a failing test, the value flow and the project objects of the
+  failing statement (:mod:`._evidence`);
 - records each test's outcome and failure text as it goes (one JSON line per
   event, flushed, so a run killed on timeout still leaves them behind);
 - records the structured traceback of every failure and collection error
@@ -17,17 +23,24 @@ imported here only, in the subprocess.
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import os
 import signal
 import time
 import traceback
+from collections.abc import Callable
 from collections.abc import Generator
 from pathlib import Path
 from typing import IO
 from typing import Any
 
 import pytest
+
+from pytest_agent.localize._evidence import ProjectFiles
+from pytest_agent.localize._evidence import ReturnRecorder
+from pytest_agent.localize._evidence import failure_evidence
 
 OUT_ENV = "PYTEST_AGENT_LOCALIZE_OUT"
 SOURCE_ENV = "PYTEST_AGENT_LOCALIZE_SOURCE"
@@ -37,6 +50,11 @@ _OMIT = ("*/site-packages/*", "*/dist-packages/*", "*/.venv/*", "*/venv/*", "*/.
 
 
 HUNG_PREFIX = "pytest-agent: the test ran longer than"
+
+# The helpers pytest's rewritten asserts call to explain a failed assertion; each is
+# called only after the assertion failed, and runs user code (``__repr__``,
+# ``__eq__`` of the operands' elements through ``pytest_assertrepr_compare``).
+_RENDERING = ("_saferepr", "_format_assertmsg", "_call_reprcompare")
 
 
 class LocalizePlugin:
@@ -48,6 +66,13 @@ class LocalizePlugin:
         self._longest = 0.0
         self._started = 0.0
         self._cov: Any = None
+        self._tracing = False
+        self._paused = 0
+        self._patched: dict[str, Callable[..., Any]] = {}
+        self._compared: tuple[tuple[str, ...], tuple[object, ...]] | None = None
+        self._is_project = ProjectFiles(source)
+        self._recorder = ReturnRecorder(self._is_project)
+        self._trees: dict[str, ast.Module | None] = {}
         self._has_alarm = hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer")
 
     # -- output ----------------------------------------------------------------
@@ -56,7 +81,7 @@ class LocalizePlugin:
         self._out.write(json.dumps(record) + "\n")
         self._out.flush()
 
-    # -- coverage --------------------------------------------------------------
+    # -- coverage ----------------------------------------------------------------
 
     def start(self) -> None:
         try:
@@ -64,13 +89,15 @@ class LocalizePlugin:
         except ImportError as exc:  # the parent falls back to tracebacks
             self._emit({"kind": "warning", "text": f"coverage unavailable: {exc}"})
             return
-        # Started and stopped around each test (below): pytest's own collection and
-        # reporting then run untraced, which keeps the run close to a plain one.
+        # Started and stopped around each test phase (below): pytest's own collection
+        # and reporting then run untraced, which keeps the run close to a plain one.
         self._cov = coverage.Coverage(
             data_file=None, config_file=False, branch=False, source=[self._source], omit=_OMIT
         )
+        self._patch_rendering()
 
     def finish(self) -> None:
+        self._unpatch_rendering()
         cov, self._cov = self._cov, None
         if cov is None:
             return
@@ -86,6 +113,57 @@ class LocalizePlugin:
                 lines[filename] = {k: sorted(v) for k, v in per_test.items()}
         self._emit({"kind": "coverage", "lines": lines})
 
+    def _trace(self, on: bool) -> None:
+        if self._cov is None or on == self._tracing:
+            return
+        self._tracing = on
+        if not self._paused:
+            (self._cov.start if on else self._cov.stop)()
+
+    def _pause(self) -> None:
+        self._paused += 1
+        if self._paused == 1 and self._tracing and self._cov is not None:
+            self._cov.stop()
+
+    def _resume(self) -> None:
+        self._paused -= 1
+        if self._paused == 0 and self._tracing and self._cov is not None:
+            self._cov.start()
+
+    def _patch_rendering(self) -> None:
+        # pytest's assertion rewriter looks these up on its module at every failed
+        # assert; a wrapper pauses the tracer while they run. Names that a pytest
+        # version lacks are skipped (the run is then only less precise).
+        from _pytest.assertion import rewrite
+
+        for name in _RENDERING:
+            original = getattr(rewrite, name, None)
+            if callable(original):
+                self._patched[name] = original
+                setattr(rewrite, name, self._untraced(original, name == "_call_reprcompare"))
+
+    def _unpatch_rendering(self) -> None:
+        from _pytest.assertion import rewrite
+
+        for name, original in self._patched.items():
+            setattr(rewrite, name, original)
+        self._patched.clear()
+
+    def _untraced(self, func: Callable[..., Any], compares: bool) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def untraced(*args: Any, **kwargs: Any) -> Any:
+            if compares and len(args) == 4:
+                # (ops, results, explanations, each_obj): the objects the failed
+                # comparison compared, exactly, for the missing-member evidence.
+                self._compared = (tuple(args[0]), tuple(args[3]))
+            self._pause()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self._resume()
+
+        return untraced
+
     # -- hooks -----------------------------------------------------------------
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -93,6 +171,7 @@ class LocalizePlugin:
         if self._cov is not None:
             self._cov.start()
             self._cov.switch_context(item.nodeid)
+            self._cov.stop()
         armed = self._has_alarm and self._current_limit > 0
         previous: Any = None
         if armed:
@@ -109,8 +188,31 @@ class LocalizePlugin:
             elapsed = time.monotonic() - self._started
             if elapsed < self._current_limit:
                 self._longest = max(self._longest, elapsed)
-            if self._cov is not None:
-                self._cov.stop()
+            self._recorder.clear()  # drop the references to the test's values
+            self._compared = None
+
+    def _traced_phase(self, record_returns: bool) -> Generator[None, object, object]:
+        self._trace(True)
+        if record_returns:
+            self._recorder.start()
+        try:
+            return (yield)
+        finally:
+            if record_returns:
+                self._recorder.stop()
+            self._trace(False)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
+        return (yield from self._traced_phase(False))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        return (yield from self._traced_phase(True))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        return (yield from self._traced_phase(False))
 
     def _on_alarm(self, signum: int, frame: object) -> None:
         limit = self._current_limit
@@ -165,6 +267,11 @@ class LocalizePlugin:
         }
         if isinstance(exc, SyntaxError) and exc.filename:
             record["syntax"] = [exc.filename, exc.lineno or 0]
+        path = getattr(node, "path", None)
+        if isinstance(report, pytest.TestReport) and report.when == "call" and path is not None:
+            record.update(failure_evidence(exc, excinfo.tb, os.path.realpath(path),
+                                           self._recorder, self._is_project, self._trees,
+                                           self._compared))
         self._emit(record)
 
 

@@ -41,6 +41,10 @@ class ModuleInfo:
     spans: tuple[FunctionSpan, ...]
     #: ``(line, message)`` when the module does not parse.
     syntax_error: tuple[int, str] | None = None
+    #: Lines that run when the module is imported (module- and class-level statements,
+    #: ``def``/``class`` headers and decorators), once per process, in whichever test
+    #: first imports the module: their coverage says nothing about a failure.
+    import_lines: frozenset[int] = frozenset()
 
     def enclosing(self, line: int) -> FunctionSpan | None:
         """The innermost function around ``line``; a class when no method holds it."""
@@ -74,7 +78,35 @@ def read_module(path: Path) -> ModuleInfo | None:
         return None
     spans: list[FunctionSpan] = []
     _walk(tree, "", spans, lines)
-    return ModuleInfo(path, lines, tuple(spans))
+    found: set[int] = set()
+    _import_time(tree.body, found)
+    return ModuleInfo(path, lines, tuple(spans), import_lines=frozenset(found))
+
+
+def _import_time(body: list[ast.stmt], out: set[int]) -> None:
+    """Add the lines of ``body`` (a module's or a class's) that run at import."""
+    for stmt in body:
+        first_child = _first_child_line(stmt)
+        header_end = (first_child - 1) if first_child else (stmt.end_lineno or stmt.lineno)
+        decorators = getattr(stmt, "decorator_list", [])
+        start = min([stmt.lineno, *(d.lineno for d in decorators)])
+        out.update(range(start, max(stmt.lineno, header_end) + 1))
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue  # the body runs when called
+        for field_name in ("body", "orelse", "finalbody"):
+            _import_time(getattr(stmt, field_name, []), out)
+        for handler in getattr(stmt, "handlers", []):
+            out.add(handler.lineno)
+            _import_time(handler.body, out)
+        for case in getattr(stmt, "cases", []):
+            _import_time(case.body, out)
+
+
+def _first_child_line(stmt: ast.stmt) -> int:
+    body = getattr(stmt, "body", None)
+    if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+        return body[0].lineno
+    return 0
 
 
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?(?P<kind>def|class)\s+(?P<name>\w+)")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pytest_agent._types import Location
 from pytest_agent._types import Task
+from pytest_agent.localize._functions import ModuleInfo
 from pytest_agent.localize._functions import read_module
 
 __all__ = ["CHARS_PER_TOKEN", "build_pack", "estimate_tokens"]
@@ -35,6 +36,7 @@ TASK_SHARE = 0.15
 TESTS_SHARE = 0.35
 MAX_TESTS_SHOWN = 5
 WINDOW = 15  # lines each side of the best line in a function too long to show whole
+CLASS_LINES = 40  # a longer class location is shown as its outline
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 
@@ -180,6 +182,8 @@ def _code_section(root: Path, locations: Sequence[Location], room: int) -> tuple
         title = (f"### {rank}. {loc.path}:{loc.start_line}-{loc.end_line} `{loc.function}`"
                  f" (score {loc.score:.3f})\n" + (f"Evidence: {evidence}\n" if evidence else ""))
         body = _numbered(info.lines, start, end, loc.line)
+        if _is_class(info, loc.function):
+            body = _class_body(info, loc)
         block = f"{title}```python\n{body}```\n\n"
         if used + len(block) > room and loc.line is not None and end - start > 2 * WINDOW:
             lo, hi = max(start, loc.line - WINDOW), min(end, loc.line + WINDOW)
@@ -194,6 +198,30 @@ def _code_section(root: Path, locations: Sequence[Location], room: int) -> tuple
     if not blocks:
         return "", []
     return header + "".join(blocks), files
+
+
+def _is_class(info: ModuleInfo, qualname: str) -> bool:
+    return any(s.qualname == qualname and s.is_class for s in info.spans)
+
+
+def _class_body(info: ModuleInfo, loc: Location) -> str:
+    """A class location: the class (or its outline when long) and where a member goes."""
+    end = min(loc.end_line, len(info.lines))
+    if end - loc.start_line <= CLASS_LINES:
+        body = _numbered(info.lines, loc.start_line, end, loc.line)
+    else:
+        prefix = loc.function + "."
+        width = len(str(end))
+        members = [s for s in info.spans if s.qualname.startswith(prefix)
+                   and "." not in s.qualname[len(prefix):]]
+        rows = [f" {loc.start_line:>{width}} | {info.lines[loc.start_line - 1]}".rstrip()]
+        rows += [f" {s.def_line:>{width}} |     {s.signature}" for s in members]
+        rows.append(f"{'>' if loc.line == end else ' '}{end:>{width}} | "
+                    f"{info.lines[end - 1]}".rstrip())
+        body = "\n".join(rows) + "\n"
+    if loc.line == end:
+        body += f"# a new member of {loc.function} goes after line {end}\n"
+    return body
 
 
 def _outline(root: Path, rel: str, locations: Sequence[Location]) -> str:

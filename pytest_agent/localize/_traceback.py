@@ -15,8 +15,10 @@ from pathlib import Path
 __all__ = [
     "called_names",
     "frames_from_text",
+    "hung_frame",
     "identifiers",
     "import_error_target",
+    "missing_members",
     "statement_at",
 ]
 
@@ -28,6 +30,24 @@ _PY_FRAME = re.compile(r'File "(?P<path>[^"]+\.py)", line (?P<line>\d+)(?:, in (
 _IMPORT_FROM = re.compile(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'"
                           r"(?: \((?P<path>[^)]+\.py)\))?")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+# The per-test timeout's failure text (warm's plugin): "hung in <qualname> (<file>:<line>)".
+_HUNG = re.compile(r"hung in (?P<qualname>[\w.<>]+) \((?P<path>[^()\n]+?\.py):(?P<line>\d+)\)")
+# Python's messages when an object lacks the member an operation needs.
+_MISSING: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<member>\w+)'"), ""),
+    (re.compile(r"unhashable type: '(?P<cls>\w+)'"), "__hash__"),
+    (re.compile(r"not supported between instances of '(?P<cls>\w+)' and '(?P<cls2>\w+)'"),
+     "__lt__"),
+    (re.compile(r"object of type '(?P<cls>\w+)' has no len\(\)"), "__len__"),
+    (re.compile(r"'(?P<cls>\w+)' object is not iterable"), "__iter__"),
+    (re.compile(r"cannot unpack non-iterable (?P<cls>\w+) object"), "__iter__"),
+    (re.compile(r"'(?P<cls>\w+)' object is not subscriptable"), "__getitem__"),
+    (re.compile(r"'(?P<cls>\w+)' object does not support item assignment"), "__setitem__"),
+    (re.compile(r"'(?P<cls>\w+)' object is not callable"), "__call__"),
+    (re.compile(r"'(?P<cls>\w+)' object is not an iterator"), "__next__"),
+    (re.compile(r"'(?P<cls>\w+)' object does not support the context manager protocol"),
+     "__enter__"),
+)
 
 
 def frames_from_text(text: str, root: Path) -> list[tuple[Path, int, str]]:
@@ -98,3 +118,24 @@ def identifiers(texts: Iterable[str]) -> set[str]:
             if "." in word:
                 found.update(word.split("."))
     return found
+
+
+def hung_frame(text: str) -> tuple[str, str, int] | None:
+    """``(qualname, file, line)`` of ``hung in <qualname> (<file>:<line>)`` in a failure text."""
+    m = _HUNG.search(text)
+    if m is None:
+        return None
+    return m.group("qualname"), m.group("path").strip(), int(m.group("line"))
+
+
+def missing_members(message: str) -> list[tuple[str, str]]:
+    """``(member, class name)`` pairs that an error message says an object lacks."""
+    found: list[tuple[str, str]] = []
+    for pattern, member in _MISSING:
+        for m in pattern.finditer(message):
+            groups = m.groupdict()
+            name = member or groups.get("member") or ""
+            for cls in (groups.get("cls"), groups.get("cls2")):
+                if cls and name:
+                    found.append((name, cls))
+    return list(dict.fromkeys(found))

@@ -1,0 +1,262 @@
+"""The ranking's state: scores per line and per function, and the final total order.
+
+Signals (:mod:`._signals`) add to a line's score or to a whole function's bonus;
+:meth:`Ranker.ranking` turns them into ranked functions and lines. Ties between
+functions are broken by the number of failing tests that ran them (the place that
+explains more of the failures), then by the mean score of the function's executed
+lines (a helper run only by failing tests beats its caller); ties between lines by
+that mean, then by the number of operators on the line (faults live in
+expressions); then by path and line: the order is total and deterministic.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import final
+
+from pytest_agent._types import Location
+from pytest_agent.localize._functions import MODULE
+from pytest_agent.localize._functions import FunctionSpan
+from pytest_agent.localize._functions import ModuleInfo
+from pytest_agent.localize._functions import read_module
+from pytest_agent.localize._paths import is_excluded
+from pytest_agent.localize._paths import is_test_path
+from pytest_agent.localize._traceback import statement_at
+
+__all__ = ["MAX_FUNCTIONS", "MAX_LINES", "FunctionScore", "Ranker", "Ranking"]
+
+MAX_FUNCTIONS = 20
+MAX_LINES = 50
+
+_OPERATORS = (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript, ast.Call,
+              ast.Slice, ast.IfExp, ast.comprehension)
+
+
+@final
+@dataclass
+class FunctionScore:
+    path: str
+    span: FunctionSpan | None  # None: module-level code
+    bonus: float = 0.0
+    evidence: list[str] = field(default_factory=list)
+    #: A line to mark when no line of the function has a score of its own (where a
+    #: missing member of a class would go).
+    mark: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.span.qualname if self.span is not None else MODULE
+
+
+@final
+@dataclass(frozen=True)
+class Ranking:
+    """Both granularities of one localization, best first."""
+
+    functions: tuple[Location, ...]
+    lines: tuple[Location, ...]
+    #: How the ranking was obtained (``"coverage"``, ``"traceback"``, ``"names"``).
+    method: str
+
+
+_LineRow = tuple[tuple[float, float, int, str, int], str, int, float, FunctionScore]
+
+
+class Ranker:
+    def __init__(self, root: Path, test_files: Iterable[str]) -> None:
+        self.root = root.resolve()
+        self.test_files = {(self.root / t).resolve() for t in test_files}
+        self.modules: dict[str, ModuleInfo | None] = {}
+        self.line_score: dict[tuple[str, int], float] = {}
+        self.line_evidence: dict[tuple[str, int], list[str]] = {}
+        self.executed: dict[str, set[int]] = {}
+        #: Failing tests that ran the line (SBFL's ``ef``): at equal scores, the place
+        #: that explains more of the failures goes first.
+        self.line_ef: dict[tuple[str, int], int] = {}
+        self.functions: dict[tuple[str, str], FunctionScore] = {}
+        self.trees: dict[str, ast.Module | None] = {}
+
+    # -- paths -----------------------------------------------------------------
+
+    def project_rel(self, filename: str | Path) -> str | None:
+        """The root-relative path of a project source file, ``None`` for anything else."""
+        path = Path(filename)
+        if not path.is_absolute():
+            path = self.root / path
+        try:
+            path = path.resolve()
+            rel = path.relative_to(self.root)
+        except (OSError, ValueError):
+            return None
+        if path.suffix != ".py" or path in self.test_files or is_test_path(rel):
+            return None
+        if is_excluded(rel):
+            return None
+        return rel.as_posix()
+
+    def module(self, rel: str) -> ModuleInfo | None:
+        if rel not in self.modules:
+            self.modules[rel] = read_module(self.root / rel)
+        return self.modules[rel]
+
+    # -- scores ----------------------------------------------------------------
+
+    def add_line(self, rel: str, line: int, value: float, why: str) -> None:
+        key = (rel, line)
+        self.line_score[key] = self.line_score.get(key, 0.0) + value
+        evidence = self.line_evidence.setdefault(key, [])
+        if why not in evidence:
+            evidence.append(why)
+
+    def function_at(self, rel: str, line: int) -> FunctionScore:
+        info = self.module(rel)
+        span = info.enclosing(line) if info is not None else None
+        return self.function(rel, span)
+
+    def function(self, rel: str, span: FunctionSpan | None) -> FunctionScore:
+        key = (rel, span.qualname if span is not None else MODULE)
+        if key not in self.functions:
+            self.functions[key] = FunctionScore(rel, span)
+        return self.functions[key]
+
+    def add_function(self, rel: str, span: FunctionSpan | None, value: float, why: str) -> None:
+        fs = self.function(rel, span)
+        fs.bonus += value
+        if why not in fs.evidence:
+            fs.evidence.append(why)
+
+    def functions_named(self, name: str) -> list[tuple[str, FunctionSpan]]:
+        found: list[tuple[str, FunctionSpan]] = []
+        for rel in sorted(self.modules):
+            info = self.modules[rel]
+            if info is None:
+                continue
+            for span in info.by_name(name):
+                if span.is_class:
+                    # Calling a class runs its __init__: point there, not at the whole class.
+                    init = [s for s in info.spans if s.qualname == span.qualname + ".__init__"]
+                    span = init[0] if init else span
+                found.append((rel, span))
+        return found
+
+    def classes_named(self, name: str) -> list[tuple[str, FunctionSpan]]:
+        """Project classes whose name (last part of the qualname) is ``name``."""
+        found: list[tuple[str, FunctionSpan]] = []
+        for rel in sorted(self.modules):
+            info = self.modules[rel]
+            if info is not None:
+                found += [(rel, s) for s in info.by_name(name) if s.is_class]
+        return found
+
+    def defines(self, rel: str, cls: FunctionSpan, member: str) -> bool:
+        """``cls`` (a class of module ``rel``) defines a method ``member`` in its body.
+
+        A member that exists but refused (returned ``NotImplemented``) is not missing.
+        """
+        info = self.module(rel)
+        wanted = f"{cls.qualname}.{member}"
+        return info is not None and any(s.qualname == wanted for s in info.spans)
+
+    # -- the final order --------------------------------------------------------
+
+    def _means(self) -> dict[tuple[str, str], float]:
+        fn_lines: dict[tuple[str, str], list[float]] = {}
+        for (rel, line), score in self.line_score.items():
+            fs = self.function_at(rel, line)
+            fn_lines.setdefault((rel, fs.name), []).append(score)
+        for key, fs in self.functions.items():
+            if fs.span is not None:
+                executed = [n for n in self.executed.get(fs.path, ()) if fs.span.contains(n)]
+                zeros = [0.0] * sum(1 for n in executed if (fs.path, n) not in self.line_score)
+                fn_lines.setdefault(key, []).extend(zeros)
+        return {k: sum(v) / len(v) for k, v in fn_lines.items() if v}
+
+    def _line_rows(self, mean: dict[tuple[str, str], float]) -> list[_LineRow]:
+        rows: list[_LineRow] = []
+        for (rel, line), score in self.line_score.items():
+            fs = self.function_at(rel, line)
+            total = score + fs.bonus
+            rows.append(((-round(total, 9), -round(mean.get((rel, fs.name), 0.0), 9),
+                          -self.complexity(rel, line), rel, line), rel, line, total, fs))
+        rows.sort(key=lambda r: r[0])
+        return rows
+
+    def ranking(self, method: str) -> Ranking:
+        for rel, line in list(self.line_score):
+            self.function_at(rel, line)
+        mean = self._means()
+        line_rows = self._line_rows(mean)
+        fn_best: dict[tuple[str, str], tuple[float, int]] = {}
+        for _, rel, line, total, fs in line_rows:
+            fn_best.setdefault((rel, fs.name), (total, line))
+        lines = tuple(
+            Location(path=rel, function=fs.name, start_line=line, end_line=line,
+                     score=round(total, 6), line=line,
+                     evidence=tuple(self.line_evidence.get((rel, line), ())) + tuple(fs.evidence))
+            for _, rel, line, total, fs in line_rows[:MAX_LINES]
+        )
+        fn_ef: dict[tuple[str, str], int] = {}
+        for (rel, line), ef in self.line_ef.items():
+            key = (rel, self.function_at(rel, line).name)
+            fn_ef[key] = max(fn_ef.get(key, 0), ef)
+        fn_rows = []
+        for key, fs in self.functions.items():
+            best_total, best_line = fn_best.get(key, (fs.bonus, 0))
+            loc = self._function_location(fs, best_total, best_line)
+            fn_rows.append(((-round(best_total, 9), -fn_ef.get(key, 0),
+                             -round(mean.get(key, 0.0), 9), fs.path, loc.start_line), loc))
+        fn_rows.sort(key=lambda r: r[0])
+        return Ranking(tuple(loc for _, loc in fn_rows[:MAX_FUNCTIONS]), lines, method)
+
+    def _function_location(self, fs: FunctionScore, total: float, best_line: int) -> Location:
+        if fs.span is not None:
+            start, end = fs.span.start, fs.span.end
+        else:
+            start = end = best_line or 1
+        line_ev = tuple(self.line_evidence.get((fs.path, best_line), ())) if best_line else ()
+        return Location(path=fs.path, function=fs.name, start_line=start, end_line=end,
+                        score=round(total, 6), evidence=line_ev + tuple(fs.evidence),
+                        line=best_line or fs.mark)
+
+    # -- source facts -----------------------------------------------------------
+
+    def tree(self, rel: str) -> ast.Module | None:
+        if rel not in self.trees:
+            info = self.module(rel)
+            try:
+                self.trees[rel] = ast.parse("\n".join(info.lines)) if info else None
+            except (SyntaxError, ValueError):
+                self.trees[rel] = None
+        return self.trees[rel]
+
+    def raise_guard(self, rel: str, line: int) -> int | None:
+        """For a ``raise`` statement at ``line``: the line of the ``if`` test guarding
+        it (0 when unguarded); ``None`` when ``line`` holds no ``raise``."""
+        tree = self.tree(rel)
+        if tree is None:
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If | ast.While):
+                for child in node.body:
+                    if isinstance(child, ast.Raise) and child.lineno == line:
+                        return node.test.lineno
+        stmt = statement_at(tree, line)
+        return 0 if isinstance(stmt, ast.Raise) else None
+
+    def complexity(self, rel: str, line: int) -> int:
+        info = self.module(rel)
+        if info is None or info.syntax_error is not None:
+            return 0
+        text = info.lines[line - 1] if 0 < line <= len(info.lines) else ""
+        try:
+            node = ast.parse(text.strip().rstrip(":") or "pass", mode="exec")
+        except SyntaxError:
+            try:
+                node = ast.parse(text.strip().split(" ", 1)[-1].rstrip(":"), mode="exec")
+            except SyntaxError:
+                return 0
+        return sum(isinstance(n, _OPERATORS) for n in ast.walk(node))

@@ -1,0 +1,507 @@
+"""The signals that score lines and functions; weights in docs/localize.md.
+
+Fixed by reasoning, not fitted. Two rules (the explicit-``raise`` split and the
+lower weight of outer frames) came from reading the misses on corpus programs
+l01-l20; the import-time and every-test rules, the rendering pause (in the
+plugin), missing members, value flow and hang frames from the misses on real
+bugs listed in issue #17, each stated in general terms:
+
+==========================================  ======  ===========================
+signal                                      weight  applies to
+==========================================  ======  ===========================
+SBFL (Ochiai or DStar) of the line          [0, 1]  the line
+... a line every test runs                  x0.01   (no evidence)
+... a line run at import (module level)     0       (no evidence)
+syntax error / error while importing        +1.0    the error's line
+the failing line compares (``==``, in a set)  +2.0    the class (x share)
+objects of a project class it constructs,
+and the class has no ``__eq__``/``__hash__``
+a project class lacks the member the        +1.0    the class (x share)
+failing statement needs (an attribute, ...)
+the frame where a hanging test was stopped  +0.6    that line (x share)
+deepest project frame of a failing test     +0.3    that line (x share)
+... that frame is an explicit ``raise``     3x0.15  the raise, its ``if``, the caller
+the member is missing, raised in project    +0.2    the class (x share)
+deepest function returning the checked      +0.2    the function (x share)
+value (value flow)
+called on the failing line of the test      +0.15   the function (x share)
+other project frames of a failing test      +0.05   each line (x share)
+called elsewhere in a failing test          +0.05   the function (x share)
+named in the task description               +0.05   the function
+in the task's ``files``                     +0.02   every function of the file
+==========================================  ======  ===========================
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import final
+
+from pytest_agent._types import Task
+from pytest_agent.localize._coverage import ExceptionRecord
+from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._functions import FunctionSpan
+from pytest_agent.localize._paths import is_test_path
+from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._sbfl import Formula
+from pytest_agent.localize._sbfl import suspiciousness
+from pytest_agent.localize._traceback import called_names
+from pytest_agent.localize._traceback import frames_from_text
+from pytest_agent.localize._traceback import hung_frame
+from pytest_agent.localize._traceback import import_error_target
+from pytest_agent.localize._traceback import missing_members
+from pytest_agent.localize._traceback import statement_at
+
+__all__ = [
+    "TracebackSignals",
+    "name_signals",
+    "record_from_text",
+    "spectrum_signal",
+    "task_failures",
+    "test_body_signal",
+]
+
+W_IMPORT_ERROR = 1.0
+W_MISSING_EQ_CERTAIN = 2.0
+W_MISSING_MEMBER = 1.0
+W_HUNG = 0.6
+W_DEEPEST_FRAME = 0.3
+W_MEMBER_IN_PROJECT = 0.2
+W_VALUE_PRODUCER = 0.2
+W_CALLED_ON_FAILING_LINE = 0.15
+W_OTHER_FRAME = 0.05
+W_CALLED_IN_TEST = 0.05
+W_NAMED_IN_TASK = 0.05
+W_TASK_FILE = 0.02
+#: Lines run by every test keep this share of their score: they stay ranked (below any
+#: evidence) but say nothing about the failure.
+EVERY_TEST = 0.01
+
+_CODE_WORD = re.compile(r"`(\w+)`|\b(\w+)\(|\b(\w*_\w*)\b|\b\w+\.(\w+)\b")
+_ERROR_LINE = re.compile(r"^(?:E\s+)?(\w*(?:Error|Exception|Exit)\b.*)$", re.MULTILINE)
+
+_Frame = tuple[str, int, str]
+_TestSite = tuple[ast.Module, int, str]
+
+
+# -- 1. the spectrum ------------------------------------------------------------------
+
+
+def spectrum_signal(ranker: Ranker, spectrum: SpectrumRun, formula: Formula,
+                    failing: frozenset[str]) -> bool:
+    """Score the lines of project files by SBFL over the run's per-test coverage.
+
+    :param failing: The failing tests that count (the task's, see :func:`task_failures`).
+    """
+    project_cov: dict[str, Mapping[str, frozenset[int]]] = {}
+    for filename, per_test in spectrum.coverage.items():
+        rel = ranker.project_rel(filename)
+        if rel is None:
+            continue
+        info = ranker.module(rel)
+        at_import = info.import_lines if info is not None else frozenset()
+        kept = {test: lines - at_import for test, lines in per_test.items()}
+        project_cov[rel] = kept
+        ranker.executed[rel] = set().union(*kept.values())
+    stats = suspiciousness(project_cov, failing, spectrum.passing, formula)
+    every_test_counts = bool(spectrum.passing)
+    for (rel, line), st in stats.items():
+        if st.score <= 0:
+            continue
+        ranker.line_ef[(rel, line)] = st.ef
+        if every_test_counts and st.nf == 0 and st.np == 0:
+            ranker.add_line(rel, line, st.score * EVERY_TEST,
+                            f"run by every test ({formula} {st.score:.2f}): no evidence")
+        else:
+            ranker.add_line(rel, line, st.score,
+                            f"{formula} {st.score:.2f} (ef={st.ef} ep={st.ep})")
+    return bool(stats)
+
+
+def task_failures(accept_tests: Iterable[str], failing: frozenset[str]) -> frozenset[str]:
+    """The failing tests that are the task's: its accept tests (a file, a class, a
+    parametrized function included), when any of them fails.
+
+    Other tests of the accept tests' files that fail already (an unrelated breakage of an
+    old code base on a new Python) say nothing about this fault: they are left out of
+    the spectrum and the tracebacks, neither failing nor passing.
+    """
+    accept = tuple(accept_tests)
+
+    def is_accept(nodeid: str) -> bool:
+        return any(nodeid == a or nodeid.startswith((a + "[", a + "::")) for a in accept)
+
+    mine = frozenset(n for n in failing if is_accept(n))
+    return mine or failing
+
+
+# -- 2. tracebacks, hangs, value flow, missing members ----------------------------------
+
+
+def record_from_text(nodeid: str, text: str, test_root: Path) -> ExceptionRecord:
+    """A failure known only by its text (no structured record): frames parsed back."""
+    frames = tuple((str(p), n, name) for p, n, name in frames_from_text(text, test_root))
+    return ExceptionRecord(nodeid=nodeid, type="", message=text[-2000:], frames=frames)
+
+
+@final
+@dataclass
+class TracebackSignals:
+    """The signals of the failing tests' exceptions, one record at a time."""
+
+    ranker: Ranker
+    test_root: Path
+    #: Failure text per node id (the localization run's, then the baseline's).
+    texts: Mapping[str, str]
+    #: ``1 / number of failing tests``.
+    share: float
+    #: Failing tests whose own frame was found (their calls were scored).
+    seen_tests: set[str] = field(default_factory=set)
+    _test_trees: dict[Path, ast.Module | None] = field(default_factory=dict)
+
+    def run(self, records: Iterable[ExceptionRecord]) -> bool:
+        used = False
+        for rec in records:
+            used = self.record(rec) or used
+        for nodeid, text in sorted(self.texts.items()):
+            used = self.hang_text(nodeid, text) or used
+        return used
+
+    def record(self, rec: ExceptionRecord) -> bool:
+        if rec.syntax is not None and self.syntax(rec):
+            return True
+        used = self.import_error(rec)
+        frames = self.project_frames(rec)
+        collecting = "::" not in rec.nodeid
+        if frames:
+            used = True
+            if collecting:
+                self.collect_error(rec, frames[-1])
+            else:
+                self.deepest_frame(rec, frames)
+            for rel, n, _ in frames[:-1]:
+                self.ranker.add_line(rel, n, W_OTHER_FRAME * self.share,
+                                     "in a failing test's traceback")
+        if collecting:
+            return used
+        site = self.test_site(rec)
+        used = self.value_flow(rec) or used
+        used = self.missing_members(rec, site) or used
+        return self.test_frame(rec, site) or used
+
+    # -- errors before any test ran ---------------------------------------------------
+
+    def syntax(self, rec: ExceptionRecord) -> bool:
+        syntax = rec.syntax
+        if syntax is None:
+            return False
+        rel = self.ranker.project_rel(syntax[0])
+        if rel is None:
+            return False
+        self.ranker.add_line(rel, syntax[1], W_IMPORT_ERROR,
+                             f"{rec.type or 'SyntaxError'} here: {rec.message[:120]}")
+        return True
+
+    def import_error(self, rec: ExceptionRecord) -> bool:
+        target = import_error_target(rec.message)
+        if target is None:
+            return False
+        name, module, path = target
+        rel = self.ranker.project_rel(path) if path else module_path(self.ranker, module)
+        info = self.ranker.module(rel) if rel else None
+        if not rel or info is None:
+            return False
+        fs = self.ranker.function(rel, None)  # module level
+        fs.bonus += W_IMPORT_ERROR * 0.5
+        fs.evidence.append(f"cannot import name {name!r} from {module!r}")
+        return True
+
+    def collect_error(self, rec: ExceptionRecord, frame: _Frame) -> None:
+        rel, n, _ = frame
+        error = _error_line(rec.message + "\n" + self.texts.get(rec.nodeid, "")) \
+            or f"{rec.type}: {rec.message[:100]}"
+        self.ranker.add_line(rel, n, W_IMPORT_ERROR, f"error while importing: {error}")
+
+    # -- frames --------------------------------------------------------------------------
+
+    def project_frames(self, rec: ExceptionRecord) -> list[_Frame]:
+        found = self._project(rec.frames)
+        if not found:
+            # Frames pytest only shows as text: a module that failed to import is
+            # reported as a CollectError whose message holds the original traceback.
+            text = rec.message + "\n" + self.texts.get(rec.nodeid, "")
+            found = self._project(frames_from_text(text, self.test_root))
+        return found
+
+    def _project(self, frames: Iterable[tuple[str | Path, int, str]]) -> list[_Frame]:
+        found: list[_Frame] = []
+        for f, n, name in frames:
+            rel = self.ranker.project_rel(f)
+            if rel is not None:
+                found.append((rel, n, name))
+        return found
+
+    def deepest_frame(self, rec: ExceptionRecord, frames: list[_Frame]) -> None:
+        rel, n, _ = frames[-1]
+        if rec.hung:
+            self.ranker.add_line(rel, n, W_HUNG * self.share, "the test hung here")
+            return
+        why = f"raised here: {rec.type}: {rec.message[:80]}".rstrip(": ")
+        guard = self.ranker.raise_guard(rel, n)
+        if guard is None:
+            self.ranker.add_line(rel, n, W_DEEPEST_FRAME * self.share, why)
+            return
+        # An explicit ``raise``: a check refused its input. Either the check is wrong
+        # (its condition) or the caller passed bad values.
+        half = W_DEEPEST_FRAME * self.share / 2
+        self.ranker.add_line(rel, n, half, why)
+        if guard:
+            self.ranker.add_line(rel, guard, half, "guards the raise")
+        if len(frames) > 1:
+            crel, cn, _ = frames[-2]
+            self.ranker.add_line(crel, cn, half, "called the check that raised")
+
+    def hang_text(self, nodeid: str, text: str) -> bool:
+        """``hung in <qualname> (<file>:<line>)``: a per-test timeout's interrupted frame."""
+        found = hung_frame(text)
+        if found is None:
+            return False
+        qualname, path, line = found
+        target = Path(path) if Path(path).is_absolute() else self.test_root / path
+        rel = self.ranker.project_rel(target)
+        if rel is None:
+            return False
+        self.ranker.add_line(rel, line, W_HUNG * self.share, f"the test hung here ({qualname})")
+        return True
+
+    # -- the failing statement's values ------------------------------------------------
+
+    def value_flow(self, rec: ExceptionRecord) -> bool:
+        used = False
+        for filename, first_line, qualname, depth in dict.fromkeys(rec.producers):
+            rel = self.ranker.project_rel(filename)
+            info = self.ranker.module(rel) if rel else None
+            span = info.enclosing(first_line) if info is not None else None
+            if rel is None or span is None or span.is_class:
+                continue
+            how = "returned" if depth == 1 else f"produced ({depth} calls down)"
+            self.ranker.add_function(rel, span, W_VALUE_PRODUCER * self.share,
+                                     f"{how} the value the failing line checks ({qualname})")
+            used = True
+        return used
+
+    def missing_members(self, rec: ExceptionRecord, site: _TestSite | None) -> bool:
+        """A project class lacks the member the failing statement needs."""
+        wanted: dict[tuple[str, str], tuple[FunctionSpan, str]] = {}
+        for obj in rec.objects:
+            rel = self.ranker.project_rel(obj.file)
+            info = self.ranker.module(rel) if rel else None
+            spans = [s for s in info.spans if s.qualname == obj.qualname and s.is_class] \
+                if info is not None else []
+            if rel is None or not spans:
+                continue
+            for member in _needed(obj.roles, obj.members):
+                wanted.setdefault((rel, member), (spans[0], obj.qualname))
+        for member, class_name in missing_members(rec.message):
+            for rel, span in self.ranker.classes_named(class_name):
+                if not self.ranker.defines(rel, span, member):
+                    wanted.setdefault((rel, member), (span, class_name))
+        in_test = self._raised_in_test(rec)
+        built = _constructed(site)
+        for (rel, member), (span, class_name) in sorted(wanted.items()):
+            if not in_test:
+                weight = W_MEMBER_IN_PROJECT
+            elif member in ("__eq__", "__hash__") and class_name.rsplit(".", 1)[-1] in built:
+                # ``== Point(2, 3)`` with no ``Point.__eq__``: identity can never hold.
+                weight = W_MISSING_EQ_CERTAIN
+            else:
+                weight = W_MISSING_MEMBER
+            fs = self.ranker.function(rel, span)
+            fs.mark = span.end
+            self.ranker.add_function(
+                rel, span, weight * self.share,
+                f"the failing {'line' if in_test else 'code'} needs `{class_name}.{member}`, "
+                f"which the class does not define (a new member goes after line {span.end})")
+        return bool(wanted)
+
+    def _raised_in_test(self, rec: ExceptionRecord) -> bool:
+        for f, _, _ in reversed(rec.frames):
+            if self.ranker.project_rel(f) is not None:
+                return False
+            if self._is_test_file(Path(f)):
+                return True
+        return True
+
+    def _is_test_file(self, path: Path) -> bool:
+        try:
+            rel = path.resolve().relative_to(self.test_root.resolve())
+        except (OSError, ValueError):
+            return False
+        return is_test_path(rel)
+
+    # -- the test's own frame --------------------------------------------------------
+
+    def test_site(self, rec: ExceptionRecord) -> _TestSite | None:
+        """The failing test's own frame: its module's tree, the failing line, its name."""
+        test_frames = [(Path(f), n, fname) for f, n, fname in rec.frames
+                       if self._is_test_file(Path(f))]
+        if not test_frames:
+            return None
+        tpath, tline, tname = test_frames[-1]
+        if tname in ("?", "<module>"):
+            tname = re.sub(r"\[.*$", "", rec.nodeid.rsplit("::", 1)[-1])
+        if tpath not in self._test_trees:
+            self._test_trees[tpath] = parse_file(tpath)
+        tree = self._test_trees[tpath]
+        return (tree, tline, tname) if tree is not None else None
+
+    def test_frame(self, rec: ExceptionRecord, site: _TestSite | None) -> bool:
+        """What the test called on the line that failed, and in its body."""
+        if site is None:
+            return False
+        tree, tline, tname = site
+        self.seen_tests.add(rec.nodeid)
+        used = False
+        for name in called_names(statement_at(tree, tline)):
+            for rel, span in named_in_project(self.ranker, name, tree):
+                self.ranker.add_function(rel, span, W_CALLED_ON_FAILING_LINE * self.share,
+                                         "called on the failing line of a test")
+                used = True
+        _body_calls(self.ranker, tree, tname, self.share)
+        return used
+
+
+def _constructed(site: _TestSite | None) -> set[str]:
+    """Names called on the failing line (``Point(2, 3)`` constructs a ``Point``)."""
+    if site is None:
+        return set()
+    tree, line, _ = site
+    return set(called_names(statement_at(tree, line)))
+
+
+def _needed(roles: Iterable[str], members: frozenset[str]) -> list[str]:
+    """The members a project object lacks for what the failing statement did with it."""
+    needed: list[str] = []
+    for role in roles:
+        if role.startswith("lacks "):
+            needed.append(role.removeprefix("lacks "))
+        elif role in ("compared ==", "element ==") and "__eq__" not in members:
+            needed.append("__eq__")
+        elif role == "hashed":
+            needed += ["__eq__", "__hash__"]
+        elif role == "compared <" and "__lt__" not in members:
+            needed.append("__lt__")
+    return [m for m in dict.fromkeys(needed) if m not in members]
+
+
+def test_body_signal(ranker: Ranker, nodeid: str, test_root: Path, share: float) -> None:
+    """A failing test without a usable traceback (a timeout, a kill): what its body calls."""
+    file_part, _, rest = nodeid.partition("::")
+    if not rest:
+        return
+    tree = parse_file(test_root / file_part)
+    if tree is not None:
+        _body_calls(ranker, tree, re.sub(r"\[.*$", "", rest.rsplit("::", 1)[-1]), share)
+
+
+def _body_calls(ranker: Ranker, tree: ast.Module, test_name: str, share: float) -> None:
+    body = _function_node(tree, test_name)
+    for name in dict.fromkeys(called_names(body)):
+        for rel, span in named_in_project(ranker, name, tree):
+            ranker.add_function(rel, span, W_CALLED_IN_TEST * share, "called by a failing test")
+
+
+# -- 3. names -----------------------------------------------------------------------------
+
+
+def name_signals(ranker: Ranker, task: Task, test_files: Iterable[str]) -> None:
+    """The task's files and the names its description mentions."""
+    for rel in task.files:
+        prel = ranker.project_rel(rel)
+        info = ranker.module(prel) if prel else None
+        if prel and info is not None:
+            for span in info.spans:
+                if not span.is_class:
+                    ranker.add_function(prel, span, W_TASK_FILE, "in the task's files")
+    # Modules already scored are parsed; nothing else is scanned (the tree may be big).
+    for rel, _line in list(ranker.line_score):
+        ranker.module(rel)
+    for test_file in test_files:
+        tree = parse_file(Path(test_file))
+        if tree is not None:
+            load_imports(ranker, tree)
+    for name in sorted(_code_words(task.description)):
+        for rel, span in ranker.functions_named(name):
+            ranker.add_function(rel, span, W_NAMED_IN_TASK, "named in the task")
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _error_line(text: str) -> str:
+    """The last ``XxxError: message`` line of a failure text."""
+    found = _ERROR_LINE.findall(text)
+    return found[-1].strip()[:160] if found else ""
+
+
+def load_imports(ranker: Ranker, tree: ast.Module) -> None:
+    for module in _imported_modules(tree):
+        rel = module_path(ranker, module)
+        if rel is not None:
+            ranker.module(rel)
+
+
+def parse_file(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+
+
+def _function_node(tree: ast.Module, name: str) -> ast.AST | None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return node
+    return None
+
+
+def _imported_modules(tree: ast.Module) -> list[str]:
+    mods: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            mods.append(node.module)
+        elif isinstance(node, ast.Import):
+            mods.extend(alias.name for alias in node.names)
+    return mods
+
+
+def module_path(ranker: Ranker, module: str) -> str | None:
+    base = Path(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py",
+                      Path("src") / base.with_suffix(".py"), Path("src") / base / "__init__.py"):
+        rel = ranker.project_rel(ranker.root / candidate)
+        if rel is not None and (ranker.root / rel).is_file():
+            return rel
+    return None
+
+
+def named_in_project(ranker: Ranker, name: str, tree: ast.Module
+                     ) -> list[tuple[str, FunctionSpan]]:
+    # Make sure the modules the test imports are known before looking names up.
+    load_imports(ranker, tree)
+    return ranker.functions_named(name)
+
+
+def _code_words(text: str) -> set[str]:
+    words: set[str] = set()
+    for m in _CODE_WORD.finditer(text):
+        for group in m.groups():
+            if group and len(group) > 2:
+                words.add(group)
+    return words

@@ -1,4 +1,4 @@
-"""Localization benchmark over every program in benchmarks/corpus (issue #5).
+"""Localization benchmark: the seeded corpus (issue #5) and the real-bug corpus (issue #17).
 
 For each program (a copy in a temp dir), the task is built from meta.json: the
 description and the accept tests, with no ``files`` hint. We run
@@ -19,6 +19,17 @@ times; per program the ratio of the medians, overall the median of those ratios.
 Child pytest runs load no third-party plugins (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``,
 as in our test suite) unless ``--autoload`` is given: with a dozen plugins
 installed, a plain run costs more and the ratio falls (see RESULTS.md).
+
+``--corpus real`` runs over benchmarks/real_bugs instead (each bug materialized from
+its local git mirror into a temp dir, see benchmarks/real_bugs/README.md), once per
+bug, and writes RESULTS-real.md: the rank of the function the developer changed
+(function top-1/3/5: the function with most changed lines, and any changed one; a
+method the fix *added* counts as found when its class is ranked). The task's
+description names the failing tests only (``--subject`` adds the fix commit's
+subject, which often names the function: a leak, off by default).
+
+    python benchmarks/localize/run.py --corpus real          # writes RESULTS-real.md
+    python benchmarks/localize/run.py --corpus real -k parse --no-write
 """
 
 from __future__ import annotations
@@ -43,7 +54,9 @@ sys.path.insert(0, str(REPO))
 from pytest_agent._procs import run_process  # noqa: E402
 from pytest_agent._types import Task  # noqa: E402
 from pytest_agent._types import Workspace  # noqa: E402
+from pytest_agent.localize import estimate_tokens  # noqa: E402
 from pytest_agent.localize import localize_detailed  # noqa: E402
+from pytest_agent.localize._functions import read_module  # noqa: E402
 from pytest_agent.settings import AgentSettings  # noqa: E402
 from pytest_agent.testrun import inner_pytest_env  # noqa: E402
 from pytest_agent.testrun import run_tests  # noqa: E402
@@ -141,6 +154,129 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+REAL_BUGS = REPO / "benchmarks" / "real_bugs"
+
+
+@dataclass
+class RealResult:
+    id: str
+    fault_kind: str
+    #: Rank of the main changed function (most changed lines) and of the best-ranked
+    #: changed function; None: not in the ranking.
+    main_rank: int | None
+    any_rank: int | None
+    top: str
+    method: str
+    seconds: float
+    pack_tokens: int
+    error: str = ""
+
+
+def _matches(loc_path: str, loc_function: str, file: str, function: str,
+             buggy_spans: set[str]) -> bool:
+    if loc_path != file:
+        return False
+    if loc_function == function:
+        return True
+    # A member the fix added: the class it went into is the place.
+    return function.startswith(loc_function + ".") and function not in buggy_spans
+
+
+def measure_real(bug_id: str, settings: AgentSettings, subject: bool) -> RealResult:
+    sys.path.insert(0, str(REAL_BUGS))
+    from materialize import materialize  # the corpus's own materializer
+
+    with tempfile.TemporaryDirectory(prefix="loc-real-") as tmp:
+        try:
+            root = materialize(bug_id, Path(tmp))
+        except (OSError, KeyError, RuntimeError) as exc:
+            return RealResult(bug_id, "", None, None, "", "", 0.0, 0, f"materialize: {exc}")
+        meta = json.loads((root / "meta.json").read_text())
+        tests = ", ".join(t.rsplit("::", 1)[-1] for t in meta["accept_tests"][:4])
+        description = f"Make the failing tests pass: {tests}"
+        if subject:
+            description = meta["description"]
+        task = Task(id=bug_id, description=description,
+                    accept_tests=tuple(meta["accept_tests"]))
+        ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
+        baseline = run_tests(root, task.accept_tests, timeout=settings.test_timeout)
+        started = time.monotonic()
+        found = localize_detailed(task, ws, baseline, settings)
+        seconds = time.monotonic() - started
+        spans: dict[str, set[str]] = {}
+        for change in meta["changed"]:
+            info = read_module(root / change["file"])
+            spans[change["file"]] = {s.qualname for s in info.spans} if info else set()
+    ranks = []
+    for change in meta["changed"]:
+        rank = next((i for i, loc in enumerate(found.functions, 1)
+                     if _matches(loc.path, loc.function, change["file"], change["function"],
+                                 spans[change["file"]])), None)
+        ranks.append(rank)
+    known = [r for r in ranks if r is not None]
+    top = f"{found.functions[0].path}::{found.functions[0].function}" if found.functions else ""
+    return RealResult(bug_id, meta["fault_kind"], ranks[0], min(known) if known else None,
+                      top, found.method, seconds, estimate_tokens(found.pack))
+
+
+def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
+    ok = [r for r in results if not r.error]
+    lines = [
+        "# Localization benchmark: real bugs",
+        "",
+        "`python benchmarks/localize/run.py --corpus real"
+        + (" --subject" if args.subject else "") + "`",
+        f"({len(ok)} bugs of benchmarks/real_bugs, materialized from local git mirrors;"
+        f" Python {platform.python_version()}, {os.cpu_count()} cores shared with other"
+        " work; child pytest runs without plugin autoload; the task's description names"
+        " the failing tests" + (" and gives the fix commit's subject)" if args.subject
+                                else " only)"),
+        "",
+        "| changed function | top-1 | top-3 | top-5 |",
+        "| --- | --- | --- | --- |",
+    ]
+    for label, attr in (("main (most changed lines)", "main_rank"), ("any changed", "any_rank")):
+        cells = " | ".join(f"{top(ok, attr, k):.0f}%" for k in KS)
+        lines.append(f"| {label} | {cells} |")
+    secs = [r.seconds for r in ok]
+    lines += [
+        "",
+        f"Localization time per bug (coverage run, ranking, pack): median "
+        f"{statistics.median(secs):.1f} s, max {max(secs):.1f} s. Pack: median "
+        f"{statistics.median(r.pack_tokens for r in ok)} estimated tokens, max "
+        f"{max(r.pack_tokens for r in ok)} (budget {AgentSettings().context_token_budget}).",
+        "",
+        "| bug | fault kind | main rank | any rank | ranked first | method | s |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        if r.error:
+            lines.append(f"| {r.id} | - | - | - | {r.error[:60]} | - | - |")
+            continue
+        lines.append(f"| {r.id} | {r.fault_kind.split(':')[0]} | {r.main_rank or '-'} | "
+                     f"{r.any_rank or '-'} | `{r.top}` | {r.method} | {r.seconds:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
+    sys.path.insert(0, str(REAL_BUGS))
+    from materialize import load_manifest
+
+    results = []
+    for bug in load_manifest():
+        if args.only not in bug.id:
+            continue
+        r = measure_real(bug.id, settings, args.subject)
+        print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "
+              f"{r.seconds:5.1f}s  first {r.top} {r.error}", flush=True)
+        results.append(r)
+    text = real_report(results, args)
+    print(text)
+    if not args.no_write and not args.only:
+        (HERE / "RESULTS-real.md").write_text(text)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -149,6 +285,10 @@ def main() -> int:
                         help="let child pytest runs load every installed plugin")
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
     parser.add_argument("-k", dest="only", default="", help="only programs whose name has this")
+    parser.add_argument("--corpus", choices=("seeded", "real"), default="seeded",
+                        help="benchmarks/corpus (seeded faults) or benchmarks/real_bugs")
+    parser.add_argument("--subject", action="store_true",
+                        help="real bugs: the description gives the fix commit's subject")
     args = parser.parse_args()
     if args.autoload:
         os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
@@ -156,6 +296,8 @@ def main() -> int:
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_PLUGINS", None)
     settings = AgentSettings(localize_formula=args.formula, test_timeout=60)
+    if args.corpus == "real":
+        return main_real(args, settings)
     results = []
     for program in programs():
         if args.only not in program.name:

@@ -6,7 +6,10 @@ For each bug of ``bugs.json`` (materialized from the local mirror into a temp di
    commit's subject and the failing tests' names) and its accept tests; no ``files``
    hint;
 2. ``python -m pytest --agent-run <id>`` in the materialized repo, offline engine,
-   default settings and budgets, only our plugin loaded (as the demo does);
+   default settings and budgets (60 s, 400 candidates), only our plugin loaded (as the
+   demo does), except one attempt per task (``max_reflexion_retries: 0`` in the plan;
+   ``--retries -1`` keeps the default 3): a retry after a failed offline search repeats
+   the same search, so the default costs 4 x 60 s per bug the engine cannot repair;
 3. the verdict, read from the plan and the branch ``agent/<id>``:
 
    - *repaired*: the task is done (the harness verified the accept tests), and the
@@ -98,10 +101,12 @@ def _git(root: Path, *args: str) -> str:
                           timeout=120, check=True).stdout
 
 
-def write_plan(root: Path, meta: dict[str, Any], task_id: str) -> None:
-    plan = {"tasks": [{"id": task_id, "description": meta["description"],
-                       "accept_tests": meta["accept_tests"], "status": "pending",
-                       "attempts": 0}]}
+def write_plan(root: Path, meta: dict[str, Any], task_id: str, retries: int | None) -> None:
+    task: dict[str, Any] = {"id": task_id, "description": meta["description"],
+                            "accept_tests": meta["accept_tests"]}
+    if retries is not None:
+        task["max_reflexion_retries"] = retries
+    plan = {"tasks": [task | {"status": "pending", "attempts": 0}]}
     (root / "plans").mkdir()
     (root / "plans" / "real.yaml").write_text(yaml.safe_dump(plan, sort_keys=False),
                                               encoding="utf-8")
@@ -198,12 +203,12 @@ def heldout(root: Path, meta: dict[str, Any], branch: str) -> bool:
     return bool(need) and all(with_repair.passed(n) for n in need)
 
 
-def run_bug(bug: Bug, keep: bool = False) -> Verdict:
+def run_bug(bug: Bug, keep: bool = False, retries: int | None = 0) -> Verdict:
     tmp = Path(tempfile.mkdtemp(prefix="real-bugs-run-"))
     try:
         root = materialize(bug.id, tmp)
         meta = json.loads((root / "meta.json").read_text(encoding="utf-8"))
-        write_plan(root, meta, bug.id)
+        write_plan(root, meta, bug.id, retries)
         start = time.monotonic()
         argv = [sys.executable, "-m", "pytest", "--agent-run", bug.id, "-p", "no:cacheprovider",
                 "-o", "addopts=", "-q", "plans/real.yaml"]
@@ -245,12 +250,26 @@ def run_bug(bug: Bug, keep: bool = False) -> Verdict:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def round_robin(bugs: list[Bug]) -> list[Bug]:
+    """One bug of each project in turn (a run cut short still covers every project)."""
+    by_project: dict[str, list[Bug]] = {}
+    for bug in bugs:
+        by_project.setdefault(bug.project, []).append(bug)
+    queues = list(by_project.values())
+    out: list[Bug] = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                out.append(queue.pop(0))
+    return out
+
+
 def _commit() -> str:
     return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
                           capture_output=True, timeout=60, check=False).stdout.strip()
 
 
-def report(verdicts: list[Verdict], commit: str) -> str:
+def report(verdicts: list[Verdict], commit: str, retries: int | None = 0) -> str:
     n = len(verdicts)
     rep = sum(v.repaired for v in verdicts)
     eq = sum(v.equal for v in verdicts)
@@ -258,7 +277,8 @@ def report(verdicts: list[Verdict], commit: str) -> str:
     secs = [v.seconds for v in verdicts]
     lines = [
         f"Offline engine on {n} real bugs, pytest-agent at commit {commit}, default settings"
-        f" (run by benchmarks/real_bugs/run.py; 2 shared cores).",
+        f" and budgets, max_reflexion_retries {'default' if retries is None else retries}"
+        f" (run by benchmarks/real_bugs/run.py; 2 cores shared with other work).",
         "",
         "| | bugs |", "| --- | --- |",
         f"| repaired (accept tests pass) | {rep}/{n} |",
@@ -289,27 +309,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the materialized repos")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--retries", type=int, default=0,
+                        help="the task's max_reflexion_retries (default 0: one attempt; -1:"
+                        " the setting's default, 3, which repeats a failed search 3 more times)")
     args = parser.parse_args(argv)
-    bugs = [b for b in load_manifest() if args.k in b.id]
+    retries = None if args.retries < 0 else args.retries
+    bugs = round_robin([b for b in load_manifest() if args.k in b.id])
     commit = _commit()
     verdicts: list[Verdict] = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for v in pool.map(lambda b: run_bug(b, args.keep), bugs):
+        for v in pool.map(lambda b: run_bug(b, args.keep, retries), bugs):
             verdicts.append(v)
             print(f"{v.id}: {v.status} repaired={v.repaired} equal={v.equal} "
                   f"{v.seconds:.0f}s {v.last_error[:100]}", flush=True)
             if not args.no_write:  # after every bug: a run cut short keeps what it measured
-                _write(verdicts, commit, len(bugs))
-    print(report(verdicts, commit))
+                _write(verdicts, commit, len(bugs), retries)
+    print(report(verdicts, commit, retries))
     return 0
 
 
-def _write(verdicts: list[Verdict], commit: str, total: int) -> None:
+def _write(verdicts: list[Verdict], commit: str, total: int, retries: int | None) -> None:
     RESULTS_JSON.write_text(json.dumps({"commit": commit, "done": len(verdicts),
                                         "selected": total, "bugs": [
         asdict(v) | {"equal": v.equal, "plausible_wrong": v.plausible_wrong}
         for v in verdicts]}, indent=1) + "\n", encoding="utf-8")
-    text = report(verdicts, commit)
+    text = report(verdicts, commit, retries)
     if len(verdicts) < total:
         text = f"(partial: {len(verdicts)} of {total} bugs run so far)\n\n" + text
     (HERE / "RESULTS-run.md").write_text(text, encoding="utf-8")

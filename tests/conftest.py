@@ -4,6 +4,8 @@ import hashlib
 import os
 import subprocess
 import textwrap
+import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +54,17 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, timeout=60
     ).stdout
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    """Poll ``condition`` until it holds; past ``timeout`` seconds the test fails naming
+    ``what`` never happened. A bound on a wait (so a hang is a failure), not a timing
+    assertion: the timeout is generous and nothing asserts how long the wait took."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(0.02)
 
 
 class GitProject:

@@ -4,8 +4,9 @@
   nothing is lost and every comment of the plan survives, trailing ones included.
 - The daily cost ledger: two processes reserve against one cap at the same time; the
   cap holds exactly.
-- A second ``pytest --agent-all`` while the first is alive: the first's worktree is
-  kept and the first run finishes its task.
+- A second ``pytest --agent-all`` while the first is alive: it refuses, naming the
+  first, and touches nothing; the first's worktree is kept and the first run finishes
+  its task.
 
 Each pair of processes meets at a barrier (each writes a ready file and waits for the
 other's), so both are alive and working at once.
@@ -18,7 +19,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import pytest
 from conftest import GREET_DIFF
 from conftest import GitProject
 from conftest import git
+from conftest import wait_until
 
 from pytest_agent.plan import load_plans
 
@@ -236,11 +237,9 @@ def first_run(project: GitProject, tmp_path: Path) -> Iterator[tuple[subprocess.
         [sys.executable, "-m", "pytest", "--agent-all", "-p", "no:cacheprovider"],
         cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + WAIT
-        while not started.exists():
-            assert proc.poll() is None, proc.communicate()[0]
-            assert time.monotonic() < deadline, "the first run never reached its proposer"
-            time.sleep(0.05)
+        wait_until(lambda: started.exists() or proc.poll() is not None,
+                   "the first run reaching its proposer", WAIT)
+        assert proc.poll() is None, proc.communicate()[0]
         yield proc, release
     finally:
         release.write_text("go")
@@ -258,18 +257,20 @@ def test_second_run_while_the_first_is_alive(
     proc, release = first_run
     pid, worktree = (tmp_path / "started").read_text().split(" ", 1)
     assert Path(worktree).is_dir()
-    before = git(project.root, "worktree", "list", "--porcelain")
+    worktrees = git(project.root, "worktree", "list", "--porcelain")
+    plan = project.plan_text()
 
     second = subprocess.run(
         [sys.executable, "-m", "pytest", "--agent-all", "-p", "no:cacheprovider"],
         cwd=project.root, capture_output=True, text=True, timeout=WAIT, check=False)
     output = second.stdout + second.stderr
-    # The second run saw the live first one and left its task alone.
-    assert f"another run (pid {pid})" in output, output
+    # The second run refuses to start, naming the live first one, and touches nothing.
+    assert second.returncode == pytest.ExitCode.USAGE_ERROR, output
+    assert f"another pytest-agent run (pid {pid} " in output, output
     assert proc.poll() is None
-    assert Path(worktree).is_dir()
     assert (Path(worktree) / "src" / "hello.py").is_file()
-    assert git(project.root, "worktree", "list", "--porcelain") == before
+    assert git(project.root, "worktree", "list", "--porcelain") == worktrees
+    assert project.plan_text() == plan
 
     # The first run goes on and finishes its task as if alone.
     release.write_text("go")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,43 @@ def test_the_harness_commits_in_a_users_hostile_git(
     # C's accept tests pass only on a merge of A and B (its proposer proposes nothing).
     tasks = {t.id: t.spec for t in load_plans([project.root / "plans/sprint-12.yaml"])}
     assert (tasks["C"].status.value, tasks["C"].attempts) == ("done", 0)
+
+
+HANGS = """\
+import subprocess
+import sys
+
+
+def test_hangs_in_a_child_process():
+    subprocess.run([sys.executable, "-c", CHILD])
+
+
+def test_after_the_hang():
+    pass
+"""
+
+CHILD = "import os, time; open({pids!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+
+
+def test_a_hang_fails_one_test_with_a_traceback(pytester: pytest.Pytester) -> None:
+    """The suite's pytest-timeout settings turn a hang into one failed test."""
+    ini = tomllib.loads((TESTS.parent / "pyproject.toml").read_text())["tool"]["pytest"]
+    options = ini["ini_options"]
+    assert "-p timeout" in options["addopts"]
+    assert options["timeout"] >= 300  # generous: no test of the suite comes near it
+    pids = pytester.path / "child.pid"
+    pytester.makepyfile(test_hangs=HANGS.replace(
+        "CHILD", repr(CHILD.format(pids=str(pids)))))
+    # The suite's method, a short limit for this demonstration.
+    result = pytester.runpytest_subprocess(
+        "-p", "timeout", "-o", "timeout=3", "-o", f"timeout_method={options['timeout_method']}",
+        timeout=120)
+    result.assert_outcomes(failed=1, passed=1)
+    # The traceback shows where the test hung.
+    result.stdout.fnmatch_lines([
+        "*def test_hangs_in_a_child_process():", ">       subprocess.run(*", "test_hangs.py:6:*",
+        "*Failed: Timeout (>3.0s) from pytest-timeout.*",
+    ])
+    # The hung child was killed on the way out, not left sleeping.
+    child = int(pids.read_text())
+    assert not Path(f"/proc/{child}").exists() or " Z " in Path(f"/proc/{child}/stat").read_text()

@@ -54,7 +54,8 @@ class TestVerbose:
         # The steps run inside runtest, where --capture=fd (the default) swallows even the
         # terminal reporter's writes unless capturing is suspended around them; an
         # in-process run does not show that, a real process does.
-        result = two_attempts.pytester.runpytest_subprocess("--agent-all", "-v", "--capture=fd")
+        result = two_attempts.pytester.runpytest_subprocess("--agent-all", "-v", "--capture=fd",
+                                                            timeout=240)
         result.assert_outcomes(passed=1)
         result.stdout.fnmatch_lines([
             "    T-101 attempt 1/4: proposing… applied… verify: 1 failing",

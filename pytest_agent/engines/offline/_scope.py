@@ -42,6 +42,8 @@ class FunctionScope:
     collections: set[str] = field(default_factory=set)
     #: Loop targets that are single names, with the loop that binds them.
     loop_vars: dict[str, ast.For] = field(default_factory=dict)
+    #: Names assigned a constant (``prev = None``, ``best = 0``): state a loop may track.
+    constant_init: set[str] = field(default_factory=set)
     #: Line where each name is first bound (parameters: the ``def`` line).
     first_bound: dict[str, int] = field(default_factory=dict)
 
@@ -112,7 +114,7 @@ def _type_call(scope: FunctionScope, node: ast.Call) -> None:
         base = _name(node.func.value)
         if base:
             scope.collections.add(base)
-    if called == "range":
+    if called in ("range", "min", "max", "abs", "round"):
         scope.numbers.update(n for n in map(_name, node.args) if n)
     elif called in ("len", "sorted", "sum", "enumerate", "reversed") and node.args:
         arg = _name(node.args[0])
@@ -127,6 +129,8 @@ def _bind_node(scope: FunctionScope, node: ast.AST) -> None:
             _bind(scope, target, node.lineno)
             if _name(target):
                 _type_value(scope, str(_name(target)), node.value)
+                if isinstance(node.value, ast.Constant):
+                    scope.constant_init.add(str(_name(target)))
     elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
         _bind(scope, node.target, node.lineno)
         if isinstance(node, ast.AugAssign) and _name(node.target) and \

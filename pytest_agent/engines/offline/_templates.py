@@ -265,15 +265,15 @@ def _loop_statements(m: Mutator, fs: FunctionScope, loop: ast.For) -> list[str]:
     inside = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
               and isinstance(n.ctx, ast.Load)}
     out: list[str] = []
-    # ``prev = cur``: a name bound before the loop and read in it, that tracks the item.
-    for name in sorted(fs.bound_before(loop.lineno) & inside - fs.numbers - {target}):
-        out.append(f"{name} = {target}")
     # The values of one iteration: the item, and the names first bound in the body.
     items = [target, *sorted(n for n, at in fs.first_bound.items()
                              if loop.lineno < at <= loop_end and n not in fs.collections)]
     # ``seen.add(v)`` / ``out.append(v)``: a collection the function fills.
     for name in sorted(fs.bound_before(loop.lineno) & fs.collections - {target}):
         out.extend(call for item in items[:3] for call in m.fill_calls(name, item))
+    # ``prev = cur``: state set to a constant before the loop and read in it.
+    for name in sorted(fs.bound_before(loop.lineno) & inside & fs.constant_init - {target}):
+        out.append(f"{name} = {target}")
     # A call statement of the function with its argument replaced by the loop item.
     for text in m.call_statements(m.enclosing_function(loop), loop.lineno, loop_end):
         out.extend(text.format(item) for item in items[:3])
@@ -297,7 +297,7 @@ def insert_statement(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[E
         end_line = node.end_lineno or node.lineno
         here.append(m.src.line_start(end_line + 1) if end_line < len(m.src.lines)
                     else len(m.src.text))
-    for text in _loop_statements(m, fs, loop)[:_PER_SITE]:
+    for text in _loop_statements(m, fs, loop)[:2 * _PER_SITE]:
         for at in here:
             where = "before" if at == start else "after"
             yield m.edit(at, at, f"{indent}{text}\n", node.lineno, "insert-statement",

@@ -232,6 +232,11 @@ def changed_line(text: str, op: str) -> set[str]:
         def same(a, b):
             return compare(a[1:], b)
         """, "return compare(a[1:], b[1:])"),
+    ("slice-sequence", """
+        class Version:
+            def __hash__(self):
+                return hash(self.to_tuple())
+        """, "return hash(self.to_tuple()[:-1])"),
     ("wrap-call", """
         def clamp_add(s, v):
             total = s + v
@@ -311,6 +316,19 @@ def test_each_fix_template_makes_the_edit_of_its_kind(op: str, code: str, expect
     text = textwrap.dedent(code)
     assert expected in changed_line(text, op)
     assert op in PRIORS
+
+
+def test_self_is_never_replaced_by_another_name() -> None:
+    text = textwrap.dedent("""
+        LIMIT = 3
+
+
+        class Box:
+            def size(self, other):
+                return self.count + other
+        """)
+    assert not any(line.startswith(("return LIMIT.", "return other."))
+                   for line in changed_line(text, "variable"))
 
 
 def test_templates_only_write_names_bound_before_the_edit() -> None:

@@ -502,7 +502,7 @@ class Mutator:
         if not isinstance(node.ctx, ast.Load):
             return
         scope = self.scope_names(node)
-        if node.id not in scope:
+        if node.id not in scope or node.id in ("self", "cls"):
             return
         func = self.enclosing_function(node)
         others = sorted(scope - {node.id, "self", "cls"} - (

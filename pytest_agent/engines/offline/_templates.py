@@ -102,8 +102,9 @@ def offset_variable(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Ed
 
 
 def slice_sequence(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
-    """Iterate over part of a sequence (``items`` -> ``items[n:]``), or slice an
-    argument like its sibling is sliced (``f(a[1:], b)`` -> ``f(a[1:], b[1:])``)."""
+    """Iterate over part of a sequence (``items`` -> ``items[n:]``), slice an argument
+    like its sibling is sliced (``f(a[1:], b)`` -> ``f(a[1:], b[1:])``), or leave an end
+    out of what a builtin reads whole (``hash(t)`` -> ``hash(t[:-1])``)."""
     if isinstance(node, ast.For) and isinstance(node.iter, _NAME_LIKE) and \
             _one_line(m, node.iter):
         text = m.src.segment(node.iter)
@@ -113,6 +114,7 @@ def slice_sequence(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edi
         for bound in ("-1", *bounds[1:]):
             yield m.replace(node.iter, f"{text}[:{bound}]", "slice-sequence")
     elif isinstance(node, ast.Call):
+        yield from _slice_argument(m, node)
         sliced = [a for a in node.args if isinstance(a, ast.Subscript)
                   and isinstance(a.slice, ast.Slice) and _one_line(m, a)]
         for model in sliced[:2]:
@@ -120,6 +122,25 @@ def slice_sequence(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edi
             for arg in node.args:
                 if isinstance(arg, _NAME_LIKE) and _one_line(m, arg):
                     yield m.replace(arg, f"{m.src.segment(arg)}{how}", "slice-sequence")
+
+
+#: Builtins that take a whole sequence: their argument may need to leave an end out.
+_SEQUENCE_CALLS: Final = frozenset({
+    "hash", "len", "sorted", "list", "tuple", "set", "sum", "min", "max", "any", "all",
+    "zip", "enumerate", "reversed", "join", "frozenset"})
+
+
+def _slice_argument(m: Mutator, node: ast.Call) -> Iterator[Edit]:
+    """``hash(t)`` -> ``hash(t[:-1])`` / ``hash(t[1:])`` for a builtin over a sequence."""
+    name = node.func.id if isinstance(node.func, ast.Name) else (
+        node.func.attr if isinstance(node.func, ast.Attribute) else "")
+    if name not in _SEQUENCE_CALLS:
+        return
+    for arg in node.args:
+        if isinstance(arg, (ast.Name, ast.Attribute, ast.Call)) and _one_line(m, arg):
+            text = m.src.segment(arg)
+            for how in ("[:-1]", "[1:]"):
+                yield m.replace(arg, f"{text}{how}", "slice-sequence")
 
 
 # -- wrap-call -----------------------------------------------------------------------

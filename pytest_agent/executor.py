@@ -193,6 +193,9 @@ class Executor:
         if proposal is None or (not proposal.diff.strip() and proposal.stop_reason):
             stop = proposal.stop_reason if proposal is not None and proposal.stop_reason else \
                 NO_PROPOSER_HELP.format(engine=self._engine_name())
+            if proposal is not None and proposal.notes.strip() and proposal.notes.strip() != stop:
+                # What the proposer tried (the offline engine's best partial candidate).
+                self.memory.thought(number, proposal.notes)
             self.memory.observation(number, stop)
             record = AttemptRecord(number, proposal, None, None, None, time.monotonic() - started)
             return record, None, stop

@@ -181,7 +181,7 @@ def propose(
     unrunnable = _not_collected(task, context.baseline)
     if unrunnable:
         reason = f"offline search not started: {unrunnable}"
-        return Proposal(diff="", notes=reason + ".", engine="offline", stop_reason=reason)
+        return Proposal(diff="", engine="offline", stop_reason=reason)
     try:
         report = search(
             workspace.root, workspace.test_root, susp, task.accept_tests, failing,
@@ -284,10 +284,10 @@ def _failure(report: SearchReport, susp: Suspiciousness, problems: Sequence[str]
               f"validated of {report.generated} generated{hung} in {report.duration:.1f}s; "
               f"stopped because {why}"
               + "".join(f"; {p}" for p in problems))
-    notes = reason + "."
+    notes = ""
     best = report.best_partial
     if best is not None:
-        notes += (f"\nBest partial candidate ({best.description}): "
+        notes = (f"Best partial candidate ({best.description}): "
                   f"{report.best_partial_fixed} of {report.failing} failing accept test(s) "
                   f"pass with it.\n```diff\n{best.diff.strip()}\n```")
     return Proposal(diff="", notes=notes, engine="offline", stop_reason=reason)

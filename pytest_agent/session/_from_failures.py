@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pytest_agent._compat import xdist_workerinput
 from pytest_agent._face import is_xdist_worker
 from pytest_agent.settings import AgentSettings
 
@@ -23,8 +24,7 @@ def failures_plan(config: pytest.Config, settings: AgentSettings) -> Path:
     from pytest_agent import failures
 
     if is_xdist_worker(config):
-        workerinput: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
-        return Path(workerinput[failures.WORKERINPUT_KEY])
+        return Path(xdist_workerinput(config)[failures.WORKERINPUT_KEY])
     try:
         return failures.plan_from_failures(config, test_timeout=settings.test_timeout)
     except failures.FromFailuresError as exc:

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from pytest_agent._compat import add_xdist_group_suffix
+from pytest_agent._compat import xdist_workerinput
 from pytest_agent._face import is_xdist_worker
 from pytest_agent._face import task_id_of
 from pytest_agent.plan import LoadedTask
@@ -61,8 +63,7 @@ def dependency_groups(tasks: Sequence[LoadedTask]) -> dict[str, str]:
 def distribute_by_group(config: pytest.Config) -> None:
     """Keep each dependency component on one xdist worker (see the module docstring)."""
     if is_xdist_worker(config):
-        workerinput: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
-        if workerinput.get(_LOADGROUP_KEY):
+        if xdist_workerinput(config).get(_LOADGROUP_KEY):
             # Read by xdist's worker when it names items (``nodeid@group``).
             config.option.loadgroup = True
     elif config.getoption("dist", None) in _UNGROUPED_DIST and \
@@ -99,20 +100,5 @@ def suffix_groups(config: pytest.Config, items: Sequence[pytest.Item]) -> None:
     other workers (pytest-xdist#1386). Runs after xdist's hook; a no-op where the
     suffix took effect.
     """
-    if not is_xdist_worker(config) or not config.getvalue("loadgroup"):
-        return
-    for item in items:
-        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                         for m in item.iter_markers("xdist_group")})
-        if groups and "@" not in item.nodeid:
-            _set_nodeid(item, f"{item.nodeid}@{'_'.join(groups)}")
-
-
-def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
-    """Private pytest API either way (as in xdist); checked by tests/test_xdist.py."""
-    if not hasattr(item, "_id"):  # pytest < 9.2: a plain string attribute
-        item._nodeid = nodeid  # type: ignore[attr-defined,unused-ignore]
-        return
-    from _pytest import nodeid as pytest_nodeid  # type: ignore[attr-defined,unused-ignore]
-
-    item._id = pytest_nodeid.coerce_node_id(nodeid)
+    if is_xdist_worker(config) and config.getvalue("loadgroup"):
+        add_xdist_group_suffix(items)

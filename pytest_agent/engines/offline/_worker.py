@@ -88,9 +88,10 @@ class _Recorder:
 def _warm_imports() -> None:
     """Import pytest, its built-in plugins and the plugins a run would load."""
     import pytest  # noqa: F401 - the point is to have it imported before forking
-    from _pytest.config import default_plugins
 
-    for name in default_plugins:
+    from pytest_agent._compat import default_plugin_names
+
+    for name in default_plugin_names():
         with contextlib.suppress(Exception):
             importlib.import_module(f"_pytest.{name}")
     for name in filter(None, os.environ.get("PYTEST_PLUGINS", "").split(",")):
@@ -158,11 +159,13 @@ def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_f
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
         if prepared is not None:
+            from pytest_agent._compat import ensure_unconfigure
+
             config, recorder = prepared
             try:
                 rc = config.hook.pytest_cmdline_main(config=config)
             finally:
-                config._ensure_unconfigure()
+                ensure_unconfigure(config)
         else:
             import pytest
 
@@ -240,11 +243,13 @@ class _Configs:
                 answer["safe"] = not any(f and str(Path(f).resolve()) in self.mutable
                                          for f in loaded)
                 if prepared is not None:
+                    from pytest_agent._compat import ensure_unconfigure
+
                     config = prepared[0]
                     try:
                         config.hook.pytest_cmdline_main(config=config)
                     finally:
-                        config._ensure_unconfigure()
+                        ensure_unconfigure(config)
                 answer["modules"] = sorted(m for m in set(sys.modules) - before
                                            if self._outside(sys.modules[m]))
             finally:
@@ -292,11 +297,11 @@ class _Configs:
                 del sys.modules[name]
 
     def _prepare(self, args: list[str]) -> _Prepared | None:
-        from _pytest.config import _prepareconfig
+        from pytest_agent._compat import prepare_config
 
         recorder = _Recorder()
         try:
-            config = _prepareconfig(list(args), plugins=[recorder])
+            config = prepare_config(args, [recorder])
         except (Exception, SystemExit):  # noqa: BLE001 - a usage error: each child reports it
             return None
         _prefill_rewrites(config, args, self.mutable)
@@ -308,30 +313,29 @@ class _Configs:
 _REWRITTEN: dict[str, tuple[bytes, Any]] = {}
 
 
+def _cached_rewrite(fn: Path) -> Any | None:
+    """The rewrite of ``fn`` made before forking, if its bytes are still the same."""
+    hit = _REWRITTEN.get(str(fn.resolve()))
+    if hit is not None:
+        with contextlib.suppress(OSError):
+            if fn.read_bytes() == hit[0]:
+                return hit[1]
+    return None
+
+
 def _prefill_rewrites(config: Any, args: list[str], mutable: set[str]) -> None:
     """Assertion-rewrite the test files once, here; children reuse the code objects.
 
     Keyed by path and checked against the file's bytes at import time, so a changed
     file is rewritten afresh; files that candidates change are never cached.
     """
+    from pytest_agent._compat import CompatError
+    from pytest_agent._compat import install_rewrite_cache
+
     try:
-        from _pytest.assertion import rewrite
-    except ImportError:  # pragma: no cover - pytest without assertion rewriting
+        original = install_rewrite_cache(_cached_rewrite)
+    except CompatError:  # pragma: no cover - pytest without this assertion rewriter
         return
-    original = getattr(rewrite, "_agent_original_rewrite_test", None)
-    if original is None:
-        original = rewrite._rewrite_test
-
-        def cached(fn: Path, config: Any) -> Any:
-            hit = _REWRITTEN.get(str(Path(fn).resolve()))
-            if hit is not None:
-                with contextlib.suppress(OSError):
-                    if fn.read_bytes() == hit[0]:
-                        return hit[1]
-            return original(fn, config)
-
-        rewrite._agent_original_rewrite_test = original  # type: ignore[attr-defined]
-        rewrite._rewrite_test = cached
     for arg in args:
         path = Path(arg.split("::", 1)[0])
         if arg.startswith("-") or path.suffix != ".py" or not path.is_file():

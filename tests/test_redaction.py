@@ -1,12 +1,12 @@
-"""A configured secret never leaves the run: memory, plan, terminal and reports.
+"""Configured secrets never leave the run: memory, plan, terminal and reports.
 
-The secret is the run's API key (``AGENT_API_KEY``), shaped like no known key, so no
-regex of :func:`pytest_agent.memory.redact` can catch it: only the run's own list of
-secrets can. One real run (a subprocess) puts it everywhere a task's texts go: the
-proposal's notes and diff, the accept test's failure message, a stop reason that
-becomes the task's error. Each test then scans one place for it, and checks that the
-place did receive the text it was in (redacted), so an empty file cannot pass.
-"""
+The secrets are the run's API key (``AGENT_API_KEY``), shaped like no known key, and
+the password and query of its endpoint's URL (``AGENT_BASE_URL``): no regex of
+:func:`pytest_agent.memory.redact` can catch them, only the run's own list of secrets
+can. One real run (a subprocess) puts them everywhere a task's texts go: the proposal's
+notes and diff, the accept test's failure message, a stop reason that becomes the
+task's error. Each test then scans one place for them, and checks that the place did
+receive the text they were in (redacted), so an empty file cannot pass."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ from pytest_agent.memory import redact
 
 #: No key shape (``sk-``, ``Bearer``, ``ghp_``): only the configured list redacts it.
 SECRET = "tangerine-Horse-7731"
+#: Credentials in the configured endpoint's URL: its password and its query.
+PASSWORD = "walnut-Pass-2208"
+QUERY = "token=quince-Query-5150"
+BASE_URL = f"http://agent:{PASSWORD}@127.0.0.1:9/v1?{QUERY}"
+SECRETS = (SECRET, PASSWORD, QUERY)
 REDACTED = "[REDACTED]"
 
 PLAN = """\
@@ -45,8 +50,9 @@ from src.hello import greet
 
 
 def test_greet():
-    # The failure message carries the secret (the inner run inherits the variable).
-    assert greet("Ada") == "Hello, Ada!", "key in use: " + os.environ["AGENT_API_KEY"]
+    # The failure message carries the secrets (the inner run inherits the variables).
+    assert greet("Ada") == "Hello, Ada!", (
+        "key in use: " + os.environ["AGENT_API_KEY"] + " at " + os.environ["AGENT_BASE_URL"])
 """
 
 WRONG_WITH_SECRET = WRONG_GREET_DIFF.replace(
@@ -71,6 +77,10 @@ def pytest_agent_propose_diff(task, context):
         return Proposal(diff=diff, notes="notes with " + SECRET, engine="scripted")
     return Proposal(diff="", stop_reason="the model echoed " + SECRET, engine="scripted")
 """
+
+
+def leaked(text: str) -> list[str]:
+    return [secret for secret in SECRETS if secret in text]
 
 
 @dataclass
@@ -104,7 +114,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "init")
-    env = {**os.environ, "AGENT_API_KEY": SECRET,
+    env = {**os.environ, "AGENT_API_KEY": SECRET, "AGENT_BASE_URL": BASE_URL,
            "GITHUB_STEP_SUMMARY": str(root / "out" / "summary.md")}
     # --agent-engine=offline: the key is there to be redacted, not to reach a model.
     proc = subprocess.run(
@@ -119,43 +129,43 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 def test_not_in_memory(run: Run) -> None:
     memory = run.tree("memory")
     assert memory, "the run wrote no memory"
-    leaking = [rel for rel, text in memory.items() if SECRET in text]
+    leaking = [rel for rel, text in memory.items() if leaked(text)]
     assert leaking == []
     t1 = "".join(text for rel, text in memory.items() if "T-1" in rel)
     assert f"notes with {REDACTED}" in t1  # the thought
     assert f"+    # {REDACTED}" in t1  # the diff
-    assert f"key in use: {REDACTED}" in t1  # the verify output
+    assert f"key in use: {REDACTED} at http://agent:{REDACTED}@127.0.0.1:9/v1?{REDACTED}" in t1
 
 
 def test_not_in_the_plan(run: Run) -> None:
     text = run.text("plans/sprint.yaml")
-    assert SECRET not in text
+    assert leaked(text) == []
     assert f'last_error: "the model echoed {REDACTED}"' in text
 
 
 def test_not_on_the_terminal(run: Run) -> None:
-    assert SECRET not in run.terminal
+    assert leaked(run.terminal) == []
     assert f"the model echoed {REDACTED}" in run.terminal  # T-2's error
-    assert f"key in use: {REDACTED}" in run.terminal  # T-1's failure, test output tail
+    assert f"key in use: {REDACTED} at http://agent:{REDACTED}@" in run.terminal  # T-1's
 
 
 def test_not_in_the_reports(run: Run) -> None:
     page = run.text("out/report.html")
-    assert SECRET not in page
+    assert leaked(page) == []
     assert f"notes with {REDACTED}" in page
     assert f"key in use: {REDACTED}" in page
     summary = run.text("out/summary.md")
-    assert SECRET not in summary
+    assert leaked(summary) == []
     assert f"the model echoed {REDACTED}" in summary
     junit = run.text("out/junit.xml")
-    assert SECRET not in junit
+    assert leaked(junit) == []
     assert f"the model echoed {REDACTED}" in junit
 
 
 def test_not_in_the_repository(run: Run) -> None:
     # Failed tasks leave no branch; nothing of the run was committed anywhere.
     assert git(run.root, "branch", "--format=%(refname:short)").split() == ["main"]
-    assert SECRET not in git(run.root, "log", "--all", "-p")
+    assert leaked(git(run.root, "log", "--all", "-p")) == []
 
 
 class TestRedact:

@@ -78,9 +78,15 @@ def selected_ids(
 
 
 def secrets(settings: AgentSettings) -> Sequence[str]:
-    """The values redacted from everything the run writes: the API keys it can see."""
+    """The values redacted from everything the run writes: the API keys it can see, and
+    the credentials in the endpoint's URL (``user:password@``, ``?api-key=...``)."""
     key = settings.api_key
     values = [key.get_secret_value()] if key is not None else []
     values.extend(v for k, v in os.environ.items()
                   if k in ("OPENAI_API_KEY", "AGENT_API_KEY") and v)
+    if settings.base_url:
+        from urllib.parse import urlsplit
+
+        url = urlsplit(settings.base_url)
+        values.extend(v for v in (url.password, url.query) if v)
     return values

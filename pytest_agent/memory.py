@@ -26,7 +26,8 @@ _REDACTED = "[REDACTED]"
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every known secret and anything shaped like an API key removed."""
-    for secret in secrets:
+    # Longest first: a secret that starts another one must not leave the other's tail.
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret and len(secret) >= 4:
             text = text.replace(secret, _REDACTED)
     return _KEY_SHAPES.sub(_REDACTED, text)

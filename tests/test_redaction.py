@@ -180,6 +180,13 @@ class TestRedact:
     def test_several_secrets(self) -> None:
         assert redact("first two third", ["first", "third"]) == f"{REDACTED} two {REDACTED}"
 
+    def test_a_secret_inside_another_leaves_nothing_of_it(self) -> None:
+        # The API key is also the start of the URL's query, say: in either order,
+        # nothing of the longer one is left.
+        for secrets in (["walnut-1", "walnut-1-tail"], ["walnut-1-tail", "walnut-1"]):
+            assert redact("x walnut-1-tail y walnut-1", secrets) == (
+                f"x {REDACTED} y {REDACTED}")
+
     def test_key_shapes_without_configuration(self) -> None:
         for key in ("sk-abcdefghijklmnop0123", "sk-proj-abc_def-0123456789",
                     "ghp_abcdefghijklmnopqrstu123"):

@@ -21,7 +21,7 @@ from pytest_agent.engines.offline import propose
 from pytest_agent.engines.offline._engine import SearchReport
 from pytest_agent.engines.offline._engine import _failure
 from pytest_agent.engines.offline._engine import _locations
-from pytest_agent.engines.offline._engine import hang_frames
+from pytest_agent.engines.offline._hang import hang_frames
 from pytest_agent.engines.offline._search import Suspiciousness
 from pytest_agent.plan import load_plans
 from pytest_agent.settings import AgentSettings
@@ -181,15 +181,16 @@ def test_a_hung_frame_is_searched_first(tmp_path: Path) -> None:
                        duration=2.0)
     task = Task(id="T-1", description="x", accept_tests=("t.py::test_x",))
     ws = Workspace(root=tmp_path, branch="b", base_commit="0" * 40, repo_root=tmp_path)
-    assert hang_frames(Context(task=task, workspace=ws, attempt=1, baseline=baseline),
-                       tmp_path) == [("walk.py", "steps", 10)]
+    assert hang_frames(baseline, tmp_path) == [("walk.py", "steps", 10)]
     ranked = (Location("walk.py", "other", 1, 2, 5.0, (), 2),)
     problems: list[str] = []
     functions, lines = _locations(task, Context(task=task, workspace=ws, attempt=1,
                                                 baseline=baseline, locations=ranked,
                                                 lines=ranked), ws, AgentSettings(), problems)
     assert [f.function for f in functions] == ["steps", "other"]
-    assert (lines[0].line, lines[0].score > ranked[0].score) == (10, True)
+    # The hung line, then the loop's header and the update of the name it reads.
+    assert [ln.line for ln in lines] == [10, 9, 2]
+    assert all(ln.score > ranked[0].score for ln in lines[:2])
     assert problems == []
 
 

@@ -11,10 +11,8 @@ passes the accept tests but breaks one of those other tests is kept as a fallbac
 
 from __future__ import annotations
 
-import ast
 import concurrent.futures as cf
 import os
-import re
 import sys
 import time
 from collections.abc import Iterator
@@ -33,6 +31,8 @@ from pytest_agent._types import Task
 from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
+from pytest_agent.engines.offline._hang import hang_frames
+from pytest_agent.engines.offline._hang import hang_locations
 from pytest_agent.engines.offline._pool import RunResult
 from pytest_agent.engines.offline._pool import WorkerPool
 from pytest_agent.engines.offline._search import Candidate
@@ -84,55 +84,6 @@ def _belongs(nodeid: str, accept: Sequence[str]) -> bool:
     return any(nodeid == a or nodeid.startswith((a + "::", a + "[")) for a in accept)
 
 
-_HUNG_RE = re.compile(r"hung in (?P<qualname>[\w.<>]+) \((?P<file>[^():]+):(?P<line>\d+)\)")
-
-
-def hang_frames(context: Context, root: Path) -> list[tuple[str, str, int]]:
-    """``(path, qualname, line)`` of every "hung in <qualname> (<file>:<line>)" in the
-    baseline's failures: where a hanging test was interrupted (per-test timeouts)."""
-    found: dict[tuple[str, str, int], None] = {}
-    failures = context.baseline.failures if context.baseline is not None else {}
-    for text in failures.values():
-        for match in _HUNG_RE.finditer(text):
-            path = Path(match["file"])
-            if path.is_absolute():
-                try:
-                    path = path.resolve().relative_to(root.resolve())
-                except ValueError:
-                    continue
-            found.setdefault((path.as_posix(), match["qualname"], int(match["line"])), None)
-    return list(found)
-
-
-def _hang_locations(frames: Sequence[tuple[str, str, int]], root: Path, top: float
-                    ) -> tuple[list[Location], list[Location]]:
-    """The hung frames as the best-ranked function and line (above every other)."""
-    functions: list[Location] = []
-    lines: list[Location] = []
-    for path, qualname, line in frames:
-        span = _function_span(root / path, line)
-        if span is None:
-            continue
-        score = top * 1.5 + 1.0
-        functions.append(Location(path, qualname, span[0], span[1], score,
-                                  ("hung here",), line))
-        lines.append(Location(path, qualname, line, line, score, ("hung here",), line))
-    return functions, lines
-
-
-def _function_span(file: Path, line: int) -> tuple[int, int] | None:
-    try:
-        tree = ast.parse(file.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return None
-    best: tuple[int, int] | None = None
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
-                node.lineno <= line <= (node.end_lineno or node.lineno):
-            best = (node.lineno, node.end_lineno or node.lineno)  # innermost wins
-    return best
-
-
 def _locations(
     task: Task, context: Context, workspace: Workspace, settings: AgentSettings,
     problems: list[str],
@@ -154,10 +105,10 @@ def _locations(
                 functions, lines = found.functions, found.lines
             elif not functions:
                 problems.append(f"localization ranked no function ({found.method})")
-    frames = hang_frames(context, workspace.root)
+    frames = hang_frames(context.baseline, workspace.root)
     if frames:
         top = max((f.score for f in functions), default=1.0)
-        hung_fns, hung_lines = _hang_locations(frames, workspace.root, top)
+        hung_fns, hung_lines = hang_locations(frames, workspace.root, top)
         functions = (*hung_fns, *functions)
         lines = (*hung_lines, *lines)
     return tuple(functions), tuple(lines)
@@ -313,7 +264,7 @@ class Known:
     #: Tests that passed at the base besides the accept tests (the harness's regression
     #: set), or ``None`` when unknown: the engine then runs the accept tests' files.
     regression: tuple[str, ...] | None = None
-    #: Seconds per test that finished at the base.
+    #: Seconds per test that finished at the base (hung tests left out).
     durations: Mapping[str, float] = field(default_factory=dict)
     #: A test hung (or the run timed out) at the base.
     hang: bool = False
@@ -325,8 +276,9 @@ class Known:
         regression = None
         if task.regression is not None:  # resolved by the harness from this baseline
             regression = regression_set(baseline, task)
-        return cls(regression, dict(baseline.durations),
-                   baseline.timed_out or bool(baseline.hung))
+        # A hung test's duration is its limit, not what a repaired test takes.
+        finished = {n: d for n, d in baseline.durations.items() if n not in baseline.hung}
+        return cls(regression, finished, baseline.timed_out or bool(baseline.hung))
 
 
 def search(

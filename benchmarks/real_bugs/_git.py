@@ -25,6 +25,7 @@ __all__ = [
     "git",
     "is_test_path",
     "mirror_dir",
+    "qualnames",
     "show",
 ]
 
@@ -150,6 +151,11 @@ def _scopes(source: bytes) -> tuple[list[tuple[int, int, str]], set[int]]:
                 isinstance(t, ast.Name) and t.id.startswith("__") for t in stmt.targets):
             inert.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
     return scopes, inert
+
+
+def qualnames(source: bytes) -> set[str]:
+    """Every def and class qualname in ``source`` (``<locals>`` as in ``__qualname__``)."""
+    return {name for _, _, name in _scopes(source)[0]}
 
 
 def _innermost(scopes: list[tuple[int, int, str]], line: int) -> str:

@@ -42,6 +42,7 @@ if str(HERE) not in sys.path:
 from _git import export_tree  # noqa: E402
 from _git import git  # noqa: E402
 from _git import mirror_dir  # noqa: E402
+from _git import qualnames  # noqa: E402
 from _git import show  # noqa: E402
 
 __all__ = [
@@ -290,6 +291,9 @@ def materialize(bug_id: str, dest: Path, *, manifest: Path = MANIFEST) -> Path:
         # whole test suite, as they pass with fix.diff applied (see run.py)
         "heldout_tests": test_modules,
         "src_root": bug.src_root,
+        # the developer added this def (a missing member, e.g. __eq__): it has no lines here
+        "function_is_new": bug.function != "<module>" and bug.function not in qualnames(
+            (root / bug.file).read_bytes()),
     }
     (root / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return root

@@ -45,6 +45,8 @@ from _git import first_changed_line  # noqa: E402
 from _git import git  # noqa: E402
 from _git import is_test_path  # noqa: E402
 from _git import mirror_dir  # noqa: E402
+from _git import qualnames  # noqa: E402
+from _git import show  # noqa: E402
 from materialize import MANIFEST  # noqa: E402
 from materialize import prepare_tree  # noqa: E402
 from materialize import run_pytest  # noqa: E402
@@ -176,9 +178,12 @@ def _locate(cand: dict[str, Any]) -> None:
     gitdir = mirror_dir(PROJECTS[cand["project"]]["repo"])
     files = sorted({c["file"] for c in cand["changed"]}, key=[c["file"] for c in
                                                              cand["changed"]].index)
-    cand["changed"] = [{"file": f, "function": name} for f in files
-                       for name in changed_functions(gitdir, cand["buggy_commit"],
-                                                     cand["fix_commit"], f)]
+    changed = [{"file": f, "function": name} for f in files
+               for name in changed_functions(gitdir, cand["buggy_commit"],
+                                             cand["fix_commit"], f)]
+    defined = {f: qualnames(show(gitdir, cand["buggy_commit"], f) or b"") for f in files}
+    # a def that exists in the buggy code leads over a helper the fix added (stable sort)
+    cand["changed"] = sorted(changed, key=lambda c: c["function"] not in defined[c["file"]])
     if cand.get("verdict") == "verified" and cand["changed"]:
         first = cand["changed"][0]
         cand["line"] = first_changed_line(gitdir, cand["buggy_commit"], cand["fix_commit"],

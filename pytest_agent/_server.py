@@ -38,7 +38,10 @@ from pytest_agent import _tempdirs
 from pytest_agent._procs import ProcessResult
 from pytest_agent._timeout import TestLimits
 
-__all__ = ["FORCE_COLD_ENV", "TaskTests", "TestServer", "fork_available", "task_tests_for"]
+__all__ = [
+    "FORCE_COLD_ENV", "EarlyRun", "TaskTests", "TestServer", "changed_files", "fork_available",
+    "task_tests_for",
+]
 
 #: Set to 1 to make every inner run a fresh subprocess (the fallback), whatever the settings.
 FORCE_COLD_ENV = "PYTEST_AGENT_NO_FORK"
@@ -212,6 +215,131 @@ class TestServer:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
+def changed_files(root: Path, timeout: float = 30.0) -> set[str] | None:
+    """Absolute paths of files in the git worktree ``root`` that differ from its HEAD
+    (modified, added, deleted, renamed, untracked); ``None`` if git cannot tell."""
+    from pytest_agent._procs import run_process
+
+    try:
+        proc = run_process(["git", "status", "--porcelain", "-z", "--untracked-files=all"],
+                           cwd=root, timeout=timeout)
+    except OSError:
+        return None
+    if proc.returncode != 0 or proc.timed_out:
+        return None
+    paths = set()
+    for entry in proc.output.split("\0"):
+        # "XY path" entries; a rename's old path follows as a bare entry.
+        rel = entry[3:] if len(entry) > 3 and entry[2] == " " else entry
+        if rel:
+            paths.add(os.path.abspath(root / rel))
+    return paths
+
+
+class EarlyRun:
+    """A fresh ``python -m pytest`` process started before it is needed (see ``_gate``).
+
+    Started while the worktree is at its base commit; it loads pytest, the plugins and
+    the initial conftests, then waits. :meth:`use` runs it on the given tests if none of
+    the files it read has changed since; otherwise it answers ``None`` (and the caller
+    starts a new process). Used once.
+    """
+
+    def __init__(self, test_root: Path, root: Path, args: Sequence[str],
+                 python: str = sys.executable) -> None:
+        from pytest_agent._collector import REPORT_ENV
+        from pytest_agent._gate import GATE_ENV
+        from pytest_agent._gate import PLUGIN as GATE_PLUGIN
+        from pytest_agent.testrun import inner_args
+        from pytest_agent.testrun import inner_pytest_env
+
+        self.test_root = test_root
+        self.root = root
+        self.tmp = Path(tempfile.mkdtemp(prefix=_tempdirs.prefix("early")))
+        self.report = self.tmp / "outcomes.jsonl"
+        self.output = self.tmp / "output.txt"
+        go_read, self._go = os.pipe()
+        self._ready, ready_write = os.pipe()
+        env = inner_pytest_env(test_root, {REPORT_ENV: str(self.report),
+                                           GATE_ENV: f"{go_read},{ready_write}"})
+        self.proc: subprocess.Popen[bytes] | None = None
+        try:
+            with open(self.output, "wb") as out:
+                self.proc = subprocess.Popen(
+                    [python, "-m", "pytest", *inner_args(args, (GATE_PLUGIN,))], cwd=test_root,
+                    env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True, pass_fds=(go_read, ready_write))
+        except OSError:
+            self.proc = None
+        finally:
+            os.close(go_read)
+            os.close(ready_write)
+
+    def _files_read(self, deadline: float) -> list[str] | None:
+        """What the process reported at its gate (``None``: it never got there)."""
+        data = b""
+        while not data.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self._ready], [], [], remaining)
+            chunk = os.read(self._ready, 1 << 16) if ready else b""
+            if ready and not chunk:
+                return None  # it exited before its gate (a usage error, a broken conftest)
+            data += chunk
+        return list(json.loads(data).get("files", ()))
+
+    def use(self, args: Sequence[str], limits: str, timeout: float
+            ) -> tuple[ProcessResult, list[dict[str, Any]]] | None:
+        """Run ``args`` (node ids) in the waiting process; ``None`` when it cannot be used."""
+        from pytest_agent._collector import read_records
+
+        if self.proc is None:
+            return None
+        started = time.monotonic()
+        files = self._files_read(started + timeout)
+        changed = changed_files(self.root) if files is not None else None
+        if files is None or changed is None or changed.intersection(files):
+            self.close()
+            return None
+        request = json.dumps({"args": list(args), "limits": limits}) + "\n"
+        try:
+            os.write(self._go, request.encode())
+        except OSError:
+            self.close()
+            return None
+        timed_out = False
+        try:
+            rc = self.proc.wait(timeout=max(0.0, started + timeout - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            timed_out, rc = True, -signal.SIGKILL
+        self._kill_group()  # whatever the tests started ends with the run
+        result = ProcessResult(
+            returncode=rc, output=self.output.read_text(encoding="utf-8", errors="replace"),
+            duration=time.monotonic() - started, timed_out=timed_out)
+        records = read_records(self.report)
+        self.close()
+        return result, records
+
+    def _kill_group(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+
+    def close(self) -> None:
+        self._kill_group()
+        self.proc = None
+        for fd in (self._go, self._ready):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._go = self._ready = -1
+        import shutil
+
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 class TaskTests:
     """The inner test runs of one task: per-test timeouts, the warm server, the
     baseline's coverage for localization. Use :meth:`open` and :meth:`close`."""
@@ -220,6 +348,8 @@ class TaskTests:
         self.limits = limits
         self.server = server
         self.root: Path | None = None
+        #: The proof's process, started early (with the server only; used once).
+        self.early: EarlyRun | None = None
         #: Records of localization's coverage plugin from the baseline run, by targets.
         self.spectra: dict[frozenset[str], tuple[list[dict[str, Any]], ProcessResult]] = {}
 
@@ -242,11 +372,21 @@ class TaskTests:
             _SESSIONS[_key(test_root)] = self
         if self.server is not None:
             self.server.attach(test_root, root, [*INNER_ARGS, *args], inner_pytest_env(test_root))
+            # The worktree is at its base commit: the right moment to start the final
+            # verify's fresh process, which then waits at its gate.
+            self.early = EarlyRun(test_root, root, args)
+
+    def take_early(self) -> EarlyRun | None:
+        """The early-started fresh process, once."""
+        early, self.early = self.early, None
+        return early
 
     def close(self) -> None:
         if self.root is not None:
             with _SESSIONS_LOCK:
                 if _SESSIONS.get(_key(self.root)) is self:
                     del _SESSIONS[_key(self.root)]
+        if self.early is not None:
+            self.early.close()
         if self.server is not None:
             self.server.close()

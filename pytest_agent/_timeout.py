@@ -45,7 +45,7 @@ from typing import final
 
 import pytest
 
-__all__ = ["HUNG_PREFIX", "LIMITS_ENV", "PLUGIN", "TestLimits", "hung_where"]
+__all__ = ["HUNG_PREFIX", "LIMITS_ENV", "PLUGIN", "TestLimits", "hung_where", "set_limits"]
 
 #: The module name to load it with ``-p``.
 PLUGIN = "pytest_agent._timeout"
@@ -274,6 +274,14 @@ class TimeoutPlugin:
 
 
 _key = pytest.StashKey[TimeoutPlugin]()
+
+
+def set_limits(config: pytest.Config, value: str) -> None:
+    """Replace this session's limits (``LIMITS_ENV`` format): for a process started
+    before the limits were known (see ``_gate``)."""
+    plugin = config.stash.get(_key, None)
+    if plugin is not None:
+        plugin.limits = TestLimits.from_env(value)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,6 +15,7 @@ from pytest_agent._collector import REPORT_ENV
 from pytest_agent._collector import read_records
 from pytest_agent._procs import ProcessResult
 from pytest_agent._procs import run_process
+from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import PLUGIN as TIMEOUT_PLUGIN
 from pytest_agent._timeout import TestLimits
 from pytest_agent._types import TestOutcome
@@ -105,7 +106,8 @@ def run_recorded(
     are loaded too (``-p``), ``env`` adds to the environment. With ``warm``, the run is
     forked from the task's warm test server when there is one (and its pinned files are
     unchanged); otherwise, and always without ``warm``, it is a fresh
-    ``python -m pytest`` process.
+    ``python -m pytest`` process: the task's early-started one (see ``_gate``) when
+    none of the files it read before its gate changed, else a new one.
     """
     from pytest_agent._server import task_tests_for
 
@@ -113,6 +115,13 @@ def run_recorded(
     if limits is None:
         limits = session.limits if session is not None else TestLimits()
     limits = limits.seen(slowest_seen(root)).within(timeout)
+    early = session.take_early() if session is not None and not warm and not plugins \
+        and not env and python == sys.executable and not any(a.startswith("-") for a in args) \
+        else None
+    used = early.use(args, limits.to_env()[LIMITS_ENV], timeout) if early is not None else None
+    if used is not None:
+        _remember(root, used[1])
+        return used
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("run")) as tmp:
         report_path = Path(tmp) / "outcomes.jsonl"
         argv = inner_args(args, plugins)

@@ -345,3 +345,76 @@ def test_ordinary_runs_never_import_the_server_or_the_inner_plugins(tmp_path: Pa
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "OURS: []" in proc.stdout
+
+
+EARLY_CONFTEST = """\
+import os
+
+with open(os.environ["IMPORTED_BY"], "a") as f:
+    f.write(f"{os.getpid()}\\n")
+"""
+
+EARLY_TEST = """\
+import os
+
+from lib import add
+
+
+def test_add():
+    with open(os.environ["RAN_IN"], "a") as f:
+        f.write(f"{os.getpid()}\\n")
+    assert add(2, 2) == 4
+"""
+
+
+@pytest.fixture
+def early_project(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (project / "tests" / "conftest.py").write_text(EARLY_CONFTEST)
+    (project / "tests" / "test_early.py").write_text(EARLY_TEST)
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True, timeout=60)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True, timeout=60)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m",
+                    "base"], cwd=project, check=True, timeout=60)
+    monkeypatch.setenv("IMPORTED_BY", str(tmp_path / "imported_by.txt"))
+    monkeypatch.setenv("RAN_IN", str(tmp_path / "ran_in.txt"))
+    return project
+
+
+def _pids(path: Path) -> list[int]:
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_the_early_fresh_process_runs_the_proof_after_the_change(
+        early_project: Path, tmp_path: Path) -> None:
+    session = TaskTests.open(SETTINGS)
+    session.attach(early_project, early_project, ["tests/test_early.py"])
+    try:
+        assert session.early is not None
+        # The change comes after the process started: it must see it (it imports
+        # project code and test modules only after its gate).
+        (early_project / "lib.py").write_text("def add(a, b):\n    return a * b\n")
+        run = run_tests(early_project, ["tests/test_early.py::test_add"], timeout=120)
+    finally:
+        session.close()
+    assert run.passed  # 2 * 2 == 4: the changed code ran
+    ran_in = _pids(tmp_path / "ran_in.txt")
+    # The proof ran in the process started early: a fresh interpreter whose conftest
+    # import happened before the change (and nowhere else: the server imports no test).
+    assert len(ran_in) == 1 and ran_in[0] in _pids(tmp_path / "imported_by.txt")
+    assert session.early is None  # used once
+
+
+def test_the_early_process_is_not_used_when_a_file_it_read_changed(
+        early_project: Path, tmp_path: Path) -> None:
+    session = TaskTests.open(SETTINGS)
+    session.attach(early_project, early_project, ["tests/test_early.py"])
+    try:
+        conftest = early_project / "tests" / "conftest.py"
+        conftest.write_text(EARLY_CONFTEST + "\nimport pytest\n\n@pytest.fixture\n"
+                            "def extra():\n    return 1\n")
+        (early_project / "tests" / "test_extra.py").write_text(
+            "def test_extra(extra):\n    assert extra == 1\n")
+        run = run_tests(early_project, ["tests/test_extra.py::test_extra"], timeout=120)
+    finally:
+        session.close()
+    assert run.passed  # the new fixture was seen: a process started after the change

@@ -93,11 +93,12 @@ def _warm_imports() -> None:
     hook, so a session in a child neither warns that they were imported before it nor
     runs them unrewritten.
     """
-    from _pytest.config import _prepareconfig
+    from pytest_agent._compat import ensure_unconfigure
+    from pytest_agent._compat import prepare_config
 
     with contextlib.suppress(Exception, SystemExit):
         args = [flag for name in _OUR_PLUGINS for flag in ("-p", name)]
-        _prepareconfig([*args, "-p", "no:cacheprovider"])._ensure_unconfigure()
+        ensure_unconfigure(prepare_config([*args, "-p", "no:cacheprovider"], ()))
     with contextlib.suppress(ImportError):
         import coverage  # noqa: F401 - used by the baseline run's coverage plugin
 
@@ -134,15 +135,16 @@ class Server:
     @staticmethod
     def _parse_once(args: list[str]) -> str:
         """Parse a config over ``args`` (imports the initial conftests), then drop it."""
-        from _pytest.config import _prepareconfig
+        from pytest_agent._compat import ensure_unconfigure
+        from pytest_agent._compat import prepare_config
 
         try:
-            config = _prepareconfig(args)
+            config = prepare_config(args, ())
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - each run reports it itself
             return f"{type(exc).__name__}: {exc}"
         # Undo what parsing set up in this process (capture of fds 1 and 2, the
         # assertion-rewriting import hook); the imported modules stay.
-        config._ensure_unconfigure()
+        ensure_unconfigure(config)
         return ""
 
     # -- warm the tests' dependencies ------------------------------------------
@@ -281,10 +283,8 @@ def _loaded_outside(server: Server, before: set[str]) -> list[str]:
     Not those of a package that pytest rewrote (a plugin's): imported plainly in the
     server, pytest would warn in every later session that it cannot rewrite them.
     """
-    from _pytest.assertion.rewrite import AssertionRewritingHook
-
     rewritten = {name.partition(".")[0] for name, mod in list(sys.modules.items())
-                 if isinstance(getattr(mod, "__loader__", None), AssertionRewritingHook)}
+                 if type(getattr(mod, "__loader__", None)).__name__ == "AssertionRewritingHook"}
     return sorted(m for m in set(sys.modules) - before
                   if m.partition(".")[0] not in rewritten
                   and _module_file(sys.modules[m])

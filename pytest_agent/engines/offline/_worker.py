@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pytest_agent._compat import ensure_unconfigure
 from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import PLUGIN as TIMEOUT_PLUGIN
 
@@ -159,8 +160,6 @@ def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_f
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
         if prepared is not None:
-            from pytest_agent._compat import ensure_unconfigure
-
             config, recorder = prepared
             try:
                 rc = config.hook.pytest_cmdline_main(config=config)
@@ -205,10 +204,22 @@ class _Configs:
     def get(self, args: list[str]) -> _Prepared | None:
         key = tuple(args)
         if key not in self._cache:
-            safe, modules = self._probe(args)
-            self._warm_modules(modules)
-            self._cache[key] = self._prepare(args) if safe else None
+            # Parsed here once (the initial conftests are imported once per worker, not
+            # again in a probe); unusable when parsing imported a file candidates change.
+            before = set(sys.modules)
+            prepared = self._prepare(args)
+            new = set(sys.modules) - before
+            if prepared is not None and any(self._path(m) in self.mutable for m in new):
+                ensure_unconfigure(prepared[0])
+                self._drop_project(new)
+                prepared = None
+            self._warm_modules(self._probe(args, prepared))
+            self._cache[key] = prepared
         return self._cache[key]
+
+    def _path(self, name: str) -> str:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        return str(Path(path).resolve()) if isinstance(path, str) else ""
 
     def _outside(self, module: Any) -> bool:
         path = getattr(module, "__file__", None)
@@ -217,47 +228,27 @@ class _Configs:
         resolved = Path(path).resolve()
         return not resolved.is_relative_to(self.root.resolve())
 
-    def _probe(self, args: list[str]) -> tuple[bool, list[str]]:
-        """In a forked child: parse, then run the session once on the original code.
+    def _drop_project(self, names: set[str]) -> None:
+        """Forget the modules of the tree among ``names``: children import them afresh."""
+        for name in names:
+            module = sys.modules.get(name)
+            if module is not None and getattr(module, "__file__", None) \
+                    and not self._outside(module):
+                del sys.modules[name]
 
-        Answers whether parsing imported a file that candidates change, and which
-        modules from outside the tree (stdlib, third-party: what the project and its
-        tests import) the session loaded, for the worker to import once for all.
+    def _probe(self, args: list[str], prepared: _Prepared | None) -> list[str]:
+        """In a forked child: run the session once on the original code.
+
+        Answers which modules from outside the tree (stdlib, third-party: what the
+        project and its tests import) the session loaded, for the worker to import once
+        for all.
         """
         read_fd, write_fd = os.pipe()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the probe child
             os.close(read_fd)
-            answer: dict[str, Any] = {"safe": False, "modules": []}
-            try:
-                os.setpgid(0, 0)
-                _die_with_parent(parent)
-                devnull = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(devnull, fd)
-                before = set(sys.modules)
-                prepared = self._prepare(args)
-                loaded = {getattr(sys.modules[m], "__file__", None) or ""
-                          for m in set(sys.modules) - before}
-                answer["safe"] = not any(f and str(Path(f).resolve()) in self.mutable
-                                         for f in loaded)
-                if prepared is not None:
-                    from pytest_agent._compat import ensure_unconfigure
-
-                    config = prepared[0]
-                    try:
-                        config.hook.pytest_cmdline_main(config=config)
-                    finally:
-                        ensure_unconfigure(config)
-                answer["modules"] = sorted(m for m in set(sys.modules) - before
-                                           if self._outside(sys.modules[m]))
-            finally:
-                data = json.dumps(answer).encode()
-                with contextlib.suppress(OSError):
-                    while data:
-                        data = data[os.write(write_fd, data):]
-                os._exit(0)
+            _probe_child(self, args, prepared, write_fd, parent)
         os.close(write_fd)
         chunks: list[bytes] = []
         deadline = time.monotonic() + 30.0
@@ -279,22 +270,26 @@ class _Configs:
             answer = json.loads(b"".join(chunks) or b"{}")
         except ValueError:
             answer = {}
-        return bool(answer.get("safe")), list(answer.get("modules", ()))
+        return list(answer.get("modules", ()))
 
     def _warm_modules(self, names: list[str]) -> None:
         """Import what the session imports from outside the tree, once, here.
 
-        A module that pulls in a file of the tree is dropped again from
-        ``sys.modules``, so that every child imports the project's code afresh.
+        An import that pulls in a file of the tree is undone, so that every child
+        imports the project's code afresh.
         """
         for name in names:
+            if name in sys.modules:
+                continue
+            before = set(sys.modules)
             # Not BaseException: a KeyboardInterrupt must stop the worker.
             with contextlib.suppress(Exception, SystemExit):
                 importlib.import_module(name)
-        for name, module in list(sys.modules.items()):
-            path = getattr(module, "__file__", None)
-            if path and not self._outside(module) and not path.endswith("conftest.py"):
-                del sys.modules[name]
+            new = set(sys.modules) - before
+            if any(not self._outside(sys.modules[m]) and getattr(sys.modules[m], "__file__", None)
+                   for m in new):
+                for m in new:
+                    del sys.modules[m]
 
     def _prepare(self, args: list[str]) -> _Prepared | None:
         from pytest_agent._compat import prepare_config
@@ -308,6 +303,34 @@ class _Configs:
         # Objects made so far never change: keep the children's collector off them.
         gc.freeze()
         return config, recorder
+
+
+def _probe_child(configs: _Configs, args: list[str], prepared: _Prepared | None,
+                 write_fd: int, parent: int) -> None:
+    """The probe's forked child: one session, then the outside modules it loaded."""
+    answer: dict[str, Any] = {"modules": []}
+    try:
+        os.setpgid(0, 0)
+        _die_with_parent(parent)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        before = set(sys.modules)
+        prepared = prepared or configs._prepare(args)
+        if prepared is not None:
+            config = prepared[0]
+            try:
+                config.hook.pytest_cmdline_main(config=config)
+            finally:
+                ensure_unconfigure(config)
+        answer["modules"] = sorted(m for m in set(sys.modules) - before
+                                   if configs._outside(sys.modules[m]))
+    finally:
+        data = json.dumps(answer).encode()
+        with contextlib.suppress(OSError):
+            while data:
+                data = data[os.write(write_fd, data):]
+        os._exit(0)
 
 
 _REWRITTEN: dict[str, tuple[bytes, Any]] = {}

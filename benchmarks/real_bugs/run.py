@@ -306,6 +306,7 @@ def report(verdicts: list[Verdict], commit: str, retries: int | None = 0) -> str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-k", default="", help="only bugs whose id contains this")
+    parser.add_argument("--ids", default="", help="only these bugs (comma-separated ids)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the materialized repos")
     parser.add_argument("--no-write", action="store_true")
@@ -314,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
                         " the setting's default, 3, which repeats a failed search 3 more times)")
     args = parser.parse_args(argv)
     retries = None if args.retries < 0 else args.retries
-    bugs = round_robin([b for b in load_manifest() if args.k in b.id])
+    ids = set(args.ids.split(",")) if args.ids else None
+    bugs = round_robin([b for b in load_manifest()
+                        if args.k in b.id and (ids is None or b.id in ids)])
     commit = _commit()
     verdicts: list[Verdict] = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

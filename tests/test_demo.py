@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,15 +50,21 @@ def test_demo_refuses_a_non_empty_directory(
 
 def test_demo_fixes_the_bug_offline(tmp_path: Path) -> None:
     root = tmp_path / "demo"
+    # As on a fresh machine: git knows no user (the demo and the harness commit as
+    # pytest-agent then).
+    (tmp_path / "no-identity.gitconfig").write_text("")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(tmp_path / "no-identity.gitconfig")}
     run = subprocess.run(
         [sys.executable, "-m", "pytest_agent", "demo", "--dir", str(root)],
-        check=False, capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300, env=env,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "plans/demo.yaml::SHOP-1 PASSED" in run.stdout
     assert "branch agent/SHOP-1" in run.stdout
     # The fix is on the task's branch, committed; the user's branch still has the bug.
     fixed = git(root, "show", "agent/SHOP-1:shop/cart.py")
+    author = git(root, "log", "-1", "--format=%an <%ae>", "agent/SHOP-1").strip()
+    assert author == "pytest-agent <pytest-agent@localhost>"
     assert "amount >= threshold" in fixed
     assert "amount > threshold" in (root / "shop/cart.py").read_text()
     assert git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"

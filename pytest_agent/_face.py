@@ -9,7 +9,10 @@ point imports it at every pytest start.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
+from typing import TypedDict
+from typing import cast
 
 import pytest
 
@@ -18,7 +21,8 @@ if TYPE_CHECKING:
     from pytest_agent.session import AgentSession
 
 __all__ = [
-    "INI_SETTINGS", "agent_session_key", "is_xdist_worker", "task_id_of", "task_result_key",
+    "INI_SETTINGS", "TASK_PROPERTY_KEYS", "TaskProperties", "agent_session_key",
+    "is_xdist_worker", "read_task_properties", "task_id_of", "task_result_key",
 ]
 
 #: The settings that can be given as ``agent_<name>`` in pytest ini. Kept as a
@@ -52,3 +56,43 @@ def task_id_of(nodeid: str) -> str | None:
         return None
     # xdist's loadgroup appends ``@<group>``; '@' cannot occur in a task id.
     return nodeid.rsplit("::", 1)[1].split("@", 1)[0]
+
+
+class TaskProperties(TypedDict, total=False):
+    """The ``user_properties`` of a task item's report: the one schema of what they hold.
+
+    Written by :class:`~pytest_agent.item.TaskItem`; read by the plan write-back and the
+    terminal summary (:mod:`pytest_agent.session`) and by the reports
+    (:mod:`pytest_agent.report`); shown by ``--junitxml`` as ``<property>`` elements.
+    A key is absent when its value is unknown (never the text ``None`` in junit XML).
+    """
+
+    #: The task's id.
+    task_id: str
+    #: The plan status the task ends in: ``done``, ``failed`` or ``pending`` (skipped).
+    status: str
+    #: Attempts made (0 when the loop never started).
+    attempts: int
+    #: The branch holding the repair (empty when none).
+    branch: str
+    #: The repair's commit sha (empty when none).
+    commit: str
+    #: Tokens used by the engine over all attempts.
+    tokens: int
+    #: Cost in USD; absent when no price is known.
+    cost: float
+    #: The engine that made the last proposal.
+    engine: str
+    #: Why the task failed or was skipped (redacted).
+    last_error: str
+
+
+#: The keys of :class:`TaskProperties`, in the order the item writes them.
+TASK_PROPERTY_KEYS: tuple[str, ...] = tuple(TaskProperties.__annotations__)
+
+
+def read_task_properties(user_properties: Iterable[tuple[str, object]]) -> TaskProperties:
+    """The task properties among a report's ``user_properties`` (other keys are ignored)."""
+    props: dict[str, object] = {k: v for k, v in user_properties if k in TASK_PROPERTY_KEYS}
+    # Values are as the item wrote them (xdist carries them unchanged); readers convert.
+    return cast("TaskProperties", props)

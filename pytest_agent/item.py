@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Unpack
 
 import pytest
 
 from pytest_agent._describe import describe_run
+from pytest_agent._face import TaskProperties
 from pytest_agent._face import agent_session_key
 from pytest_agent._face import task_result_key
 from pytest_agent._types import TaskOutcome
@@ -69,7 +71,7 @@ class TaskItem(pytest.Item):
     def runtest(self) -> None:
         session = self.config.stash[agent_session_key]
         task = self.loaded.to_task()
-        self.user_properties.append(("task_id", task.id))
+        self._props(task_id=task.id)
         start = self._start_point(session)
         settings = _task_settings(session.settings, self.loaded)
         memory = TaskMemory(
@@ -118,24 +120,25 @@ class TaskItem(pytest.Item):
         self._props(status="pending", attempts=0, last_error=f"skipped: {reason}")
         pytest.skip(f"task {self.loaded.id}: {reason}")
 
-    def _props(self, **values: Any) -> None:
+    def _props(self, **values: Unpack[TaskProperties]) -> None:
         for key, value in values.items():
-            # None means unknown (a cost without a price): absent, not "None" in junit XML.
-            if value is not None:
-                self.user_properties.append((key, value))
+            self.user_properties.append((key, value))
 
     def _record(self, result: TaskResult, secrets: Sequence[str]) -> None:
         status = Status.DONE.value if result.outcome is TaskOutcome.DONE else Status.FAILED.value
-        self._props(
+        props = TaskProperties(
             status=status,
             attempts=len(result.attempts),
             branch=result.commit.branch if result.commit else "",
             commit=result.commit.sha if result.commit else "",
             tokens=result.usage.total_tokens,
-            cost=result.usage.cost_usd if result.usage.total_tokens else None,
-            engine=result.engine,
-            last_error=redact(result.error, secrets),
         )
+        # An unknown cost (no price) is absent, not "None" in junit XML.
+        if result.usage.total_tokens and result.usage.cost_usd is not None:
+            props["cost"] = result.usage.cost_usd
+        props["engine"] = result.engine
+        props["last_error"] = redact(result.error, secrets)
+        self._props(**props)
 
     # -- reporting -----------------------------------------------------------
 

@@ -22,6 +22,7 @@ from typing import final
 
 import pytest
 
+from pytest_agent._face import read_task_properties
 from pytest_agent._face import task_result_key
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import TaskOutcome
@@ -243,7 +244,7 @@ def record_from_report(
         values = asdict(record)
         values.update(duration=report.duration, plan=record.plan or plan)
         return TaskRecord.from_dict(values).redacted(secrets)
-    props: dict[str, Any] = dict(report.user_properties)
+    props = read_task_properties(report.user_properties)
     if report.skipped:
         status = "skipped"
     elif report.failed:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from pytest_agent._face import is_xdist_worker
+from pytest_agent._face import read_task_properties
 from pytest_agent._face import task_id_of
 from pytest_agent.plan import LoadedTask
 from pytest_agent.plan import PlanError
@@ -177,7 +178,7 @@ class AgentSession:
         task = self._task_of(report.nodeid)
         if task is None or not _writeback.is_task_report(report):
             return
-        props: dict[str, Any] = dict(report.user_properties)
+        props = read_task_properties(report.user_properties)
         status = str(props.get("status", "failed" if report.failed else "pending"))
         self.outcomes[task.id] = report.outcome
         if is_xdist_worker(self.config):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from typing import final
+
+from pytest_agent._face import TaskProperties
 
 __all__ = ["TaskRow", "row_from_props", "write_summary"]
 
@@ -27,7 +28,7 @@ class TaskRow:
 
 
 def row_from_props(
-    task_id: str, status: str, props: Mapping[str, Any], duration: float
+    task_id: str, status: str, props: TaskProperties, duration: float
 ) -> TaskRow:
     """The summary line of a task whose report carried ``props`` (its user_properties)."""
     return TaskRow(

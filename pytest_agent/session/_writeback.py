@@ -7,11 +7,11 @@ fields of the task in its plan file (:func:`pytest_agent.writeback.update_task_f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from pytest_agent._face import TaskProperties
 from pytest_agent.plan import LoadedTask
 from pytest_agent.plan import PlanError
 from pytest_agent.plan import Status
@@ -32,7 +32,7 @@ def in_progress_fields() -> dict[str, Any]:
 
 
 def fields_from_report(
-    report: pytest.TestReport, props: Mapping[str, Any], status: str
+    report: pytest.TestReport, props: TaskProperties, status: str
 ) -> dict[str, Any]:
     """The plan fields a finished task's report gives (``props``: its user_properties)."""
     fields: dict[str, Any] = {"status": status, "updated_at": format_timestamp()}

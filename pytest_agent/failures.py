@@ -210,7 +210,8 @@ def task_ids(groups: Sequence[FailureGroup]) -> list[str]:
         path, _, names = group.key.partition("::")
         stem = Path(path).stem or "tests"
         parts = [stem, *(names.split("::") if names else ["collect"])]
-        base = _ID_BAD.sub("_", "fix-" + "-".join(parts))[:_MAX_ID].rstrip("._-")
+        base = _ID_BAD.sub("_", "fix-" + "-".join(parts)).replace("..", "_")
+        base = base[:_MAX_ID].rstrip("._-").removesuffix(".lock")  # git's ref rules
         candidate, n = base, 1
         while candidate in taken:
             n += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -37,7 +38,36 @@ __all__ = [
 ]
 
 TASK_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
-_TASK_ID_RE = re.compile(rf"^{TASK_ID_PATTERN}$")
+_TASK_ID_RE = re.compile(TASK_ID_PATTERN)
+#: The longest id: it names files (``refs/heads/agent/<id>.lock``, the worktree, the
+#: memory archive ``<id>-<timestamp>.md``), and a file name has at most 255 bytes.
+MAX_ID_LENGTH = 128
+#: Nesting deeper than this is no plan (and bounds the parser's recursion).
+_MAX_DEPTH = 64
+
+
+def check_task_id(value: str) -> str | None:
+    """Why ``value`` cannot be a task id (a git branch ``agent/<id>`` and file names), or None."""
+    if not _TASK_ID_RE.fullmatch(value):
+        return f"must match {TASK_ID_PATTERN} (letters, digits, '.', '_', '-')"
+    if len(value) > MAX_ID_LENGTH:
+        return (f"is {len(value)} characters long; at most {MAX_ID_LENGTH} (it names the branch, "
+                "the worktree and memory files)")
+    if ".." in value:
+        return "must not contain '..' (git refuses it in the branch name agent/<id>)"
+    if value.endswith((".lock", ".")):
+        return "must not end with '.lock' or '.' (git refuses it in the branch name agent/<id>)"
+    return None
+
+
+def check_inside(item: str) -> str | None:
+    """Why the path of node id ``item`` is not inside the repository, or None."""
+    path = item.split("::", 1)[0]
+    if path.startswith(("/", "\\", "-")) or re.match(r"^[A-Za-z]:[\\/]", path):
+        return f"{item!r} is not relative to the rootdir"
+    if any(part == ".." for part in re.split(r"[\\/]", path)):
+        return f"{item!r} leaves the repository ('..'); name a test inside it"
+    return None
 
 
 class Status(enum.StrEnum):
@@ -92,9 +122,14 @@ class TaskSpec(BaseModel):
     @classmethod
     def _valid_id(cls, value: Any) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not _TASK_ID_RE.match(value):
+            # YAML read `007` as 7 and `1.10` as 1.1: the id as written is lost.
+            raise ValueError(f"YAML reads this id as the number {value!r}, not as written; "
+                             "quote it (id: \"...\")")
+        if not isinstance(value, str):
             raise ValueError(f"must match {TASK_ID_PATTERN} (letters, digits, '.', '_', '-')")
+        problem = check_task_id(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("regression", mode="before")
@@ -110,12 +145,13 @@ class TaskSpec(BaseModel):
                 raise ValueError(f"item {i} is blank")
         return value
 
-    @field_validator("accept_tests", "regression")
+    @field_validator("accept_tests", "regression", "files")
     @classmethod
     def _relative_nodeids(cls, value: list[str] | None) -> list[str] | None:
         for item in value or ():
-            if item.startswith(("/", "-")):
-                raise ValueError(f"{item!r} is not a node id relative to the rootdir")
+            problem = check_inside(item)
+            if problem:
+                raise ValueError(problem)
         return value
 
 
@@ -211,11 +247,10 @@ def _line_of(node: Any, path: Sequence[str | int]) -> int | None:
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError
     from ruamel.yaml.error import YAMLError
 
-    yaml = YAML(typ="rt")
+    yaml = yaml_loader()
     try:
         return yaml.load(text)
     except MarkedYAMLError as exc:
@@ -225,6 +260,37 @@ def _parse_yaml(path: Path, text: str) -> Any:
         raise PlanError(f"{path}{where}: not valid YAML: {problem}") from None
     except YAMLError as exc:
         raise PlanError(f"{path}: not valid YAML: {exc}") from None
+
+
+@functools.cache
+def _no_alias_composer() -> Any:
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.composer import ComposerError
+    from ruamel.yaml.events import AliasEvent
+
+    class NoAliasComposer(Composer):
+        """Refuses ``*alias`` before it is composed: no alias bomb ever expands (#15)."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.parser.check_event(AliasEvent):
+                event = self.parser.peek_event()
+                raise ComposerError(
+                    None, None, f"aliases (*{event.anchor}) are not allowed in a plan; "
+                    "write the value out", event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasComposer
+
+
+def yaml_loader(typ: str = "rt") -> Any:
+    """A ruamel ``YAML`` of ``typ`` for plans: refuses aliases, bounds the nesting depth."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ=typ, pure=True)
+    yaml.Composer = _no_alias_composer()
+    yaml.max_depth = _MAX_DEPTH
+    return yaml
 
 
 def _plain(node: Any) -> Any:
@@ -310,7 +376,10 @@ def _plan_regression(path: Path, doc: Any) -> tuple[str, ...] | None:
 
 def _describe(path: Path, doc: Any, index: int, raw: Any, exc: ValidationError) -> str:
     task_id = raw.get("id") if isinstance(raw, dict) else None
-    label = f"tasks[{index}]" + (f" ({task_id})" if isinstance(task_id, str) else "")
+    shown = task_id if isinstance(task_id, str) and task_id.isprintable() else repr(task_id)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    label = f"tasks[{index}]" + (f" ({shown})" if isinstance(task_id, str) else "")
     lines = []
     for err in exc.errors():
         loc = [p for p in err["loc"]]

@@ -28,6 +28,7 @@ from typing import Any
 from pytest_agent._atomic import write_atomic
 from pytest_agent.plan import HARNESS_FIELDS
 from pytest_agent.plan import PlanError
+from pytest_agent.plan import yaml_loader
 
 __all__ = ["format_timestamp", "plan_lock_path", "update_task_fields"]
 
@@ -74,6 +75,8 @@ def update_task_fields(plan: Path, task_id: str, fields: Mapping[str, Any]) -> N
         raise ValueError(f"not harness-owned fields: {sorted(unknown)}")
     from filelock import FileLock
 
+    # A symlinked plan is written through the link (the link stays a link).
+    plan = plan.resolve()
     with FileLock(str(plan_lock_path(plan)), timeout=_LOCK_TIMEOUT):
         _sweep_temp_files(plan)
         original = plan.read_bytes().decode("utf-8")  # keep CRLF as it is
@@ -84,9 +87,7 @@ def update_task_fields(plan: Path, task_id: str, fields: Mapping[str, Any]) -> N
 
 def edit_plan_text(plan: Path, text: str, task_id: str, fields: Mapping[str, Any]) -> str:
     """The plan text with ``fields`` of ``task_id`` set (pure; for tests and dry runs)."""
-    from ruamel.yaml import YAML
-
-    doc = YAML(typ="rt").load(text)
+    doc = yaml_loader("rt").load(text)
     tasks = doc.get("tasks") if isinstance(doc, dict) else None
     node: Any = next(
         (t for t in (tasks or []) if isinstance(t, dict) and str(t.get("id")) == task_id), None
@@ -230,10 +231,8 @@ def _flow_edit(plan: Path, lines: list[str], node: Any, fields: Mapping[str, Any
 
 def _check(plan: Path, text: str, task_id: str, fields: Mapping[str, Any]) -> None:
     """Parse the edited text back; never write a plan that does not say what we meant."""
-    from ruamel.yaml import YAML
-
     try:
-        doc = YAML(typ="safe").load(text)
+        doc = yaml_loader("safe").load(text)
         task = next(t for t in doc["tasks"] if str(t.get("id")) == task_id)
     except Exception as exc:  # noqa: BLE001 - any failure here means our edit is wrong
         raise PlanError(f"{plan}: internal error: edited plan does not parse ({exc})") from None

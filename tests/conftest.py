@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
+import socket
 import subprocess
 import textwrap
 import time
@@ -9,6 +11,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,9 +154,38 @@ def _isolated_git(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
 
 
+class NetworkRefused(OSError):
+    """A test tried to reach a host other than this machine."""
+
+
+def _loopback(address: object) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if host in ("localhost", "", "::1"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: it would be resolved remotely
+
+
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections from the test process go to 127.0.0.1/::1 only (servers the tests
+    start); anything else fails at once, naming the address, instead of reaching out."""
+    for name in ("connect", "connect_ex"):
+        original = getattr(socket.socket, name)
+
+        def guarded(self: socket.socket, address: object, *, _original: Any = original) -> Any:
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address):
+                raise NetworkRefused(f"the test suite does not reach the network: {address!r}")
+            return _original(self, address)
+
+        monkeypatch.setattr(socket.socket, name, guarded)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No ``AGENT_*``/``OPENAI_*``/``GIT_*`` variable of the caller's shell reaches a test.
+    """No ``AGENT_*``/``OPENAI_*``/``GIT_*`` variable of the caller's shell reaches a test,
+    and no test process connects anywhere but to this machine.
 
     Session-scoped so that module- and class-scoped fixtures (agent runs shared by
     several tests) see the clean environment too; ``_clean_test_environment`` then gives
@@ -163,6 +195,7 @@ def _clean_session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iter
         for name in _leaks(os.environ):
             monkeypatch.delenv(name)
         _isolated_git(monkeypatch, tmp_path_factory.mktemp("session-home"))
+        _no_network(monkeypatch)
         yield
 
 

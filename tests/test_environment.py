@@ -9,6 +9,7 @@ in a subprocess under a hostile environment, no global git identity, an empty HO
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import textwrap
 import tomllib
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import GREET_DIFF
 from conftest import GitProject
+from conftest import NetworkRefused
 from conftest import git
 
 from pytest_agent.plan import load_plans
@@ -227,3 +229,19 @@ def test_a_hang_fails_one_test_with_a_traceback(pytester: pytest.Pytester) -> No
     # The hung child was killed on the way out, not left sleeping.
     child = int(pids.read_text())
     assert not Path(f"/proc/{child}").exists() or " Z " in Path(f"/proc/{child}/stat").read_text()
+
+
+class TestNoNetwork:
+    def test_a_connection_elsewhere_fails_at_once(self) -> None:
+        # 192.0.2.1 is TEST-NET-1: nothing answers there; the guard refuses before trying.
+        refused = r"does not reach the network: \('192\.0\.2\.1', 80\)"
+        with pytest.raises(NetworkRefused, match=refused):
+            socket.create_connection(("192.0.2.1", 80), timeout=30)
+
+    def test_this_machine_is_reachable(self) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            port = server.getsockname()[1]
+            with socket.create_connection(("127.0.0.1", port), timeout=30):
+                pass
+            with socket.create_connection(("localhost", port), timeout=30):
+                pass

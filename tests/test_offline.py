@@ -237,6 +237,10 @@ def changed_line(text: str, op: str) -> set[str]:
             def __hash__(self):
                 return hash(self.to_tuple())
         """, "return hash(self.to_tuple()[:-1])"),
+    ("use-parameter", """
+        def join(parts, sep=","):
+            return " ".join(parts)
+        """, "return sep.join(parts)"),
     ("wrap-call", """
         def clamp_add(s, v):
             total = s + v

@@ -64,6 +64,7 @@ PRIORS: Final[dict[str, float]] = {
     "reuse-expression": 0.35,
     "swap-concat": 0.3,
     "synthesize-condition": 0.25,
+    "use-parameter": 0.45,
 }
 
 _COMPARE_SWAPS: Final[dict[type[ast.cmpop], tuple[str, ...]]] = {

@@ -42,6 +42,8 @@ class FunctionScope:
     collections: set[str] = field(default_factory=set)
     #: Loop targets that are single names, with the loop that binds them.
     loop_vars: dict[str, ast.For] = field(default_factory=dict)
+    #: Parameters the function never reads (a fix often reads them).
+    unused: set[str] = field(default_factory=set)
     #: Names assigned a constant (``prev = None``, ``best = 0``): state a loop may track.
     constant_init: set[str] = field(default_factory=set)
     #: Line where each name is first bound (parameters: the ``def`` line).
@@ -167,6 +169,7 @@ def function_scope(func: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionScop
     read = {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and
             isinstance(n.ctx, ast.Load)}
     unused = {n for n, at in scope.first_bound.items() if at == func.lineno} - read
+    scope.unused = unused
     scope.numbers = (scope.numbers | unused) & scope.bound
     scope.collections = (scope.collections | unused) & scope.bound
     return scope

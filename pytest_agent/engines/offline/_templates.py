@@ -22,6 +22,7 @@ insert-statement       ``prev = cur`` / ``seen.add(v)`` / ``out.append(v)`` inse
 reuse-expression       ``lookup(x) + w`` -> ``dist + w`` (a name bound earlier in the function)
 swap-concat            ``acc + item`` -> ``item + acc``
 synthesize-condition   ``if c`` -> ``if c and n > 0`` / ``if c or not pending``
+use-parameter          ``" ".join(parts)`` -> ``sep.join(parts)`` (a parameter never read)
 =====================  =======================================================
 """
 
@@ -388,6 +389,16 @@ def synthesize_condition(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterat
             return
 
 
+def use_parameter(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """A constant replaced by a parameter the function never reads (PraPR's "replace a
+    literal by a variable"): ``" ".join(parts)`` -> ``sep.join(parts)``."""
+    if not fs.unused or not isinstance(node, ast.Constant) or isinstance(node.value, bool) \
+            or isinstance(m.parents.get(node), (ast.Expr, ast.JoinedStr)):
+        return
+    for name in sorted(fs.unused)[:3]:
+        yield m.replace(node, name, "use-parameter")
+
+
 Template = Callable[["Mutator", FunctionScope, ast.AST], Iterator[Edit]]
 
 #: Every template, by name; each runs on every node of a searched function.
@@ -402,6 +413,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "reuse-expression": reuse_expression,
     "swap-concat": swap_concat,
     "synthesize-condition": synthesize_condition,
+    "use-parameter": use_parameter,
 }
 
 

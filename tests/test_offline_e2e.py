@@ -236,8 +236,9 @@ def test_a_test_that_cannot_be_collected_stops_before_any_search(tmp_path: Path)
     }, ("tests/test_greet.py::test_greet", "tests/test_greet.py::test_nope"))
     reason = proposal.stop_reason or ""
     assert proposal.diff == "" and "\n" not in reason
-    assert reason.startswith("offline search not started: the accept tests could not run: "
-                             "tests/test_greet.py::test_greet could not be collected: ")
+    assert reason.startswith(
+        "offline search not started: the accept tests could not run: "
+        "tests/test_greet.py::test_greet (and 1 more) could not be collected: ")
     assert "No module named 'no_such_module'" in reason
 
 

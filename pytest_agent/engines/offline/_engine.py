@@ -166,17 +166,20 @@ def _not_collected(task: Task, baseline: TestRun | None) -> str:
     if baseline is None or baseline.timed_out:
         return ""
     failing = [n for n in baseline.failing if _belongs(n, task.accept_tests)]
-    causes: list[str] = []
+    # One cause per distinct error: a module that does not import fails all its tests.
+    causes: dict[str, list[str]] = {}
     for nodeid in failing:
         outcome = baseline.outcomes.get(nodeid)
         text = baseline.failures.get(nodeid, "")
         if outcome is TestOutcome.MISSING:
-            causes.append(f"{nodeid} was not collected (wrong test id?)")
+            causes.setdefault("was not collected (wrong test id?)", []).append(nodeid)
         elif outcome is TestOutcome.ERROR and any(m in text for m in _COLLECT_MARKERS):
-            causes.append(f"{nodeid} could not be collected: {_last_line(text)}")
+            causes.setdefault(f"could not be collected: {_last_line(text)}", []).append(nodeid)
         else:
             return ""
-    return "the accept tests could not run: " + "; ".join(causes) if causes else ""
+    parts = [f"{ids[0]}{f' (and {len(ids) - 1} more)' if len(ids) > 1 else ''} {why}"
+             for why, ids in causes.items()]
+    return "the accept tests could not run: " + "; ".join(parts) if parts else ""
 
 
 def _why_no_function(context: Context) -> str:

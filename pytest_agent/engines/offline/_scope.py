@@ -74,6 +74,8 @@ def _bind(scope: FunctionScope, target: ast.AST, line: int) -> None:
 
 def _type_value(scope: FunctionScope, name: str, value: ast.expr) -> None:
     """``name = value``: what the value says about the name."""
+    if isinstance(value, ast.Constant):
+        scope.constant_init.add(name)
     if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp,
                           ast.SetComp)):
         scope.collections.add(name)
@@ -131,8 +133,6 @@ def _bind_node(scope: FunctionScope, node: ast.AST) -> None:
             _bind(scope, target, node.lineno)
             if _name(target):
                 _type_value(scope, str(_name(target)), node.value)
-                if isinstance(node.value, ast.Constant):
-                    scope.constant_init.add(str(_name(target)))
     elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
         _bind(scope, node.target, node.lineno)
         if isinstance(node, ast.AugAssign) and _name(node.target) and \

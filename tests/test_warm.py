@@ -9,10 +9,13 @@ a test that spawns a child. Each case runs warm (forked from the server) and col
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from pytest_agent.testrun import run_tests
 pytestmark = pytest.mark.skipif(not fork_available(), reason="needs os.fork")
 
 #: Short per-test timeouts keep the hanging case quick.
-SETTINGS = AgentSettings(per_test_timeout_max=2.0, per_test_timeout_min=1.0,
+SETTINGS = AgentSettings(per_test_timeout_max=3.0, per_test_timeout_min=2.0,
                          per_test_timeout_factor=10)
 
 FILES = {
@@ -218,6 +221,14 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` ends within a few seconds (a SIGKILL is delivered asynchronously)."""
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
 def test_warm_and_cold_runs_give_the_same_verdicts(project: Path, tests: TaskTests,
                                                    tmp_path: Path) -> None:
     assert tests.server is not None
@@ -244,7 +255,9 @@ def test_warm_and_cold_runs_give_the_same_verdicts(project: Path, tests: TaskTes
     # What a test spawned ends with the warm run.
     pids = [int(p) for p in (tmp_path / "sleepers.txt").read_text().split()]
     assert len(pids) == 3
-    assert not any(_alive(p) for p in (pids[0], pids[2]))  # the two warm runs'
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pids[1], signal.SIGKILL)  # the cold run's: not this module's to judge
+    assert _gone(pids[0]) and _gone(pids[2])  # the two warm runs'
 
 
 def test_import_and_syntax_errors(project: Path, tests: TaskTests) -> None:

@@ -252,7 +252,19 @@ def _git_init(root: Path) -> None:
     with open(root / ".git" / "info" / "exclude", "a", encoding="utf-8") as f:
         f.write("\n".join(EXCLUDED) + "\n__pycache__/\n.pytest_cache/\n")
     run("add", "-A")
+    # harness files may match the project's .gitignore (a generated _version.py): the
+    # agent's worktrees are checked out from HEAD, so they must be committed all the same
+    harness = [str(p.relative_to(root)) for p in root.glob("*-0.0.0.dist-info")]
+    harness += [str(p.relative_to(root)) for p in root.rglob("*.py")
+                if ".git" not in p.parts and _is_harness_file(p)]
+    if harness:
+        run("add", "-f", "--", *harness)
     run("commit", "-q", "-m", "buggy")
+
+
+def _is_harness_file(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(HARNESS_MARK)) == HARNESS_MARK.encode()
 
 
 def materialize(bug_id: str, dest: Path, *, manifest: Path = MANIFEST) -> Path:

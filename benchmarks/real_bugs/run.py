@@ -310,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the materialized repos")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--merge", action="store_true",
+                        help="rerun the selected bugs and keep the other verdicts (and the"
+                        " commit label) of results.json")
+    parser.add_argument("--commit", default="", help="label the run with this commit"
+                        " (default: HEAD of this checkout)")
     parser.add_argument("--retries", type=int, default=0,
                         help="the task's max_reflexion_retries (default 0: one attempt; -1:"
                         " the setting's default, 3, which repeats a failed search 3 more times)")
@@ -318,17 +323,30 @@ def main(argv: list[str] | None = None) -> int:
     ids = set(args.ids.split(",")) if args.ids else None
     bugs = round_robin([b for b in load_manifest()
                         if args.k in b.id and (ids is None or b.id in ids)])
-    commit = _commit()
+    commit = args.commit or _commit()
     verdicts: list[Verdict] = []
+    kept: list[Verdict] = []
+    if args.merge and RESULTS_JSON.exists():  # keep the other bugs' verdicts of an earlier run
+        earlier = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+        commit = earlier["commit"]
+        chosen = {b.id for b in bugs}
+        kept = [Verdict(**{k: v for k, v in d.items() if k not in ("equal", "plausible_wrong")})
+                for d in earlier["bugs"] if d["id"] not in chosen]
+    total = len(bugs) + len(kept)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for v in pool.map(lambda b: run_bug(b, args.keep, retries), bugs):
             verdicts.append(v)
             print(f"{v.id}: {v.status} repaired={v.repaired} equal={v.equal} "
                   f"{v.seconds:.0f}s {v.last_error[:100]}", flush=True)
             if not args.no_write:  # after every bug: a run cut short keeps what it measured
-                _write(verdicts, commit, len(bugs), retries)
-    print(report(verdicts, commit, retries))
+                _write(_in_order(kept + verdicts), commit, total, retries)
+    print(report(_in_order(kept + verdicts), commit, retries))
     return 0
+
+
+def _in_order(verdicts: list[Verdict]) -> list[Verdict]:
+    order = {b.id: i for i, b in enumerate(round_robin(load_manifest()))}
+    return sorted(verdicts, key=lambda v: order.get(v.id, len(order)))
 
 
 def _write(verdicts: list[Verdict], commit: str, total: int, retries: int | None) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pytest_agent._types import Localization
     from pytest_agent._types import Location
     from pytest_agent._types import Proposal
+    from pytest_agent._types import Rule
     from pytest_agent._types import Task
     from pytest_agent._types import TaskOutcome
     from pytest_agent._types import TaskResult
@@ -40,6 +41,7 @@ __all__ = [
     "Localization",
     "Location",
     "Proposal",
+    "Rule",
     "Task",
     "TaskOutcome",
     "TaskResult",

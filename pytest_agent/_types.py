@@ -16,6 +16,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Final
+from typing import Literal
 from typing import final
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "Localization",
     "Location",
     "Proposal",
+    "Rule",
     "Task",
     "TaskOutcome",
     "TaskResult",
@@ -41,6 +43,27 @@ __all__ = [
     "Verdict",
     "Workspace",
     "branch_name",
+]
+
+#: The names of the rules a proposal can be refused by (``Applied.rule``).
+Rule = Literal[
+    "absolute-path",
+    "ambiguous",
+    "binary",
+    "empty",
+    "encoding",
+    "git-dir",
+    "hunk-failed",
+    "no-op",
+    "not-applied",
+    "not-a-file",
+    "parse-error",
+    "path-escape",
+    "symlink-escape",
+    "test-edit",
+    "timeout",
+    "too-large",
+    "write-failed",
 ]
 
 #: Every task's work is committed on ``agent/<task id>`` (see :func:`branch_name`).
@@ -178,8 +201,9 @@ class Applied:
     changed_files: tuple[str, ...] = ()
     #: The refusal, written to be fed back to a model (empty when ``ok``).
     reason: str = ""
-    #: The name of the rule that refused it (``"path-escape"``, ``"no-op"``, ``"hunk-failed"``...).
-    rule: str | None = None
+    #: The name of the rule that refused it (``"path-escape"``, ``"no-op"``, ``"hunk-failed"``...);
+    #: ``"not-applied"`` when no implementation of the apply step answered.
+    rule: Rule | None = None
 
 
 @final

@@ -21,7 +21,7 @@ from pytest_agent._types import AttemptRecord
 from pytest_agent._types import CommitInfo
 from pytest_agent._types import Context
 from pytest_agent._types import Critique
-from pytest_agent._types import Location
+from pytest_agent._types import Localization
 from pytest_agent._types import Proposal
 from pytest_agent._types import Task
 from pytest_agent._types import TaskOutcome
@@ -44,6 +44,32 @@ NO_PROPOSER_HELP = (
     "AGENT_BASE_URL for an OpenAI-compatible server and run with --agent-engine llm; "
     "or implement pytest_agent_propose_diff in a conftest.py or plugin (see docs/hooks.md)."
 )
+#: When every implementation of a step returned ``None`` (the hookspecs allow it).
+NO_APPLY = "no implementation of pytest_agent_apply applied or refused the proposal"
+NO_VERDICT = "no implementation of pytest_agent_verify gave a verdict"
+NO_COMMIT = ("the change passed verification, but no implementation of pytest_agent_commit "
+             "committed it")
+
+
+def as_localization(found: object) -> Localization:
+    """A localize hook's answer as a :class:`Localization` (``None``: nothing found).
+
+    Before 0.2 the hook returned a ``(locations, pack)`` or ``(locations, pack, lines)``
+    tuple; third-party implementations that still do are converted (deprecated, see
+    docs/hooks.md).
+    """
+    if found is None or found == ():
+        return Localization(functions=(), pack="")
+    if isinstance(found, Localization):
+        return found
+    if isinstance(found, tuple) and len(found) in (2, 3):
+        locations, pack, *rest = found
+        return Localization(functions=tuple(locations), pack=str(pack),
+                            lines=tuple(rest[0]) if rest else ())
+    raise TypeError(
+        f"pytest_agent_localize returned {type(found).__name__}; expected a Localization "
+        "or None"
+    )
 
 
 @final
@@ -150,15 +176,16 @@ class Executor:
             # Nothing to do: the tests already pass at the base. Done, with no commit.
             self.memory.observation(0, "The accept tests already pass; no change is needed.")
             return None, ""
-        locations, pack, lines = self._localize(ws, baseline)
-        self.memory.context(1, pack)
+        found = self._localize(ws, baseline)
+        self.memory.context(1, found.pack)
         max_attempts = 1 + self.settings.max_reflexion_retries
         last_error = ""
         for number in range(1, max_attempts + 1):
             self.workspaces.reset(ws)
             context = Context(
                 task=self.task, workspace=ws, attempt=number, baseline=baseline,
-                locations=locations, lines=lines, pack=pack, memory=self.memory.read(),
+                locations=found.functions, lines=found.lines, pack=found.pack,
+                memory=self.memory.read(),
                 history=tuple(self.attempts), settings=self.settings,
             )
             record, commit, stop = self._attempt(ws, context)
@@ -178,18 +205,7 @@ class Executor:
     ) -> tuple[AttemptRecord, CommitInfo | None, str]:
         number = context.attempt
         started = time.monotonic()
-        raw = self.hook.pytest_agent_propose_diff(
-            task=self.task, context=context, workspace=ws, settings=self.settings
-        )
-        # A plain string comes from a plugin or conftest.py, not from our engines.
-        proposal = Proposal(diff=raw, engine="plugin") if isinstance(raw, str) else raw
-        if proposal is not None and not isinstance(proposal, Proposal):
-            raise TypeError(
-                f"pytest_agent_propose_diff returned {type(proposal).__name__}; expected a "
-                "Proposal, a unified diff string, or None"
-            )
-        if proposal is not None:
-            self.usage = self.usage + proposal.usage
+        proposal = self._propose(ws, context)
         if proposal is None or (not proposal.diff.strip() and proposal.stop_reason):
             stop = proposal.stop_reason if proposal is not None and proposal.stop_reason else \
                 NO_PROPOSER_HELP.format(engine=self._engine_name())
@@ -201,27 +217,18 @@ class Executor:
             return record, None, stop
         self.memory.thought(number, (proposal.notes + "\n\n" if proposal.notes else "")
                             + f"```diff\n{proposal.diff.strip()}\n```")
-        applied: Applied = self.hook.pytest_agent_apply(
-            task=self.task, proposal=proposal, workspace=ws
-        )
-        verdict: Verdict | None = None
-        if applied.ok:
-            verdict = self.hook.pytest_agent_verify(
-                task=self.task, workspace=ws, applied=applied, settings=self.settings
-            )
-            assert verdict is not None
-            self.memory.observation(number, describe_verdict_detail(verdict))
-        else:
-            self.memory.observation(
-                number, f"The diff was refused ({applied.rule}): {applied.reason}"
-            )
+        applied, verdict = self._apply_and_verify(ws, number, proposal)
         if verdict is not None and verdict.passed:
+            record = AttemptRecord(number, proposal, applied, verdict, None,
+                                   time.monotonic() - started)
             commit = self.hook.pytest_agent_commit(
                 task=self.task, workspace=ws, applied=applied, verdict=verdict,
                 settings=self.settings,
             )
-            record = AttemptRecord(number, proposal, applied, verdict, None,
-                                   time.monotonic() - started)
+            if commit is None:
+                # The spec allows None; a verified change nobody committed ends the task.
+                self.memory.observation(number, NO_COMMIT)
+                return record, None, NO_COMMIT
             self.memory.observation(number, f"Committed {commit.sha} on {commit.branch}.")
             return record, commit, ""
         draft = AttemptRecord(number, proposal, applied, verdict, None, time.monotonic() - started)
@@ -235,9 +242,44 @@ class Executor:
                                time.monotonic() - started)
         return record, None, ""
 
-    def _localize(
-        self, ws: Workspace, baseline: TestRun
-    ) -> tuple[tuple[Location, ...], str, tuple[Location, ...]]:
+    def _propose(self, ws: Workspace, context: Context) -> Proposal | None:
+        raw = self.hook.pytest_agent_propose_diff(
+            task=self.task, context=context, workspace=ws, settings=self.settings
+        )
+        # A plain string comes from a plugin or conftest.py, not from our engines.
+        proposal = Proposal(diff=raw, engine="plugin") if isinstance(raw, str) else raw
+        if proposal is not None and not isinstance(proposal, Proposal):
+            raise TypeError(
+                f"pytest_agent_propose_diff returned {type(proposal).__name__}; expected a "
+                "Proposal, a unified diff string, or None"
+            )
+        if proposal is not None:
+            self.usage = self.usage + proposal.usage
+        return proposal
+
+    def _apply_and_verify(
+        self, ws: Workspace, number: int, proposal: Proposal
+    ) -> tuple[Applied, Verdict | None]:
+        """Apply, then verify what applied; ``None`` from either hook is a failed step."""
+        applied: Applied | None = self.hook.pytest_agent_apply(
+            task=self.task, proposal=proposal, workspace=ws
+        )
+        if applied is None:
+            applied = Applied(ok=False, reason=NO_APPLY, rule="not-applied")
+        if not applied.ok:
+            self.memory.observation(
+                number, f"The diff was refused ({applied.rule}): {applied.reason}"
+            )
+            return applied, None
+        verdict: Verdict | None = self.hook.pytest_agent_verify(
+            task=self.task, workspace=ws, applied=applied, settings=self.settings
+        )
+        if verdict is None:
+            verdict = Verdict(passed=False, tests=None, summary=NO_VERDICT)
+        self.memory.observation(number, describe_verdict_detail(verdict))
+        return applied, verdict
+
+    def _localize(self, ws: Workspace, baseline: TestRun) -> Localization:
         try:
             found = self.hook.pytest_agent_localize(
                 task=self.task, workspace=ws, baseline=baseline, settings=self.settings
@@ -249,10 +291,7 @@ class Executor:
         finally:
             # Localization may leave coverage data or caches behind.
             self.workspaces.reset(ws)
-        if not found:
-            return (), "", ()
-        locations, pack, *rest = found
-        return tuple(locations), pack, tuple(rest[0]) if rest else ()
+        return as_localization(found)
 
     def _engine_name(self) -> str:
         for record in reversed(self.attempts):

@@ -7,27 +7,10 @@ from dataclasses import field
 from typing import Literal
 from typing import final
 
-__all__ = ["FileEdit", "Hunk", "PatchError", "Rule"]
+from pytest_agent._types import Rule
 
-#: The names of the rules a proposal can be refused by (``Applied.rule``).
-Rule = Literal[
-    "absolute-path",
-    "ambiguous",
-    "binary",
-    "empty",
-    "encoding",
-    "git-dir",
-    "hunk-failed",
-    "no-op",
-    "not-a-file",
-    "parse-error",
-    "path-escape",
-    "symlink-escape",
-    "test-edit",
-    "timeout",
-    "too-large",
-    "write-failed",
-]
+# Rule is re-exported: it lives with Applied, in pytest_agent._types.
+__all__ = ["FileEdit", "Hunk", "PatchError", "Rule"]
 
 #: How a file is edited: hunks located in the file, or its whole new content.
 EditKind = Literal["hunks", "create", "delete", "whole"]

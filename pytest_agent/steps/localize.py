@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_agent._types import Location
+from pytest_agent._types import Localization
 from pytest_agent._types import Task
 from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
@@ -16,9 +16,8 @@ __all__ = ["pytest_agent_localize"]
 @pytest.hookimpl(trylast=True)
 def pytest_agent_localize(
     task: Task, workspace: Workspace, baseline: TestRun | None, settings: AgentSettings
-) -> tuple[tuple[Location, ...], str, tuple[Location, ...]] | None:
+) -> Localization:
     # Imported here: the ranking machinery loads only when a task runs.
     from pytest_agent.localize import localize_detailed
 
-    found = localize_detailed(task, workspace, baseline, settings)
-    return found.functions, found.pack, found.lines
+    return localize_detailed(task, workspace, baseline, settings)

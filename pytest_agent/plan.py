@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import functools
 import re
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -262,8 +261,10 @@ def _parse_yaml(path: Path, text: str) -> Any:
         raise PlanError(f"{path}: not valid YAML: {exc}") from None
 
 
-@functools.cache
 def _no_alias_composer() -> Any:
+    # Made per loader, not cached: ruamel's modules may be imported afresh (pytester's
+    # in-process runs restore sys.modules) and a cached class would test new events
+    # against old event classes.
     from ruamel.yaml.composer import Composer
     from ruamel.yaml.composer import ComposerError
     from ruamel.yaml.events import AliasEvent

@@ -1,6 +1,14 @@
 """Subprocesses with a timeout that kills the whole process group.
 
 No shell strings: every command is an argument list (DESIGN.md, invariants).
+
+Every command runs in its own session (process group), and the group is killed
+when the command ends -- not only on timeout -- so a ``sleep`` a test started with
+``Popen`` does not outlive the run. Inner test runs (``contain=True``) go further,
+through the :mod:`pytest_agent._reaper` wrapper: a subreaper that also finds
+double-forked daemons (which leave the group), kills the command when the harness
+dies, and limits its memory to :data:`MEMORY_LIMIT` bytes of ``RLIMIT_DATA``
+(environment ``PYTEST_AGENT_MEMORY_LIMIT_MB``; ``0`` for none; default 4096).
 """
 
 from __future__ import annotations
@@ -9,14 +17,26 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from typing import final
 
-__all__ = ["ProcessResult", "run_process"]
+__all__ = ["MAX_OUTPUT", "MEMORY_LIMIT", "ProcessResult", "run_process"]
+
+_MB = 1 << 20
+#: Bytes of ``RLIMIT_DATA`` for a contained command (``PYTEST_AGENT_MEMORY_LIMIT_MB``).
+MEMORY_LIMIT = int(float(os.environ.get("PYTEST_AGENT_MEMORY_LIMIT_MB", "") or 4096) * _MB)
+_REAPER = str(Path(__file__).with_name("_reaper.py"))
+#: Bytes of a command's output kept (its head and tail halves).
+MAX_OUTPUT = 16 * _MB
+#: How long a contained command has to clean up after SIGTERM before SIGKILL.
+_GRACE = 5.0
 
 
 @final
@@ -35,42 +55,75 @@ def run_process(
     timeout: float,
     env: Mapping[str, str] | None = None,
     stdin: str | None = None,
+    contain: bool = False,
 ) -> ProcessResult:
     """Run ``argv`` in its own session; on timeout, SIGKILL its whole process group.
 
-    stdout and stderr are merged, as a terminal would show them.
+    stdout and stderr are merged, as a terminal would show them. The group is killed
+    when the command ends, whatever its way of ending. ``contain`` runs it under the
+    reaper wrapper (daemons, parent death, memory limit; see the module docstring).
     """
     start = time.monotonic()
-    proc = subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
-        errors="replace",
-    )
-    timed_out = False
-    try:
-        out, _ = proc.communicate(stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        out, _ = proc.communicate()
-    finally:
-        if proc.poll() is None:  # pragma: no cover - interrupted by KeyboardInterrupt
-            _kill_group(proc)
+    if contain:
+        argv = [sys.executable, "-I", _REAPER, str(MEMORY_LIMIT), str(os.getpid()), "--", *argv]
+    # Output goes to a file, not a pipe: a test printing gigabytes costs disk, not the
+    # harness's memory (only MAX_OUTPUT is read back), and a daemon that keeps the
+    # descriptor open cannot make us wait for an end-of-file that never comes.
+    with tempfile.TemporaryFile() as sink:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+            errors="replace",
+        )
+        timed_out = _wait(proc, stdin, timeout, contain)
+        output = _read_capped(sink)
     return ProcessResult(
         returncode=proc.returncode if not timed_out else -signal.SIGKILL,
-        output=out or "",
+        output=output,
         duration=time.monotonic() - start,
         timed_out=timed_out,
     )
 
 
+def _wait(proc: subprocess.Popen[str], stdin: str | None, timeout: float, contain: bool) -> bool:
+    """Wait for ``proc`` up to ``timeout``; kill its group in any case; whether it timed out."""
+    try:
+        proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if contain:
+            # The wrapper kills what left the group (daemons) before it exits.
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(_GRACE)
+        return True
+    finally:
+        # Ended or not: nothing of the command's group outlives the call.
+        _kill_group(proc)
+    return False
+
+
+def _read_capped(sink: IO[bytes]) -> str:
+    """The output, its middle cut when it is longer than :data:`MAX_OUTPUT` bytes."""
+    size = sink.seek(0, os.SEEK_END)
+    sink.seek(0)
+    if size <= MAX_OUTPUT:
+        data = sink.read()
+    else:
+        half = MAX_OUTPUT // 2
+        head = sink.read(half)
+        sink.seek(size - half)
+        cut = f"\n[... pytest-agent: {size - 2 * half} bytes of output cut ...]\n".encode()
+        data = head + cut + sink.read()
+    return data.decode("utf-8", errors="replace")
+
+
 def _kill_group(proc: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

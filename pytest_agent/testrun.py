@@ -133,7 +133,7 @@ def run_recorded(
             proc = server.run(argv, run_env, timeout, Path(tmp) / "output.txt")
         if proc is None:
             proc = run_process([python, "-m", "pytest", *argv], cwd=root, timeout=timeout,
-                               env=run_env)
+                               env=run_env, contain=True)
         records = read_records(report_path)
     _remember(root, records)
     return proc, records

@@ -127,7 +127,7 @@ def run_spectrum(
             SOURCE_ENV: str(source_root),
             LIMIT_ENV: f"{per_test_limit:.3f}",
         })
-        proc = run_process(argv, cwd=test_root, timeout=timeout, env=env)
+        proc = run_process(argv, cwd=test_root, timeout=timeout, env=env, contain=True)
         records = read_records(out)
     return _parse(records, proc.output, proc.duration, proc.timed_out)
 

@@ -17,6 +17,13 @@ import pytest
 
 REPORT_ENV = "PYTEST_AGENT_REPORT"
 
+#: How the harness talks to localization's coverage plugin (``localize/_covplugin``) in
+#: an inner run: where it writes its records, the source root it measures, the per-test
+#: limit. Here, beside REPORT_ENV, so that test runs (testrun) need not import localize.
+COVERAGE_OUT_ENV = "PYTEST_AGENT_LOCALIZE_OUT"
+COVERAGE_SOURCE_ENV = "PYTEST_AGENT_LOCALIZE_SOURCE"
+COVERAGE_LIMIT_ENV = "PYTEST_AGENT_LOCALIZE_TEST_LIMIT"
+
 
 def read_records(path: Path) -> list[dict[str, Any]]:
     """The JSON lines an inner run's recorder wrote; none when it wrote nothing."""

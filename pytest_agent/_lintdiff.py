@@ -13,19 +13,26 @@ run (a fresh pytest process) runs: on two cores, the two overlap.
 from __future__ import annotations
 
 import collections
+import json
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 from pytest_agent import _tempdirs
+from pytest_agent._procs import run_process
 from pytest_agent._types import LintFinding
 
-__all__ = ["LintJob", "new_lint_findings"]
+if TYPE_CHECKING:
+    from pytest_agent.settings import AgentSettings
+
+__all__ = ["LintJob", "lint_files", "new_lint_findings"]
 
 #: Files whose presence decides how ruff (the default linter) is configured.
 LINT_CONFIGS = ("pyproject.toml", "ruff.toml", ".ruff.toml")
@@ -36,8 +43,6 @@ Before = Mapping[str, str | None]
 
 def _lint(root: Path, files: Sequence[str], settings: Any
           ) -> tuple[list[LintFinding] | None, str]:
-    from pytest_agent.verify import lint_files
-
     return lint_files(root, files, settings)
 
 
@@ -123,3 +128,54 @@ class LintJob:
         """Wait for it (the linter has its own timeout) and return it."""
         self._thread.join()
         return self._result
+
+
+def _lint_argv(settings: AgentSettings) -> list[str]:
+    argv = list(settings.lint_command)
+    if argv and argv[0] == "ruff" and shutil.which("ruff") is None:
+        # Installed as a package in this interpreter, but its scripts dir is not on PATH.
+        argv = [sys.executable, "-m", "ruff", *argv[1:]]
+    return argv
+
+
+def _is_ruff(settings: AgentSettings) -> bool:
+    return bool(settings.lint_command) and Path(settings.lint_command[0]).name.startswith("ruff")
+
+
+def lint_files(
+    root: Path, files: Sequence[str], settings: AgentSettings
+) -> tuple[list[LintFinding] | None, str]:
+    """Lint ``files``; ``(findings, raw output)``, findings ``None`` if the linter failed."""
+    argv = _lint_argv(settings)
+    ruff = _is_ruff(settings)
+    if ruff:
+        argv += ["--output-format", "json", "--no-fix", "--force-exclude"]
+    try:
+        proc = run_process([*argv, "--", *files] if ruff else [*argv, *files],
+                           cwd=root, timeout=settings.lint_timeout)
+    except OSError as exc:
+        return None, f"cannot run {argv[0]}: {exc}"
+    if proc.timed_out:
+        return None, f"{argv[0]} timed out after {settings.lint_timeout:.0f}s"
+    if not ruff:
+        if proc.returncode == 0:
+            return [], proc.output
+        return [LintFinding(path=", ".join(files), line=0, column=0, code="lint",
+                            message=proc.output.strip()[-2000:])], proc.output
+    try:
+        start = proc.output.index("[")
+        data = json.loads(proc.output[start:])
+    except ValueError:
+        if proc.returncode == 0:
+            return [], proc.output
+        return None, proc.output
+    findings = []
+    for item in data:
+        path = Path(item.get("filename", ""))
+        rel = path.relative_to(root.resolve()).as_posix() if path.is_absolute() else path.as_posix()
+        loc = item.get("location") or {}
+        findings.append(LintFinding(
+            path=rel, line=int(loc.get("row", 0)), column=int(loc.get("column", 0)),
+            code=str(item.get("code") or "syntax"), message=str(item.get("message", "")),
+        ))
+    return findings, proc.output

@@ -174,9 +174,9 @@ def _coverage_run(test_root: Path, source_root: Path, targets: Sequence[str], *,
                   ) -> tuple[ProcessResult, list[dict[str, Any]], list[dict[str, Any]]]:
     """One run of ``targets`` with localization's coverage plugin: the run, the outcome
     records, the coverage plugin's records."""
-    from pytest_agent.localize._covplugin import LIMIT_ENV
-    from pytest_agent.localize._covplugin import OUT_ENV
-    from pytest_agent.localize._covplugin import SOURCE_ENV
+    from pytest_agent._collector import COVERAGE_LIMIT_ENV as LIMIT_ENV
+    from pytest_agent._collector import COVERAGE_OUT_ENV as OUT_ENV
+    from pytest_agent._collector import COVERAGE_SOURCE_ENV as SOURCE_ENV
 
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("coverage")) as tmp:
         out = Path(tmp) / "localize.jsonl"

@@ -7,17 +7,13 @@ fix), so a task on an imperfect file can still succeed.
 
 from __future__ import annotations
 
-import json
-import shutil
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from pytest_agent import regression
 from pytest_agent._lintdiff import LintJob
+from pytest_agent._lintdiff import lint_files
 from pytest_agent._procs import run_process
 from pytest_agent._types import Applied
-from pytest_agent._types import LintFinding
 from pytest_agent._types import Task
 from pytest_agent._types import TestRun
 from pytest_agent._types import Verdict
@@ -25,6 +21,7 @@ from pytest_agent._types import Workspace
 from pytest_agent.settings import AgentSettings
 from pytest_agent.testrun import run_tests
 
+# lint_files is re-exported (it moved to pytest_agent._lintdiff with the lint comparison).
 __all__ = ["lint_files", "verify"]
 
 
@@ -81,57 +78,6 @@ def _regression_summary(broken: Sequence[str], tests: TestRun) -> str:
     why = f" ({first}: {reason[-1][:200]})" if reason else ""
     return (f"accept tests pass, but {len(broken)} test(s) that passed at the base fail now "
             f"(regression): {shown}{why}")
-
-
-def _lint_argv(settings: AgentSettings) -> list[str]:
-    argv = list(settings.lint_command)
-    if argv and argv[0] == "ruff" and shutil.which("ruff") is None:
-        # Installed as a package in this interpreter, but its scripts dir is not on PATH.
-        argv = [sys.executable, "-m", "ruff", *argv[1:]]
-    return argv
-
-
-def _is_ruff(settings: AgentSettings) -> bool:
-    return bool(settings.lint_command) and Path(settings.lint_command[0]).name.startswith("ruff")
-
-
-def lint_files(
-    root: Path, files: Sequence[str], settings: AgentSettings
-) -> tuple[list[LintFinding] | None, str]:
-    """Lint ``files``; ``(findings, raw output)``, findings ``None`` if the linter failed."""
-    argv = _lint_argv(settings)
-    ruff = _is_ruff(settings)
-    if ruff:
-        argv += ["--output-format", "json", "--no-fix", "--force-exclude"]
-    try:
-        proc = run_process([*argv, "--", *files] if ruff else [*argv, *files],
-                           cwd=root, timeout=settings.lint_timeout)
-    except OSError as exc:
-        return None, f"cannot run {argv[0]}: {exc}"
-    if proc.timed_out:
-        return None, f"{argv[0]} timed out after {settings.lint_timeout:.0f}s"
-    if not ruff:
-        if proc.returncode == 0:
-            return [], proc.output
-        return [LintFinding(path=", ".join(files), line=0, column=0, code="lint",
-                            message=proc.output.strip()[-2000:])], proc.output
-    try:
-        start = proc.output.index("[")
-        data = json.loads(proc.output[start:])
-    except ValueError:
-        if proc.returncode == 0:
-            return [], proc.output
-        return None, proc.output
-    findings = []
-    for item in data:
-        path = Path(item.get("filename", ""))
-        rel = path.relative_to(root.resolve()).as_posix() if path.is_absolute() else path.as_posix()
-        loc = item.get("location") or {}
-        findings.append(LintFinding(
-            path=rel, line=int(loc.get("row", 0)), column=int(loc.get("column", 0)),
-            code=str(item.get("code") or "syntax"), message=str(item.get("message", "")),
-        ))
-    return findings, proc.output
 
 
 def _base_texts(

@@ -38,13 +38,16 @@ from typing import Any
 
 import pytest
 
+from pytest_agent._collector import COVERAGE_LIMIT_ENV
+from pytest_agent._collector import COVERAGE_OUT_ENV
+from pytest_agent._collector import COVERAGE_SOURCE_ENV
 from pytest_agent.localize._evidence import ProjectFiles
 from pytest_agent.localize._evidence import ReturnRecorder
 from pytest_agent.localize._evidence import failure_evidence
 
-OUT_ENV = "PYTEST_AGENT_LOCALIZE_OUT"
-SOURCE_ENV = "PYTEST_AGENT_LOCALIZE_SOURCE"
-LIMIT_ENV = "PYTEST_AGENT_LOCALIZE_TEST_LIMIT"
+OUT_ENV = COVERAGE_OUT_ENV
+SOURCE_ENV = COVERAGE_SOURCE_ENV
+LIMIT_ENV = COVERAGE_LIMIT_ENV
 
 _OMIT = ("*/site-packages/*", "*/dist-packages/*", "*/.venv/*", "*/venv/*", "*/.tox/*")
 

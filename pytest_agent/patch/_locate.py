@@ -338,6 +338,33 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
     n = len(nold)
     removed = [tag == "-" for tag, _ in hunk.lines if tag != "+"]
     slack = max(3, min(n // 3, 12))
+    sim = _Sim(nold, norm)
+    scored = _scored_regions(lines, norm, nold, expected, deadline, sim, removed, slack)
+    need = _exact_need(nold)
+    good = [c for c in scored if c.exact >= need]
+    good.sort(key=lambda c: c.score, reverse=True)
+    if not good or good[0].score < threshold:
+        raise PatchError("hunk-failed", _no_match(lines, hunk, scored or good))
+    best = _unambiguous_best(lines, hunk, good, expected)
+    match = Match("fuzzy", best.start, best.end, best.align, best.score)
+    # Two equally good alignments (repeated lines, one of them dropped by the model) may
+    # put the change in different places: compute the other tie-break and compare.
+    lo, hi, center = best.window
+    other_way = _align(sim, n, lo, hi, removed, center, slack, late=True)
+    if other_way is not None and other_way.align != best.align:
+        alt = Match("fuzzy", other_way.start, other_way.end, other_way.align, other_way.score)
+        if _result(lines, hunk, match) != _result(lines, hunk, alt):
+            raise PatchError("hunk-failed", _ambiguous(
+                hunk, f"near lines {best.start + 1}-{best.end} its lines repeat, and it can be "
+                "aligned two ways that change the file differently", "quote the lines "
+                "exactly, with all the context lines", lines, ((best.start, best.end),)))
+    return match
+
+
+def _candidate_starts(norm: list[str], nold: list[str], expected: int | None,
+                      slack: int) -> list[int]:
+    """Where the hunk may start: offsets voted for by its distinctive lines, best first."""
+    n = len(nold)
     index: dict[str, list[int]] = {}
     for j, text in enumerate(norm):
         if len(text) >= 4:
@@ -351,10 +378,17 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
     starts = [s for s, _ in votes.most_common(budget)]
     if expected is not None:
         starts.append(expected)
-    sim = _Sim(nold, norm)
+    return starts
+
+
+def _scored_regions(lines: list[str], norm: list[str], nold: list[str], expected: int | None,
+                    deadline: float, sim: _Sim, removed: list[bool],
+                    slack: int) -> list[_Scored]:
+    """The aligned region around each candidate start, each region once."""
+    n = len(nold)
     scored: list[_Scored] = []
     seen: set[tuple[int, int]] = set()
-    for s in starts:
+    for s in _candidate_starts(norm, nold, expected, slack):
         _check(deadline)
         lo, hi = max(0, s - slack), min(len(lines), s + n + slack)
         if hi <= lo:
@@ -364,15 +398,18 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
             continue
         seen.add((got.start, got.end))
         scored.append(got)
-    need = _exact_need(nold)
-    good = [c for c in scored if c.exact >= need]
-    good.sort(key=lambda c: c.score, reverse=True)
-    if not good or good[0].score < threshold:
-        raise PatchError("hunk-failed", _no_match(lines, hunk, scored or good))
+    return scored
+
+
+def _unambiguous_best(lines: list[str], hunk: Hunk, good: list[_Scored],
+                      expected: int | None) -> _Scored:
+    """The best region (``good`` sorted best first); refused when another fits about as well.
+
+    A region at the stated line (within _NEAR lines) wins if no region elsewhere fits
+    better: ties go to the stated place, as they do for exact matches. A region away
+    from it must beat every other by FUZZY_MARGIN.
+    """
     best = good[0]
-    # A region at the stated line (within _NEAR lines) wins if no region elsewhere fits
-    # better: ties go to the stated place, as they do for exact matches. A region away
-    # from it must beat every other by FUZZY_MARGIN.
     margin = FUZZY_MARGIN
     if expected is not None:
         near = [c for c in good if abs(c.start - expected) <= _NEAR]
@@ -389,19 +426,7 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
                     "equally", "quote the lines exactly, with more context", lines,
                     ((best.start, best.end), (other.start, other.end))))
             break
-    match = Match("fuzzy", best.start, best.end, best.align, best.score)
-    # Two equally good alignments (repeated lines, one of them dropped by the model) may
-    # put the change in different places: compute the other tie-break and compare.
-    lo, hi, center = best.window
-    other_way = _align(sim, n, lo, hi, removed, center, slack, late=True)
-    if other_way is not None and other_way.align != best.align:
-        alt = Match("fuzzy", other_way.start, other_way.end, other_way.align, other_way.score)
-        if _result(lines, hunk, match) != _result(lines, hunk, alt):
-            raise PatchError("hunk-failed", _ambiguous(
-                hunk, f"near lines {best.start + 1}-{best.end} its lines repeat, and it can be "
-                "aligned two ways that change the file differently", "quote the lines "
-                "exactly, with all the context lines", lines, ((best.start, best.end),)))
-    return match
+    return best
 
 
 def _result(lines: list[str], hunk: Hunk, match: Match) -> list[str]:

@@ -44,6 +44,7 @@ _ELISION: Final = re.compile(
     r")",
     re.IGNORECASE,
 )
+_RENAME_PREFIXES: Final = ("rename from ", "rename to ", "copy from ", "copy to ")
 _META_PREFIXES: Final = (
     "index ", "new file mode", "deleted file mode", "old mode", "new mode", "similarity index",
     "dissimilarity index", "copy from", "copy to", "Only in ",
@@ -213,47 +214,53 @@ class _Reader:
                 continue
             self._end_hunk()
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            if line.startswith("diff --git "):
-                old, new = _split_git_header(line[len("diff --git ") :])
-                self.new_file(old, new, git=True)
-                self.git_header = True
-            elif line.startswith("--- ") and nxt.startswith("+++ "):
-                old, new = _clean_path(line[4:]), _clean_path(nxt[4:])
-                if self.git_header and self.file is not None and not self.file.hunks:
-                    self.file.old_path, self.file.new_path = old, new
-                else:
-                    self.new_file(old, new, git=False)
-                self.git_header = False
-                i += 1
-            elif line.startswith("+++ ") or (line.startswith("--- ") and nxt.startswith("@@")):
-                path = _clean_path(line[4:])
-                self.new_file(path, path, git=False)
-                self.git_header = False
-            elif line.startswith("@@"):
-                self._start_hunk(line)
-            elif line.startswith("deleted file mode") and self.file is not None:
-                self.file.kind = "delete"
-            elif line.startswith(("rename from ", "rename to ", "copy from ", "copy to ")):
-                for other in lines:  # name the path rule first, if one is broken
-                    if other.startswith(("rename from ", "rename to ", "copy from ", "copy to ")):
-                        check_relative(other.split(" ", 2)[2])
-                for path in (self.file.old_path, self.file.new_path) if self.file else ():
-                    if path is not None:
-                        check_relative(path)
-                raise PatchError(
-                    "parse-error",
-                    "renames and copies are not supported: create the new file with a full "
-                    "diff (--- /dev/null) and delete the old one (+++ /dev/null)",
-                )
-            elif line.startswith(_META_PREFIXES):
-                pass
-            else:
-                self.hints.extend(path_mentions([line]))
-            i += 1
+            i += self._between_hunks(line, nxt, lines)
         self._end_hunk()
         for edit in self.edits:
             _classify(edit)
         return self.edits
+
+    def _between_hunks(self, line: str, nxt: str, lines: list[str]) -> int:
+        """Read a line outside any hunk (a header, a hunk's start, metadata or prose);
+        return how many lines it took (a ``---``/``+++`` pair takes two)."""
+        if line.startswith("diff --git "):
+            old, new = _split_git_header(line[len("diff --git ") :])
+            self.new_file(old, new, git=True)
+            self.git_header = True
+        elif line.startswith("--- ") and nxt.startswith("+++ "):
+            old, new = _clean_path(line[4:]), _clean_path(nxt[4:])
+            if self.git_header and self.file is not None and not self.file.hunks:
+                self.file.old_path, self.file.new_path = old, new
+            else:
+                self.new_file(old, new, git=False)
+            self.git_header = False
+            return 2
+        elif line.startswith("+++ ") or (line.startswith("--- ") and nxt.startswith("@@")):
+            path = _clean_path(line[4:])
+            self.new_file(path, path, git=False)
+            self.git_header = False
+        elif line.startswith("@@"):
+            self._start_hunk(line)
+        elif line.startswith("deleted file mode") and self.file is not None:
+            self.file.kind = "delete"
+        elif line.startswith(_RENAME_PREFIXES):
+            self._refuse_rename(lines)
+        elif not line.startswith(_META_PREFIXES):
+            self.hints.extend(path_mentions([line]))
+        return 1
+
+    def _refuse_rename(self, lines: list[str]) -> None:
+        for other in lines:  # name the path rule first, if one is broken
+            if other.startswith(_RENAME_PREFIXES):
+                check_relative(other.split(" ", 2)[2])
+        for path in (self.file.old_path, self.file.new_path) if self.file else ():
+            if path is not None:
+                check_relative(path)
+        raise PatchError(
+            "parse-error",
+            "renames and copies are not supported: create the new file with a full "
+            "diff (--- /dev/null) and delete the old one (+++ /dev/null)",
+        )
 
     def _start_hunk(self, line: str) -> None:
         if self.file is None or (

@@ -88,46 +88,56 @@ def parse_search_replace(lines: list[str]) -> list[FileEdit]:
             continue
         count += 1
         path = _path_before(lines, i)
-        start = i
-        i += 1
-        search: list[str] = []
-        while i < len(lines) and not _DIVIDER.match(lines[i]):
-            if SEARCH_MARKER.match(lines[i]) or _REPLACE.match(lines[i]):
-                break
-            search.append(lines[i])
-            i += 1
-        if i >= len(lines) or not _DIVIDER.match(lines[i]):
-            raise PatchError("parse-error", f"SEARCH block {count} (line {start + 1}) has no "
-                             "======= line: write <<<<<<< SEARCH, the old lines, =======, the "
-                             "new lines, >>>>>>> REPLACE")
-        i += 1
-        replace: list[str] = []
-        while i < len(lines) and not _REPLACE.match(lines[i]):
-            if SEARCH_MARKER.match(lines[i]):
-                break
-            replace.append(lines[i])
-            i += 1
-        if i >= len(lines) or not _REPLACE.match(lines[i]):
-            raise PatchError("parse-error", f"SEARCH block {count} (line {start + 1}) has no "
-                             ">>>>>>> REPLACE line")
-        i += 1
+        search, replace, i = _read_block(lines, i, count)
         if path is None and current is not None:
             path = current.path
         if current is None or current.path != path:
             current = FileEdit(path, path, sequential=True,
                                path_source="header" if path else "prose")
             edits.append(current)
-        if not any(s.strip() for s in search):
-            if current.hunks or current.kind != "hunks":
-                raise PatchError("parse-error", f"SEARCH block {count} is empty: quote the "
-                                 "lines to replace (an empty SEARCH only creates a new file)")
-            current.kind = "create"
-            current.content = replace
-            continue
-        if search == replace:
-            continue
-        current.hunks.append(search_replace_hunk(search, replace, f"SEARCH block {count}"))
+        _add_block(current, search, replace, count)
     edits = [e for e in edits if e.hunks or e.kind == "create"]
     if not edits:
         raise PatchError("no-op", "every SEARCH/REPLACE block replaces text with itself")
     return edits
+
+
+def _read_block(lines: list[str], i: int, count: int) -> tuple[list[str], list[str], int]:
+    """The SEARCH and REPLACE lines of the block whose marker is line ``i``, and the
+    index of the line after it."""
+    start = i
+    i += 1
+    search: list[str] = []
+    while i < len(lines) and not _DIVIDER.match(lines[i]):
+        if SEARCH_MARKER.match(lines[i]) or _REPLACE.match(lines[i]):
+            break
+        search.append(lines[i])
+        i += 1
+    if i >= len(lines) or not _DIVIDER.match(lines[i]):
+        raise PatchError("parse-error", f"SEARCH block {count} (line {start + 1}) has no "
+                         "======= line: write <<<<<<< SEARCH, the old lines, =======, the "
+                         "new lines, >>>>>>> REPLACE")
+    i += 1
+    replace: list[str] = []
+    while i < len(lines) and not _REPLACE.match(lines[i]):
+        if SEARCH_MARKER.match(lines[i]):
+            break
+        replace.append(lines[i])
+        i += 1
+    if i >= len(lines) or not _REPLACE.match(lines[i]):
+        raise PatchError("parse-error", f"SEARCH block {count} (line {start + 1}) has no "
+                         ">>>>>>> REPLACE line")
+    return search, replace, i + 1
+
+
+def _add_block(edit: FileEdit, search: list[str], replace: list[str], count: int) -> None:
+    """Add one block to its file's edit: a hunk, or (empty SEARCH) the new file's content."""
+    if not any(s.strip() for s in search):
+        if edit.hunks or edit.kind != "hunks":
+            raise PatchError("parse-error", f"SEARCH block {count} is empty: quote the "
+                             "lines to replace (an empty SEARCH only creates a new file)")
+        edit.kind = "create"
+        edit.content = replace
+        return
+    if search != replace:
+        edit.hunks.append(search_replace_hunk(search, replace, f"SEARCH block {count}"))

@@ -122,6 +122,19 @@ def _text_block(text: str) -> str:
 
 
 def _attempt_html(attempt: AttemptView, *, open_: bool) -> str:
+    parts = [f'<details class="attempt"{" open" if open_ else ""}>'
+             f"<summary>{_attempt_head(attempt)}</summary>"]
+    parts += _proposal_html(attempt)
+    parts += _verify_html(attempt)
+    parts += _lint_html(attempt)
+    if attempt.reflexion.strip():
+        parts.append("<h3>Reflexion</h3>")
+        parts.append(_text_block(attempt.reflexion))
+    parts.append("</details>")
+    return "".join(parts)
+
+
+def _attempt_head(attempt: AttemptView) -> str:
     if attempt.applied is None:
         verdict, label = "failed", "stopped" if attempt.stop_reason else "no proposal"
     elif not attempt.applied:
@@ -134,11 +147,13 @@ def _attempt_html(attempt: AttemptView, *, open_: bool) -> str:
     said = attempt.summary if attempt.applied else attempt.refused_rule
     facts = [format_duration(attempt.duration), attempt.engine,
              format_cost(attempt.tokens, attempt.cost)]
-    head = (f'Attempt {attempt.number} <span class="badge {verdict}">{label}</span> '
+    return (f'Attempt {attempt.number} <span class="badge {verdict}">{label}</span> '
             f'{_e(said) + " " if said and not attempt.passed else ""}'
             f'<span class="muted">{_e(" · ".join(f for f in facts if f and f != "-"))}</span>')
-    parts = [f'<details class="attempt"{" open" if open_ else ""}><summary>{head}</summary>']
-    parts.append("<h3>Proposal</h3>")
+
+
+def _proposal_html(attempt: AttemptView) -> list[str]:
+    parts = ["<h3>Proposal</h3>"]
     if attempt.notes.strip():
         parts.append(_text_block(attempt.notes))
     if attempt.diff.strip():
@@ -153,33 +168,39 @@ def _attempt_html(attempt: AttemptView, *, open_: bool) -> str:
     elif attempt.applied and attempt.changed_files:
         files = ", ".join(f"<code>{_e(f)}</code>" for f in attempt.changed_files)
         parts.append(f'<p class="muted">Changed: {files}</p>')
-    if attempt.passed is not None:
-        parts.append("<h3>Verify</h3>")
-        if attempt.summary:
-            parts.append(f"<p>{_e(attempt.summary)}</p>")
-        if attempt.tests:
-            items = "".join(
-                f'<li><code>{_e(nodeid)}</code>: <span class="outcome-{_e(outcome)}">'
-                f"{_e(outcome)}</span></li>"
-                for nodeid, outcome in attempt.tests
-            )
-            parts.append(f'<ul class="tests">{items}</ul>')
-        if attempt.timed_out:
-            parts.append('<p class="error">The accept tests timed out.</p>')
-        if attempt.output.strip() and not attempt.passed:
-            parts.append(_text_block(attempt.output))
-    if attempt.lint or attempt.lint_output.strip():
-        parts.append("<h3>Lint</h3>")
-        if attempt.lint:
-            items = "".join(f"<li><code>{_e(finding)}</code></li>" for finding in attempt.lint)
-            parts.append(f'<ul class="lint">{items}</ul>')
-        if attempt.lint_output.strip():
-            parts.append(_text_block(attempt.lint_output))
-    if attempt.reflexion.strip():
-        parts.append("<h3>Reflexion</h3>")
-        parts.append(_text_block(attempt.reflexion))
-    parts.append("</details>")
-    return "".join(parts)
+    return parts
+
+
+def _verify_html(attempt: AttemptView) -> list[str]:
+    if attempt.passed is None:
+        return []
+    parts = ["<h3>Verify</h3>"]
+    if attempt.summary:
+        parts.append(f"<p>{_e(attempt.summary)}</p>")
+    if attempt.tests:
+        items = "".join(
+            f'<li><code>{_e(nodeid)}</code>: <span class="outcome-{_e(outcome)}">'
+            f"{_e(outcome)}</span></li>"
+            for nodeid, outcome in attempt.tests
+        )
+        parts.append(f'<ul class="tests">{items}</ul>')
+    if attempt.timed_out:
+        parts.append('<p class="error">The accept tests timed out.</p>')
+    if attempt.output.strip() and not attempt.passed:
+        parts.append(_text_block(attempt.output))
+    return parts
+
+
+def _lint_html(attempt: AttemptView) -> list[str]:
+    if not (attempt.lint or attempt.lint_output.strip()):
+        return []
+    parts = ["<h3>Lint</h3>"]
+    if attempt.lint:
+        items = "".join(f"<li><code>{_e(finding)}</code></li>" for finding in attempt.lint)
+        parts.append(f'<ul class="lint">{items}</ul>')
+    if attempt.lint_output.strip():
+        parts.append(_text_block(attempt.lint_output))
+    return parts
 
 
 def _task_html(record: TaskRecord) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import final
 
+from pytest_agent import preflight
 from pytest_agent import regression
 from pytest_agent._describe import describe_run
 from pytest_agent._describe import describe_verdict_detail
@@ -176,6 +177,11 @@ class Executor:
             # Nothing to do: the tests already pass at the base. Done, with no commit.
             self.memory.observation(0, "The accept tests already pass; no change is needed.")
             return None, ""
+        # Causes no change can fix (a missing test id, a dying run, ...): one line, no search.
+        stop = preflight.check(self.task, ws, baseline, accept)
+        if stop:
+            self.memory.observation(0, f"Stopped before any search: {stop}")
+            return None, stop
         found = self._localize(ws, baseline)
         self.memory.context(1, found.pack)
         max_attempts = 1 + self.settings.max_reflexion_retries

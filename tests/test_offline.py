@@ -237,6 +237,11 @@ def changed_line(text: str, op: str) -> set[str]:
             def __hash__(self):
                 return hash(self.to_tuple())
         """, "return hash(self.to_tuple()[:-1])"),
+    ("own-class", """
+        class Version:
+            def bump(self):
+                return Version(self.major + 1)
+        """, "return type(self)(self.major + 1)"),
     ("use-parameter", """
         def join(parts, sep=","):
             return " ".join(parts)

@@ -65,6 +65,7 @@ PRIORS: Final[dict[str, float]] = {
     "swap-concat": 0.3,
     "synthesize-condition": 0.25,
     "use-parameter": 0.45,
+    "own-class": 0.45,
 }
 
 _COMPARE_SWAPS: Final[dict[type[ast.cmpop], tuple[str, ...]]] = {

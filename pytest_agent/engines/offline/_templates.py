@@ -23,6 +23,7 @@ reuse-expression       ``lookup(x) + w`` -> ``dist + w`` (a name bound earlier i
 swap-concat            ``acc + item`` -> ``item + acc``
 synthesize-condition   ``if c`` -> ``if c and n > 0`` / ``if c or not pending``
 use-parameter          ``" ".join(parts)`` -> ``sep.join(parts)`` (a parameter never read)
+own-class              ``Version(...)`` -> ``type(self)(...)`` in a method of ``Version``
 =====================  =======================================================
 """
 
@@ -399,6 +400,25 @@ def use_parameter(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit
         yield m.replace(node, name, "use-parameter")
 
 
+def own_class(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """In a method, the class's own name replaced by the instance's class (PraPR's
+    "replace a type"): ``Version(...)`` -> ``type(self)(...)`` / ``cls(...)``, so that
+    a subclass gets instances (and comparisons) of its own type."""
+    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+        return
+    func = m.enclosing_function(node)
+    cls_node = m.parents.get(func) if func is not None else None
+    if func is None or not isinstance(cls_node, ast.ClassDef) or node.id != cls_node.name:
+        return
+    first = func.args.posonlyargs + func.args.args
+    receiver = first[0].arg if first else ""
+    decorators = {d.id for d in func.decorator_list if isinstance(d, ast.Name)}
+    if receiver == "cls" or "classmethod" in decorators:
+        yield m.replace(node, receiver or "cls", "own-class")
+    elif receiver == "self":
+        yield m.replace(node, "type(self)", "own-class")
+
+
 Template = Callable[["Mutator", FunctionScope, ast.AST], Iterator[Edit]]
 
 #: Every template, by name; each runs on every node of a searched function.
@@ -414,6 +434,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "swap-concat": swap_concat,
     "synthesize-condition": synthesize_condition,
     "use-parameter": use_parameter,
+    "own-class": own_class,
 }
 
 

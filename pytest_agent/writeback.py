@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -86,7 +87,89 @@ def update_task_fields(plan: Path, task_id: str, fields: Mapping[str, Any]) -> N
 
 
 def edit_plan_text(plan: Path, text: str, task_id: str, fields: Mapping[str, Any]) -> str:
-    """The plan text with ``fields`` of ``task_id`` set (pure; for tests and dry runs)."""
+    """The plan text with ``fields`` of ``task_id`` set (pure; for tests and dry runs).
+
+    A large plan is not parsed whole: the task's own block (found by a line scan of
+    the ``tasks:`` list) is parsed and edited alone when it can be found unambiguously;
+    otherwise, the whole plan is parsed.
+    """
+    block = _task_block(text, task_id)
+    if block is not None:
+        start, end = block
+        lines = text.splitlines(keepends=True)
+        head = "tasks:\n"
+        try:
+            edited = _edit_whole(plan, head + "".join(lines[start:end]), task_id, fields)
+        except PlanError:
+            pass  # the scan guessed wrong (e.g. a nested `id:` first): parse it all
+        else:
+            return "".join(lines[:start]) + edited[len(head):] + "".join(lines[end:])
+    return _edit_whole(plan, text, task_id, fields)
+
+
+_TASKS_KEY = re.compile(r"^tasks:[ \t]*(#.*)?$")
+_ID_LINE = re.compile(
+    r"^[ \t]*(?:-[ \t]+)?\{?[ \t]*id:[ \t]*(?P<value>[^#,}\r\n]*?)[ \t]*(?:[,}#]|$)"
+)
+
+
+def _task_block(text: str, task_id: str) -> tuple[int, int] | None:
+    """Line range ``[start, end)`` of ``task_id``'s item in the top-level ``tasks:`` list.
+
+    ``None`` when the layout is not the plain block list this scan understands, or the
+    id is not found exactly once; the caller then parses the whole plan.
+    """
+    if len(text) < _WHOLE_PARSE_BELOW:
+        return None
+    lines = text.splitlines(keepends=True)
+    keys = [i for i, line in enumerate(lines) if _TASKS_KEY.match(line.rstrip("\r\n"))]
+    if len(keys) != 1:
+        return None
+    starts, end = _item_starts(lines, keys[0] + 1)
+    if not starts:
+        return None
+    bounds = [*starts, end]
+    found = [(a, b) for a, b in itertools.pairwise(bounds) if _block_id(lines[a:b]) == task_id]
+    return found[0] if len(found) == 1 else None
+
+
+def _item_starts(lines: list[str], first: int) -> tuple[list[int], int]:
+    """Start lines of the list items after ``tasks:``, and the line after the list."""
+    starts: list[int] = []
+    indent: int | None = None
+    for i in range(first, len(lines)):
+        stripped = lines[i].strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        col = len(lines[i]) - len(lines[i].lstrip(" "))
+        is_item = stripped == "-" or stripped.startswith(("- ", "-\t"))
+        if indent is None:
+            if not is_item:
+                return [], i
+            indent = col
+        if col == indent and is_item:
+            starts.append(i)
+        elif col <= indent:
+            return starts, i
+    return starts, len(lines)
+
+
+def _block_id(block: list[str]) -> str | None:
+    for line in block:
+        match = _ID_LINE.match(line)
+        if match:
+            value = match["value"].strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            return value
+    return None
+
+
+#: Plans smaller than this are parsed whole (fast enough, and the simplest path).
+_WHOLE_PARSE_BELOW = 64 * 1024
+
+
+def _edit_whole(plan: Path, text: str, task_id: str, fields: Mapping[str, Any]) -> str:
     doc = yaml_loader("rt").load(text)
     tasks = doc.get("tasks") if isinstance(doc, dict) else None
     node: Any = next(

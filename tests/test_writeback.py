@@ -176,3 +176,27 @@ def test_temp_file_of_a_writer_killed_mid_write_is_swept(plan: Path) -> None:
     assert not stale.exists()
     assert other.exists()
     assert sorted(p.name for p in plan.parent.iterdir()) == [other.name, plan.name]
+
+
+def test_large_plan_edits_the_task_block_alone_with_the_same_result(tmp_path: Path) -> None:
+    from pytest_agent import writeback
+
+    blocks = []
+    for n in range(500):
+        if n % 50 == 7:
+            blocks.append(f"  - {{id: T-{n}, description: flow, accept_tests: [a.py::t]}}  # c\n")
+            continue
+        meta = f"    meta: {{id: T-{n + 1}}}\n" if n % 50 == 9 else ""
+        blocks.append(
+            f"  # task {n}\n  - description: 'task {n}'\n{meta}    id: \"T-{n}\"\n"
+            f"    accept_tests:\n    - tests/test_{n}.py::t   # own indent\n"
+            "    status: pending   # keep me\n\n"
+        )
+    text = "# big\ntasks:\n" + "".join(blocks) + "regression: none\n"
+    assert len(text) > writeback._WHOLE_PARSE_BELOW
+    fields = {"status": "done", "attempts": 2, "branch": "agent/x", "last_error": "a: b"}
+    for n in (0, 7, 9, 10, 200, 499):
+        assert writeback._task_block(text, f"T-{n}") is not None
+        fast = edit_plan_text(tmp_path / "p.yaml", text, f"T-{n}", fields)
+        whole = writeback._edit_whole(tmp_path / "p.yaml", text, f"T-{n}", fields)
+        assert fast == whole, n

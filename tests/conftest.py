@@ -244,3 +244,15 @@ def project(pytester: pytest.Pytester) -> Iterator[GitProject]:
     for wt in proj.worktrees()[1:]:
         subprocess.run(["git", "worktree", "remove", "--force", wt], cwd=proj.root,
                        capture_output=True, timeout=60, check=False)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Fault injection (tests/test_faults.py, issue #15): how many runs to kill -9.
+    parser.addoption("--kills", type=int, default=50,
+                     help="fault injection: runs killed with SIGKILL at random points")
+    parser.addoption("--kills-seed", default=None, help="fault injection: replay this seed")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "faults: fault injection (#15): random kill -9, concurrent runs, fuzzing")

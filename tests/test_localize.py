@@ -570,7 +570,11 @@ class TestEvidenceOfTheFault:
             ''')
         found = proj.localize(proj.task("tests/test_cart.py::test_total"))
         assert found.functions[0].function == "total"
-        assert all(loc.function != "<module>" for loc in found.functions + found.lines)
+        # No module-level line has a spectrum (a ``<module>`` location may still come
+        # from a constant that a suspicious function reads, below it).
+        assert all(loc.function != "<module>" for loc in found.lines)
+        assert not [e for loc in found.functions if loc.function == "<module>"
+                    for e in loc.evidence if e.startswith("ochiai")]
         # ``check`` runs in every test: ranked, but with no evidence behind its score.
         check = next(loc for loc in found.lines if loc.function == "check")
         assert check.score < 0.05
@@ -732,3 +736,65 @@ class TestEvidenceOfTheFault:
         found = proj.localize(proj.task("tests/test_textops.py::test_whisper"))
         assert found.functions[0].function == "whisper"
         assert "legacy" not in {loc.function for loc in found.functions}
+
+    def test_a_member_that_refuses_is_not_missing(self, proj: Project) -> None:
+        # ``'<' not supported between instances of 'Version' and 'tuple'``: the class has
+        # ``__lt__``; it returned NotImplemented. The member's code is the place.
+        proj.write("version.py", '''\
+            class Version:
+                def __init__(self, major):
+                    self.major = major
+
+                def __lt__(self, other):
+                    if not isinstance(other, Version):
+                        return NotImplemented
+                    return self.major < other.major
+            ''')
+        proj.write("tests/test_version.py", '''\
+            from version import Version
+
+            def test_order():
+                assert Version(1) < Version(2)
+
+            def test_order_with_tuple():
+                assert Version(1) < (2,)
+            ''')
+        found = proj.localize(proj.task("tests/test_version.py::test_order_with_tuple"))
+        assert found.functions[0].function == "Version.__lt__"
+        assert all(loc.function != "Version" for loc in found.functions)
+
+    def test_a_module_constant_read_by_the_suspicious_function(self, proj: Project) -> None:
+        # The fault is in a module-level regex: its line ran at import (no spectrum);
+        # the function that reads it is what the failure points at.
+        proj.write("dates.py", '''\
+            import re
+
+            _DATE = re.compile(r"(\\d{4})-(\\d{2})-(\\d)")
+
+
+            def parse_date(text):
+                match = _DATE.fullmatch(text)
+                if match is None:
+                    raise ValueError(f"not a date: {text}")
+                return tuple(int(part) for part in match.groups())
+
+
+            def format_date(year, month, day):
+                return f"{year:04d}-{month:02d}-{day:02d}"
+            ''')
+        proj.write("tests/test_dates.py", '''\
+            from dates import format_date, parse_date
+
+            def test_format():
+                assert format_date(2024, 1, 15) == "2024-01-15"
+
+            def test_parse():
+                assert parse_date("2024-01-15") == (2024, 1, 15)
+            ''')
+        found = proj.localize(proj.task("tests/test_dates.py::test_parse"))
+        names = [loc.function for loc in found.functions]
+        assert names[0] == "parse_date"
+        module = found.functions[names.index("<module>")]
+        assert names.index("<module>") < 3
+        assert module.line == line_of(proj, "dates.py", "_DATE = re.compile")
+        assert any("`_DATE`" in e for e in module.evidence)

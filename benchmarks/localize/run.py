@@ -225,7 +225,8 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
         "# Localization benchmark: real bugs",
         "",
         "`python benchmarks/localize/run.py --corpus real"
-        + (" --subject" if args.subject else "") + "`",
+        + (" --subject" if args.subject else "")
+        + (f" --without {args.without}" if args.without else "") + "`",
         f"({len(ok)} bugs of benchmarks/real_bugs, materialized from local git mirrors;"
         f" Python {platform.python_version()}, {os.cpu_count()} cores shared with other"
         " work; child pytest runs without plugin autoload; the task's description names"
@@ -277,6 +278,19 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
     return 0
 
 
+def ablate(without: str) -> None:
+    """Switch off rules of the ranking (in this process: the ranking runs here)."""
+    from pytest_agent.localize import _signals
+
+    for rule in filter(None, (w.strip() for w in without.split(","))):
+        if rule == "every-test":
+            _signals.EVERY_TEST = 1.0
+        elif rule == "constants":
+            _signals.W_READS_CONSTANT = 0.0
+        else:
+            raise SystemExit(f"--without: unknown rule {rule!r} (every-test, constants)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -289,7 +303,11 @@ def main() -> int:
                         help="benchmarks/corpus (seeded faults) or benchmarks/real_bugs")
     parser.add_argument("--subject", action="store_true",
                         help="real bugs: the description gives the fix commit's subject")
+    parser.add_argument("--without", default="",
+                        help="ablation, comma-separated: every-test (lines every test runs keep"
+                             " their score), constants (no module-constant signal)")
     args = parser.parse_args()
+    ablate(args.without)
     if args.autoload:
         os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
     else:

@@ -207,6 +207,17 @@ def _project_class(cls: type, is_project: ProjectFiles) -> dict[str, object] | N
         kfile = getattr(kmod, "__file__", None)
         if kfile and is_project(kfile):
             members.update(vars(klass))
+    # Equality and hashing inherited from a base other than ``object`` (a ``tuple``
+    # subclass compares by value); ``__hash__ = None`` (``__eq__`` without ``__hash__``)
+    # is no hash at all.
+    eq: object = getattr(cls, "__eq__", None)
+    hash_: object = getattr(cls, "__hash__", None)
+    if eq is not object.__eq__:
+        members.add("__eq__")
+    if hash_ is None:
+        members.discard("__hash__")
+    elif hash_ is not object.__hash__:
+        members.add("__hash__")
     return {"file": filename, "qualname": cls.__qualname__, "members": sorted(members)[:300]}
 
 

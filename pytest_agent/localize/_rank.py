@@ -17,6 +17,7 @@ from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._ranker import Ranking
 from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._signals import TracebackSignals
+from pytest_agent.localize._signals import constant_signal
 from pytest_agent.localize._signals import name_signals
 from pytest_agent.localize._signals import record_from_text
 from pytest_agent.localize._signals import spectrum_signal
@@ -65,6 +66,7 @@ def rank(
 
     # 3. Names: the task's words and files.
     name_signals(ranker, task, test_files)
+    constant_signal(ranker)
     if not methods and ranker.functions:
         methods.append("names")
     return ranker.ranking("+".join(methods) or "none")

@@ -161,6 +161,14 @@ class Ranker:
         wanted = f"{cls.qualname}.{member}"
         return info is not None and any(s.qualname == wanted for s in info.spans)
 
+    def function_totals(self) -> dict[tuple[str, str], float]:
+        """Each function's score so far: its best line's score plus its bonus."""
+        best: dict[tuple[str, str], float] = {}
+        for (rel, line), score in self.line_score.items():
+            key = (rel, self.function_at(rel, line).name)
+            best[key] = max(best.get(key, 0.0), score)
+        return {key: best.get(key, 0.0) + fs.bonus for key, fs in self.functions.items()}
+
     # -- the final order --------------------------------------------------------
 
     def _means(self) -> dict[tuple[str, str], float]:
@@ -216,7 +224,7 @@ class Ranker:
         if fs.span is not None:
             start, end = fs.span.start, fs.span.end
         else:
-            start = end = best_line or 1
+            start = end = best_line or fs.mark or 1
         line_ev = tuple(self.line_evidence.get((fs.path, best_line), ())) if best_line else ()
         return Location(path=fs.path, function=fs.name, start_line=start, end_line=end,
                         score=round(total, 6), evidence=line_ev + tuple(fs.evidence),

@@ -60,6 +60,7 @@ from pytest_agent.localize._traceback import statement_at
 
 __all__ = [
     "TracebackSignals",
+    "constant_signal",
     "name_signals",
     "record_from_text",
     "spectrum_signal",
@@ -79,6 +80,9 @@ W_OTHER_FRAME = 0.05
 W_CALLED_IN_TEST = 0.05
 W_NAMED_IN_TASK = 0.05
 W_TASK_FILE = 0.02
+#: A module-level constant read by a suspicious function: this share of the function's
+#: score goes to the module (``<module>``, marked at the constant's line).
+W_READS_CONSTANT = 0.5
 #: Lines run by every test keep this share of their score: they stay ranked (below any
 #: evidence) but say nothing about the failure.
 EVERY_TEST = 0.01
@@ -439,6 +443,56 @@ def name_signals(ranker: Ranker, task: Task, test_files: Iterable[str]) -> None:
     for name in sorted(_code_words(task.description)):
         for rel, span in ranker.functions_named(name):
             ranker.add_function(rel, span, W_NAMED_IN_TASK, "named in the task")
+
+
+def constant_signal(ranker: Ranker) -> None:
+    """Module-level constants (a regex, a table) read by suspicious functions.
+
+    Lines that run at import have no spectrum; a constant is still reached through the
+    functions that read it: the module gets half the best such function's score.
+    """
+    best: dict[str, tuple[float, int, str, str]] = {}
+    for (rel, name), total in sorted(ranker.function_totals().items()):
+        fs = ranker.functions[(rel, name)]
+        if total <= 0 or fs.span is None or fs.span.is_class:
+            continue
+        constants = _module_constants(ranker, rel)
+        for read in sorted(_globals_read(ranker, rel, fs.span) & constants.keys()):
+            candidate = (total * W_READS_CONSTANT, constants[read], read, name)
+            if candidate[0] > best.get(rel, (0.0, 0, "", ""))[0]:
+                best[rel] = candidate
+    for rel, (score, line, constant, reader) in sorted(best.items()):
+        module = ranker.function(rel, None)
+        module.mark = module.mark or line
+        ranker.add_function(rel, None, score,
+                            f"module-level `{constant}` (line {line}) is read by `{reader}`")
+
+
+def _module_constants(ranker: Ranker, rel: str) -> dict[str, int]:
+    tree = ranker.tree(rel)
+    found: dict[str, int] = {}
+    for stmt in tree.body if tree is not None else ():
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else (
+            [stmt.target] if isinstance(stmt, ast.AnnAssign) and stmt.value is not None else [])
+        for target in targets:
+            if isinstance(target, ast.Name) and not target.id.startswith("__"):
+                found.setdefault(target.id, stmt.lineno)
+    return found
+
+
+def _globals_read(ranker: Ranker, rel: str, span: FunctionSpan) -> set[str]:
+    tree = ranker.tree(rel)
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                 and n.lineno == span.def_line), None) if tree is not None else None
+    if node is None:
+        return set()
+    loaded: set[str] = set()
+    stored: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            (loaded if isinstance(sub.ctx, ast.Load) else stored).add(sub.id)
+    args = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+    return loaded - stored - args
 
 
 # -- helpers -----------------------------------------------------------------------------

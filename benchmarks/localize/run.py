@@ -43,7 +43,9 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -170,6 +172,8 @@ class RealResult:
     seconds: float
     pack_tokens: int
     error: str = ""
+    #: The first ten ranked functions: path, function, score, evidence (for --dump).
+    ranking: list[dict[str, object]] = field(default_factory=list)
 
 
 def _matches(loc_path: str, loc_function: str, file: str, function: str,
@@ -215,8 +219,11 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool) -> RealRes
         ranks.append(rank)
     known = [r for r in ranks if r is not None]
     top = f"{found.functions[0].path}::{found.functions[0].function}" if found.functions else ""
+    ranking: list[dict[str, object]] = [
+        {"path": loc.path, "function": loc.function, "score": loc.score,
+         "evidence": list(loc.evidence)} for loc in found.functions[:10]]
     return RealResult(bug_id, meta["fault_kind"], ranks[0], min(known) if known else None,
-                      top, found.method, seconds, estimate_tokens(found.pack))
+                      top, found.method, seconds, estimate_tokens(found.pack), "", ranking)
 
 
 def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
@@ -226,7 +233,8 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
         "",
         "`python benchmarks/localize/run.py --corpus real"
         + (" --subject" if args.subject else "")
-        + (f" --without {args.without}" if args.without else "") + "`",
+        + (f" --without {args.without}" if args.without else "")
+        + "".join(f" --set {w}" for w in args.set) + "`",
         f"({len(ok)} bugs of benchmarks/real_bugs, materialized from local git mirrors;"
         f" Python {platform.python_version()}, {os.cpu_count()} cores shared with other"
         " work; child pytest runs without plugin autoload; the task's description names"
@@ -264,8 +272,9 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
     from materialize import load_manifest
 
     results = []
+    wanted = [w for w in args.only.split(",") if w] or [""]
     for bug in load_manifest():
-        if args.only not in bug.id:
+        if not any(w in bug.id for w in wanted):
             continue
         r = measure_real(bug.id, settings, args.subject)
         print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "
@@ -273,15 +282,23 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
         results.append(r)
     text = real_report(results, args)
     print(text)
+    if args.dump:
+        Path(args.dump).write_text(json.dumps([asdict(r) for r in results], indent=1))
     if not args.no_write and not args.only:
         (HERE / "RESULTS-real.md").write_text(text)
     return 0
 
 
-def ablate(without: str) -> None:
-    """Switch off rules of the ranking (in this process: the ranking runs here)."""
+def ablate(without: str, weights: list[str]) -> None:
+    """Switch off rules of the ranking, or set a weight of localize/_signals.py (in this
+    process: the ranking runs here, not in the coverage run)."""
     from pytest_agent.localize import _signals
 
+    for assignment in weights:
+        name, _, value = assignment.partition("=")
+        if not name.startswith("W_") or not hasattr(_signals, name):
+            raise SystemExit(f"--set: no weight {name!r} in localize/_signals.py")
+        setattr(_signals, name, float(value))
     for rule in filter(None, (w.strip() for w in without.split(","))):
         if rule == "every-test":
             _signals.EVERY_TEST = 1.0
@@ -303,11 +320,14 @@ def main() -> int:
                         help="benchmarks/corpus (seeded faults) or benchmarks/real_bugs")
     parser.add_argument("--subject", action="store_true",
                         help="real bugs: the description gives the fix commit's subject")
+    parser.add_argument("--set", action="append", default=[], metavar="W_NAME=VALUE",
+                        help="a weight of localize/_signals.py for this run (ablation)")
+    parser.add_argument("--dump", default="", help="real bugs: write each ranking to this JSON")
     parser.add_argument("--without", default="",
                         help="ablation, comma-separated: every-test (lines every test runs keep"
                              " their score), constants (no module-constant signal)")
     args = parser.parse_args()
-    ablate(args.without)
+    ablate(args.without, args.set)
     if args.autoload:
         os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
     else:

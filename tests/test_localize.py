@@ -798,3 +798,35 @@ class TestEvidenceOfTheFault:
         assert names.index("<module>") < 3
         assert module.line == line_of(proj, "dates.py", "_DATE = re.compile")
         assert any("`_DATE`" in e for e in module.evidence)
+
+    def test_did_not_raise_has_no_checked_value(self, proj: Project) -> None:
+        # ``with pytest.raises(...)`` fails on the ``with`` line; the values its body used
+        # are not what the failure checks.
+        proj.write("comments.py", '''\
+            def make_doc():
+                return {"lines": []}
+
+
+            def add_comment(doc, text):
+                doc["lines"].append("# " + text)
+                return doc
+            ''')
+        proj.write("tests/test_comments.py", '''\
+            import pytest
+            from comments import add_comment, make_doc
+
+            def test_empty():
+                assert make_doc() == {"lines": []}
+
+            def test_add():
+                assert add_comment(make_doc(), "hi")["lines"] == ["# hi"]
+
+            def test_multiline_rejected():
+                doc = make_doc()
+                with pytest.raises(ValueError):
+                    add_comment(doc, "a\\nb")
+            ''')
+        found = proj.localize(proj.task("tests/test_comments.py::test_multiline_rejected"))
+        assert found.functions[0].function == "add_comment"
+        assert not [e for loc in found.functions for e in loc.evidence
+                    if "the value the failing line checks" in e]

@@ -153,7 +153,23 @@ def _statement(filename: str, lineno: int, trees: dict[str, ast.Module | None]
     return statement_at(tree, lineno) if tree is not None else None
 
 
-def _compared_names(stmt: ast.stmt) -> set[str]:
+def _own_parts(stmt: ast.stmt | None) -> list[ast.AST]:
+    """What a statement itself evaluates: a compound statement's header, not its body
+    (``with pytest.raises(E):`` fails on the ``with`` line, not on the body's values)."""
+    if stmt is None:
+        return []
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        return [item.context_expr for item in stmt.items]
+    if isinstance(stmt, ast.If | ast.While):
+        return [stmt.test]
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        return [stmt.iter]
+    if isinstance(stmt, ast.Try | ast.Match):
+        return []
+    return [stmt]
+
+
+def _compared_names(stmt: ast.AST) -> set[str]:
     """Names compared for equality by ``stmt``: ``a == b``, ``self.assertEqual(a, b)``."""
     found: set[str] = set()
     for node in ast.walk(stmt):
@@ -177,9 +193,9 @@ def _operands(frame: FrameType, stmt: ast.stmt | None) -> list[tuple[str, object
     """
     local = frame.f_locals
     found = [("operand", v) for k, v in local.items() if k.startswith("@py_assert")]
-    if stmt is not None:
-        compared = _compared_names(stmt)
-        names = dict.fromkeys(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name))
+    for node in _own_parts(stmt):
+        compared = _compared_names(node)
+        names = dict.fromkeys(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
         found += [("compared ==" if n in compared else "operand", local[n])
                   for n in names if n in local]
     return [(role, v) for role, v in found if not isinstance(v, _SCALARS)

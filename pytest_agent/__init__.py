@@ -3,7 +3,9 @@
 Tasks are written in ``plans/*.yaml``; ``pytest --agent-run ID`` or ``pytest
 --agent-all`` collects each as an item and runs the repair loop on it. Every
 step is a ``pytest_agent_*`` hook (see :mod:`pytest_agent.hookspec`); the types
-below are what those hooks receive and return.
+below are what those hooks receive and return. The table "step -> hook -> default
+implementation -> module" is :mod:`pytest_agent.steps`; the floors the modules are
+built in, docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from pytest_agent._atomic import write_atomic
 from pytest_agent.writeback import format_timestamp
 
 __all__ = ["RunLock", "RunLockError"]
@@ -54,9 +55,7 @@ class RunLock:
             raise RunLockError(self._held_message()) from None
         self._lock = lock
         info = {"pid": os.getpid(), "host": socket.gethostname(), "started": format_timestamp()}
-        tmp = self.info_path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(info), encoding="utf-8")
-        os.replace(tmp, self.info_path)
+        write_atomic(self.info_path, json.dumps(info))
 
     def release(self) -> None:
         if self._lock is None:

@@ -24,7 +24,6 @@ import gc
 import importlib
 import json
 import os
-import resource
 import select
 import signal
 import sys
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_agent._compat import ensure_unconfigure
+from pytest_agent._serve import die_with_parent
+from pytest_agent._serve import limit_memory
 from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import PLUGIN as TIMEOUT_PLUGIN
 
@@ -106,56 +107,14 @@ def _warm_imports() -> None:
                 importlib.import_module(ep.value.split(":", 1)[0])
 
 
-def _data_bytes() -> int:
-    """The process's data segment (heap and private mappings), from ``/proc/self/statm``."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[5])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel SIGKILL this child when the worker dies (Linux).
-
-    The child has its own process group, so killing the worker's group would not reach
-    a candidate that loops.
-    """
-    if _LIBC is not None:
-        with contextlib.suppress(Exception):
-            _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(1)  # the worker died before the line above
-
-
-def _load_libc() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True)
-    except (ImportError, OSError):
-        return None
-
-
-_LIBC = _load_libc()
-
-
 def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_fd: int,
            parent: int) -> None:
     """In the forked child: limits, quiet output, one pytest session, result to ``out_fd``."""
     os.setpgid(0, 0)
-    _die_with_parent(parent)
+    die_with_parent(parent)
     code = 1
     try:
-        if mem_headroom > 0:
-            # RLIMIT_DATA, not RLIMIT_AS: the address-space limit made every session
-            # of a worker with many plugins loaded ~15 ms slower (measured); the data
-            # limit covers what a memory hog allocates (heap and anonymous mappings).
-            limit = _data_bytes() + mem_headroom
-            with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        limit_memory(mem_headroom)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
@@ -311,7 +270,7 @@ def _probe_child(configs: _Configs, args: list[str], prepared: _Prepared | None,
     answer: dict[str, Any] = {"modules": []}
     try:
         os.setpgid(0, 0)
-        _die_with_parent(parent)
+        die_with_parent(parent)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -152,10 +153,21 @@ def env(extra: dict[str, str]) -> dict[str, str]:
     return e
 
 
+#: CPU seconds (user + system) of the last timed command's whole process tree.
+LAST_CPU = [0.0]
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(argv: list[str], cwd: Path, extra: dict[str, str]) -> tuple[float, str]:
+    cpu = children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env(extra),
                           timeout=900, check=False)
+    LAST_CPU[0] = children_cpu() - cpu
     return time.perf_counter() - start, proc.stdout + proc.stderr
 
 
@@ -192,6 +204,7 @@ def main() -> None:
     configs = [(p, q, m) for p in args.projects.split(",") for q in args.proposers.split(",")
                for m in args.modes.split(",")]
     ratios: dict[tuple[str, str, str], list[float]] = {c: [] for c in configs}
+    cpu_ratios: dict[tuple[str, str, str], list[float]] = {c: [] for c in configs}
     walls: dict[tuple[str, str, str], list[float]] = {c: [] for c in configs}
     colds: dict[str, list[float]] = {p: [] for p in args.projects.split(",")}
     loads: list[float] = []
@@ -208,7 +221,9 @@ def main() -> None:
                 project, proposer, mode = config
                 loads.append(os.getloadavg()[0])
                 cold = cold_accept(repos[project])
+                cold_cpu = LAST_CPU[0]
                 wall = task(repos[project], work, proposer, mode)
+                cpu_ratios[config].append(LAST_CPU[0] / cold_cpu)
                 colds[project].append(cold)
                 walls[config].append(wall)
                 ratios[config].append(wall / cold)
@@ -222,13 +237,14 @@ def main() -> None:
         print(f"cold accept run, {project}: median {statistics.median(values):.2f} s")
     print()
     print("| project | proposer | inner runs | task wall, median | task / cold accept run, "
-          "median of paired ratios (min-max) |")
-    print("| --- | --- | --- | --- | --- |")
+          "wall: median of paired ratios (min-max) | same, CPU |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for c in configs:
         project, proposer, mode = c
         med = statistics.median(ratios[c])
         print(f"| {project} | {proposer} | {mode} | {statistics.median(walls[c]):.2f} s "
-              f"| **{med:.2f}x** ({min(ratios[c]):.2f}-{max(ratios[c]):.2f}) |")
+              f"| **{med:.2f}x** ({min(ratios[c]):.2f}-{max(ratios[c]):.2f}) "
+              f"| {statistics.median(cpu_ratios[c]):.2f}x |")
 
 
 if __name__ == "__main__":

@@ -222,12 +222,11 @@ _yaml_pieces = st.sampled_from([
 def test_fuzzed_plan_loads_or_fails_in_one_clear_error(tmp_path: Path, lines: list[str]) -> None:
     path = tmp_path / "plan.yaml"
     path.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
-    started = time.monotonic()
     try:
         load_plan_file(path)
     except PlanError as exc:
         assert str(exc).startswith(str(path)), exc
-    assert time.monotonic() - started < 10  # no hang (a bound, not a benchmark)
+    # A hang is bounded by the suite's pytest-timeout, not by a clock asserted here.
 
 
 @settings(max_examples=100, deadline=None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -36,12 +35,11 @@ def test_alias_bomb_is_refused_before_expansion(tmp_path: Path) -> None:
     meta = alias_bomb(9).replace("\n", "\n  ")
     path = plan_with(tmp_path, f"id: T-1\ndescription: d\naccept_tests: [t.py::a]\nmeta:\n  {meta}")
     assert len(path.read_text()) < 1000
-    started = time.monotonic()
     message = one_error(path)
     assert f"{path}:" in message
     assert "aliases (*a0) are not allowed in a plan" in message
-    # Expanded, this is 9**9 strings; refused, it is instant. (A bound, not a benchmark.)
-    assert time.monotonic() - started < 30
+    # Expanded, this is 9**9 strings: a hang that pytest-timeout fails; refused, it is
+    # the message above.
 
 
 def test_merge_key_alias_is_refused_too(tmp_path: Path) -> None:

@@ -289,6 +289,8 @@ def report(verdicts: list[Verdict], commit: str, retries: int | None = 0) -> str
         f"Time per bug (the whole `pytest --agent-run`): median {statistics.median(secs):.1f} s,"
         f" max {max(secs):.1f} s." if secs else "",
         "",
+        *_breakdown(verdicts),
+        "",
         "| bug | fault kind | status | repaired | equal (AST / held-out) | diff lines | time |"
         " first line of last_error |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -342,6 +344,39 @@ def main(argv: list[str] | None = None) -> int:
                 _write(_in_order(kept + verdicts), commit, total, retries)
     print(report(_in_order(kept + verdicts), commit, retries))
     return 0
+
+
+def _why(v: Verdict) -> str:
+    """The kind of a failure, from the first line of the task's last_error."""
+    err = v.last_error
+    if v.repaired:
+        return "repaired"
+    for needle, kind in (("time budget", "search: time budget ran out"),
+                         ("candidate budget", "search: candidate budget ran out"),
+                         ("max_candidates", "search: candidate budget ran out"),
+                         ("exhausted", "search: repair space exhausted"),
+                         ("regression", "a candidate passed the accept tests, broke others"),
+                         ("not started", "search not started (tests could not run)"),
+                         ("timed out", "timed out")):
+        if needle in err:
+            return kind
+    return "other: " + err[:60]
+
+
+def _breakdown(verdicts: list[Verdict]) -> list[str]:
+    lines = ["", "| project | bugs | repaired | equal |", "| --- | --- | --- | --- |"]
+    projects: dict[str, list[Verdict]] = {}
+    for v in verdicts:
+        projects.setdefault(v.project, []).append(v)
+    for name, vs in projects.items():
+        lines.append(f"| {name} | {len(vs)} | {sum(v.repaired for v in vs)} |"
+                     f" {sum(v.equal for v in vs)} |")
+    whys: dict[str, int] = {}
+    for v in verdicts:
+        whys[_why(v)] = whys.get(_why(v), 0) + 1
+    lines += ["", "| outcome | bugs |", "| --- | --- |"]
+    lines += [f"| {k} | {n} |" for k, n in sorted(whys.items(), key=lambda x: -x[1])]
+    return lines
 
 
 def _in_order(verdicts: list[Verdict]) -> list[Verdict]:

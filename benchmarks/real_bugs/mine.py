@@ -247,8 +247,9 @@ def report(store: dict[str, Any]) -> str:
     for b in manifest["bugs"]:
         first = b["changed"][0]
         more = f" +{len(b['changed']) - 1}" if len(b["changed"]) > 1 else ""
+        kind = b["fault_kind"].replace("|", "\\|")
         lines.append(f"| {b['id']} | `{first['function']}`{more} ({first['file']}) | "
-                     f"{b['fault_kind']} | {len(b['accept_tests'])} | {b['src_lines']} |")
+                     f"{kind} | {len(b['accept_tests'])} | {b['src_lines']} |")
     return "\n".join(lines)
 
 

@@ -300,7 +300,8 @@ def report(verdicts: list[Verdict], commit: str, retries: int | None = 0) -> str
             f"{'yes' if v.equal else 'no'} ({'=' if v.equal_ast else '≠'} / "
             f"{'pass' if v.heldout_pass else 'fail'})")
         err = v.last_error.replace("|", "\\|")
-        lines.append(f"| {v.id} | {v.fault_kind} | {v.status} | {'yes' if v.repaired else 'no'}"
+        kind = v.fault_kind.replace("|", "\\|")
+        lines.append(f"| {v.id} | {kind} | {v.status} | {'yes' if v.repaired else 'no'}"
                      f" | {eq_txt} | {v.diff_lines or '-'} | {v.seconds:.0f} s | {err} |")
     return "\n".join(lines) + "\n"
 

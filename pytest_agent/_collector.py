@@ -3,6 +3,10 @@
 Loaded with ``-p pytest_agent._collector``; when ``PYTEST_AGENT_REPORT`` names a
 file, it appends one JSON object per test report to it. Kept free of heavy
 imports: it runs in every inner run.
+
+PYTEST_DONT_REWRITE: the harness imports this module before the inner session
+loads it as a plugin; without this marker pytest warns that it cannot rewrite it,
+and a project with ``filterwarnings = error`` turns that warning into a crash.
 """
 
 from __future__ import annotations

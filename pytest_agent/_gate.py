@@ -15,6 +15,10 @@ The gate is two inherited file descriptors named in :data:`GATE_ENV`
 (``"<go fd>,<ready fd>"``): the process writes one JSON line to the ready fd (the
 files it read) and reads one JSON line from the go fd (``{"args": [...],
 "limits": "..."}``); end of file instead means "not needed": it exits at once.
+
+PYTEST_DONT_REWRITE: the harness imports this module before the inner session
+loads it as a plugin; without this marker pytest warns that it cannot rewrite it,
+and a project with ``filterwarnings = error`` turns that warning into a crash.
 """
 
 from __future__ import annotations

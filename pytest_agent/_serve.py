@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["fingerprint", "main"]
+__all__ = ["die_with_parent", "fingerprint", "limit_memory", "main", "warm_imports"]
 
 #: Path parts of files that never belong to the project under test.
 _FOREIGN = ("site-packages", "dist-packages", "/.venv/", "/venv/", "/.tox/", "/.nox/")
@@ -85,7 +85,7 @@ _OUR_PLUGINS = ("pytest_agent._collector", "pytest_agent._timeout",
                 "pytest_agent.localize._covplugin")
 
 
-def _warm_imports() -> None:
+def warm_imports() -> None:
     """Import pytest, its built-in plugins and the plugins a session loads.
 
     By parsing a throwaway config here (the server's empty temp directory): plugins
@@ -332,7 +332,7 @@ def main() -> int:
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     os.dup2(2, 1)
-    _warm_imports()
+    warm_imports()
     server = Server()
     answers.write(json.dumps({"started": True}) + "\n")
     answers.flush()

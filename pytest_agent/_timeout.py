@@ -25,6 +25,10 @@ run costs the limit, not ``test_timeout``.
 Configured by one environment variable (set by the parent, see :class:`TestLimits`),
 so the module stays import-light and inert when not configured explicitly: loaded
 without it, the defaults apply.
+
+PYTEST_DONT_REWRITE: the harness imports this module before the inner session
+loads it as a plugin; without this marker pytest warns that it cannot rewrite it,
+and a project with ``filterwarnings = error`` turns that warning into a crash.
 """
 
 from __future__ import annotations

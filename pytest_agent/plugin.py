@@ -4,6 +4,10 @@ Without an agent option this plugin does nothing but declare its options and
 hooks: it imports no engine, no git, no YAML library (tested through
 ``sys.modules``), and collects nothing. With one, it registers an
 :class:`~pytest_agent.session.AgentSession` that turns plan files into items.
+
+PYTEST_DONT_REWRITE: the harness imports this module before the inner session
+loads it as a plugin; without this marker pytest warns that it cannot rewrite it,
+and a project with ``filterwarnings = error`` turns that warning into a crash.
 """
 
 from __future__ import annotations

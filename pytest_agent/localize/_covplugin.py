@@ -19,6 +19,10 @@ It runs inside the inner pytest subprocess, never in the user's pytest process. 
 
 Configured through environment variables (set by :mod:`._coverage`); coverage is
 imported here only, in the subprocess.
+
+PYTEST_DONT_REWRITE: the harness imports this module before the inner session
+loads it as a plugin; without this marker pytest warns that it cannot rewrite it,
+and a project with ``filterwarnings = error`` turns that warning into a crash.
 """
 
 from __future__ import annotations

@@ -88,23 +88,26 @@ class _Recorder:
 
 
 def _warm_imports() -> None:
-    """Import pytest, its built-in plugins and the plugins a run would load."""
-    import pytest  # noqa: F401 - the point is to have it imported before forking
+    """Import pytest, its built-in plugins and the plugins a run would load.
 
-    from pytest_agent._compat import default_plugin_names
+    Through the warm server's throwaway config, parsed in an empty temporary
+    directory: plugins are then imported by pytest's assertion-rewriting hook, as a
+    session imports them. Importing them directly would make every candidate's
+    session warn that they were imported before it could rewrite them, and a
+    project with ``filterwarnings = error`` turns that warning into a crash of
+    every candidate run.
+    """
+    import tempfile
 
-    for name in default_plugin_names():
-        with contextlib.suppress(Exception):
-            importlib.import_module(f"_pytest.{name}")
-    for name in filter(None, os.environ.get("PYTEST_PLUGINS", "").split(",")):
-        with contextlib.suppress(Exception):
-            importlib.import_module(name.strip())
-    if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        from importlib.metadata import entry_points
+    from pytest_agent._serve import warm_imports
 
-        for ep in entry_points(group="pytest11"):
-            with contextlib.suppress(Exception):
-                importlib.import_module(ep.value.split(":", 1)[0])
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="pytest-agent-warm-") as empty:
+        os.chdir(empty)
+        try:
+            warm_imports()
+        finally:
+            os.chdir(cwd)
 
 
 def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_fd: int,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BRANCH_PREFIX",
+    "REVIEW_MARK",
     "Applied",
     "AttemptRecord",
     "CommitInfo",
@@ -68,6 +69,10 @@ Rule = Literal[
 
 #: Every task's work is committed on ``agent/<task id>`` (see :func:`branch_name`).
 BRANCH_PREFIX: Final = "agent/"
+
+#: How a proposal's ``notes`` begin when the change passes the tests but is of a kind
+#: known to overfit them: the commit message and the report repeat that line.
+REVIEW_MARK = "plausible only: review"
 
 
 def branch_name(task_id: str) -> str:
@@ -189,6 +194,16 @@ class Proposal:
     #: Set when the proposer gives up for a reason the user must see (budget, config).
     #: A proposal with an empty ``diff`` and a ``stop_reason`` ends the task.
     stop_reason: str | None = None
+
+    @property
+    def review(self) -> str:
+        """The first line of ``notes`` when it starts with :data:`REVIEW_MARK`, else ``""``.
+
+        A proposer marks a change that passes the tests but may only fit them (the
+        offline engine's known overfitting patterns); the commit message repeats it.
+        """
+        first = self.notes.lstrip().split("\n", 1)[0].strip()
+        return first if first.startswith(REVIEW_MARK) else ""
 
 
 @final

@@ -229,7 +229,7 @@ class Executor:
                                    time.monotonic() - started)
             commit = self.hook.pytest_agent_commit(
                 task=self.task, workspace=ws, applied=applied, verdict=verdict,
-                settings=self.settings,
+                settings=self.settings, proposal=proposal,
             )
             if commit is None:
                 # The spec allows None; a verified change nobody committed ends the task.

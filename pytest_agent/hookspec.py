@@ -199,7 +199,12 @@ def pytest_agent_reflect(
 
 @hookspec(firstresult=True)
 def pytest_agent_commit(
-    task: Task, workspace: Workspace, applied: Applied, verdict: Verdict, settings: AgentSettings
+    task: Task,
+    workspace: Workspace,
+    applied: Applied,
+    verdict: Verdict,
+    settings: AgentSettings,
+    proposal: Proposal,
 ) -> CommitInfo | None:
     """Commit the verified change on the task's branch (``task.branch``).
 
@@ -208,6 +213,8 @@ def pytest_agent_commit(
     :param applied: What the apply step changed (the files to commit).
     :param verdict: The passing verdict.
     :param settings: The effective settings.
+    :param proposal: The proposal that was applied; its ``review`` line (a change of a
+        kind known to overfit the tests) goes into the default commit message.
     :returns: The :class:`~pytest_agent.CommitInfo` (sha, branch); or ``None`` to
         let the next implementation answer. ``None`` from all: the change is not
         committed and the task fails, saying so.

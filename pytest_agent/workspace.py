@@ -418,11 +418,18 @@ class WorkspaceManager:
         self.git("add", "--intent-to-add", "--all", cwd=workspace.root)
         return self.git("diff", workspace.base_commit, cwd=workspace.root)
 
-    def commit(self, workspace: Workspace, task: Task, files: tuple[str, ...]) -> CommitInfo:
-        """One commit of ``files`` on the task's branch."""
+    def commit(
+        self, workspace: Workspace, task: Task, files: tuple[str, ...], *, review: str = ""
+    ) -> CommitInfo:
+        """One commit of ``files`` on the task's branch.
+
+        ``review``: a line saying the change may only fit the tests (``Proposal.review``);
+        it opens the message body, so that ``git log`` shows it to the reviewer.
+        """
         # The trailer lets a later run recognize the finished repair (module docstring).
+        body = f"{review}\n\n" if review else ""
         message = (f"[Agent] Complete {task.id}: {task.description.strip()}\n\n"
-                   f"{TASK_TRAILER}: {task.id}\n")
+                   f"{body}{TASK_TRAILER}: {task.id}\n")
         paths = list(files) or self.changed_files(workspace)
         if not paths:
             raise WorkspaceError(f"cannot commit the repair of {task.id}: the change is empty")

@@ -8,6 +8,7 @@ import pytest
 
 from pytest_agent._types import Applied
 from pytest_agent._types import CommitInfo
+from pytest_agent._types import Proposal
 from pytest_agent._types import Task
 from pytest_agent._types import Workspace
 from pytest_agent.workspace import WorkspaceManager
@@ -23,5 +24,9 @@ class CommitStep:
         self._workspaces = workspaces
 
     @pytest.hookimpl(trylast=True)
-    def pytest_agent_commit(self, task: Task, workspace: Workspace, applied: Applied) -> CommitInfo:
-        return self._workspaces.commit(workspace, task, applied.changed_files)
+    def pytest_agent_commit(
+        self, task: Task, workspace: Workspace, applied: Applied, proposal: Proposal
+    ) -> CommitInfo:
+        return self._workspaces.commit(
+            workspace, task, applied.changed_files, review=proposal.review
+        )

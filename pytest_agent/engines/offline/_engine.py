@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import final
 
 from pytest_agent._timeout import TestLimits
+from pytest_agent._types import REVIEW_MARK
 from pytest_agent._types import Context
 from pytest_agent._types import Location
 from pytest_agent._types import Proposal
@@ -204,7 +205,7 @@ def _winner_notes(report: SearchReport) -> str:
     risks = [e.risky for e in w.edits if e.risky]
     if report.plausible_only:
         risks.append("other tests of the accept test files fail with it")
-    head = f"plausible only: review ({'; '.join(risks)}).\n" if risks else ""
+    head = f"{REVIEW_MARK} ({'; '.join(risks)}).\n" if risks else ""
     return (
         f"{head}Offline search: {w.description}.\n"
         f"Validated {report.validated} of {report.generated} candidate(s) in "

@@ -36,11 +36,16 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-__all__ = ["die_with_parent", "fingerprint", "limit_memory", "main", "warm_imports"]
+__all__ = [
+    "die_with_parent", "fingerprint", "import_outside", "limit_memory", "main", "warm_imports",
+]
 
 #: Path parts of files that never belong to the project under test.
 _FOREIGN = ("site-packages", "dist-packages", "/.venv/", "/venv/", "/.tox/", "/.nox/")
@@ -103,6 +108,27 @@ def warm_imports() -> None:
         import coverage  # noqa: F401 - used by the baseline run's coverage plugin
 
 
+def import_outside(names: Sequence[str], of_project: Callable[[ModuleType], bool]) -> None:
+    """Import ``names`` here, once, so that forked children find them imported.
+
+    An import that pulls in a module for which ``of_project`` is true is undone
+    entirely: that module would be stale in the children, which must import the
+    project's code afresh. Used by the warm server and the offline engine's workers.
+    """
+    for name in names:
+        if name in sys.modules:
+            continue
+        before = set(sys.modules)
+        # Not BaseException: a KeyboardInterrupt stops the process. A failed import
+        # costs nothing: a child imports it again and reports.
+        with contextlib.suppress(Exception, SystemExit):
+            importlib.import_module(name)
+        new = set(sys.modules) - before
+        if any(of_project(sys.modules[m]) for m in new):
+            for m in new:
+                del sys.modules[m]
+
+
 class Server:
     """The server's state: the project, the pinned files, the modules warmed after runs."""
 
@@ -155,18 +181,7 @@ class Server:
         An import that pulls in a module of the project is undone entirely (that
         module would be stale in the children).
         """
-        for name in names:
-            if name in sys.modules:
-                continue
-            before = set(sys.modules)
-            # Not BaseException: a KeyboardInterrupt stops the server. A failed
-            # import costs nothing: a child imports it again and reports.
-            with contextlib.suppress(Exception, SystemExit):
-                importlib.import_module(name)
-            new = set(sys.modules) - before
-            if any(self.project.owns(_module_file(sys.modules[m])) for m in new):
-                for m in new:
-                    del sys.modules[m]
+        import_outside(names, lambda module: self.project.owns(_module_file(module)))
         gc.freeze()
 
     # -- run ---------------------------------------------------------------------

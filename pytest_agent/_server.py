@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_agent import _tempdirs
+from pytest_agent._jsonlines import JsonLineReader
 from pytest_agent._procs import ProcessResult
 from pytest_agent._timeout import TestLimits
 
@@ -92,7 +93,7 @@ class TestServer:
         self.broken = ""
         self.runs = 0
         self._attached = False
-        self._buffer = b""
+        self._lines = JsonLineReader()
         self._lock = threading.Lock()
         self._tmp = tempfile.mkdtemp(prefix=_tempdirs.prefix("server"))
         self._modules_out = ""
@@ -132,21 +133,7 @@ class TestServer:
     def _receive(self, deadline: float) -> dict[str, Any] | None:
         if self.proc is None or self.proc.stdout is None:
             return None
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return None
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        answer: dict[str, Any] = json.loads(line)
-        return answer
+        return self._lines.receive(self.proc.stdout.fileno(), deadline)
 
     def _ready(self) -> bool:
         """Wait for the start and attach answers (once)."""

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import queue
-import select
 import shutil
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from typing import Any
 from typing import final
 
 from pytest_agent import _tempdirs
+from pytest_agent._jsonlines import JsonLineReader
 from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import TestLimits
 from pytest_agent.testrun import inner_pytest_env
@@ -77,7 +77,7 @@ class _Worker:
         self.test_root = test_root
         self.mem_headroom = mem_headroom
         self.proc: subprocess.Popen[bytes] | None = None
-        self._buffer = b""
+        self._lines = JsonLineReader()
 
     def start(self) -> None:
         env = inner_pytest_env(self.root)
@@ -101,21 +101,7 @@ class _Worker:
 
     def _receive(self, deadline: float) -> dict[str, Any] | None:
         assert self.proc is not None and self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return None  # the worker died
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        answer: dict[str, Any] = json.loads(line)
-        return answer
+        return self._lines.receive(self.proc.stdout.fileno(), deadline)
 
     def run(self, files: Mapping[str, str], args: Sequence[str], timeout: float,
             limits: TestLimits) -> RunResult:
@@ -144,7 +130,7 @@ class _Worker:
 
     def kill(self) -> None:
         proc, self.proc = self.proc, None
-        self._buffer = b""
+        self._lines = JsonLineReader()
         if proc is None:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):

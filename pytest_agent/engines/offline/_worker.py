@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
 import json
 import os
 import select
@@ -33,6 +32,7 @@ from typing import Any
 
 from pytest_agent._compat import ensure_unconfigure
 from pytest_agent._serve import die_with_parent
+from pytest_agent._serve import import_outside
 from pytest_agent._serve import limit_memory
 from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import PLUGIN as TIMEOUT_PLUGIN
@@ -240,18 +240,8 @@ class _Configs:
         An import that pulls in a file of the tree is undone, so that every child
         imports the project's code afresh.
         """
-        for name in names:
-            if name in sys.modules:
-                continue
-            before = set(sys.modules)
-            # Not BaseException: a KeyboardInterrupt must stop the worker.
-            with contextlib.suppress(Exception, SystemExit):
-                importlib.import_module(name)
-            new = set(sys.modules) - before
-            if any(not self._outside(sys.modules[m]) and getattr(sys.modules[m], "__file__", None)
-                   for m in new):
-                for m in new:
-                    del sys.modules[m]
+        import_outside(names, lambda module: bool(getattr(module, "__file__", None))
+                       and not self._outside(module))
 
     def _prepare(self, args: list[str]) -> _Prepared | None:
         from pytest_agent._compat import prepare_config

@@ -237,8 +237,8 @@ class EarlyRun:
         from pytest_agent._collector import REPORT_ENV
         from pytest_agent._gate import GATE_ENV
         from pytest_agent._gate import PLUGIN as GATE_PLUGIN
-        from pytest_agent.testrun import inner_args
-        from pytest_agent.testrun import inner_pytest_env
+        from pytest_agent._inner import inner_args
+        from pytest_agent._inner import inner_pytest_env
 
         self.test_root = test_root
         self.root = root
@@ -351,8 +351,8 @@ class TaskTests:
 
     def attach(self, test_root: Path, root: Path, args: Sequence[str]) -> None:
         """The worktree exists: register under ``test_root``; the server parses once."""
-        from pytest_agent.testrun import INNER_ARGS
-        from pytest_agent.testrun import inner_pytest_env
+        from pytest_agent._inner import INNER_ARGS
+        from pytest_agent._inner import inner_pytest_env
 
         self.root = test_root
         with _SESSIONS_LOCK:

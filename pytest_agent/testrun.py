@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -13,10 +12,14 @@ from typing import Any
 from pytest_agent import _tempdirs
 from pytest_agent._collector import REPORT_ENV
 from pytest_agent._collector import read_records
+from pytest_agent._inner import INNER_ARGS
+from pytest_agent._inner import inner_args
+from pytest_agent._inner import inner_pytest_env
+from pytest_agent._inner import remember_slowest
+from pytest_agent._inner import slowest_seen
 from pytest_agent._procs import ProcessResult
 from pytest_agent._procs import run_process
 from pytest_agent._timeout import LIMITS_ENV
-from pytest_agent._timeout import PLUGIN as TIMEOUT_PLUGIN
 from pytest_agent._timeout import TestLimits
 from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
@@ -26,16 +29,6 @@ __all__ = [
     "run_recorded", "run_tests", "slowest_seen", "spectrum_records",
 ]
 
-# Plugin flags for every inner run: record outcomes; stop hanging tests (per-test
-# timeouts); never write a cache into the workspace (it would end up in the commit);
-# never recurse into the agent plugin.
-INNER_ARGS: tuple[str, ...] = (
-    "-p", "pytest_agent._collector",
-    "-p", TIMEOUT_PLUGIN,
-    "-p", "no:cacheprovider",
-    "-p", "no:randomly",
-)
-
 #: Localization's coverage plugin, loaded into the baseline run (see :func:`run_baseline`).
 COVERAGE_PLUGIN = "pytest_agent.localize._covplugin"
 
@@ -43,47 +36,6 @@ _RANK = {
     TestOutcome.PASSED: 0, TestOutcome.SKIPPED: 0, TestOutcome.XFAILED: 0,
     TestOutcome.XPASSED: 1, TestOutcome.MISSING: 2, TestOutcome.FAILED: 3, TestOutcome.ERROR: 4,
 }
-
-
-def inner_pytest_env(root: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of an inner run: the workspace first on ``sys.path``, no bytecode."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_ADDOPTS")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    pythonpath = [str(root)]
-    if env.get("PYTHONPATH"):
-        pythonpath.append(env["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(pythonpath)
-    env.pop("PYTEST_XDIST_WORKER", None)
-    env.pop("PYTEST_XDIST_TESTRUNUID", None)
-    # Per-test timeouts that know the slowest test of earlier runs here (see ``_timeout``).
-    env.update(TestLimits(slowest=slowest_seen(root)).to_env())
-    if extra:
-        env.update(extra)
-    return env
-
-
-#: The slowest finished test seen so far per test root (seconds): later runs of the
-#: same tests derive their per-test timeouts from it (see ``_timeout``).
-_SLOWEST: dict[str, float] = {}
-
-
-def slowest_seen(root: Path) -> float:
-    """The slowest test that finished in an earlier inner run in ``root`` (0 if none)."""
-    return _SLOWEST.get(str(root.resolve()), 0.0)
-
-
-def _remember(root: Path, records: Sequence[dict[str, Any]]) -> None:
-    durations = [float(r["duration"]) for r in records
-                 if r.get("duration") is not None and not r.get("hung")]
-    if durations:
-        key = str(root.resolve())
-        _SLOWEST[key] = max(_SLOWEST.get(key, 0.0), *durations)
-
-
-def inner_args(args: Sequence[str], plugins: Sequence[str] = ()) -> list[str]:
-    """The arguments of an inner ``pytest`` run of ``args`` (after ``python -m pytest``)."""
-    loaded = [flag for name in plugins for flag in ("-p", name)]
-    return [*INNER_ARGS, *loaded, "-q", "--no-header", "-rN", "-o", "addopts=", *args]
 
 
 def run_recorded(
@@ -120,7 +72,7 @@ def run_recorded(
         else None
     used = early.use(args, limits.to_env()[LIMITS_ENV], timeout) if early is not None else None
     if used is not None:
-        _remember(root, used[1])
+        remember_slowest(root, used[1])
         return used
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("run")) as tmp:
         report_path = Path(tmp) / "outcomes.jsonl"
@@ -135,7 +87,7 @@ def run_recorded(
             proc = run_process([python, "-m", "pytest", *argv], cwd=root, timeout=timeout,
                                env=run_env, contain=True)
         records = read_records(report_path)
-    _remember(root, records)
+    remember_slowest(root, records)
     return proc, records
 
 

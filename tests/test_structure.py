@@ -171,11 +171,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 #: Cycles known when this test was written, with their owner: listed so the suite stays
 #: green while they are open. The test fails when a new cycle appears, and when one of
 #: these is gone (then delete it here).
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"pytest_agent._server", "pytest_agent.testrun"}):
-        "warm (#13): testrun's runs look up the task's server (_server.task_tests_for) and "
-        "TaskTests.attach takes testrun.INNER_ARGS and inner_pytest_env, both lazily",
-}
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 def test_no_import_cycles() -> None:

@@ -311,6 +311,9 @@ def load_plan_file(path: Path) -> list[LoadedTask]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanError(f"{path}: cannot read the plan: {exc}") from None
+    fast = _load_large_valid_plan(path, text)
+    if fast is not None:
+        return fast
     doc = _parse_yaml(path, text)
     if doc is None:
         return []
@@ -344,6 +347,37 @@ def load_plan_file(path: Path) -> list[LoadedTask]:
 
 
 _TOP_LEVEL_KEYS = ("tasks", "regression")
+
+
+def _load_large_valid_plan(path: Path, text: str) -> list[LoadedTask] | None:
+    """A large plan through libyaml (see ``_fastyaml``); ``None``: use the round-trip loader.
+
+    Only a plan with nothing to report takes this path: any doubt (a shape or a field
+    that does not validate) returns ``None``, and the round-trip loader then gives the
+    message with its line, exactly as for a small plan.
+    """
+    from pytest_agent._fastyaml import compose_large_plan
+
+    composed = compose_large_plan(text)
+    if composed is None:
+        return None
+    doc, lines = composed
+    if not isinstance(doc, dict) or any(k not in _TOP_LEVEL_KEYS for k in doc):
+        return None
+    tasks = doc.get("tasks")
+    if not isinstance(tasks, list) or len(lines) != len(tasks):
+        return None
+    try:
+        plan_regression = _plan_regression(path, doc)
+        specs = [TaskSpec.model_validate(_plain(raw)) for raw in tasks
+                 if isinstance(raw, dict)]
+    except (PlanError, ValidationError):
+        return None
+    if len(specs) != len(tasks):
+        return None
+    return [LoadedTask(spec=spec, plan_path=path, index=index, line=line,
+                       plan_regression=plan_regression)
+            for index, (spec, line) in enumerate(zip(specs, lines, strict=True))]
 
 
 class _PlanDefaults(BaseModel):

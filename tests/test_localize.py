@@ -362,8 +362,9 @@ class TestHangingTests:
                 assert ok() == 1
             ''')
         task = proj.task("tests/test_loop.py::test_odd")
-        # A quarter of the timeout per test (1 s); the whole run may take 6 s.
-        settings = AgentSettings(test_timeout=4)
+        # 1 s per test (the per-test cap); the whole run may take 90 s, so a loaded
+        # machine's slow start-up cannot be mistaken for the hang.
+        settings = AgentSettings(test_timeout=60, per_test_timeout_max=1)
         baseline = TestRun(outcomes={}, failures={}, output="", exit_code=-9, duration=4.0,
                            timed_out=True)
         found = proj.localize(task, settings, baseline=baseline)

@@ -25,12 +25,15 @@ def run_localization(
     targets = task.accept_test_files or task.accept_tests
     spectrum: SpectrumRun | None = None
     if targets:
-        # Per test: a quarter of the run's budget; a hanging test is stopped and
-        # reported where it was, the other tests still run (see _covplugin).
+        # Per test: a quarter of the run's budget, never above the per-test cap
+        # (``per_test_timeout_max``, 0: none); a hanging test is stopped and reported
+        # where it was, the other tests still run (see _covplugin).
+        per_test = max(1.0, settings.test_timeout / 4)
+        if settings.per_test_timeout_max > 0:
+            per_test = min(per_test, max(1.0, settings.per_test_timeout_max))
         spectrum = run_spectrum(
             test_root, workspace.root, targets,
-            timeout=settings.test_timeout * 1.5,
-            per_test_limit=max(1.0, settings.test_timeout / 4),
+            timeout=settings.test_timeout * 1.5, per_test_limit=per_test,
         )
     test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
     ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,

@@ -81,6 +81,9 @@ class TaskProperties(TypedDict, total=False):
     tokens: int
     #: Cost in USD; absent when no price is known.
     cost: float
+    #: A done task whose change may only fit the tests: the proposer's review line
+    #: (``Proposal.review``, "plausible only: review (...)"); absent otherwise.
+    review: str
     #: The engine that made the last proposal.
     engine: str
     #: Why the task failed or was skipped (redacted).

@@ -138,6 +138,9 @@ class TaskItem(pytest.Item):
             props["cost"] = result.usage.cost_usd
         props["engine"] = result.engine
         props["last_error"] = redact(result.error, secrets)
+        last = result.attempts[-1].proposal if result.attempts else None
+        if result.commit is not None and last is not None and last.review:
+            props["review"] = redact(last.review, secrets)
         self._props(**props)
 
     # -- reporting -----------------------------------------------------------

@@ -116,6 +116,8 @@ class TaskSpec(BaseModel):
     tokens: int | None = Field(None, ge=0)
     cost: float | None = Field(None, ge=0)
     engine: str | None = None
+    #: Set when the committed change may only fit the tests ("plausible only: review").
+    review: str | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -166,7 +168,7 @@ def parse_regression(value: Any) -> Any:
 #: Fields the harness writes back; everything else in a task belongs to the user.
 HARNESS_FIELDS: tuple[str, ...] = (
     "status", "attempts", "branch", "commit", "last_error", "updated_at", "tokens", "cost",
-    "engine",
+    "engine", "review",
 )
 
 

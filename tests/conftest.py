@@ -15,6 +15,16 @@ from typing import Any
 
 import pytest
 
+# Imported by the test process before any pytester run: pytester's in-process runs put
+# sys.modules back as they found it, so a first import during such a run would be
+# undone, and libyaml's C extension (ruamel.yaml.clib), which cannot be imported twice,
+# would keep referring to the first copies of ruamel's node classes ("could not
+# determine a constructor for the tag 'None'" in every later YAML load). A real pytest
+# process never re-imports; only the suite needs this.
+import ruamel.yaml
+import ruamel.yaml.constructor
+import ruamel.yaml.nodes  # noqa: F401
+
 GREET_DIFF = """\
 --- a/src/hello.py
 +++ b/src/hello.py

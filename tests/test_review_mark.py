@@ -1,4 +1,4 @@
-"""A change marked "plausible only: review" says so in its commit message (issue #12 item 3).
+"""A change marked "plausible only: review" says so in its commit message and plan (#12 item 3).
 
 The offline engine marks a winner of a kind known to overfit the tests (a deleted
 return, a constant condition...) in the first line of its notes; the reviewer reads
@@ -14,6 +14,7 @@ from conftest import git
 
 from pytest_agent._types import REVIEW_MARK
 from pytest_agent._types import Proposal
+from pytest_agent.plan import load_plans
 
 
 def _propose_with_notes(notes: str) -> str:
@@ -49,6 +50,10 @@ def test_the_review_line_reaches_the_commit_message(
     review = f"{REVIEW_MARK} (returns a constant that a test expects)."
     assert (review in message.splitlines()) is in_message
     assert "Agent-Task: T-101" in message
+    spec = load_plans([project.root / "plans/sprint-12.yaml"])[0].spec
+    assert spec.status.value == "done"
+    assert spec.review == (review if in_message else None)
+    assert ("review:" in project.plan_text("plans/sprint-12.yaml")) is in_message
 
 
 def test_review_is_the_marked_first_line_only() -> None:

@@ -53,6 +53,9 @@ def fields_from_report(
     })
     if props.get("cost") is not None:
         fields["cost"] = round(float(props["cost"]), 6)
+    if props.get("review"):
+        # Only when there is one: a plain repair's plan gains no empty field.
+        fields["review"] = str(props["review"])[:500]
     return fields
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 
 from pytest_agent._procs import MAX_OUTPUT
 from pytest_agent._procs import run_process
@@ -114,10 +115,7 @@ def test_contained_command_dies_with_a_killed_harness(tmp_path: Path, killer: li
         run_process({hang!r}, cwd=Path({str(tmp_path)!r}), timeout=600, contain=True)
         """)], start_new_session=True)
     killer.append(harness.pid)
-    deadline = time.monotonic() + 60
-    while not pids_in(pids):
-        assert time.monotonic() < deadline, "the command never started"
-        time.sleep(0.05)
+    wait_until(lambda: bool(pids_in(pids)), "the command starting")
     killer.extend(pids_in(pids))
     os.kill(harness.pid, signal.SIGKILL)  # the harness only: not its command's group
     harness.wait(timeout=30)

@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from conftest import GREET_DIFF
 from conftest import GitProject
 from conftest import git
+from conftest import wait_until
 
 from pytest_agent.plan import load_plans
 
@@ -65,12 +65,9 @@ def kill_mid_task(
         start_new_session=True,
     )
     plan = project.root / "plans/sprint-12.yaml"
-    deadline = time.monotonic() + 60
     try:
-        while "in_progress" not in plan.read_text() or not project.worktrees()[1:] \
-                or not ready():
-            assert time.monotonic() < deadline, "the run never started the task"
-            time.sleep(0.1)
+        wait_until(lambda: "in_progress" in plan.read_text()
+                   and bool(project.worktrees()[1:]) and ready(), "the run starting the task")
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -255,10 +252,7 @@ def test_a_second_run_at_once_stops_naming_the_first(project: GitProject) -> Non
     )
     plan = project.root / "plans/sprint-12.yaml"
     try:
-        deadline = time.monotonic() + 60
-        while status(project) != "in_progress":
-            assert time.monotonic() < deadline, "the first run never started the task"
-            time.sleep(0.1)
+        wait_until(lambda: status(project) == "in_progress", "the first run starting the task")
         before = plan.read_bytes()
         second = run_agent(project)
         assert second.returncode == 4  # usage error: nothing ran

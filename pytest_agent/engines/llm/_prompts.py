@@ -6,6 +6,7 @@ import json
 import re
 from typing import Final
 
+from pytest_agent._describe import failure_tails
 from pytest_agent._types import AttemptRecord
 from pytest_agent._types import Context
 from pytest_agent._types import Task
@@ -222,9 +223,7 @@ def reflect_message(task: Task, attempt: AttemptRecord, verdict: Verdict | None)
         outcome = verdict.summary or ("passed" if verdict.passed else "failed")
         parts.append(f"Verification: {outcome}")
         if verdict.tests is not None:
-            for nodeid in verdict.tests.failing[:3]:
-                text = verdict.tests.failures.get(nodeid, "").strip()
-                parts.append(f"--- {nodeid}\n{text[-1500:]}")
+            parts.extend(failure_tails(verdict.tests, count=3, lines=40))
         if verdict.lint:
             parts.append("Lint findings:\n" + "\n".join(str(f) for f in verdict.lint[:10]))
     return "\n\n".join(parts)

@@ -586,27 +586,33 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
     raw = zlib.decompress(b"".join(idat))
     stride, rows, prev, pos = width * bpp, [], bytearray(width * bpp), 0
     for _ in range(height):
-        kind_, line = raw[pos], bytearray(raw[pos + 1:pos + 1 + stride])
+        line = _unfilter(raw[pos], bytearray(raw[pos + 1:pos + 1 + stride]), prev, bpp)
         pos += 1 + stride
-        if kind_ == 1:
-            for i in range(bpp, stride):
-                line[i] = (line[i] + line[i - bpp]) & 255
-        elif kind_ == 2:
-            line = bytearray((a + b) & 255 for a, b in zip(line, prev, strict=True))
-        elif kind_ == 3:
-            for i in range(stride):
-                left = line[i - bpp] if i >= bpp else 0
-                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
-        elif kind_ == 4:
-            for i in range(stride):
-                a, b = (line[i - bpp] if i >= bpp else 0), prev[i]
-                c = prev[i - bpp] if i >= bpp else 0
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
         rows.append(bytes(line))
         prev = line
     return width, height, [bytes(r[i] for i in range(len(r)) if i % bpp < 3) for r in rows]
+
+
+def _unfilter(kind: int, line: bytearray, prev: bytearray, bpp: int) -> bytearray:
+    """Undo a PNG row filter (0 none, 1 sub, 2 up, 3 average, 4 Paeth)."""
+    stride = len(line)
+    if kind == 1:
+        for i in range(bpp, stride):
+            line[i] = (line[i] + line[i - bpp]) & 255
+    elif kind == 2:
+        line = bytearray((a + b) & 255 for a, b in zip(line, prev, strict=True))
+    elif kind == 3:
+        for i in range(stride):
+            left = line[i - bpp] if i >= bpp else 0
+            line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+    elif kind == 4:
+        for i in range(stride):
+            a, b = (line[i - bpp] if i >= bpp else 0), prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    return line
 
 
 @dataclass

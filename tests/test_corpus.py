@@ -99,7 +99,6 @@ def _check_behaviour(program: Path, tmp: Path) -> list[str]:
     return problems
 
 
-@pytest.mark.skipif(not PROGRAMS, reason="no corpus")
 def test_every_program_fails_buggy_and_passes_fixed(tmp_path: Path) -> None:
     # One pytest subprocess per program and state, four at a time: the whole corpus
     # in a few seconds (programs are separate rootdirs whose module names may clash).

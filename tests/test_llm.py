@@ -96,7 +96,8 @@ def repo(tmp_path: Path) -> Path:
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@e", "PATH": "/usr/bin:/bin:/usr/local/bin"}
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
-        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env,
+                       timeout=60)
     return root
 
 

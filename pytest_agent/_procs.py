@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO
 from typing import final
 
-__all__ = ["MAX_OUTPUT", "MEMORY_LIMIT", "ProcessResult", "run_process"]
+__all__ = ["MAX_OUTPUT", "MEMORY_LIMIT", "ProcessResult", "run_process", "stop_helper"]
 
 _MB = 1 << 20
 #: Bytes of ``RLIMIT_DATA`` for a contained command (``PYTEST_AGENT_MEMORY_LIMIT_MB``).
@@ -127,3 +127,18 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def stop_helper(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a helper process started in its own session (the warm server, a validation
+    worker) with its whole group, close our ends of its pipes and reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        proc.kill()
+    for stream in (proc.stdin, proc.stdout):
+        with contextlib.suppress(OSError):
+            if stream is not None:
+                stream.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)

@@ -37,6 +37,7 @@ from typing import Any
 from pytest_agent import _tempdirs
 from pytest_agent._jsonlines import JsonLineReader
 from pytest_agent._procs import ProcessResult
+from pytest_agent._procs import stop_helper
 from pytest_agent._timeout import TestLimits
 
 __all__ = [
@@ -185,14 +186,7 @@ class TestServer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
+        stop_helper(proc)
 
     def close(self) -> None:
         """Kill the server (its running child dies with it) and remove its files."""

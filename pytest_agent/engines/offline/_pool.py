@@ -10,12 +10,9 @@ is a context manager).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +28,7 @@ from typing import final
 
 from pytest_agent import _tempdirs
 from pytest_agent._jsonlines import JsonLineReader
+from pytest_agent._procs import stop_helper
 from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import TestLimits
 from pytest_agent.testrun import inner_pytest_env
@@ -133,16 +131,7 @@ class _Worker:
         self._lines = JsonLineReader()
         if proc is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            proc.kill()
-        for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
+        stop_helper(proc)
 
 
 class WorkerPool:

@@ -203,14 +203,16 @@ class TestFaults:
     ) -> None:
         """429 (Retry-After), 5xx, malformed JSON, a dropped connection, a timeout and a
         reply without a diff, each retried within the limits, in one run."""
-        monkeypatch.setenv("AGENT_REQUEST_TIMEOUT", "0.5")
+        # Every request of the run shares this limit: long enough that a loaded machine
+        # answers the scripted replies in time, short enough for the one that never comes.
+        monkeypatch.setenv("AGENT_REQUEST_TIMEOUT", "2")
         server.queue(
             "propose",
             fault(429, "slow", headers={"Retry-After": "0.2"}), fault(503),
             chat(tool_calls=[tool_call("read_file", {"path": "src/hello.py"})]),
             ScriptedReply(body=b"<html>oops"), ScriptedReply(drop=True),
             chat("I think greet is missing."),
-            ScriptedReply(delay=3),
+            ScriptedReply(delay=60),  # until the client gives up (stop() ends the wait)
             submit(GREET_DIFF),
         )
         result = run(fast_project)

@@ -273,7 +273,7 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
 
     results = []
     wanted = [w for w in args.only.split(",") if w] or [""]
-    for bug in load_manifest():
+    for bug in load_manifest(split=args.split):
         if not any(w in bug.id for w in wanted):
             continue
         r = measure_real(bug.id, settings, args.subject)
@@ -285,7 +285,8 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
     if args.dump:
         Path(args.dump).write_text(json.dumps([asdict(r) for r in results], indent=1))
     if not args.no_write and not args.only:
-        (HERE / "RESULTS-real.md").write_text(text)
+        suffix = "" if args.split == "tuned" else f"-{args.split}"
+        (HERE / f"RESULTS-real{suffix}.md").write_text(text)
     return 0
 
 
@@ -318,6 +319,9 @@ def main() -> int:
     parser.add_argument("-k", dest="only", default="", help="only programs whose name has this")
     parser.add_argument("--corpus", choices=("seeded", "real"), default="seeded",
                         help="benchmarks/corpus (seeded faults) or benchmarks/real_bugs")
+    parser.add_argument("--split", choices=("tuned", "heldout", "all"), default="tuned",
+                        help="real bugs: this split of bugs.json (heldout: projects nobody"
+                        " tunes on, run at the end; writes RESULTS-real-heldout.md)")
     parser.add_argument("--subject", action="store_true",
                         help="real bugs: the description gives the fix commit's subject")
     parser.add_argument("--set", action="append", default=[], metavar="W_NAME=VALUE",

@@ -47,6 +47,7 @@ from _git import show  # noqa: E402
 
 __all__ = [
     "MANIFEST",
+    "SPLITS",
     "Bug",
     "Outcomes",
     "developer_diff",
@@ -57,6 +58,10 @@ __all__ = [
 ]
 
 MANIFEST = HERE / "bugs.json"
+# "tuned": the bugs the team measures and tunes on; "heldout": bugs of projects nobody
+# tunes on (issue #17), run only at the end for an honest figure. Readers of the manifest
+# get the tuned split unless they ask for another, so held-out bugs never leak by default.
+SPLITS = ("tuned", "heldout", "all")
 HARNESS_MARK = "# real_bugs harness:"
 EXCLUDED = ("meta.json", "fix.diff")
 BASE_ARGS = ("-p", "no:cacheprovider", "-o", "addopts=", "-q", "--no-header", "-rN",
@@ -79,6 +84,7 @@ class Bug:
     src_root: str = ""  # "src" for a src layout: put on sys.path by a harness conftest
     dist_name: str = ""  # write <dist_name>-0.0.0.dist-info: the package reads its metadata
     deleted_test_files: tuple[str, ...] = ()
+    split: str = "tuned"  # "heldout": a project nobody tunes on, measured at the end (#17)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,13 +100,19 @@ class Bug:
         return self.changed[0]["function"]
 
 
-def load_manifest(path: Path = MANIFEST) -> list[Bug]:
-    """Every bug of ``bugs.json``, project fields (repo, license, src_root) merged in."""
+def load_manifest(path: Path = MANIFEST, *, split: str = "tuned") -> list[Bug]:
+    """The bugs of ``bugs.json`` in ``split`` (``tuned`` by default, ``heldout``, or
+    ``all``), project fields (repo, license, src_root) merged in."""
+    if split not in SPLITS:
+        raise ValueError(f"split {split!r}: expected one of {', '.join(SPLITS)}")
     data = json.loads(path.read_text(encoding="utf-8"))
     projects = data["projects"]
     bugs = []
     for entry in data["bugs"]:
         project = projects[entry["project"]]
+        entry_split = entry.get("split", project.get("split", "tuned"))
+        if split not in ("all", entry_split):
+            continue
         known = {k: entry[k] for k in ("id", "project", "fix_commit", "buggy_commit",
                                        "line", "fault_kind")}
         bugs.append(Bug(
@@ -112,8 +124,10 @@ def load_manifest(path: Path = MANIFEST) -> list[Bug]:
             accept_tests=tuple(entry["accept_tests"]),
             changed=tuple(entry["changed"]),
             deleted_test_files=tuple(entry.get("deleted_test_files", ())),
+            split=entry_split,
             extra={k: v for k, v in entry.items() if k not in known and k not in (
-                "test_files", "accept_tests", "changed", "deleted_test_files", "src_root")},
+                "test_files", "accept_tests", "changed", "deleted_test_files", "src_root",
+                "split")},
         ))
     return bugs
 
@@ -269,7 +283,7 @@ def _is_harness_file(path: Path) -> bool:
 
 def materialize(bug_id: str, dest: Path, *, manifest: Path = MANIFEST) -> Path:
     """Write the runnable bug ``bug_id`` to ``dest/<bug_id>`` and return that directory."""
-    bugs = {b.id: b for b in load_manifest(manifest)}
+    bugs = {b.id: b for b in load_manifest(manifest, split="all")}
     if bug_id not in bugs:
         raise KeyError(f"{bug_id}: no such bug in {manifest}")
     bug = bugs[bug_id]
@@ -303,6 +317,7 @@ def materialize(bug_id: str, dest: Path, *, manifest: Path = MANIFEST) -> Path:
         # whole test suite, as they pass with fix.diff applied (see run.py)
         "heldout_tests": test_modules,
         "src_root": bug.src_root,
+        "split": bug.split,
         # the developer added this def (a missing member, e.g. __eq__): it has no lines here
         "function_is_new": bug.function != "<module>" and bug.function not in qualnames(
             (root / bug.file).read_bytes()),
@@ -338,10 +353,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="materialize each bug (or BUG_ID) in a temp dir and check that its"
                         " accept tests fail, and pass with fix.diff applied")
+    parser.add_argument("--split", choices=SPLITS, default="tuned",
+                        help="--list / --check the bugs of this split (default: tuned)")
     args = parser.parse_args(argv)
     if args.check:
         failures = 0
-        for bug in load_manifest():
+        for bug in load_manifest(split=args.split):
             if args.bug_id and args.bug_id not in bug.id:
                 continue
             ok, why = check(bug.id)
@@ -349,8 +366,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{bug.id}: {'ok' if ok else 'FAILED ' + why}", flush=True)
         return 1 if failures else 0
     if args.list or not args.bug_id:
-        for bug in load_manifest():
-            print(bug.id, bug.fault_kind, sep="\t")
+        for bug in load_manifest(split=args.split):
+            print(bug.id, bug.split, bug.fault_kind, sep="\t")
         return 0
     dest = args.dest or Path(tempfile.mkdtemp(prefix="real-bug-"))
     print(materialize(args.bug_id, dest))

@@ -20,7 +20,8 @@ For each bug of ``bugs.json`` (materialized from the local mirror into a temp di
      also passes with the repair (held-out check);
    - *plausible but wrong*: repaired and not equal.
 
-    python benchmarks/real_bugs/run.py                   # every bug; writes RESULTS-run.md
+    python benchmarks/real_bugs/run.py                   # every tuned bug; RESULTS-run.md
+    python benchmarks/real_bugs/run.py --split heldout   # the held-out projects (#17)
     python benchmarks/real_bugs/run.py -k tomlkit --no-write
     python benchmarks/real_bugs/run.py --jobs 2          # two bugs at a time
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import json
 import os
 import shutil
@@ -45,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -53,12 +55,17 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from _git import show  # noqa: E402
+from materialize import SPLITS  # noqa: E402
 from materialize import Bug  # noqa: E402
 from materialize import load_manifest  # noqa: E402
 from materialize import materialize  # noqa: E402
 from materialize import run_pytest  # noqa: E402
 
-RESULTS_JSON = HERE / "results.json"
+
+def _outputs(split: str) -> tuple[Path, Path]:
+    """results.json and RESULTS-run.md of a split (the tuned split keeps the old names)."""
+    suffix = "" if split == "tuned" else f"-{split}"
+    return HERE / f"results{suffix}.json", HERE / f"RESULTS-run{suffix}.md"
 RUN_TIMEOUT = 900.0
 
 
@@ -142,13 +149,13 @@ def _function(source: bytes | None, qualname: str) -> str | None:
             n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == part), None)
         if node is None:
             return None
-        scope = node.body  # type: ignore[attr-defined]
+        scope = node.body
     assert node is not None
     if isinstance(node, ast.ClassDef):  # a changed class body: compare its non-def statements
-        node = ast.ClassDef(name=node.name, bases=node.bases, keywords=node.keywords,
-                            body=[n for n in node.body if not isinstance(
-                                n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)],
-                            decorator_list=node.decorator_list, type_params=[])
+        body = [n for n in node.body
+                if not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+        node = copy.copy(node)
+        node.body = body
     return ast.dump(_strip_docstring(node))
 
 
@@ -310,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-k", default="", help="only bugs whose id contains this")
     parser.add_argument("--ids", default="", help="only these bugs (comma-separated ids)")
+    parser.add_argument("--split", choices=SPLITS, default="tuned",
+                        help="the bugs of this split of bugs.json (default: tuned; heldout:"
+                        " the held-out projects, writes results-heldout.json and"
+                        " RESULTS-run-heldout.md)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the materialized repos")
     parser.add_argument("--no-write", action="store_true")
@@ -324,13 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     retries = None if args.retries < 0 else args.retries
     ids = set(args.ids.split(",")) if args.ids else None
-    bugs = round_robin([b for b in load_manifest()
+    results_json, _ = _outputs(args.split)
+    bugs = round_robin([b for b in load_manifest(split=args.split)
                         if args.k in b.id and (ids is None or b.id in ids)])
     commit = args.commit or _commit()
     verdicts: list[Verdict] = []
     kept: list[Verdict] = []
-    if args.merge and RESULTS_JSON.exists():  # keep the other bugs' verdicts of an earlier run
-        earlier = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+    if args.merge and results_json.exists():  # keep the other bugs' verdicts of an earlier run
+        earlier = json.loads(results_json.read_text(encoding="utf-8"))
         commit = earlier["commit"]
         chosen = {b.id for b in bugs}
         kept = [Verdict(**{k: v for k, v in d.items() if k not in ("equal", "plausible_wrong")})
@@ -342,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{v.id}: {v.status} repaired={v.repaired} equal={v.equal} "
                   f"{v.seconds:.0f}s {v.last_error[:100]}", flush=True)
             if not args.no_write:  # after every bug: a run cut short keeps what it measured
-                _write(_in_order(kept + verdicts), commit, total, retries)
+                _write(_in_order(kept + verdicts), commit, total, retries, args.split)
     print(report(_in_order(kept + verdicts), commit, retries))
     return 0
 
@@ -381,19 +393,21 @@ def _breakdown(verdicts: list[Verdict]) -> list[str]:
 
 
 def _in_order(verdicts: list[Verdict]) -> list[Verdict]:
-    order = {b.id: i for i, b in enumerate(round_robin(load_manifest()))}
+    order = {b.id: i for i, b in enumerate(round_robin(load_manifest(split="all")))}
     return sorted(verdicts, key=lambda v: order.get(v.id, len(order)))
 
 
-def _write(verdicts: list[Verdict], commit: str, total: int, retries: int | None) -> None:
-    RESULTS_JSON.write_text(json.dumps({"commit": commit, "done": len(verdicts),
+def _write(verdicts: list[Verdict], commit: str, total: int, retries: int | None,
+           split: str) -> None:
+    results_json, results_md = _outputs(split)
+    results_json.write_text(json.dumps({"commit": commit, "done": len(verdicts),
                                         "selected": total, "bugs": [
         asdict(v) | {"equal": v.equal, "plausible_wrong": v.plausible_wrong}
         for v in verdicts]}, indent=1) + "\n", encoding="utf-8")
     text = report(verdicts, commit, retries)
     if len(verdicts) < total:
         text = f"(partial: {len(verdicts)} of {total} bugs run so far)\n\n" + text
-    (HERE / "RESULTS-run.md").write_text(text, encoding="utf-8")
+    results_md.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

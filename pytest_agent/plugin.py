@@ -76,6 +76,32 @@ def is_agent_run(config: pytest.Config) -> bool:
                 or config.getoption("agent_save_plan", None))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """An agent run loads the conftests of the plan files it collects, not the tests'.
+
+    Without arguments pytest loads the conftests of the invocation directory (or of
+    ``testpaths``) and of its ``test*`` subdirectories. The outer process of
+    ``--agent-run``/``--agent-all`` runs no test: it collects the plan files, and the
+    hooks its tasks call are those of the conftests on the plan's path (the root
+    ``conftest.py`` among them; pytest scopes the others out). So the initial
+    conftests are looked up from the plan path, as ``pytest plans/`` would: a
+    ``tests/conftest.py`` that takes a second to import is imported by the inner runs
+    that need it, not once more here. ``--agent-from-failures`` runs tests first, so
+    it keeps pytest's choice.
+    """
+    namespace = early_config.known_args_namespace
+    if not (getattr(namespace, "agent_run", None) or getattr(namespace, "agent_all", False)):
+        return
+    if getattr(namespace, "agent_from_failures", False):
+        return
+    from pytest_agent.session._options import plan_anchor
+
+    anchor = plan_anchor(early_config)
+    if anchor is not None:
+        namespace.file_or_dir = [str(anchor)]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agent_task: a plan task collected by pytest-agent")

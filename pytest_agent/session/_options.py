@@ -15,16 +15,21 @@ from pytest_agent.settings import AgentSettings
 from pytest_agent.settings import SettingsError
 from pytest_agent.settings import load_settings
 
-__all__ = ["check_options", "secrets", "selected_ids", "settings_from_config"]
+__all__ = ["check_options", "plan_anchor", "secrets", "selected_ids", "settings_from_config"]
 
 
-def settings_from_config(config: pytest.Config) -> AgentSettings:
-    """The effective settings: ini keys, ``.agent.yml``, the environment and the options."""
+def settings_from_config(config: pytest.Config, options: Any = None) -> AgentSettings:
+    """The effective settings: ini keys, ``.agent.yml``, the environment and the options.
+
+    ``options``: where the command-line options are read (default: the parsed options;
+    before parsing, :func:`plan_anchor` passes ``config.known_args_namespace``).
+    """
     ini = {name: config.getini(f"agent_{name}") for name in INI_SETTINGS}
+    values = config.option if options is None else options
     cli: dict[str, Any] = {
-        "plan_path": config.getoption("agent_plan"),
-        "engine": config.getoption("agent_engine"),
-        "replace_branch": config.getoption("agent_replace_branch"),
+        name: getattr(values, f"agent_{option}", None)
+        for name, option in (("plan_path", "plan"), ("engine", "engine"),
+                             ("replace_branch", "replace_branch"))
     }
     try:
         return load_settings(
@@ -34,6 +39,28 @@ def settings_from_config(config: pytest.Config) -> AgentSettings:
         )
     except SettingsError as exc:
         raise pytest.UsageError(f"pytest-agent: {exc}") from None
+
+
+def plan_anchor(early_config: pytest.Config) -> Path | None:
+    """Where an agent run's outer process looks for its initial conftests: the plan path.
+
+    That process collects only the plan files; the project's tests run in inner
+    processes, which load the tests' conftests themselves. ``None`` (pytest's own
+    choice: the arguments, ``testpaths`` or the invocation directory, and their
+    ``test*`` subdirectories) when the settings are invalid (the session reports
+    them) or the plan path is missing or outside the rootdir (its conftests would
+    not reach the root ``conftest.py``).
+    """
+    try:
+        settings = settings_from_config(early_config, early_config.known_args_namespace)
+    except pytest.UsageError:
+        return None
+    root = early_config.rootpath
+    anchor = Path(settings.plan_path)
+    anchor = anchor if anchor.is_absolute() else root / anchor
+    if not anchor.exists() or not anchor.resolve().is_relative_to(root.resolve()):
+        return None
+    return anchor
 
 
 def check_options(config: pytest.Config) -> tuple[list[str], bool]:

@@ -110,7 +110,8 @@ def make_settings(server: ChatServer | None, **changes: Any) -> AgentSettings:
         "engine": "llm",
         "base_url": server.url if server else None,
         "api_key": SecretStr(KEY),
-        "request_timeout": 10.0,  # generous: a loaded CI machine must not turn a reply into a timeout
+        # Generous: a loaded CI machine must not turn a scripted reply into a timeout.
+        "request_timeout": 10.0,
         "request_retries": 2,
         "test_timeout": 30.0,
     }

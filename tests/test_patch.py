@@ -254,6 +254,25 @@ class TestLevels:
                "         self.locked = True\n"
         assert "nearly as well" in refused(tmp_path, diff, "hunk-failed").reason
 
+    def test_fuzzy_far_away_but_stated_place_fits_is_ambiguous(self, tmp_path: Path) -> None:
+        # Found by the patch benchmark (stdlib tracemalloc: Statistic / StatisticDiff): the
+        # model dropped a context line of the block it meant, and a look-alike block above
+        # fitted fuzzily better; the insertion landed in the wrong __init__.
+        first = ("class Stat:\n    def __init__(self, tb, size, count):\n"
+                 "        self.tb = tb\n        self.size = size\n        self.count = count\n\n")
+        second = ("class StatDiff:\n"
+                  "    def __init__(self, tb, size, size_diff, count, count_diff):\n"
+                  "        self.tb = tb\n        self.size = size\n"
+                  "        self.size_diff = size_diff\n        self.count = count\n"
+                  "        self.count_diff = count_diff\n\n")
+        (tmp_path / "m.py").write_text(first + "pass\n" * 30 + second)
+        diff = ("--- a/m.py\n+++ b/m.py\n@@ -38,5 +38,6 @@\n"
+                "     def __init__(self, tb, size, size_diff, count, count_diff):\n"
+                "         self.tb = tb\n+        mark = 1\n         self.size = size\n"
+                "         self.count = count\n \n")
+        reason = refused(tmp_path, diff, "hunk-failed").reason
+        assert "lines 2-6 best" in reason and "stated place, lines 38-44" in reason
+
     def test_drift_equidistant_is_ambiguous(self, tmp_path: Path) -> None:
         block = "def f():\n    x = 1\n    return x\n"
         (tmp_path / "m.py").write_text(block + "pass\n" * 5 + block)

@@ -160,12 +160,13 @@ def locate(lines: list[str], hunk: Hunk, expected: int | None, *, deadline: floa
 
 
 def _check_rival(lines: list[str], hunk: Hunk, at: int, expected: int | None,
-                 deadline: float, threshold: float) -> None:
+                 deadline: float, threshold: float, *, end: int | None = None,
+                 how: str = "exactly") -> None:
     """Refuse a match far from the stated line when the stated place fits almost as well.
 
     A model that drops or misquotes a line of the block it means can make the hunk
-    match a look-alike block elsewhere exactly; the block at the stated line still
-    fits fuzzily. Two plausible places: refuse.
+    match a look-alike block elsewhere (exactly, or fuzzily but better); the block at
+    the stated line still fits fuzzily. Two plausible places: refuse.
     """
     if expected is None or abs(at - expected) <= _NEAR:
         return
@@ -183,13 +184,14 @@ def _check_rival(lines: list[str], hunk: Hunk, at: int, expected: int | None,
     got = _align(sim, n, lo, hi, removed, expected - offset - lo, slack)
     if got is None or got.score < threshold - _RIVAL_SLACK or got.exact < _exact_need(nold):
         return
-    start, end = got.start + offset, got.end + offset
-    if end <= at or start >= at + n:
+    at_end = at + n if end is None else end
+    start, stop = got.start + offset, got.end + offset
+    if stop <= at or start >= at_end:
         raise PatchError("hunk-failed", _ambiguous(
-            hunk, f"it matches lines {at + 1}-{at + n} exactly, but the stated place, lines "
-            f"{start + 1}-{end}, fits it nearly as well (score {got.score:.2f})",
+            hunk, f"it matches lines {at + 1}-{at_end} {how}, but the stated place, lines "
+            f"{start + 1}-{stop}, fits it nearly as well (score {got.score:.2f})",
             "quote the lines of the place you mean exactly, with their context", lines,
-            ((at, at + n), (start, end))))
+            ((at, at_end), (start, stop))))
 
 
 def _exact_need(nold: list[str]) -> int:
@@ -346,6 +348,9 @@ def _fuzzy(lines: list[str], norm: list[str], hunk: Hunk, nold: list[str],
     if not good or good[0].score < threshold:
         raise PatchError("hunk-failed", _no_match(lines, hunk, scored or good))
     best = _unambiguous_best(lines, hunk, good, expected)
+    # A far fuzzy match is weaker evidence than a far exact one: the same rival rule.
+    _check_rival(lines, hunk, best.start, expected, deadline, threshold, end=best.end,
+                 how=f"best (score {best.score:.2f})")
     match = Match("fuzzy", best.start, best.end, best.align, best.score)
     # Two equally good alignments (repeated lines, one of them dropped by the model) may
     # put the change in different places: compute the other tie-break and compare.

@@ -25,6 +25,7 @@ __all__ = [
     "git",
     "is_test_path",
     "mirror_dir",
+    "missing_blobs",
     "qualnames",
     "show",
 ]
@@ -56,9 +57,32 @@ def show(gitdir: Path, sha: str, path: str) -> bytes | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
+def missing_blobs(gitdir: Path, sha: str) -> list[str]:
+    """Paths of the tree of ``sha`` whose blobs the mirror lacks (a snapshot from ``fetch``
+    leaves out files of 4 MiB and more: benchmark data, fixtures)."""
+    listing = git(gitdir, "ls-tree", "-r", "-z", sha)
+    assert isinstance(listing, str)
+    entries = [line.split("\t", 1) for line in listing.split("\0") if line]
+    blobs = [(head.split()[2], path) for head, path in entries if head.split()[1] == "blob"]
+    proc = subprocess.run(["git", "--git-dir", str(gitdir), "cat-file", "--batch-check"],
+                          input="\n".join(b for b, _ in blobs).encode(), capture_output=True,
+                          timeout=GIT_TIMEOUT, check=True)
+    answers = proc.stdout.decode(errors="replace").splitlines()
+    return [path for (_, path), answer in zip(blobs, answers, strict=True)
+            if answer.endswith(" missing")]
+
+
 def export_tree(gitdir: Path, sha: str, dest: Path) -> None:
-    """Write the tree of ``sha`` into ``dest`` (``git archive``, so no .git, no submodules)."""
-    data = git(gitdir, "archive", "--format=tar", sha, binary=True)
+    """Write the tree of ``sha`` into ``dest`` (``git archive``, so no .git, no submodules);
+    files whose blobs the mirror lacks are left out."""
+    try:
+        data = git(gitdir, "archive", "--format=tar", sha, binary=True)
+    except RuntimeError:
+        missing = missing_blobs(gitdir, sha)
+        if not missing:
+            raise
+        data = git(gitdir, "archive", "--format=tar", sha, "--", ".",
+                   *(f":(exclude,literal){path}" for path in missing), binary=True)
     assert isinstance(data, bytes)
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:

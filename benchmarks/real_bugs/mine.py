@@ -82,6 +82,13 @@ PROJECTS: dict[str, dict[str, str]] = {
     "cerberus": {"repo": "pyeve/cerberus", "license": "ISC", "split": "heldout"},
     "jsonpickle": {"repo": "jsonpickle/jsonpickle", "license": "BSD-3-Clause",
                    "split": "heldout"},
+    "sqlparse": {"repo": "andialbrecht/sqlparse", "license": "BSD-3-Clause",
+                 "split": "heldout"},
+    "jinja": {"repo": "pallets/jinja", "license": "BSD-3-Clause", "split": "heldout"},
+    "markdown": {"repo": "Python-Markdown/markdown", "license": "BSD-3-Clause",
+                 "split": "heldout"},
+    "pyjwt": {"repo": "jpadilla/pyjwt", "license": "MIT", "split": "heldout"},
+    "tenacity": {"repo": "jd/tenacity", "license": "Apache-2.0", "split": "heldout"},
 }
 
 _FIX = re.compile(r"\b(fix(e[sd])?|bug|bugfix|wrong|incorrect(ly)?|crash(es)?|regression|"

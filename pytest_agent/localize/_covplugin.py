@@ -45,6 +45,7 @@ import pytest
 from pytest_agent._collector import COVERAGE_LIMIT_ENV
 from pytest_agent._collector import COVERAGE_OUT_ENV
 from pytest_agent._collector import COVERAGE_SOURCE_ENV
+from pytest_agent._outcomes import OutcomeRecorder
 from pytest_agent.localize._evidence import ProjectFiles
 from pytest_agent.localize._evidence import ReturnRecorder
 from pytest_agent.localize._evidence import failure_evidence
@@ -230,28 +231,14 @@ class LocalizePlugin:
         # code under test does not swallow it.
         pytest.fail(f"{HUNG_PREFIX} {limit:.1f}s and was stopped")
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        failed = report.failed
-        if report.when != "call" and not failed:
-            return
-        outcome: str = report.outcome
-        if hasattr(report, "wasxfail"):
-            outcome = "xfailed" if report.skipped else "xpassed"
-        self._emit({
-            "kind": "report",
-            "nodeid": report.nodeid,
-            "when": report.when,
-            "outcome": outcome,
-            "longrepr": str(report.longrepr)[-6000:] if failed else "",
-        })
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self._emit({
-                "kind": "collect-error",
-                "nodeid": report.nodeid,
-                "longrepr": str(report.longrepr)[-6000:],
-            })
+    def record_outcome(self, record: dict[str, Any]) -> None:
+        """The sink of this run's :class:`~pytest_agent._outcomes.OutcomeRecorder`: its
+        records, tagged ``report`` (a test phase) or ``collect-error``."""
+        if record["when"] == "collect":
+            self._emit({"kind": "collect-error", "nodeid": record["nodeid"],
+                        "longrepr": record["longrepr"]})
+        else:
+            self._emit({"kind": "report", **record})
 
     def pytest_exception_interact(
         self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any],
@@ -294,6 +281,9 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = LocalizePlugin(open(out_path, "a", encoding="utf-8"), source, limit)  # noqa: SIM115
     config.stash[_key] = plugin
     config.pluginmanager.register(plugin, "agent-localize")
+    # Outcomes are classified where every inner run's are (``_outcomes``).
+    config.pluginmanager.register(OutcomeRecorder(plugin.record_outcome, longrepr_limit=6000),
+                                  "agent-localize-outcomes")
     plugin.start()
 
 

@@ -28,6 +28,8 @@ from typing import final
 
 from pytest_agent import _tempdirs
 from pytest_agent._jsonlines import JsonLineReader
+from pytest_agent._outcomes import MemorySink
+from pytest_agent._outcomes import Record
 from pytest_agent._procs import stop_helper
 from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import TestLimits
@@ -52,19 +54,32 @@ class RunResult:
     rc: int
     passed: int
     failed: tuple[str, ...]
-    #: Per test (node ids in the form the args used): passed / failed / skipped / error.
+    #: Per test (node ids in the form the args used): its worst outcome (``_outcomes``).
     outcomes: Mapping[str, str] = field(default_factory=dict)
     timed_out: bool = False
     crashed: bool = False
     duration: float = 0.0
     #: Tests stopped by their per-test timeout: node id -> "hung in <qualname> (<file>:<line>)".
     hung: Mapping[str, str] = field(default_factory=dict)
-    #: Seconds each test that finished took (setup and call).
+    #: Seconds of setup and call of each test that reached its call phase.
     durations: Mapping[str, float] = field(default_factory=dict)
+
+    #: The session's outcome records (see :mod:`pytest_agent._outcomes`).
+    records: tuple[Record, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.rc == 0 and not self.failed and not self.timed_out and not self.crashed
+
+    @classmethod
+    def of(cls, answer: Mapping[str, Any]) -> RunResult:
+        """From a worker's answer: its session's records, tallied here."""
+        tally = MemorySink(answer.get("records", ()))
+        return cls(rc=int(answer.get("rc", -1)), passed=tally.passed, failed=tuple(tally.failed),
+                   outcomes=tally.outcomes, timed_out=bool(answer.get("timed_out")),
+                   crashed=bool(answer.get("crashed")),
+                   duration=float(answer.get("duration", 0.0)), hung=tally.hung,
+                   durations=tally.durations, records=tuple(tally.records))
 
 
 class _Worker:
@@ -114,13 +129,7 @@ class _Worker:
             # restart, since the worker restores files only after a candidate ends).
             self.kill()
             return RunResult(rc=-1, passed=0, failed=(), timed_out=True, duration=timeout)
-        return RunResult(
-            rc=int(answer.get("rc", -1)), passed=int(answer.get("passed", 0)),
-            failed=tuple(answer.get("failed", ())), outcomes=dict(answer.get("outcomes", {})),
-            timed_out=bool(answer.get("timed_out")), crashed=bool(answer.get("crashed")),
-            duration=float(answer.get("duration", 0.0)), hung=dict(answer.get("hung", {})),
-            durations={str(k): float(v) for k, v in answer.get("durations", {}).items()},
-        )
+        return RunResult.of(answer)
 
     @property
     def alive(self) -> bool:

@@ -11,7 +11,8 @@ Each further line is a request ``{"files": {rel: text}, "args": [...],
 ``pytest.main(args)`` in a fresh process image (so no module of the project is ever
 cached between candidates: the parent never imports project code), waits for it
 at most ``timeout`` seconds (then kills its process group), restores the files and
-answers ``{"rc", "passed", "failed", "outcomes", "timed_out", "crashed", "duration"}``.
+answers ``{"rc", "records", "timed_out", "crashed", "duration"}`` (``records``: the
+session's outcome records, see :mod:`pytest_agent._outcomes`).
 
 Bytecode is never written (``sys.dont_write_bytecode``), and the copy has no
 ``__pycache__``: a stale ``.pyc`` of an earlier candidate cannot be loaded.
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_agent._compat import ensure_unconfigure
+from pytest_agent._outcomes import MemorySink
+from pytest_agent._outcomes import OutcomeRecorder
 from pytest_agent._serve import die_with_parent
 from pytest_agent._serve import import_outside
 from pytest_agent._serve import limit_memory
@@ -42,49 +45,11 @@ __all__ = ["main"]
 _CHUNK = 1 << 16
 
 
-class _Recorder:
-    """Counts outcomes; node ids are made relative to the cwd (the args' form)."""
-
-    def __init__(self) -> None:
-        self.passed = 0
-        self.failed: list[str] = []
-        self.outcomes: dict[str, str] = {}
-        #: Tests stopped by their per-test timeout: name -> "hung in ..." (see ``_timeout``).
-        self.hung: dict[str, str] = {}
-        #: Seconds of setup and call of each test that finished.
-        self.durations: dict[str, float] = {}
-        self._names: dict[str, str] = {}
-
-    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
-        cwd = os.getcwd()
-        for item in items:
-            rel = os.path.relpath(str(item.path), cwd).replace(os.sep, "/")
-            tail = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else ""
-            self._names[item.nodeid] = f"{rel}::{tail}" if tail else rel
-
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        name = self._names.get(report.nodeid, report.nodeid)
-        if getattr(report, "agent_hung", ""):
-            self.hung[name] = report.agent_hung
-        if report.when in ("setup", "call"):
-            self.durations[name] = self.durations.get(name, 0.0) + report.duration
-        if report.failed or (report.when == "call" and hasattr(report, "wasxfail")
-                             and report.passed):
-            if name not in self.outcomes or self.outcomes[name] == "passed":
-                self.failed.append(name)
-            self.outcomes[name] = "failed"
-        elif report.when == "call":
-            self.outcomes.setdefault(name, "passed" if report.passed else "skipped")
-            if report.passed:
-                self.passed += 1
-        elif report.when == "setup" and report.skipped:
-            self.outcomes.setdefault(name, "skipped")
-
-    def pytest_collectreport(self, report: Any) -> None:
-        if report.failed:
-            name = report.nodeid or "<collection>"
-            self.failed.append(name)
-            self.outcomes[name] = "error"
+def _recorder() -> tuple[OutcomeRecorder, MemorySink]:
+    """A candidate session's outcome recorder; node ids in the form of the arguments
+    (relative to the cwd)."""
+    sink = MemorySink()
+    return OutcomeRecorder(sink, relative_to=os.getcwd()), sink
 
 
 def _warm_imports() -> None:
@@ -122,7 +87,7 @@ def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_f
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
         if prepared is not None:
-            config, recorder = prepared
+            config, _, sink = prepared
             try:
                 rc = config.hook.pytest_cmdline_main(config=config)
             finally:
@@ -130,11 +95,9 @@ def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_f
         else:
             import pytest
 
-            recorder = _Recorder()
+            recorder, sink = _recorder()
             rc = pytest.main(args, plugins=[recorder])
-        result = {"rc": int(rc), "passed": recorder.passed, "failed": recorder.failed,
-                  "outcomes": recorder.outcomes, "hung": recorder.hung,
-                  "durations": recorder.durations}
+        result = {"rc": int(rc), "records": sink.records}
         data = (json.dumps(result) + "\n").encode()
         while data:
             data = data[os.write(out_fd, data):]
@@ -145,7 +108,7 @@ def _child(args: list[str], prepared: _Prepared | None, mem_headroom: int, out_f
         os._exit(code)
 
 
-_Prepared = tuple[Any, _Recorder]
+_Prepared = tuple[Any, OutcomeRecorder, MemorySink]
 
 
 class _Configs:
@@ -246,7 +209,7 @@ class _Configs:
     def _prepare(self, args: list[str]) -> _Prepared | None:
         from pytest_agent._compat import prepare_config
 
-        recorder = _Recorder()
+        recorder, sink = _recorder()
         try:
             config = prepare_config(args, [recorder])
         except (Exception, SystemExit):  # noqa: BLE001 - a usage error: each child reports it
@@ -254,7 +217,7 @@ class _Configs:
         _prefill_rewrites(config, args, self.mutable)
         # Objects made so far never change: keep the children's collector off them.
         gc.freeze()
-        return config, recorder
+        return config, recorder, sink
 
 
 def _probe_child(configs: _Configs, args: list[str], prepared: _Prepared | None,
@@ -380,7 +343,7 @@ def _run_candidate(req: dict[str, Any], root: Path, mem_headroom: int,
                 path.unlink(missing_ok=True)
             else:
                 path.write_bytes(data)
-    result: dict[str, Any] = {"rc": -1, "passed": 0, "failed": [], "outcomes": {}}
+    result: dict[str, Any] = {"rc": -1, "records": []}
     text = b"".join(chunks).decode("utf-8", errors="replace").strip()
     crashed = False
     if not timed_out:
@@ -417,7 +380,7 @@ def main() -> int:
         try:
             answer = _run_candidate(json.loads(line), root, mem_headroom, configs)
         except Exception as exc:  # noqa: BLE001 - report, keep serving
-            answer = {"rc": -1, "passed": 0, "failed": [], "outcomes": {}, "timed_out": False,
+            answer = {"rc": -1, "records": [], "timed_out": False,
                       "crashed": True, "error": f"{type(exc).__name__}: {exc}", "duration": 0.0}
         proto.write(json.dumps(answer) + "\n")
         proto.flush()

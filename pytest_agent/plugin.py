@@ -12,6 +12,8 @@ and a project with ``filterwarnings = error`` turns that warning into a crash.
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from pytest_agent._face import INI_SETTINGS
@@ -120,6 +122,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     ReportPlugin.register(config)
     ProgressReporter.register(config, secrets=session.secrets)
+    # What is alive now is pytest, its plugins, ours and their imports (pydantic, ruamel,
+    # ...): ~40 000 objects that live as long as the process. Freezing them keeps the
+    # cyclic collector off them: pytest's unraisable-exception check runs gc.collect()
+    # five times at the end of a session, ~50 ms each over that heap, ~2 ms after this.
+    # Reference counting still frees them; only a cycle among them would stay.
+    gc.freeze()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

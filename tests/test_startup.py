@@ -64,3 +64,30 @@ def test_agent_run_with_an_invalid_setting_still_reports_it(project: GitProject)
     result = project.pytester.runpytest("--agent-run", "T-101")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*max_reflexion_retries*"])
+
+
+FREEZE_PROBE = f"""\
+import gc
+
+GREET_DIFF = {GREET_DIFF!r}
+
+
+def pytest_unconfigure(config):
+    print("FROZEN", gc.get_freeze_count() > 0)
+
+
+def pytest_agent_propose_diff(task, context):
+    return GREET_DIFF
+"""
+
+
+def test_agent_runs_freeze_the_start_up_heap_ordinary_runs_do_not(project: GitProject) -> None:
+    """An agent run's imports are kept out of the cyclic collector (pytest collects five
+    times at the end of a session); an ordinary run's heap is left alone."""
+    project.write("conftest.py", FREEZE_PROBE)
+    project.commit_all("probe")
+    agent = project.pytester.runpytest_subprocess("--agent-run", "T-101", "-s")
+    agent.assert_outcomes(passed=1)
+    agent.stdout.fnmatch_lines(["*FROZEN True*"])
+    plain = project.pytester.runpytest_subprocess("tests", "-s")
+    plain.stdout.fnmatch_lines(["*FROZEN False*"])

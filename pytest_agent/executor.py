@@ -95,7 +95,10 @@ class Executor:
         memory: TaskMemory,
         rootdir_rel: str = "",
         start: WorkspacePlan = WorkspacePlan(),
+        tests: TaskTests | None = None,
     ) -> None:
+        """``tests``: the task's test runs, opened by the caller (its server may already
+        be warming up, see ``session/_spare.py``); by default opened in :meth:`run`."""
         self.task = task
         self.settings = settings
         self.hook = hook
@@ -103,6 +106,7 @@ class Executor:
         self.memory = memory
         self.rootdir_rel = rootdir_rel
         self.start = start
+        self._given_tests = tests
         self.attempts: list[AttemptRecord] = []
         self.usage = Usage()
 
@@ -113,7 +117,7 @@ class Executor:
             return recovered
         # The task's warm test server starts now: it imports pytest and the plugins
         # while the worktree is being checked out.
-        self.tests = TaskTests.open(self.settings)
+        self.tests = self._given_tests or TaskTests.open(self.settings)
         try:
             ws = self.workspaces.create(
                 self.task, base=self.start.base, merge=self.start.merge,

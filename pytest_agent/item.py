@@ -28,6 +28,7 @@ from pytest_agent.settings import AgentSettings
 from pytest_agent.workspace import WorkspaceError
 
 if TYPE_CHECKING:
+    from pytest_agent._server import TaskTests
     from pytest_agent.session import AgentSession
 
 __all__ = ["PlanFile", "TaskFailed", "TaskItem"]
@@ -80,9 +81,11 @@ class TaskItem(pytest.Item):
             summarize=session.engine.summarizer(settings, session.config.rootpath),
         )
         rel = session.config.rootpath.resolve().relative_to(session.repo_root.resolve())
+        tests = _task_tests(self.config, settings)
         executor = Executor(
             task=task, settings=settings, hook=self.ihook, workspaces=session.workspaces,
             memory=memory, rootdir_rel="" if str(rel) == "." else rel.as_posix(), start=start,
+            tests=tests,
         )
         try:
             result = executor.run()
@@ -90,6 +93,9 @@ class TaskItem(pytest.Item):
             self._props(status="failed", attempts=0, last_error=str(exc))
             # from None: one line, not "During handling of the above exception..." (#15).
             raise pytest.fail.Exception(f"pytest-agent: {exc}", pytrace=False) from None
+        finally:
+            if tests is not None:
+                tests.close()  # the executor closes what it used; this, a spare it did not
         memory.archive()
         # The report plugin turns the result into the record that reports show.
         self.stash[task_result_key] = result
@@ -163,6 +169,17 @@ def _task_settings(settings: AgentSettings, loaded: LoadedTask) -> AgentSettings
         if getattr(loaded.spec, name) is not None
     }
     return settings.model_copy(update=overrides) if overrides else settings
+
+
+def _task_tests(config: pytest.Config, settings: AgentSettings) -> TaskTests | None:
+    """The task's test runs around the spare server started early (``session/_spare.py``);
+    ``None`` without one (the executor opens them)."""
+    from pytest_agent._server import TaskTests
+    from pytest_agent._timeout import TestLimits
+    from pytest_agent.session._spare import take_spare
+
+    server = take_spare(config, settings)
+    return TaskTests(TestLimits.from_settings(settings), server) if server is not None else None
 
 
 def _tail(text: str, lines: int = _TAIL_LINES) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import textwrap
+from pathlib import Path
 
 import pytest
 from conftest import GREET_DIFF
@@ -19,6 +21,7 @@ def pytest_agent_propose_diff(task, context):
 
 #: A tests/conftest.py that says which process imported it.
 TESTS_CONFTEST = """\
+import argparse
 import os
 
 with open({log!r}, "a") as log:
@@ -64,6 +67,131 @@ def test_agent_run_with_an_invalid_setting_still_reports_it(project: GitProject)
     result = project.pytester.runpytest("--agent-run", "T-101")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*max_reflexion_retries*"])
+
+
+SPARE_PROBE = f"""\
+import argparse
+import os
+
+from pytest_agent._server import task_tests_for
+from pytest_agent.session._spare import _spare_key
+
+GREET_DIFF = {GREET_DIFF!r}
+
+
+def _log(line):
+    with open(os.environ["SPARE_LOG"], "a") as log:
+        log.write(line + "\\n")
+
+
+def pytest_configure(config):
+    spare = config.stash.get(_spare_key, None)
+    _log(f"spare {{spare.proc.pid if spare is not None and spare.proc else None}}")
+
+
+def pytest_agent_task_start(task, workspace):
+    tests = task_tests_for(workspace.test_root)
+    server = tests.server if tests is not None else None
+    _log(f"task {{server.proc.pid if server is not None and server.proc else None}}")
+
+
+def pytest_agent_propose_diff(task, context):
+    return GREET_DIFF
+"""
+
+
+def _spare_log(project: GitProject, monkeypatch: pytest.MonkeyPatch) -> Path:
+    log = project.root.parent / f"{project.root.name}-spare.log"
+    monkeypatch.setenv("SPARE_LOG", str(log))
+    project.write("conftest.py", SPARE_PROBE)
+    return log
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+class TestSpareServer:
+    def test_the_first_task_runs_on_the_server_started_early(
+        self, project: GitProject, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        log = _spare_log(project, monkeypatch)
+        project.commit_all("probe")
+        result = project.pytester.runpytest("--agent-run", "T-101")
+        result.assert_outcomes(passed=1)
+        spare, task = log.read_text().split("\n")[:2]
+        assert spare.startswith("spare ") and spare != "spare None"
+        assert task == "task " + spare.removeprefix("spare ")
+        assert _gone(int(spare.split()[1]))
+
+    def test_no_spare_without_fork(
+        self, project: GitProject, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        log = _spare_log(project, monkeypatch)
+        project.commit_all("probe")
+        monkeypatch.setenv("AGENT_TEST_SERVER", "subprocess")
+        result = project.pytester.runpytest("--agent-run", "T-101")
+        result.assert_outcomes(passed=1)
+        assert log.read_text().split("\n")[:2] == ["spare None", "task None"]
+
+    def test_a_spare_the_settings_refuse_is_stopped(
+        self, project: GitProject, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """``.agent.yml`` is read only by the session: the spare started on a guess is
+        stopped, and the task runs every inner run in a fresh process, as configured."""
+        log = _spare_log(project, monkeypatch)
+        project.write(".agent.yml", "test_server: subprocess\n")
+        project.commit_all("probe")
+        result = project.pytester.runpytest("--agent-run", "T-101")
+        result.assert_outcomes(passed=1)
+        spare, task = log.read_text().split("\n")[:2]
+        assert spare != "spare None"
+        assert task == "task None"
+        assert _gone(int(spare.split()[1]))
+
+    def test_an_unused_spare_is_stopped(
+        self, project: GitProject, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        log = _spare_log(project, monkeypatch)
+        project.commit_all("probe")
+        result = project.pytester.runpytest("--agent-run", "T-101", "--collect-only")
+        assert result.ret == 0
+        assert log.read_text().split("\n")[0] == "spare None"
+        # A task that never starts (its dependency is not done) leaves the spare unused.
+        plan = project.plan_text().replace("  - id: T-101\n",
+                                           "  - id: T-100\n    description: first\n"
+                                           "    accept_tests: [tests/test_hello.py]\n"
+                                           "  - id: T-101\n    depends_on: [T-100]\n")
+        project.write("plans/sprint-12.yaml", plan)
+        project.commit_all("dependency")
+        log.unlink()
+        result = project.pytester.runpytest("--agent-run", "T-101")
+        result.assert_outcomes(skipped=1)
+        spare = log.read_text().split("\n")[0]
+        assert spare != "spare None"
+        assert _gone(int(spare.split()[1]))
+
+
+@pytest.mark.parametrize(("options", "env", "runs"), [
+    ({}, {}, True),
+    ({"numprocesses": 2}, {}, False),
+    ({"numprocesses": "auto"}, {}, False),
+    ({"numprocesses": 0}, {}, True),
+    ({"numprocesses": 2}, {"PYTEST_XDIST_WORKER": "gw0"}, True),
+    ({"collectonly": True}, {}, False),
+])
+def test_where_tasks_run(options: dict[str, object], env: dict[str, str], runs: bool,
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_agent.session._spare import _runs_tasks_here
+
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert _runs_tasks_here(argparse.Namespace(**options)) is runs
 
 
 FREEZE_PROBE = f"""\

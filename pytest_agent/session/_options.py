@@ -15,7 +15,10 @@ from pytest_agent.settings import AgentSettings
 from pytest_agent.settings import SettingsError
 from pytest_agent.settings import load_settings
 
-__all__ = ["check_options", "plan_anchor", "secrets", "selected_ids", "settings_from_config"]
+__all__ = [
+    "check_options", "early_settings", "plan_anchor", "secrets", "selected_ids",
+    "settings_from_config",
+]
 
 
 def settings_from_config(config: pytest.Config, options: Any = None) -> AgentSettings:
@@ -41,20 +44,24 @@ def settings_from_config(config: pytest.Config, options: Any = None) -> AgentSet
         raise pytest.UsageError(f"pytest-agent: {exc}") from None
 
 
-def plan_anchor(early_config: pytest.Config) -> Path | None:
+def early_settings(early_config: pytest.Config) -> AgentSettings | None:
+    """The settings as known before the command line is fully parsed (when pytest loads
+    the initial conftests); ``None`` when they are invalid (the session reports them)."""
+    try:
+        return settings_from_config(early_config, early_config.known_args_namespace)
+    except pytest.UsageError:
+        return None
+
+
+def plan_anchor(early_config: pytest.Config, settings: AgentSettings) -> Path | None:
     """Where an agent run's outer process looks for its initial conftests: the plan path.
 
     That process collects only the plan files; the project's tests run in inner
     processes, which load the tests' conftests themselves. ``None`` (pytest's own
     choice: the arguments, ``testpaths`` or the invocation directory, and their
-    ``test*`` subdirectories) when the settings are invalid (the session reports
-    them) or the plan path is missing or outside the rootdir (its conftests would
-    not reach the root ``conftest.py``).
+    ``test*`` subdirectories) when the plan path is missing or outside the rootdir (its
+    conftests would not reach the root ``conftest.py``).
     """
-    try:
-        settings = settings_from_config(early_config, early_config.known_args_namespace)
-    except pytest.UsageError:
-        return None
     root = early_config.rootpath
     anchor = Path(settings.plan_path)
     anchor = anchor if anchor.is_absolute() else root / anchor

@@ -1,0 +1,97 @@
+"""A warm test server started before it is needed: the spare of the first task.
+
+A task's warm server (:class:`~pytest_agent._server.TestServer`) spends its first
+~0.3 s of CPU importing pytest and the plugins, before it can import the task's
+conftests. :meth:`TaskTests.open <pytest_agent._server.TaskTests.open>` starts it
+when the task starts, so on a one-task run that start sat on the critical path, after
+the outer process's own imports and configuration. The spare is started instead when
+pytest loads the initial conftests of an agent run (before this process imports the
+session, the plan, pydantic and ruamel): the two start-ups overlap on two cores, and
+the first task that runs in this process takes the spare.
+
+Nothing else differs: a spare is the same server, started the same way (its
+environment and working directory are replaced when it attaches). It is not started
+where no task of this process would fork its runs: ``--collect-only``, the controller
+of an xdist run (its workers run the tasks, each starting its own), ``test_server:
+subprocess`` in the environment or the ini file, no ``os.fork``. The settings are not
+loaded yet, so ``.agent.yml`` is not read: a task whose settings refuse the server
+stops the spare (:func:`take_spare`), as does the end of the run for a spare no task
+took (a recovered or skipped task).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+from typing import Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_agent._server import TestServer
+    from pytest_agent.settings import AgentSettings
+
+__all__ = ["close_spare", "start_spare", "take_spare"]
+
+_spare_key: pytest.StashKey[TestServer] = pytest.StashKey()
+
+
+def _runs_tasks_here(namespace: Any) -> bool:
+    """Whether this process will run task items (from the options known before parsing)."""
+    if getattr(namespace, "collectonly", False):
+        return False
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return True  # a worker (xdist sets it before the worker's config exists)
+    # An xdist controller (``-n N``, ``-n auto``) hands every item to its workers.
+    workers = getattr(namespace, "numprocesses", None)
+    return workers in (None, 0, "0")
+
+
+def _test_server_guess(early_config: pytest.Config) -> str:
+    """The ``test_server`` setting from the environment or the ini file, without loading
+    the settings (pydantic, ruamel): a guess, since ``.agent.yml`` may say otherwise; the
+    task decides with its settings (:func:`take_spare`)."""
+    value = os.environ.get("AGENT_TEST_SERVER") or early_config.getini("agent_test_server")
+    return str(value or "auto")
+
+
+def start_spare(early_config: pytest.Config) -> None:
+    """Start the first task's server now, if a task will fork its runs in this process."""
+    from pytest_agent._server import TestServer
+    from pytest_agent._server import fork_available
+
+    if not _runs_tasks_here(early_config.known_args_namespace):
+        return
+    if not fork_available(_test_server_guess(early_config)):
+        return
+    server = TestServer()
+    server.start()
+    early_config.stash[_spare_key] = server
+    early_config.add_cleanup(lambda: close_spare(early_config))
+
+
+def take_spare(config: pytest.Config, settings: AgentSettings | None = None
+               ) -> TestServer | None:
+    """The spare, once (``None`` when there is none or a task took it).
+
+    With ``settings``: ``None`` too (and the spare is stopped) when they say that the
+    task's runs do not fork (``test_server: subprocess`` in ``.agent.yml``).
+    """
+    server = config.stash.get(_spare_key, None)
+    if server is None:
+        return None
+    del config.stash[_spare_key]
+    if settings is not None:
+        from pytest_agent._server import fork_available
+
+        if not fork_available(settings.test_server):
+            server.close()
+            return None
+    return server
+
+
+def close_spare(config: pytest.Config) -> None:
+    """Stop a spare that no task took."""
+    server = take_spare(config)
+    if server is not None:
+        server.close()

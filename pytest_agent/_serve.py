@@ -28,24 +28,22 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import importlib
 import json
 import os
-import resource
 import select
 import signal
 import sys
 import time
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-__all__ = [
-    "die_with_parent", "fingerprint", "import_outside", "limit_memory", "main", "warm_imports",
-]
+from pytest_agent._forkchild import die_with_parent
+from pytest_agent._forkchild import import_outside
+from pytest_agent._forkchild import limit_memory
+
+__all__ = ["fingerprint", "main", "warm_imports"]
 
 #: Path parts of files that never belong to the project under test.
 _FOREIGN = ("site-packages", "dist-packages", "/.venv/", "/venv/", "/.tox/", "/.nox/")
@@ -106,27 +104,6 @@ def warm_imports() -> None:
         ensure_unconfigure(prepare_config([*args, "-p", "no:cacheprovider"], ()))
     with contextlib.suppress(ImportError):
         import coverage  # noqa: F401 - used by the baseline run's coverage plugin
-
-
-def import_outside(names: Sequence[str], of_project: Callable[[ModuleType], bool]) -> None:
-    """Import ``names`` here, once, so that forked children find them imported.
-
-    An import that pulls in a module for which ``of_project`` is true is undone
-    entirely: that module would be stale in the children, which must import the
-    project's code afresh. Used by the warm server and the offline engine's workers.
-    """
-    for name in names:
-        if name in sys.modules:
-            continue
-        before = set(sys.modules)
-        # Not BaseException: a KeyboardInterrupt stops the process. A failed import
-        # costs nothing: a child imports it again and reports.
-        with contextlib.suppress(Exception, SystemExit):
-            importlib.import_module(name)
-        new = set(sys.modules) - before
-        if any(of_project(sys.modules[m]) for m in new):
-            for m in new:
-                del sys.modules[m]
 
 
 class Server:
@@ -203,6 +180,68 @@ class Server:
                 "modules": modules}
 
 
+    # -- candidate validators ----------------------------------------------------
+
+    def validator(self, req: dict[str, Any], inherited: Sequence[int]) -> dict[str, Any]:
+        """Fork a candidate validator (:mod:`pytest_agent._candidates`) that serves the
+        client on the Unix socket ``req["socket"]``; answers its pid at once.
+
+        It inherits everything imported here (pytest, the plugins, the conftests);
+        ``inherited`` are this server's protocol pipes, closed in the validator.
+        """
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the validator; it reports on its socket
+            _validator(self, req, inherited, parent)
+        return {"pid": pid}
+
+
+def _validator(server: Server, req: dict[str, Any], inherited: Sequence[int],
+               parent: int) -> None:
+    """In the forked validator: own group, dies with the server, serves candidates."""
+    code = 1
+    try:
+        os.setpgid(0, 0)
+        die_with_parent(parent)
+        for fd in inherited:
+            os.close(fd)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        import socket
+
+        from pytest_agent._candidates import Validator
+        from pytest_agent._candidates import serve
+
+        root = Path(req["root"])
+        mutable = [str(m) for m in req.get("mutable", ())]
+        changed = {os.path.realpath(root / m) for m in mutable}
+        if changed & {os.path.realpath(p) for p in server.pinned}:
+            # Parsing the config imported a file candidates change (a conftest imports
+            # it): this validator keeps no module of the project; each parses afresh.
+            for name in server.project.modules():
+                del sys.modules[name]
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(30.0)
+        sock.connect(str(req["socket"]))
+        sock.settimeout(None)
+        validator = Validator(root, int(req.get("mem_headroom", server.mem_headroom)),
+                              mutable, in_memory=True)
+        serve(sock.makefile("r", encoding="utf-8"), sock.makefile("w", encoding="utf-8"),
+              validator)
+        code = 0
+    except BaseException:  # noqa: BLE001 - the forked validator must never return into
+        code = 1           # the server's loop: whatever it raised ends here
+    finally:
+        os._exit(code)
+
+
+def _reap() -> None:
+    """Collect validators that ended (between requests: no run's child is alive then)."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
 def _returncode(status: int) -> int:
     if os.WIFSIGNALED(status):
         return -os.WTERMSIG(status)
@@ -241,55 +280,6 @@ def _wait(pid: int, deadline: float) -> tuple[bool, int]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
     return timed_out, status
-
-
-def _load_libc() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True)
-    except (ImportError, OSError):
-        return None
-
-
-_LIBC = _load_libc()
-
-
-def die_with_parent(parent: int) -> None:
-    """Have the kernel SIGKILL this child when its parent dies (Linux).
-
-    The child has its own process group, so killing the parent's group would not
-    reach it.
-    """
-    if _LIBC is not None:
-        with contextlib.suppress(Exception):
-            _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(1)  # the parent died before the line above
-
-
-def data_bytes() -> int:
-    """The process's data segment (heap and private mappings), from ``/proc/self/statm``."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[5])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def limit_memory(headroom: int) -> None:
-    """Let this process allocate at most ``headroom`` more bytes of data.
-
-    RLIMIT_DATA, not RLIMIT_AS: the address-space limit made every session with
-    many plugins loaded slower (measured in the offline engine); the data limit
-    covers what a memory hog allocates (heap and anonymous mappings).
-    """
-    if headroom > 0:
-        limit = data_bytes() + headroom
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
 def _loaded_outside(server: Server, before: set[str]) -> list[str]:
@@ -356,10 +346,13 @@ def main() -> int:
             continue
         req = json.loads(line)
         op = req.get("op")
+        _reap()
         if op == "attach":
             answer = server.attach(req)
         elif op == "run":
             answer = server.run(req)
+        elif op == "validator":
+            answer = server.validator(req, (requests.fileno(), answers.fileno()))
         else:
             answer = {"error": f"unknown op {op!r}"}
         answers.write(json.dumps(answer) + "\n")

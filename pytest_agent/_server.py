@@ -178,6 +178,22 @@ class TestServer:
                              duration=float(answer.get("duration", 0.0)),
                              timed_out=bool(answer.get("timed_out")))
 
+    def fork_validator(self, socket_path: Path, root: Path, mutable: Sequence[str],
+                       mem_headroom: int) -> int | None:
+        """Fork a candidate validator from the server (see :mod:`pytest_agent._candidates`),
+        which connects to the Unix socket ``socket_path``; its pid, or ``None`` when the
+        server cannot serve (then validate in fresh processes)."""
+        with self._lock:
+            if not self._ready() or self.stale():
+                return None
+            self._send({"op": "validator", "socket": str(socket_path), "root": str(root),
+                        "mutable": list(mutable), "mem_headroom": mem_headroom})
+            answer = self._receive(time.monotonic() + GRACE)
+            if answer is None or "pid" not in answer:
+                self._fail("the test server did not answer")
+                return None
+            return int(answer["pid"])
+
     def _fail(self, reason: str) -> None:
         self.broken = self.broken or reason
         self._kill()

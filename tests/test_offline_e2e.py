@@ -217,9 +217,12 @@ def test_a_search_cut_by_its_budget_says_which(tmp_path: Path) -> None:
         proposal.stop_reason or "")
 
 
-def test_tests_that_cannot_run_stop_the_search_with_the_reason(tmp_path: Path) -> None:
+def test_tests_that_cannot_run_stop_the_search_with_the_reason(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests that only import in the user's tree (a path check at import time) cannot
-    # run in the workers' copies: no search, and the reason says so.
+    # run in the fallback workers' copies (forked validators run in the tree itself):
+    # no search, and the reason says so.
+    monkeypatch.setenv("PYTEST_AGENT_NO_FORK", "1")
     proposal = _propose(tmp_path, {
         "greet.py": GREET,
         "tests/test_greet.py": "assert 'pytest-agent-offline' not in __file__\n" + GREET_TEST,

@@ -1,4 +1,9 @@
-"""The warm validation workers: isolation, timeouts, memory limit, staleness, cleanup."""
+"""The warm candidate validators: isolation, timeouts, memory limit, staleness, cleanup.
+
+Most tests run on both kinds of validator: forks of a warm test server working in the
+tree itself (``forked``, what a search uses where it can fork) and the fallback, fresh
+workers in private copies (``copies``).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from pytest_agent._server import FORCE_COLD_ENV
+from pytest_agent._server import TaskTests
 from pytest_agent._timeout import TestLimits
 from pytest_agent.engines.offline._pool import WorkerPool
+from pytest_agent.engines.offline._pool import open_pool
 
 CODE = textwrap.dedent("""\
     def smaller(a, b):
@@ -45,10 +53,26 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def make_pool(kind: str, project: Path, size: int = 1, **options: object) -> WorkerPool:
+    """Validators of ``kind``: forks of a warm server of the pool's own, or copies."""
+    if kind == "forked":
+        pool = open_pool(project, project, size, mutable=["code_under_test.py"],
+                         tests=["tests/test_smaller.py"], **options)  # type: ignore[arg-type]
+        assert pool.server is not None
+        return pool
+    return WorkerPool(project, project, size, mutable=["code_under_test.py"],
+                      **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["forked", "copies"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def pool(project: Path) -> Iterator[WorkerPool]:
-    with WorkerPool(project, project, 1, mutable=["code_under_test.py"],
-                    mem_headroom=256 << 20) as p:
+def pool(project: Path, kind: str) -> Iterator[WorkerPool]:
+    with make_pool(kind, project, mem_headroom=256 << 20) as p:
+        assert p.forked is (kind == "forked"), p.fallback
         yield p
 
 
@@ -79,10 +103,10 @@ def test_infinite_loop_is_killed_and_the_worker_goes_on(pool: WorkerPool) -> Non
 
 
 def test_a_hanging_candidate_costs_its_per_test_timeout_with_evidence(
-        project: Path) -> None:
+        project: Path, kind: str) -> None:
     limits = TestLimits(floor=0.5, factor=10, cap=1.0)
     no_x = [a for a in ARGS if a != "-x"]
-    with WorkerPool(project, project, 1, mutable=["code_under_test.py"], limits=limits) as pool:
+    with make_pool(kind, project, limits=limits) as pool:
         assert pool.run({}, no_x, 60).ok
         # The baseline taught the pool how long a test takes here.
         assert pool.limits.slowest > 0
@@ -131,12 +155,14 @@ def test_parallel_workers_use_separate_copies_and_close_kills_them(project: Path
     assert not any(r.exists() for r in roots)
 
 
-def test_conftest_importing_the_module_under_repair_sees_each_candidate(project: Path) -> None:
-    # Parsing the config imports the module: the parsed config must not be reused,
-    # or every candidate would run against the original code.
+def test_conftest_importing_the_module_under_repair_sees_each_candidate(
+        project: Path, kind: str) -> None:
+    # Parsing the config imports the module (in a forked validator, the server imported
+    # it already): the parsed config must not be reused, nor the module kept, or every
+    # candidate would run against the original code.
     (project / "conftest.py").write_text("import code_under_test  # noqa: F401\n")
     wrong = CODE.replace("a < b", "a > b")
-    with WorkerPool(project, project, 1, mutable=["code_under_test.py"]) as pool:
+    with make_pool(kind, project) as pool:
         verdicts = [pool.run({"code_under_test.py": t}, ARGS, 10).ok
                     for t in (wrong, CODE, wrong)]
     assert verdicts == [False, True, False]
@@ -195,3 +221,106 @@ def test_closing_the_pool_mid_candidate_kills_a_looping_child(project: Path) -> 
     alive = [c for c in children if Path(f"/proc/{c}").exists()
              and "Z" not in Path(f"/proc/{c}/stat").read_text().split()[2]]
     assert alive == []
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return "Z" not in stat.read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_candidate_that_spawns_children_and_wrecks_its_process_cannot_touch_the_next(
+        pool: WorkerPool, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from conftest import wait_until
+
+    pid_file = tmp_path_factory.mktemp("spawned") / "pid"
+    wrecking = CODE + textwrap.dedent(f"""\
+        import os, subprocess, sys
+        child = subprocess.Popen(["sleep", "300"])
+        open({str(pid_file)!r}, "w").write(str(child.pid))
+        os.chdir("/")
+        sys.path.clear()
+        """)
+    assert pool.run({"code_under_test.py": wrecking}, ARGS, 10).ok
+    spawned = int(pid_file.read_text())
+    # The session's whole process group ends with it: its grandchild too.
+    wait_until(lambda: not _alive(spawned), "the spawned child was killed")
+    assert pool.run({"code_under_test.py": CODE.replace("a < b", "a > b")}, ARGS, 10).failed
+    assert pool.run({"code_under_test.py": CODE}, ARGS, 10).ok
+
+
+def test_forked_validators_share_the_tree_without_writing_it(project: Path) -> None:
+    import concurrent.futures as cf
+
+    before = tree_hash(project)
+    wrong = CODE.replace("a < b", "a > b")
+    with make_pool("forked", project, 2) as pool:
+        assert pool.forked and len(pool._workers) == 2
+        # Both run in the tree itself, and see only their own candidate.
+        assert {w.root for w in pool._workers} == {project}
+        jobs = [wrong, CODE] * 4
+        with cf.ThreadPoolExecutor(max_workers=2) as ex:
+            oks = list(ex.map(lambda t: pool.run({"code_under_test.py": t}, ARGS, 10).ok, jobs))
+        assert oks == [False, True] * 4
+        server = pool.server
+        assert server is not None and server.proc is not None
+        pids = [pid for w in pool._workers if isinstance(pid := getattr(w, "pid", None), int)]
+        assert len(pids) == 2 and set(pids) <= _children(server.proc.pid)
+    # Closing the pool closed its own server and killed the validators with it.
+    from conftest import wait_until
+
+    wait_until(lambda: not any(_alive(pid) for pid in pids), "the validators were killed")
+    assert tree_hash(project) == before
+
+
+def test_a_search_forks_its_validators_from_the_task_server(
+        project: Path, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server that imported the conftest's dependencies for the baseline serves the
+    candidates: no validator and no candidate imports them again (in copies, every
+    worker would)."""
+    from pytest_agent.settings import AgentSettings
+
+    site = tmp_path_factory.mktemp("site")
+    log = site / "imports.log"
+    (site / "heavy_dep.py").write_text(textwrap.dedent(f"""\
+        import os
+        with open({str(log)!r}, "a") as f:
+            f.write(f"{{os.getpid()}}\\n")
+        """))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ["PYTHONPATH"]])
+                       if os.environ.get("PYTHONPATH") else str(site))
+    (project / "conftest.py").write_text("import heavy_dep  # noqa: F401\n")
+    tests = TaskTests.open(AgentSettings())
+    try:
+        tests.attach(project, project, ["tests/test_smaller.py"])
+        assert tests.server is not None and tests.server.proc is not None
+        wrong = CODE.replace("a < b", "a > b")
+        with open_pool(project, project, 2, mutable=["code_under_test.py"],
+                       tests=["tests/test_smaller.py"]) as pool:
+            assert pool.server is tests.server and not pool.own_server
+            verdicts = [pool.run({"code_under_test.py": t}, ARGS, 10).ok
+                        for t in (wrong, CODE, wrong, CODE)]
+        assert verdicts == [False, True, False, True]
+        importers = {int(line) for line in log.read_text().split()}
+        # (The proof's fresh process, started early, imports it too: it is cold.)
+        early = tests.early.proc.pid if tests.early and tests.early.proc else None
+        assert importers - {early} == {tests.server.proc.pid}
+        # The task's server goes on serving after the search.
+        assert tests.server.proc.poll() is None and not tests.server.broken
+    finally:
+        tests.close()
+
+
+def test_without_fork_a_search_uses_fresh_workers_in_copies(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FORCE_COLD_ENV, "1")
+    with open_pool(project, project, 1, mutable=["code_under_test.py"],
+                   tests=["tests/test_smaller.py"]) as pool:
+        assert pool.server is None and not pool.forked
+        assert all(w.root != project for w in pool._workers)
+        assert pool.run({"code_under_test.py": CODE}, ARGS, 10).ok
+        assert not pool.run({"code_under_test.py": CODE.replace("a < b", "a > b")}, ARGS, 10).ok

@@ -3,8 +3,8 @@
 Three paths record an inner run's outcomes: the JSON-lines recorder of ordinary inner
 runs (``_collector``), localization's coverage plugin (``localize/_covplugin``, in the
 same session as the baseline) and the offline engine's candidate sessions (in memory,
-in a validation worker). Each runs the same matrix of tests for real here, and each
-must give the same records.
+in a fallback worker and in a validator forked from a warm test server). Each runs the
+same matrix of tests for real here, and each must give the same records.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pytest_agent._outcomes import MemorySink
 from pytest_agent._outcomes import read_records
 from pytest_agent._timeout import TestLimits
 from pytest_agent.engines.offline._pool import WorkerPool
+from pytest_agent.engines.offline._pool import open_pool
 
 CONFTEST = textwrap.dedent("""\
     import pytest
@@ -153,6 +154,10 @@ def test_every_recording_path_classifies_the_matrix_the_same(
     with WorkerPool(matrix, matrix, 1, limits=LIMITS) as pool:
         candidate = pool.run({}, ARGS, 120)
     in_memory = list(candidate.records)
+    # The same, in a validator forked from a warm test server.
+    with open_pool(matrix, matrix, 1, limits=LIMITS, tests=["test_matrix.py"]) as pool:
+        assert pool.forked, pool.fallback
+        forked = list(pool.run({}, ARGS, 120).records)
 
     found: dict[str, set[tuple[str, str]]] = {}
     for r in json_lines:
@@ -162,6 +167,7 @@ def test_every_recording_path_classifies_the_matrix_the_same(
         "test_matrix.py::test_hang": "hung in spin (test_matrix.py:50)"}
     assert _shape(coverage_plugin) == _shape(json_lines)
     assert _shape(in_memory) == _shape(json_lines)
+    assert _shape(forked) == _shape(json_lines)
     # The worker's tally of its records.
     assert candidate.passed == 3
     assert set(candidate.failed) == {n for n, s in EXPECTED.items()

@@ -1,10 +1,11 @@
 """The search loop: rank candidates, validate them in parallel, pick the winner.
 
-Validation of one candidate is one pytest session in a warm worker (see
-``_worker``) on: the accept tests that fail at the baseline (first, so a wrong
-candidate is usually rejected by its first test), the other accept tests, then
-the other tests of the accept tests' files that pass at the baseline (a repair
-should not break them), stopping at the first failure (``-x``). A candidate that
+Validation of one candidate is one pytest session forked from a warm validator (see
+``_pool``: a fork of the task's test server, or a fresh worker in a copy) on: the
+accept tests that fail at the baseline (first, so a wrong candidate is usually
+rejected by its first test), the other accept tests, then the other tests of the
+accept tests' files that pass at the baseline (a repair should not break them),
+stopping at the first failure (``-x``). A candidate that
 passes the accept tests but breaks one of those other tests is kept as a fallback
 ("plausible") and returned only when no candidate passes everything.
 """
@@ -36,6 +37,7 @@ from pytest_agent.engines.offline._hang import hang_frames
 from pytest_agent.engines.offline._hang import hang_locations
 from pytest_agent.engines.offline._pool import RunResult
 from pytest_agent.engines.offline._pool import WorkerPool
+from pytest_agent.engines.offline._pool import open_pool
 from pytest_agent.engines.offline._search import Candidate
 from pytest_agent.engines.offline._search import Suspiciousness
 from pytest_agent.engines.offline._search import candidates
@@ -144,7 +146,8 @@ def propose(
     except (OSError, RuntimeError) as exc:
         return Proposal(diff="", engine="offline", stop_reason=(
             f"the offline engine could not validate candidates ({type(exc).__name__}: {exc}); "
-            f"its workers run `{sys.executable} -m pytest_agent.engines.offline._worker`"))
+            "its validators are forks of the task's test server, or, where it cannot fork, "
+            f"`{sys.executable} -m pytest_agent.engines.offline._worker`"))
     if report.winner is None:
         if not susp.spans:
             problems.insert(0, _why_no_function(context))
@@ -310,8 +313,9 @@ def search(
     known = known or Known()
     finished = [d for n, d in known.durations.items() if n not in failing]
     limits = TestLimits.from_settings(settings, slowest=max(finished, default=0.0))
-    with WorkerPool(root, test_root, size, mutable=sorted(sources),
-                    mem_headroom=mem_headroom, limits=limits) as pool:
+    files = list(dict.fromkeys(a.split("::", 1)[0] for a in accept))
+    with open_pool(root, test_root, size, mutable=sorted(sources), mem_headroom=mem_headroom,
+                   limits=limits, test_server=settings.test_server, tests=files) as pool:
         return _Search(pool, sources, singles, susp, accept, failing, previous_diffs,
                        settings, deadline, started, known).run()
 
@@ -400,8 +404,10 @@ class _Search:
         self.pool.warm(self.args, self.timeout + STARTUP_ALLOWANCE)
         sanity = self.pool.run({}, self.args, self.timeout + STARTUP_ALLOWANCE)
         if sanity.ok:
-            return ("the accept tests pass in the validation workers (a copy of the "
-                    "workspace): they fail only in the harness's run")
+            where = ("forks of the task's test server" if self.pool.forked
+                     else "a copy of the workspace")
+            return (f"the accept tests pass in the validation workers ({where}): they fail "
+                    "only in the harness's run")
         if not sanity.outcomes and not sanity.timed_out and sanity.rc not in (0, 1):
             how = (_CRASHED if sanity.crashed
                    else f"pytest exit code {sanity.rc}, no test ran")

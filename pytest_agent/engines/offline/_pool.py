@@ -1,18 +1,33 @@
-"""A pool of warm validation workers, each in its own private copy of the workspace.
+"""A pool of warm candidate validators: forks of the task's test server, or the fallback.
 
-The engine side of :mod:`pytest_agent.engines.offline._worker`. A worker serves one
-candidate at a time; the pool hands workers to threads through a queue. Every
-wait has a deadline: a worker that does not answer within the candidate's timeout
-plus a grace period is killed (its whole process group) and replaced. ``close``
-kills every worker and removes the copies; it runs on every exit path (the pool
-is a context manager).
+The engine side of :mod:`pytest_agent._candidates`. A validator serves one candidate
+at a time; the pool hands validators to threads through a queue. Two kinds:
+
+- **forked from the task's warm test server** (:mod:`pytest_agent._serve`, the one
+  that ran the baseline; a server of the search's own when no task has one): they
+  inherit pytest, the plugins and the conftests it imported, work in the worktree
+  itself and show each candidate's files to its session through an import hook,
+  never writing them (:func:`open_pool` chooses this whenever forking is available);
+- **fresh workers** (``python -m pytest_agent.engines.offline._worker``), each in a
+  private copy of the workspace into which it writes the candidates' files: where
+  the server cannot fork (``test_server: subprocess``, ``PYTEST_AGENT_NO_FORK=1``, no
+  ``os.fork``) or cannot fork validators.
+
+Every wait has a deadline: a validator that does not answer within the candidate's
+timeout plus a grace period is killed (its whole process group) and replaced.
+``close`` kills every validator and removes the copies; it runs on every exit path
+(the pool is a context manager).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import queue
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,11 +46,12 @@ from pytest_agent._jsonlines import JsonLineReader
 from pytest_agent._outcomes import MemorySink
 from pytest_agent._outcomes import Record
 from pytest_agent._procs import stop_helper
+from pytest_agent._server import TestServer
 from pytest_agent._timeout import LIMITS_ENV
 from pytest_agent._timeout import TestLimits
 from pytest_agent.testrun import inner_pytest_env
 
-__all__ = ["COPY_IGNORE", "RunResult", "WorkerPool"]
+__all__ = ["COPY_IGNORE", "RunResult", "WorkerPool", "open_pool"]
 
 #: Directories never copied into a worker's tree: VCS data, caches (stale bytecode),
 #: virtual environments.
@@ -143,8 +159,69 @@ class _Worker:
         stop_helper(proc)
 
 
+class _ForkedWorker(_Worker):
+    """A validator forked from the task's warm server, talking over a Unix socket."""
+
+    def __init__(self, server: TestServer, socket_path: Path, root: Path, test_root: Path,
+                 mem_headroom: int, mutable: Sequence[str]) -> None:
+        super().__init__(root, test_root, mem_headroom, mutable)
+        self.server = server
+        self.socket_path = socket_path
+        self.pid: int | None = None
+        self.conn: socket.socket | None = None
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(str(self.socket_path))
+            listener.listen(1)
+            listener.settimeout(STARTUP_TIMEOUT)
+            pid = self.server.fork_validator(self.socket_path, self.root, self.mutable,
+                                             self.mem_headroom)
+            if pid is None:
+                raise RuntimeError("the test server cannot fork validators ("
+                                   + (self.server.broken or "a file it imported changed") + ")")
+            self.pid = pid
+            try:
+                self.conn, _ = listener.accept()
+            except OSError as exc:
+                self.kill()
+                raise RuntimeError(f"a forked validator did not connect ({exc})") from exc
+            self.conn.settimeout(None)
+        finally:
+            listener.close()
+            self.socket_path.unlink(missing_ok=True)
+
+    def _send(self, obj: dict[str, Any]) -> None:
+        if self.conn is None:
+            raise OSError("the validator is gone")
+        self.conn.sendall((json.dumps(obj) + "\n").encode())
+
+    def _receive(self, deadline: float) -> dict[str, Any] | None:
+        if self.conn is None:
+            return None
+        return self._lines.receive(self.conn.fileno(), deadline)
+
+    @property
+    def alive(self) -> bool:
+        return self.conn is not None
+
+    def kill(self) -> None:
+        # The validator is the server's child (the server reaps it); its candidate's
+        # child dies with it (``PR_SET_PDEATHSIG``).
+        conn, self.conn = self.conn, None
+        pid, self.pid = self.pid, None
+        self._lines = JsonLineReader()
+        if conn is not None:
+            conn.close()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
+
 class WorkerPool:
-    """``size`` warm workers, each with a private copy of ``root``.
+    """``size`` warm validators: forked from ``server``, or each with a private copy of
+    ``root``.
 
     :param root: The workspace root (copied, never written).
     :param test_root: Where pytest runs (``root`` or a directory below it).
@@ -155,10 +232,19 @@ class WorkerPool:
     :param limits: Per-test timeouts (see ``_timeout``); the pool adds what it learns
         of the slowest test that finished in its runs, so a candidate that hangs in a
         test is stopped after a multiple of the baseline's slowest test.
+    :param server: Fork the validators from this warm test server, attached to
+        ``test_root``; when it cannot fork them, the pool falls back to fresh workers
+        in copies and says why in :attr:`fallback`.
+    :param own_server: Close ``server`` with the pool (a server of the pool's own).
     """
 
     def __init__(self, root: Path, test_root: Path, size: int, mutable: Sequence[str] = (),
-                 mem_headroom: int = 2 << 30, limits: TestLimits | None = None) -> None:
+                 mem_headroom: int = 2 << 30, limits: TestLimits | None = None,
+                 server: TestServer | None = None, own_server: bool = False) -> None:
+        self.server = server
+        self.own_server = own_server
+        #: Why validators are fresh workers although a server was given ("" if not).
+        self.fallback = ""
         self.limits = limits if limits is not None else TestLimits()
         self.mutable = tuple(mutable)
         self.root = root
@@ -182,10 +268,36 @@ class WorkerPool:
                  tb: TracebackType | None) -> None:
         self.close()
 
+    @property
+    def forked(self) -> bool:
+        """Validators are forks of the warm server (not fresh workers in copies)."""
+        return self.server is not None
+
     def start(self) -> None:
         self._tmp = tempfile.mkdtemp(prefix=_tempdirs.prefix("offline"))
+        if self.server is not None:
+            try:
+                self._start_forked(self.server, Path(self._tmp))
+                return
+            except RuntimeError as exc:
+                self.fallback = str(exc)
+                self._stop_workers()
+                self._drop_server()
+        self._start_copies(Path(self._tmp))
+
+    def _start_forked(self, server: TestServer, tmp: Path) -> None:
         for i in range(self.size):
-            copy = Path(self._tmp) / f"w{i}"
+            forked = _ForkedWorker(server, tmp / f"v{i}.sock", self.root, self.root / self.rel,
+                                   self.mem_headroom, self.mutable)
+            self._workers.append(forked)
+            forked.start()
+        for worker in self._workers:
+            worker.wait_ready()
+            self._free.put(worker)
+
+    def _start_copies(self, tmp: Path) -> None:
+        for i in range(self.size):
+            copy = tmp / f"w{i}"
             shutil.copytree(self.root, copy, symlinks=True,
                             ignore=shutil.ignore_patterns(*COPY_IGNORE))
             worker = _Worker(copy, copy / self.rel, self.mem_headroom, self.mutable)
@@ -231,13 +343,25 @@ class WorkerPool:
                 future.result()
 
     def _restore(self, worker: _Worker) -> None:
+        if isinstance(worker, _ForkedWorker):
+            return  # it never wrote into the worktree
         for rel, text in self._originals.items():
             (worker.root / rel).write_text(text, encoding="utf-8")
 
-    def close(self) -> None:
+    def _stop_workers(self) -> None:
         for worker in self._workers:
             worker.kill()
         self._workers.clear()
+        self._free = queue.Queue()
+
+    def _drop_server(self) -> None:
+        server, self.server = self.server, None
+        if server is not None and self.own_server:
+            server.close()
+
+    def close(self) -> None:
+        self._stop_workers()
+        self._drop_server()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -248,3 +372,31 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError:
         return ""
+
+
+def open_pool(root: Path, test_root: Path, size: int, *, mutable: Sequence[str] = (),
+              mem_headroom: int = 2 << 30, limits: TestLimits | None = None,
+              test_server: str = "auto", tests: Sequence[str] = ()) -> WorkerPool:
+    """The validators of one search (not started: use the pool as a context manager).
+
+    Forks of the task's warm test server when the task has one for ``test_root``;
+    else of a server started here for the search (attached with the test files
+    ``tests``), so that one interpreter, not one per validator, imports pytest, the
+    plugins and the conftests. Fresh workers in copies where forking is unavailable
+    (``test_server`` is the setting).
+    """
+    from pytest_agent._inner import INNER_ARGS
+    from pytest_agent._server import fork_available
+    from pytest_agent._server import task_tests_for
+
+    server: TestServer | None = None
+    own = False
+    if fork_available(test_server):
+        session = task_tests_for(test_root)
+        server = session.server if session is not None else None
+        if server is None or server.broken:
+            server, own = TestServer(mem_headroom=mem_headroom), True
+            server.start()
+            server.attach(test_root, root, [*INNER_ARGS, *tests], inner_pytest_env(test_root))
+    return WorkerPool(root, test_root, size, mutable, mem_headroom, limits, server=server,
+                      own_server=own)

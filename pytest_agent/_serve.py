@@ -114,6 +114,8 @@ class Server:
         self.pinned: dict[str, str] = {}
         self.mem_headroom = 0
         self.warmed = False
+        #: Pids of the candidate validators forked so far and not yet reaped.
+        self.validators: set[int] = set()
 
     # -- attach ----------------------------------------------------------------
 
@@ -193,7 +195,23 @@ class Server:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the validator; it reports on its socket
             _validator(self, req, inherited, parent)
+        self.validators.add(pid)
         return {"pid": pid}
+
+    def reap(self, *, all_of_them: bool = False) -> None:
+        """Collect validators that ended (between requests: no run's child is alive then);
+        with ``all_of_them`` (the server is stopping), kill and collect every one, so that
+        their CPU time is accounted to this process and, through it, to the harness."""
+        for pid in list(self.validators):
+            if all_of_them:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+            try:
+                done, _ = os.waitpid(pid, 0 if all_of_them else os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.validators.discard(pid)
 
 
 def _validator(server: Server, req: dict[str, Any], inherited: Sequence[int],
@@ -201,7 +219,10 @@ def _validator(server: Server, req: dict[str, Any], inherited: Sequence[int],
     """In the forked validator: own group, dies with the server, serves candidates."""
     code = 1
     try:
-        os.setpgid(0, 0)
+        # Its own session (and process group, killed as one): as a fresh worker started
+        # with ``start_new_session``, it is then its own scheduling group (Linux
+        # autogroup), not one share with the server and the other validators.
+        os.setsid()
         die_with_parent(parent)
         for fd in inherited:
             os.close(fd)
@@ -233,13 +254,6 @@ def _validator(server: Server, req: dict[str, Any], inherited: Sequence[int],
         code = 1           # the server's loop: whatever it raised ends here
     finally:
         os._exit(code)
-
-
-def _reap() -> None:
-    """Collect validators that ended (between requests: no run's child is alive then)."""
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
 
 
 def _returncode(status: int) -> int:
@@ -346,7 +360,7 @@ def main() -> int:
             continue
         req = json.loads(line)
         op = req.get("op")
-        _reap()
+        server.reap()
         if op == "attach":
             answer = server.attach(req)
         elif op == "run":
@@ -359,6 +373,8 @@ def main() -> int:
         answers.flush()
         if op == "run" and answer.get("modules"):
             server.warm_modules(answer["modules"])
+    # The client closed our stdin: it is done with this server.
+    server.reap(all_of_them=True)
     return 0
 
 

@@ -51,6 +51,8 @@ FORCE_COLD_ENV = "PYTEST_AGENT_NO_FORK"
 STARTUP_TIMEOUT = 120.0
 #: Seconds beyond a run's timeout the server gets to answer before it is killed.
 GRACE = 10.0
+#: Seconds an idle server gets to collect its validators and exit when it is closed.
+CLOSE_WAIT = 5.0
 
 _SESSIONS: dict[str, TaskTests] = {}
 _SESSIONS_LOCK = threading.Lock()
@@ -202,10 +204,27 @@ class TestServer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
+        if proc.poll() is not None:  # it exited and was collected: its pid may be reused
+            with contextlib.suppress(OSError):
+                if proc.stdout is not None:
+                    proc.stdout.close()
+            return
         stop_helper(proc)
 
     def close(self) -> None:
-        """Kill the server (its running child dies with it) and remove its files."""
+        """Stop the server and remove its files.
+
+        First by closing its stdin: an idle server then kills and collects the
+        validators it forked (their CPU time is accounted to it, and to us once we
+        collect it) and exits. One that does not exit at once is killed with its group
+        (its running child dies with it).
+        """
+        proc = self.proc
+        if proc is not None and proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=CLOSE_WAIT)
         self._kill()
         import shutil
 

@@ -169,7 +169,8 @@ def test_conftest_importing_the_module_under_repair_sees_each_candidate(
 
 
 def test_a_third_party_style_import_of_the_project_is_not_cached(
-    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+    kind: str,
 ) -> None:
     # A module outside the tree that imports the module under repair: warmed in the
     # worker, but the project module it pulled in is dropped again.
@@ -177,8 +178,10 @@ def test_a_third_party_style_import_of_the_project_is_not_cached(
     (outside / "helper_lib.py").write_text("import code_under_test\n\nSMALLER = code_under_test\n")
     (project / "tests" / "test_smaller.py").write_text("import helper_lib  # noqa: F401\n" + TESTS)
     wrong = CODE.replace("a < b", "a > b")
-    monkeypatch.setenv("PYTHONPATH", str(outside))
-    with WorkerPool(project, project, 1, mutable=["code_under_test.py"]) as pool:
+    # (Kept after it: where pytest_agent is not installed, it is found on PYTHONPATH.)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(outside), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    with make_pool(kind, project) as pool:
         verdicts = [pool.run({"code_under_test.py": t}, ARGS, 10).ok
                     for t in (wrong, CODE, wrong)]
     assert verdicts == [False, True, False]

@@ -191,7 +191,8 @@ class Executor:
         max_attempts = 1 + self.settings.max_reflexion_retries
         last_error = ""
         for number in range(1, max_attempts + 1):
-            self.workspaces.reset(ws)
+            if number > 1:  # the first attempt starts where _localize reset the workspace
+                self.workspaces.reset(ws)
             context = Context(
                 task=self.task, workspace=ws, attempt=number, baseline=baseline,
                 locations=found.functions, lines=found.lines, pack=found.pack,

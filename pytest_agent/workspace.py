@@ -206,6 +206,7 @@ class WorkspaceManager:
         #: An empty directory as ``core.hooksPath``: no user hook runs in our commands.
         self._no_hooks = self.git_dir / "pytest-agent" / "no-hooks"
         self._no_hooks_env: dict[str, str] | None = None
+        self._identity_env: dict[str, str] | None = None
 
     # -- queries -------------------------------------------------------------
 
@@ -354,7 +355,9 @@ class WorkspaceManager:
             with self.locked():
                 self._remove(task.id, delete_branch=True)
             raise WorkspaceError(f"cannot make a worktree for {task.id}: {exc}") from None
-        head = self.git("rev-parse", "HEAD", cwd=path).strip()
+        # From HEAD with nothing merged, the worktree's HEAD is the sha resolved above.
+        head = base_commit if base is None and not merge else \
+            self.git("rev-parse", "HEAD", cwd=path).strip()
         return Workspace(root=path, branch=task.branch, base_commit=head,
                          repo_root=self.repo_root)
 
@@ -459,13 +462,17 @@ class WorkspaceManager:
     # -- internals -----------------------------------------------------------
 
     def _identity(self) -> dict[str, str]:
-        """Commit as the user when git knows them, else as pytest-agent."""
-        try:
-            self.git("config", "user.email")
-            self.git("config", "user.name")
-        except GitError:
-            return dict(_AGENT_IDENTITY)
-        return {}
+        """Commit as the user when git knows them, else as pytest-agent (asked once per
+        manager: two git commands per commit otherwise)."""
+        if self._identity_env is None:
+            try:
+                self.git("config", "user.email")
+                self.git("config", "user.name")
+            except GitError:
+                self._identity_env = dict(_AGENT_IDENTITY)
+            else:
+                self._identity_env = {}
+        return dict(self._identity_env)
 
     def _read_marker(self, path: Path) -> _Marker | None:
         try:

@@ -145,8 +145,10 @@ def candidates(project: str, *, max_src_files: int, max_src_lines: int,
 
 
 def _test_modules(cand: dict[str, Any]) -> list[str]:
+    # test_*.py, and *_test.py as pytest collects them too (jsonpickle's tests/*_test.py)
     return [t for t in cand["test_files"] if t.endswith(".py")
-            and not t.endswith("conftest.py") and Path(t).name.startswith("test")]
+            and not t.endswith("conftest.py")
+            and (Path(t).name.startswith("test") or t.endswith("_test.py"))]
 
 
 def verify(cand: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,13 @@ A throw-away git repository holds one task: a one-line bug in ``src/stats.py``
 * ``light``: no conftest work; a session starts in about the time pytest takes;
 * ``heavy``: ``tests/conftest.py`` takes about a second to import (``time.sleep(1)``
   stands for slow imports: a sleep keeps the figure about start-up, not about how
-  loaded the shared machine is).
+  loaded the shared machine is). The sleep is in the conftest's own body, which pytest
+  executes afresh in every session (a conftest outside a package is re-imported by
+  each new config, forked or not): the worst case for a warm server;
+* ``heavy-lib``: the same second spent where a real project spends it, importing a
+  library: ``tests/conftest.py`` imports ``slowlib``, which sleeps 1 s at import and
+  lives outside the repository (on ``PYTHONPATH`` for every process, as an installed
+  package would be). A warm server imports it once.
 
 Two proposers:
 
@@ -126,7 +132,20 @@ def git(cwd: Path, *args: str) -> str:
                           text=True, timeout=120).stdout
 
 
-def make_repo(root: Path, heavy: bool) -> None:
+LIB_CONFTEST = """\
+# The project's slow start-up is in a library it imports (see slowlib.py).
+import slowlib  # noqa: F401
+"""
+
+SLOWLIB = """\
+import time
+
+# Stands for a library that takes a second to import (numpy, django, ...).
+time.sleep(1.0)
+"""
+
+
+def make_repo(root: Path, project: str) -> None:
     for rel, text in {"src/__init__.py": "", "src/stats.py": STATS, "tests/test_stats.py": TESTS,
                       "conftest.py": ROOT_CONFTEST, "plans/bench.yaml": PLAN,
                       "pytest.ini": "[pytest]\npythonpath = .\n",
@@ -134,17 +153,26 @@ def make_repo(root: Path, heavy: bool) -> None:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    if heavy:
+    if project == "heavy":
         (root / "tests/conftest.py").write_text(HEAVY_CONFTEST)
+    elif project == "heavy-lib":
+        (root / "tests/conftest.py").write_text(LIB_CONFTEST)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "-c", "user.name=bench", "-c", "user.email=bench@localhost",
         "commit", "-q", "-m", "bench")
 
 
+#: Where ``slowlib`` lives: outside every repository, on every process's ``PYTHONPATH``.
+SITE: list[Path] = []
+
+
 def env(extra: dict[str, str]) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items()
          if not k.startswith(("PYTEST_ADDOPTS", "AGENT_", "BENCH_"))}
+    if SITE:
+        e["PYTHONPATH"] = os.pathsep.join(
+            [str(SITE[0]), *([e["PYTHONPATH"]] if e.get("PYTHONPATH") else [])])
     e.pop("PYTEST_AGENT_NO_FORK", None)
     e.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_PLUGINS": "pytest_agent.plugin",
               "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
@@ -194,26 +222,58 @@ def task(repo: Path, work: Path, proposer: str, mode: str) -> float:
     return seconds
 
 
+Key = tuple[str, str, str]
+
+
+def report(configs: list[Key], rounds: int, loads: list[float], colds: dict[str, list[float]],
+           cold_cpus: dict[str, list[float]], walls: dict[Key, list[float]],
+           cpus: dict[Key, list[float]], ratios: dict[Key, list[float]],
+           cpu_ratios: dict[Key, list[float]]) -> None:
+    """The summary and the table (medians over rounds; ratios paired within a round)."""
+    med = statistics.median
+    print()
+    print(f"{rounds} rounds, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"1-min load average before runs: median {med(loads):.1f} "
+          f"(min {min(loads):.1f}, max {max(loads):.1f})")
+    for project, values in colds.items():
+        print(f"cold accept run, {project}: median {med(values):.2f} s wall, "
+              f"{med(cold_cpus[project]):.2f} s CPU")
+    print()
+    print("| project | proposer | inner runs | task wall, median | task / cold accept run, "
+          "wall: median of paired ratios (min-max) | task CPU, median | same ratio, CPU |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for c in configs:
+        project, proposer, mode = c
+        print(f"| {project} | {proposer} | {mode} | {med(walls[c]):.2f} s "
+              f"| **{med(ratios[c]):.2f}x** ({min(ratios[c]):.2f}-{max(ratios[c]):.2f}) "
+              f"| {med(cpus[c]):.2f} s | {med(cpu_ratios[c]):.2f}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--modes", default="fork,subprocess")
-    parser.add_argument("--projects", default="light,heavy")
+    parser.add_argument("--projects", default="light,heavy,heavy-lib")
     parser.add_argument("--proposers", default="ready,offline")
     args = parser.parse_args()
     configs = [(p, q, m) for p in args.projects.split(",") for q in args.proposers.split(",")
                for m in args.modes.split(",")]
-    ratios: dict[tuple[str, str, str], list[float]] = {c: [] for c in configs}
-    cpu_ratios: dict[tuple[str, str, str], list[float]] = {c: [] for c in configs}
-    walls: dict[tuple[str, str, str], list[float]] = {c: [] for c in configs}
+    ratios: dict[Key, list[float]] = {c: [] for c in configs}
+    cpu_ratios: dict[Key, list[float]] = {c: [] for c in configs}
+    walls: dict[Key, list[float]] = {c: [] for c in configs}
+    cpus: dict[Key, list[float]] = {c: [] for c in configs}
     colds: dict[str, list[float]] = {p: [] for p in args.projects.split(",")}
+    cold_cpus: dict[str, list[float]] = {p: [] for p in colds}
     loads: list[float] = []
     with tempfile.TemporaryDirectory(prefix="agent-overhead-bench-") as tmp:
         work = Path(tmp)
+        (work / "site").mkdir()
+        (work / "site/slowlib.py").write_text(SLOWLIB)
+        SITE[:] = [work / "site"]
         repos = {}
         for project in colds:
             repos[project] = work / project
-            make_repo(repos[project], heavy=project == "heavy")
+            make_repo(repos[project], project)
             cold_accept(repos[project])  # warm-up: file system caches
         for r in range(args.rounds):
             order = configs if r % 2 == 0 else list(reversed(configs))
@@ -221,30 +281,16 @@ def main() -> None:
                 project, proposer, mode = config
                 loads.append(os.getloadavg()[0])
                 cold = cold_accept(repos[project])
-                cold_cpu = LAST_CPU[0]
+                cold_cpus[project].append(LAST_CPU[0])
                 wall = task(repos[project], work, proposer, mode)
-                cpu_ratios[config].append(LAST_CPU[0] / cold_cpu)
+                cpus[config].append(LAST_CPU[0])
+                cpu_ratios[config].append(LAST_CPU[0] / cold_cpus[project][-1])
                 colds[project].append(cold)
                 walls[config].append(wall)
                 ratios[config].append(wall / cold)
-            print(f"round {r + 1}: " + "  ".join(
+            print(f"round {r + 1} (load {os.getloadavg()[0]:.1f}): " + "  ".join(
                 f"{'/'.join(c)} {ratios[c][-1]:.2f}x" for c in configs), flush=True)
-    print()
-    print(f"{args.rounds} rounds, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"1-min load average before runs: median {statistics.median(loads):.1f} "
-          f"(min {min(loads):.1f}, max {max(loads):.1f})")
-    for project, values in colds.items():
-        print(f"cold accept run, {project}: median {statistics.median(values):.2f} s")
-    print()
-    print("| project | proposer | inner runs | task wall, median | task / cold accept run, "
-          "wall: median of paired ratios (min-max) | same, CPU |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for c in configs:
-        project, proposer, mode = c
-        med = statistics.median(ratios[c])
-        print(f"| {project} | {proposer} | {mode} | {statistics.median(walls[c]):.2f} s "
-              f"| **{med:.2f}x** ({min(ratios[c]):.2f}-{max(ratios[c]):.2f}) "
-              f"| {statistics.median(cpu_ratios[c]):.2f}x |")
+    report(configs, args.rounds, loads, colds, cold_cpus, walls, cpus, ratios, cpu_ratios)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,10 @@ class TaskItem(pytest.Item):
         )
         rel = session.config.rootpath.resolve().relative_to(session.repo_root.resolve())
         tests = _task_tests(self.config, settings)
+        if isinstance(session.next_item, TaskItem):
+            from pytest_agent.session._spare import start_next_spare
+
+            start_next_spare(self.config, settings)
         executor = Executor(
             task=task, settings=settings, hook=self.ihook, workspaces=session.workspaces,
             memory=memory, rootdir_rel="" if str(rel) == "." else rel.as_posix(), start=start,

@@ -176,6 +176,56 @@ class TestSpareServer:
         assert _gone(int(spare.split()[1]))
 
 
+NEXT_SPARE_PROBE = f"""\
+import os
+
+from pytest_agent._server import task_tests_for
+from pytest_agent.session._spare import _spare_key
+
+GREET_DIFF = {GREET_DIFF!r}
+CONFIG = []
+
+
+def _log(line):
+    with open(os.environ["SPARE_LOG"], "a") as log:
+        log.write(line + "\\n")
+
+
+def pytest_configure(config):
+    CONFIG.append(config)
+
+
+def pytest_agent_task_start(task, workspace):
+    server = task_tests_for(workspace.test_root).server
+    spare = CONFIG[0].stash.get(_spare_key, None)
+    _log(f"{{task.id}} runs on {{server.proc.pid}}, spare {{spare.proc.pid if spare else None}}")
+
+
+def pytest_agent_propose_diff(task, context):
+    return GREET_DIFF
+"""
+
+
+def test_a_task_starts_the_next_tasks_server(
+    project: GitProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With another task to run in this process, the task that takes the spare starts the
+    next one, and the next task runs on it; the last task starts none."""
+    log = project.root.parent / f"{project.root.name}-spare.log"
+    monkeypatch.setenv("SPARE_LOG", str(log))
+    project.write("conftest.py", NEXT_SPARE_PROBE)
+    second = project.plan_text().split("tasks:\n", 1)[1].replace("T-101", "T-102")
+    project.write("plans/sprint-12.yaml", project.plan_text() + second)
+    project.commit_all("two tasks")
+    result = project.pytester.runpytest("--agent-all")
+    result.assert_outcomes(passed=2)
+    first, last = log.read_text().splitlines()
+    assert first.startswith("T-101 runs on ")
+    spare = first.split("spare ")[1]
+    assert spare != "None"
+    assert last == f"T-102 runs on {spare}, spare None"
+
+
 @pytest.mark.parametrize(("options", "env", "runs"), [
     ({}, {}, True),
     ({"numprocesses": 2}, {}, False),

@@ -78,6 +78,8 @@ class AgentSession:
         self.pytest_session: pytest.Session | None = None
         #: xdist group of each task that shares a dependency component with others.
         self.groups = dependency_groups(tasks)
+        #: The item that runs after the current one in this process (pytest's nextitem).
+        self.next_item: pytest.Item | None = None
 
     # -- construction (all input checked before anything is touched) ----------
 
@@ -164,6 +166,11 @@ class AgentSession:
         if self.selected_ids is not None:
             return task.id in self.selected_ids
         return task.status is not Status.DONE
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """Note what runs next here: a task item starts the next task's server early."""
+        self.next_item = nextitem
 
     # -- plan write-back (controller only) -------------------------------------
 

@@ -7,7 +7,9 @@ when the task starts, so on a one-task run that start sat on the critical path, 
 the outer process's own imports and configuration. The spare is started instead when
 pytest loads the initial conftests of an agent run (before this process imports the
 session, the plan, pydantic and ruamel): the two start-ups overlap on two cores, and
-the first task that runs in this process takes the spare.
+the first task that runs in this process takes the spare. When another task follows
+in this process (pytest's ``nextitem``), the task that takes a spare starts the next
+one, which warms up while this task runs.
 
 Nothing else differs: a spare is the same server, started the same way (its
 environment and working directory are replaced when it attaches). It is not started
@@ -31,9 +33,11 @@ if TYPE_CHECKING:
     from pytest_agent._server import TestServer
     from pytest_agent.settings import AgentSettings
 
-__all__ = ["close_spare", "start_spare", "take_spare"]
+__all__ = ["close_spare", "start_next_spare", "start_spare", "take_spare"]
 
 _spare_key: pytest.StashKey[TestServer] = pytest.StashKey()
+#: Whether the run's cleanup stops a spare left over (registered once).
+_cleanup_key: pytest.StashKey[bool] = pytest.StashKey()
 
 
 def _runs_tasks_here(namespace: Any) -> bool:
@@ -57,17 +61,32 @@ def _test_server_guess(early_config: pytest.Config) -> str:
 
 def start_spare(early_config: pytest.Config) -> None:
     """Start the first task's server now, if a task will fork its runs in this process."""
-    from pytest_agent._server import TestServer
     from pytest_agent._server import fork_available
 
     if not _runs_tasks_here(early_config.known_args_namespace):
         return
-    if not fork_available(_test_server_guess(early_config)):
-        return
+    if fork_available(_test_server_guess(early_config)):
+        _start(early_config)
+
+
+def start_next_spare(config: pytest.Config, settings: AgentSettings) -> None:
+    """Start the next task's server while this task runs (its start-up then overlaps
+    this task's work instead of following it); nothing if there is a spare already."""
+    from pytest_agent._server import fork_available
+
+    if config.stash.get(_spare_key, None) is None and fork_available(settings.test_server):
+        _start(config)
+
+
+def _start(config: pytest.Config) -> None:
+    from pytest_agent._server import TestServer
+
     server = TestServer()
     server.start()
-    early_config.stash[_spare_key] = server
-    early_config.add_cleanup(lambda: close_spare(early_config))
+    config.stash[_spare_key] = server
+    if not config.stash.get(_cleanup_key, False):
+        config.stash[_cleanup_key] = True
+        config.add_cleanup(lambda: close_spare(config))
 
 
 def take_spare(config: pytest.Config, settings: AgentSettings | None = None

@@ -98,7 +98,7 @@ class Executor:
         tests: TaskTests | None = None,
     ) -> None:
         """``tests``: the task's test runs, opened by the caller (its server may already
-        be warming up, see ``session/_spare.py``); by default opened in :meth:`run`."""
+        be warming up, see ``_spare.py``); by default opened in :meth:`run`."""
         self.task = task
         self.settings = settings
         self.hook = hook

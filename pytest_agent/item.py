@@ -83,7 +83,7 @@ class TaskItem(pytest.Item):
         rel = session.config.rootpath.resolve().relative_to(session.repo_root.resolve())
         tests = _task_tests(self.config, settings)
         if isinstance(session.next_item, TaskItem):
-            from pytest_agent.session._spare import start_next_spare
+            from pytest_agent._spare import start_next_spare
 
             start_next_spare(self.config, settings)
         executor = Executor(
@@ -176,11 +176,11 @@ def _task_settings(settings: AgentSettings, loaded: LoadedTask) -> AgentSettings
 
 
 def _task_tests(config: pytest.Config, settings: AgentSettings) -> TaskTests | None:
-    """The task's test runs around the spare server started early (``session/_spare.py``);
+    """The task's test runs around the spare server started early (``_spare.py``);
     ``None`` without one (the executor opens them)."""
     from pytest_agent._server import TaskTests
+    from pytest_agent._spare import take_spare
     from pytest_agent._timeout import TestLimits
-    from pytest_agent.session._spare import take_spare
 
     server = take_spare(config, settings)
     return TaskTests(TestLimits.from_settings(settings), server) if server is not None else None

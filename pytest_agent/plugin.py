@@ -97,10 +97,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         return
     if getattr(namespace, "agent_from_failures", False):
         return
-    from pytest_agent.session._spare import start_spare
+    from pytest_agent._spare import start_spare
 
     # First: the first task's warm server starts while this process imports and
-    # configures the session (session/_spare.py).
+    # configures the session (_spare.py).
     start_spare(early_config)
     from pytest_agent.session._options import early_settings
     from pytest_agent.session._options import plan_anchor

@@ -74,7 +74,7 @@ import argparse
 import os
 
 from pytest_agent._server import task_tests_for
-from pytest_agent.session._spare import _spare_key
+from pytest_agent._spare import _spare_key
 
 GREET_DIFF = {GREET_DIFF!r}
 
@@ -180,7 +180,7 @@ NEXT_SPARE_PROBE = f"""\
 import os
 
 from pytest_agent._server import task_tests_for
-from pytest_agent.session._spare import _spare_key
+from pytest_agent._spare import _spare_key
 
 GREET_DIFF = {GREET_DIFF!r}
 CONFIG = []
@@ -236,7 +236,7 @@ def test_a_task_starts_the_next_tasks_server(
 ])
 def test_where_tasks_run(options: dict[str, object], env: dict[str, str], runs: bool,
                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from pytest_agent.session._spare import _runs_tasks_here
+    from pytest_agent._spare import _runs_tasks_here
 
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     for key, value in env.items():

@@ -9,7 +9,8 @@ pytest loads the initial conftests of an agent run (before this process imports 
 session, the plan, pydantic and ruamel): the two start-ups overlap on two cores, and
 the first task that runs in this process takes the spare. When another task follows
 in this process (pytest's ``nextitem``), the task that takes a spare starts the next
-one, which warms up while this task runs.
+one, which warms up while this task runs. (A module of its own, outside ``session/``:
+importing that package imports the plan and pydantic first.)
 
 Nothing else differs: a spare is the same server, started the same way (its
 environment and working directory are replaced when it attaches). It is not started

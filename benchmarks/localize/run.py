@@ -35,14 +35,18 @@ subject, which often names the function: a leak, off by default).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import pickle
 import platform
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -59,6 +63,7 @@ from pytest_agent._types import Workspace  # noqa: E402
 from pytest_agent.localize import estimate_tokens  # noqa: E402
 from pytest_agent.localize import localize_detailed  # noqa: E402
 from pytest_agent.localize._functions import read_module  # noqa: E402
+from pytest_agent.localize._run import run_spectrum as _ORIGINAL_RUN_SPECTRUM  # noqa: E402
 from pytest_agent.settings import AgentSettings  # noqa: E402
 from pytest_agent.testrun import inner_pytest_env  # noqa: E402
 from pytest_agent.testrun import run_tests  # noqa: E402
@@ -186,15 +191,55 @@ def _matches(loc_path: str, loc_function: str, file: str, function: str,
     return function.startswith(loc_function + ".") and function not in buggy_spans
 
 
-def measure_real(bug_id: str, settings: AgentSettings, subject: bool) -> RealResult:
+def _cached_spectrum(cache: Path) -> Callable[..., object]:
+    """``run_spectrum`` that keeps its result in ``cache`` and reuses it (``--cache``)."""
+    from pytest_agent.localize import _coverage
+
+    real = _coverage.run_spectrum
+
+    def run_spectrum(*args: object, **kwargs: object) -> object:
+        stored = cache / "spectrum.pickle"
+        if stored.is_file():
+            return pickle.loads(stored.read_bytes())
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        stored.write_bytes(pickle.dumps(found))
+        return found
+
+    return run_spectrum
+
+
+@contextlib.contextmanager
+def _bug_dir(bug_id: str, cache_root: str) -> Iterator[Path]:
+    """A temp dir for the bug, or its directory under ``--cache`` (kept, reused)."""
+    if not cache_root:
+        with tempfile.TemporaryDirectory(prefix="loc-real-") as tmp:
+            yield Path(tmp)
+        return
+    path = Path(cache_root).resolve() / bug_id
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+
+
+def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
+                 cache_root: str = "") -> RealResult:
     sys.path.insert(0, str(REAL_BUGS))
     from materialize import materialize  # the corpus's own materializer
 
-    with tempfile.TemporaryDirectory(prefix="loc-real-") as tmp:
+    from pytest_agent.localize import _run
+
+    with _bug_dir(bug_id, cache_root) as tmp:
         try:
-            root = materialize(bug_id, Path(tmp))
+            root = tmp / bug_id
+            if not (cache_root and (root / "meta.json").is_file()):
+                if root.exists():
+                    shutil.rmtree(root)
+                root = materialize(bug_id, tmp)
         except (OSError, KeyError, RuntimeError) as exc:
             return RealResult(bug_id, "", None, None, "", "", 0.0, 0, f"materialize: {exc}")
+        # --cache: the coverage run and the baseline are kept and reused; only the
+        # ranking and the pack run again (their time is what ``seconds`` then says).
+        _run.run_spectrum = (_cached_spectrum(tmp) if cache_root  # type: ignore[assignment]
+                             else _ORIGINAL_RUN_SPECTRUM)
         meta = json.loads((root / "meta.json").read_text())
         tests = ", ".join(t.rsplit("::", 1)[-1] for t in meta["accept_tests"][:4])
         description = f"Make the failing tests pass: {tests}"
@@ -203,7 +248,13 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool) -> RealRes
         task = Task(id=bug_id, description=description,
                     accept_tests=tuple(meta["accept_tests"]))
         ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
-        baseline = run_tests(root, task.accept_tests, timeout=settings.test_timeout)
+        stored = tmp / "baseline.pickle"
+        if cache_root and stored.is_file():
+            baseline = pickle.loads(stored.read_bytes())
+        else:
+            baseline = run_tests(root, task.accept_tests, timeout=settings.test_timeout)
+            if cache_root:
+                stored.write_bytes(pickle.dumps(baseline))
         started = time.monotonic()
         found = localize_detailed(task, ws, baseline, settings)
         seconds = time.monotonic() - started
@@ -276,7 +327,7 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
     for bug in load_manifest(split=args.split):
         if not any(w in bug.id for w in wanted):
             continue
-        r = measure_real(bug.id, settings, args.subject)
+        r = measure_real(bug.id, settings, args.subject, args.cache)
         print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "
               f"{r.seconds:5.1f}s  first {r.top} {r.error}", flush=True)
         results.append(r)
@@ -284,7 +335,7 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
     print(text)
     if args.dump:
         Path(args.dump).write_text(json.dumps([asdict(r) for r in results], indent=1))
-    if not args.no_write and not args.only:
+    if not args.no_write and not args.only and not args.cache:
         suffix = "" if args.split == "tuned" else f"-{args.split}"
         (HERE / f"RESULTS-real{suffix}.md").write_text(text)
     return 0
@@ -327,6 +378,10 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="W_NAME=VALUE",
                         help="a weight of localize/_signals.py for this run (ablation)")
     parser.add_argument("--dump", default="", help="real bugs: write each ranking to this JSON")
+    parser.add_argument("--cache", default="",
+                        help="real bugs: keep each bug, its baseline and its coverage run in"
+                             " this directory and reuse them (only the ranking runs again;"
+                             " the times then are the ranking's)")
     parser.add_argument("--without", default="",
                         help="ablation, comma-separated: every-test (lines every test runs keep"
                              " their score), constants (no module-constant signal)")

@@ -831,3 +831,47 @@ class TestEvidenceOfTheFault:
         assert found.functions[0].function == "add_comment"
         assert not [e for loc in found.functions for e in loc.evidence
                     if "the value the failing line checks" in e]
+
+
+class TestNamesAndCrashes:
+    def test_name_tokens(self) -> None:
+        from pytest_agent.localize._signals import name_tokens
+
+        assert name_tokens("_parse_number") == {"parse", "number"}
+        assert name_tokens("ParseNumbers") == {"parse", "number"}
+        assert name_tokens("test_replace_at_keeps_HTTPHeaders") == {
+            "replace", "keep", "http", "header"}
+        assert name_tokens("__init__") == {"init"}
+
+    def test_a_function_named_like_the_failing_test_leads_a_tie(self, proj: Project) -> None:
+        # ``tidy``, ``shout`` and the branch of ``headline`` run in the failing test only
+        # (Ochiai ties them); the test calls ``headline`` (its words are no news) and is
+        # named after ``tidy``.
+        proj.write("text.py", '''\
+            def shout(s):
+                return s.upper()
+
+
+            def tidy(s):
+                return s.replace("\\t", " ")
+
+
+            def headline(s, loud=False):
+                if loud:
+                    return shout(tidy(s))
+                return s
+            ''')
+        proj.write("tests/test_text.py", '''\
+            import pytest
+            from text import headline
+
+            def test_headline_quiet():
+                assert headline("a") == "a"
+
+            def test_headline_tidy_rejects_tabs():
+                with pytest.raises(ValueError):
+                    headline("a\\tb", loud=True)
+            ''')
+        found = proj.localize(proj.task("tests/test_text.py::test_headline_tidy_rejects_tabs"))
+        assert [loc.function for loc in found.functions[:2]] == ["tidy", "headline"]
+        assert "named like the failing test (tidy)" in found.functions[0].evidence

@@ -27,6 +27,8 @@ value (value flow)
 called on the failing line of the test      +0.15   the function (x share)
 other project frames of a failing test      +0.05   each line (x share)
 called elsewhere in a failing test          +0.05   the function (x share)
+named like the failing test (words of its   +0.2    the function (x share x the
+name other than those of what it calls)             matched share of its name)
 named in the task description               +0.05   the function
 in the task's ``files``                     +0.02   every function of the file
 ==========================================  ======  ===========================
@@ -35,6 +37,7 @@ in the task's ``files``                     +0.02   every function of the file
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -66,6 +69,7 @@ __all__ = [
     "spectrum_signal",
     "task_failures",
     "test_body_signal",
+    "test_name_signal",
 ]
 
 W_IMPORT_ERROR = 1.0
@@ -73,12 +77,17 @@ W_MISSING_EQ_CERTAIN = 2.0
 W_MISSING_MEMBER = 1.0
 W_HUNG = 0.6
 W_DEEPEST_FRAME = 0.3
+#: An explicit ``raise`` (a check refused its input): this weight, split in halves
+#: between the ``raise`` and its ``if`` and the caller.
+W_EXPLICIT_RAISE = 0.3
 W_MEMBER_IN_PROJECT = 0.2
 W_VALUE_PRODUCER = 0.2
 W_CALLED_ON_FAILING_LINE = 0.15
 W_OTHER_FRAME = 0.05
 W_CALLED_IN_TEST = 0.05
 W_NAMED_IN_TASK = 0.05
+#: A function the failing test ran, named like the test (x share x matched share of its name).
+W_TEST_NAME = 0.2
 W_TASK_FILE = 0.02
 #: A module-level constant read by a suspicious function: this share of the function's
 #: score goes to the module (``<module>``, marked at the constant's line).
@@ -263,7 +272,7 @@ class TracebackSignals:
             return
         # An explicit ``raise``: a check refused its input. Either the check is wrong
         # (its condition) or the caller passed bad values.
-        half = W_DEEPEST_FRAME * self.share / 2
+        half = W_EXPLICIT_RAISE * self.share / 2
         self.ranker.add_line(rel, n, half, why)
         if guard:
             self.ranker.add_line(rel, guard, half, "guards the raise")
@@ -559,3 +568,71 @@ def _code_words(text: str) -> set[str]:
             if group and len(group) > 2:
                 words.add(group)
     return words
+
+
+# -- 4. the failing tests' names -----------------------------------------------------------
+
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def name_tokens(name: str) -> set[str]:
+    """The words of an identifier: ``_parse_number`` and ``ParseNumber`` give
+    ``{"parse", "number"}``; a plural ``s`` is dropped, words of two letters or fewer
+    (``at``, ``is``) and ``test`` are left out."""
+    words: set[str] = set()
+    for part in re.split(r"[_\W]+", name):
+        for word in _CAMEL.findall(part):
+            word = word.lower()
+            if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+                word = word[:-1]
+            if len(word) > 2 and word != "test":
+                words.add(word)
+    return words
+
+
+def _own_words(qualname: str) -> set[str]:
+    """A function's words; a special method (``__call__``) is named by its class."""
+    *outer, name = qualname.split(".")
+    words = name_tokens(name)
+    if name.startswith("__") and outer:
+        words |= name_tokens(outer[-1])
+    return words
+
+
+def test_name_signal(ranker: Ranker, failing: Iterable[str], share: float,
+                     test_root: Path) -> None:
+    """Test-to-code name matching: a function the failing test ran whose own name's
+    words appear in the test's name (``test_replace_table_keeps_name`` and
+    ``Container._replace_at``), weighted by how rare each word is among the names of
+    the functions the failing tests ran (a word every function has says nothing)."""
+    totals = ranker.function_totals()
+    ran = sorted(key for key, total in totals.items()
+                 if total > 0 and (fs := ranker.functions[key]).span is not None
+                 and not fs.span.is_class)
+    own = {key: _own_words(key[1]) for key in ran}
+    counts: dict[str, int] = {}
+    for words in own.values():
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    idf = {w: math.log(1 + len(own) / c) for w, c in counts.items()}
+    for nodeid in sorted(failing):
+        file_part, *parts = re.sub(r"\[.*$", "", nodeid).split("::")
+        # The test file's words name the module under test, not a function of it
+        # (``test_parse.py::TestParse::test_pipe``: ``parse`` says nothing).
+        words = set().union(set(), *(name_tokens(p) for p in parts))
+        words -= name_tokens(Path(file_part).stem)
+        tree = parse_file(test_root / file_part)
+        body = _function_node(tree, parts[-1]) if tree is not None and parts else None
+        # A test is named after what it calls itself (``test_parse_line`` calls
+        # ``parse_line``): those words are no news; the others may name the code
+        # underneath (``test_replace_keeps_name`` and ``Container._replace_at``).
+        for called in called_names(body):
+            words -= name_tokens(called)
+        for key in ran:
+            matched = own[key] & words
+            if not matched:
+                continue
+            weight = sum(idf[w] for w in matched) / sum(idf[w] for w in own[key])
+            fs = ranker.functions[key]
+            ranker.add_function(key[0], fs.span, W_TEST_NAME * share * weight,
+                                f"named like the failing test ({', '.join(sorted(matched))})")

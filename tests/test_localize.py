@@ -875,3 +875,48 @@ class TestNamesAndCrashes:
         found = proj.localize(proj.task("tests/test_text.py::test_headline_tidy_rejects_tabs"))
         assert [loc.function for loc in found.functions[:2]] == ["tidy", "headline"]
         assert "named like the failing test (tidy)" in found.functions[0].evidence
+
+    def test_where_the_interpreter_raised_outweighs_a_path_only_the_failure_took(
+        self, proj: Project
+    ) -> None:
+        # ``unit_of``'s percent branch runs in the failing test only (Ochiai 1.0);
+        # ``parse_amount`` runs in two passing tests too, and ``float("50%")`` raised
+        # there: where the interpreter raised is the stronger evidence.
+        proj.write("amounts.py", '''\
+            def unit_of(text):
+                if text.endswith("%"):
+                    return "percent"
+                return "plain"
+
+
+            def parse_amount(text):
+                unit = unit_of(text)
+                number = float(text)
+                return number / 100 if unit == "percent" else number
+
+
+            def total(texts):
+                return sum(parse_amount(t) for t in texts)
+            ''')
+        proj.write("tests/test_amounts.py", '''\
+            from amounts import parse_amount, total, unit_of
+
+            def test_total_plain():
+                assert total(["1", "2"]) == 3
+
+            def test_total_empty():
+                assert total([]) == 0
+
+            def test_amount_plain():
+                assert parse_amount("4") == 4
+
+            def test_unit():
+                assert unit_of("1") == "plain"
+
+            def test_total_with_percent():
+                assert total(["50%"]) == 0.5
+            ''')
+        found = proj.localize(proj.task("tests/test_amounts.py::test_total_with_percent"))
+        top = found.functions[0]
+        assert (top.function, top.line) == ("parse_amount", 9)
+        assert any(e.startswith("raised here: ValueError") for e in top.evidence)

@@ -19,7 +19,8 @@ and the class has no ``__eq__``/``__hash__``
 a project class lacks the member the        +1.0    the class (x share)
 failing statement needs (an attribute, ...)
 the frame where a hanging test was stopped  +0.6    that line (x share)
-deepest project frame of a failing test     +0.3    that line (x share)
+deepest project frame of a failing test     +0.5    that line (x share)
+(where the interpreter raised)
 ... that frame is an explicit ``raise``     3x0.15  the raise, its ``if``, the caller
 the member is missing, raised in project    +0.2    the class (x share)
 deepest function returning the checked      +0.2    the function (x share)
@@ -76,7 +77,7 @@ W_IMPORT_ERROR = 1.0
 W_MISSING_EQ_CERTAIN = 2.0
 W_MISSING_MEMBER = 1.0
 W_HUNG = 0.6
-W_DEEPEST_FRAME = 0.3
+W_DEEPEST_FRAME = 0.5
 #: An explicit ``raise`` (a check refused its input): this weight, split in halves
 #: between the ``raise`` and its ``if`` and the caller.
 W_EXPLICIT_RAISE = 0.3

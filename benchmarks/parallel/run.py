@@ -20,6 +20,12 @@ Plugin autoload is off in every process (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``,
 the dev environment has many pytest plugins whose import time (~1.5 s per
 process) would otherwise dominate every figure and is not ours.
 
+pytest-agent runs as installed, with bytecode: the measured package is copied into the
+work directory and compiled there, and the copy is first on every process's
+``PYTHONPATH`` (a checkout under ``PYTHONDONTWRITEBYTECODE=1`` has no ``__pycache__``,
+and every process would compile our modules from source; see
+``benchmarks/task_overhead/run.py``).
+
     python benchmarks/parallel/run.py [--rounds 5] [--tasks 20] [--jobs 0,1,2,L]
 """
 
@@ -99,8 +105,29 @@ def make_repo(root: Path, tasks: int) -> None:
         "commit", "-q", "-m", "bench")
 
 
+#: First on every process's ``PYTHONPATH``: the compiled copy of pytest-agent.
+SITE: list[Path] = []
+
+
+def installed_copy(work: Path) -> Path:
+    """A copy of the measured pytest_agent package, compiled to bytecode, under ``work``."""
+    import shutil
+
+    import pytest_agent
+
+    source = Path(pytest_agent.__file__).parent
+    target = work / "pkg" / "pytest_agent"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True,
+                   timeout=300)
+    return target.parent
+
+
 def env() -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_ADDOPTS")}
+    if SITE:
+        e["PYTHONPATH"] = os.pathsep.join(
+            [*map(str, SITE), *([e["PYTHONPATH"]] if e.get("PYTHONPATH") else [])])
     e.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_PLUGINS": "pytest_agent.plugin",
               "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
               "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"})
@@ -175,6 +202,9 @@ def main() -> None:
     loads: list[float] = []
     with tempfile.TemporaryDirectory(prefix="agent-parallel-bench-") as tmp:
         work = Path(tmp)
+        SITE[:] = [installed_copy(work)]
+        print(f"measuring pytest-agent from {SITE[0]} (a compiled copy of "
+              f"{Path(__import__('pytest_agent').__file__).parent})", flush=True)
         template = work / "template"
         make_repo(template, args.tasks)
         run_accept(template)  # warm-up: file system caches

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -130,11 +131,23 @@ class LintJob:
         return self._result
 
 
+def _installed_ruff() -> str | None:
+    """The ruff installed with this interpreter (next to it, in its scripts directory)."""
+    here = Path(sys.executable).parent / ("ruff.exe" if os.name == "nt" else "ruff")
+    return str(here) if here.is_file() and os.access(here, os.X_OK) else None
+
+
 def _lint_argv(settings: AgentSettings) -> list[str]:
     argv = list(settings.lint_command)
-    if argv and argv[0] == "ruff" and shutil.which("ruff") is None:
-        # Installed as a package in this interpreter, but its scripts dir is not on PATH.
-        argv = [sys.executable, "-m", "ruff", *argv[1:]]
+    if argv and argv[0] == "ruff":
+        # The ruff installed with pytest-agent's interpreter first: a PATH lookup may find
+        # a version manager's shim instead (pyenv's spent ~0.4 s of bash per lint, measured).
+        installed = _installed_ruff()
+        if installed is not None:
+            argv[0] = installed
+        elif shutil.which("ruff") is None:
+            # Installed as a package in this interpreter, but not as a script anywhere.
+            argv = [sys.executable, "-m", "ruff", *argv[1:]]
     return argv
 
 

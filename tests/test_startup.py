@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def pytest_agent_propose_diff(task, context):
 TESTS_CONFTEST = """\
 import argparse
 import os
+import sys
 
 with open({log!r}, "a") as log:
     log.write(f"{{os.getpid()}}\\n")
@@ -72,6 +74,7 @@ def test_agent_run_with_an_invalid_setting_still_reports_it(project: GitProject)
 SPARE_PROBE = f"""\
 import argparse
 import os
+import sys
 
 from pytest_agent._server import task_tests_for
 from pytest_agent._spare import _spare_key
@@ -178,6 +181,7 @@ class TestSpareServer:
 
 NEXT_SPARE_PROBE = f"""\
 import os
+import sys
 
 from pytest_agent._server import task_tests_for
 from pytest_agent._spare import _spare_key
@@ -289,3 +293,26 @@ def test_a_plan_of_twenty_tasks_is_edited_block_wise_with_the_same_result(
         edited = writeback.edit_plan_text(tmp_path / "p.yaml", text, f"T-{n:02d}", fields)
         assert edited == writeback._edit_whole(tmp_path / "p.yaml", text, f"T-{n:02d}", fields)
         assert edited != text
+
+
+def test_lint_runs_the_ruff_installed_with_the_interpreter_not_a_path_shim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shim first on PATH (pyenv's cost ~0.4 s of bash per lint) is not what runs."""
+    from pytest_agent._lintdiff import lint_files
+    from pytest_agent.settings import AgentSettings
+
+    if not (Path(sys.executable).parent / "ruff").is_file():
+        pytest.skip("no ruff script next to this interpreter")
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    called = tmp_path / "shim-called"
+    shim = shims / "ruff"
+    shim.write_text(f"#!/bin/sh\ntouch {called}\nexit 3\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "bad.py").write_text("import os\n")
+    findings, _ = lint_files(tmp_path, ["bad.py"], AgentSettings())
+    assert findings is not None
+    assert [f.code for f in findings] == ["F401"]
+    assert not called.exists()

@@ -431,3 +431,24 @@ def test_the_early_process_is_not_used_when_a_file_it_read_changed(
     finally:
         session.close()
     assert run.passed  # the new fixture was seen: a process started after the change
+
+
+def test_the_offline_engine_validates_its_candidates_on_the_task_server(
+        project: Path, tests: TaskTests) -> None:
+    from pytest_agent._types import Context
+    from pytest_agent._types import Task
+    from pytest_agent._types import Workspace
+    from pytest_agent.engines.offline._engine import propose
+
+    assert tests.server is not None
+    (project / "lib.py").write_text("def add(a, b):\n    return a - b\n")
+    task = Task(id="T-1", description="add adds", accept_tests=("tests/test_state.py::test_add",))
+    ws = Workspace(root=project, branch="agent/T-1", base_commit="0" * 40, repo_root=project)
+    baseline = run_baseline(project, project, ["tests/test_state.py"], timeout=120)
+    context = Context(task=task, workspace=ws, attempt=1, baseline=baseline)
+    settings = SETTINGS.model_copy(update={"offline_workers": 1, "offline_time_budget": 60})
+    proposal = propose(task, context, ws, settings)
+    assert "+    return a + b" in proposal.diff
+    assert "validators: 1 fork of the task's test server" in proposal.notes
+    # Validation never wrote the worktree.
+    assert (project / "lib.py").read_text() == "def add(a, b):\n    return a - b\n"

@@ -81,6 +81,8 @@ class SearchReport:
     best_partial_fixed: int = 0
     #: Failing accept tests the search had to fix.
     failing: int = 0
+    #: What validated the candidates (see ``WorkerPool.validators``).
+    validators: str = ""
 
 
 def _belongs(nodeid: str, accept: Sequence[str]) -> bool:
@@ -212,7 +214,8 @@ def _winner_notes(report: SearchReport) -> str:
     return (
         f"{head}Offline search: {w.description}.\n"
         f"Validated {report.validated} of {report.generated} candidate(s) in "
-        f"{report.duration:.1f}s ({rate:.0f}/s); the accept tests pass"
+        f"{report.duration:.1f}s ({rate:.0f}/s; validators: {report.validators}); "
+        "the accept tests pass"
         + (" but other tests of their files fail with it."
            if report.plausible_only else " and the other tests of their files still pass.")
     )
@@ -537,7 +540,7 @@ class _Search:
                             time.monotonic() - self.started, self.validation_time, stopped_by,
                             hung=self.hung, best_partial=best[1] if best else None,
                             best_partial_fixed=best[0] if best else 0,
-                            failing=len(self.failing))
+                            failing=len(self.failing), validators=self.pool.validators)
 
 
 def _preference(entry: tuple[int, Candidate]) -> tuple[bool, int, int]:

@@ -273,6 +273,16 @@ class WorkerPool:
         """Validators are forks of the warm server (not fresh workers in copies)."""
         return self.server is not None
 
+    @property
+    def validators(self) -> str:
+        """What the validators are, in words (for the search's notes)."""
+        if self.server is not None:
+            whose = "a test server started for the search" if self.own_server \
+                else "the task's test server"
+            return f"{self.size} fork{'s' * (self.size != 1)} of {whose}"
+        why = f" ({self.fallback})" if self.fallback else ""
+        return f"{self.size} fresh worker{'s' * (self.size != 1)} in copies{why}"
+
     def start(self) -> None:
         self._tmp = tempfile.mkdtemp(prefix=_tempdirs.prefix("offline"))
         if self.server is not None:

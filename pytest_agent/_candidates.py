@@ -169,7 +169,7 @@ _Prepared = tuple[Any, OutcomeRecorder, MemorySink]
 
 
 class _Configs:
-    """Parsed pytest configs, one per argument list, made once in the worker.
+    """Parsed pytest configs, one per argument list, made once in the validator.
 
     Parsing options, ini files and the initial conftests costs about half of a small
     session; a config parsed here is copied into every forked child, which only runs
@@ -186,7 +186,7 @@ class _Configs:
     def get(self, args: list[str]) -> _Prepared | None:
         key = tuple(args)
         if key not in self._cache:
-            # Parsed here once (the initial conftests are imported once per worker, not
+            # Parsed here once (the initial conftests are imported once per validator, not
             # again in a probe); unusable when parsing imported a file candidates change.
             before = set(sys.modules)
             prepared = self._prepare(args)
@@ -222,7 +222,7 @@ class _Configs:
         """In a forked child: run the session once on the original code.
 
         Answers which modules from outside the tree (stdlib, third-party: what the
-        project and its tests import) the session loaded, for the worker to import once
+        project and its tests import) the session loaded, for the validator to import once
         for all.
         """
         read_fd, write_fd = os.pipe()

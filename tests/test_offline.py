@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from pytest_agent._types import Location
+from pytest_agent.engines.offline._evidence import Evidence
 from pytest_agent.engines.offline._operators import PRIORS
 from pytest_agent.engines.offline._operators import mutations
 from pytest_agent.engines.offline._search import Suspiciousness
@@ -15,6 +16,8 @@ from pytest_agent.engines.offline._search import candidates
 from pytest_agent.engines.offline._search import is_test_file
 from pytest_agent.engines.offline._search import pairs
 from pytest_agent.engines.offline._search import rank_singles
+from pytest_agent.engines.offline._search import same_edits
+from pytest_agent.engines.offline._search import with_copies
 from pytest_agent.engines.offline._source import Edit
 from pytest_agent.engines.offline._source import SourceFile
 from pytest_agent.engines.offline._source import apply_edits
@@ -350,3 +353,236 @@ def test_templates_only_write_names_bound_before_the_edit() -> None:
     assert "return late == 0" not in changed_line(text, "return-expression")
     # ``items`` is a collection: never offset by a variable, never wrapped in max().
     assert not any("items -" in line for line in changed_line(text, "offset-variable"))
+
+
+# -- search order by the failing tests' evidence and static hints (#12 follow-up) -------
+
+INDEX_ERROR = """\
+    def first(xs):
+>       return xs[0]
+E       IndexError: list index out of range
+
+m.py:2: IndexError
+"""
+
+
+@pytest.mark.parametrize(("text", "symptom"), [
+    (INDEX_ERROR, "guard"),
+    ("E       StopIteration\n", "guard"),
+    ("E       ZeroDivisionError: division by zero\n", "guard"),
+    ("E       TypeError: 'NoneType' object is not subscriptable\n", "none"),
+    ("E       AttributeError: 'NoneType' object has no attribute 'x'\n", "none"),
+    ("E       TypeError: f() takes 2 positional arguments but 3 were given\n", "signature"),
+    ("E       TypeError: can only concatenate str (not \"int\") to str\n", "types"),
+    ("E       AttributeError: 'Box' object has no attribute 'size'\n", "attribute"),
+    ("E       Failed: DID NOT RAISE <class 'ValueError'>\n", "not-raised"),
+    ("E       assert None is False\n", "type-mismatch"),
+    ("E       AssertionError: assert 1.5 == '1.5'\n", "type-mismatch"),
+    ("E    AssertionError: None is not False\n", "type-mismatch"),        # unittest
+    ("E       AssertionError: 1 != '1'\n", "type-mismatch"),
+    ("E        +  where False = isinstance('1.3.3', Version)\n", "type-mismatch"),
+])
+def test_failure_texts_name_their_symptom(text: str, symptom: str) -> None:
+    assert symptom in Evidence.from_failures({"t": text}, ["t"]).symptoms
+
+
+@pytest.mark.parametrize("text", [
+    "E       assert 1.0 == 1\n",          # int and float compare equal: no conversion
+    "E       assert 'ab' == 'abc'\n",     # same type: a wrong value, not a wrong type
+    "E       assert 3 is None\n",          # None expected: a guard or a return
+    "    raise ValueError('bad')\n",       # a source line of the traceback, not the error
+])
+def test_failure_texts_without_a_symptom(text: str) -> None:
+    assert not Evidence.from_failures({"t": text}, ["t"]).symptoms
+
+
+def test_evidence_only_reads_the_failing_tests() -> None:
+    found = Evidence.from_failures({"a": INDEX_ERROR, "b": "E   Failed: DID NOT RAISE "
+                                    "<class 'KeyError'>\n"}, ["a"])
+    assert found.symptoms == {"guard"} and found.not_raised == ()
+    assert Evidence.from_failures({"b": "E   Failed: DID NOT RAISE <class "
+                                   "'pkg.errors.BadInput'>\n"}, ["b"]).not_raised == (
+        "BadInput",)
+
+
+def ranked(text: str, evidence: Evidence | None, line: int) -> list[Edit]:
+    susp = Suspiciousness.from_locations(
+        [Location("m.py", "f", 1, len(text.splitlines()), 1.0, line=line)], [], set())
+    return rank_singles({"m.py": SourceFile("m.py", text)}, susp, evidence)
+
+
+def test_a_guard_error_moves_guards_ahead_of_mutations_at_the_same_line() -> None:
+    text = "def f(xs, k):\n    n = len(xs)\n    return xs[0] * k\n"
+    plain = ranked(text, None, 3)
+    crash = ranked(text, Evidence(frozenset({"guard"})), 3)
+
+    def first(edits: list[Edit], op: str) -> int:
+        return next(i for i, e in enumerate(edits) if e.op == op)
+
+    assert first(plain, "guard") > first(plain, "constant")
+    assert first(crash, "guard") < first(crash, "constant")
+    # The evidence reorders, never adds or drops an edit.
+    assert sorted(map(repr, plain)) == sorted(map(repr, crash))
+
+
+def test_guards_test_local_state_and_only_read_names_bound_there() -> None:
+    text = textwrap.dedent("""
+        def spread(items, lengths):
+            dims = len(lengths)
+            order = sorted(range(dims))
+            head = order[0]
+            return [x for x in items if x > head]
+        """)
+    guarded = {ln for ln in changed_line(text, "guard") if ln.startswith("if ")}
+    assert "if not dims:" in guarded and "if not order:" in guarded
+    # ``x > head`` is written in the module, but ``x`` is bound only inside the
+    # comprehension: a guard reading it would raise NameError.
+    assert "if x > head:" not in guarded
+
+
+def test_variables_are_never_read_before_they_are_bound() -> None:
+    text = textwrap.dedent("""
+        def f(a):
+            b = a + 1
+            late = b * 2
+            return [y for y in range(b)] + [late]
+        """)
+    lines = changed_line(text, "variable")
+    assert "b = late + 1" not in lines          # ``late`` is bound only after
+    assert "late = a * 2" in lines              # ``a`` is bound before
+    assert not any(ln.startswith("b = y") for ln in lines)  # a comprehension's own name
+    looped = textwrap.dedent("""
+        def g(xs):
+            total = 0
+            for x in xs:
+                total = total + last
+                last = x
+            return total
+        """)
+    # In a loop a later binding holds a value on the next turn: still tried.
+    assert "total = total + x" in changed_line(looped, "variable")
+
+
+def test_an_edit_that_reads_a_dead_store_is_ranked_up() -> None:
+    text = textwrap.dedent("""
+        def findall(fmt, text, case=False):
+            p = Parser(fmt, case=case)
+            return Parser(fmt).findall(text)
+        """)
+    edits = edits_of(text)
+    reuse = next(e for e in edits if e.op == "reuse-expression"
+                 and apply_edits(text, [e]).endswith("return p.findall(text)\n"))
+    assert reuse.hint > 1.0
+    assert all(e.hint == 1.0 for e in edits if "p" not in e.new.split())
+    unused_param = "def join(parts, sep=' '):\n    return ' '.join(parts)\n"
+    use = next(e for e in edits_of(unused_param) if e.op == "use-parameter")
+    assert use.hint > 1.0 and use.new == "sep"
+
+
+def evidence_edits(code: str, evidence: Evidence) -> set[str]:
+    text = textwrap.dedent(code)
+    edits = list(mutations(SourceFile("m.py", text), 1, 10**6, evidence))
+    before = text.splitlines()
+    return {ln.strip() for e in edits for ln in apply_edits(text, [e]).splitlines()
+            if ln not in before}
+
+
+def test_raise_guard_only_where_a_test_expected_the_error() -> None:
+    code = """
+        def take(items, n):
+            \"\"\"The first n items.\"\"\"
+            out = list(items)
+            return out[:n]
+        """
+    expected = Evidence(frozenset({"not-raised"}), ("ValueError",))
+    lines = evidence_edits(code, expected)
+    assert {"if n < 0:", "raise ValueError"} <= lines
+    assert "if not items:" not in lines or "raise ValueError" in lines
+    assert "raise ValueError" not in evidence_edits(code, Evidence())
+    assert "raise-guard" in PRIORS
+
+
+def test_conversions_only_where_the_tests_show_a_wrong_type() -> None:
+    code = """
+        def match(spec, path):
+            include = spec.find(path)
+            return include
+        """
+    mismatch = Evidence(frozenset({"type-mismatch"}), (), frozenset({"bool"}))
+    assert "return bool(include)" in evidence_edits(code, mismatch)
+    assert "return bool(include)" not in evidence_edits(code, Evidence())
+    text = textwrap.dedent(code)
+    susp = Suspiciousness.from_locations([Location("m.py", "match", 2, 4, 1.0, line=4)],
+                                         [], set())
+    wraps = [e.new for e in rank_singles({"m.py": SourceFile("m.py", text)}, susp, mismatch)
+             if e.op == "wrap-call" and e.line == 4]
+    assert wraps[0] == "bool(include)"  # the expected type's conversion first
+    formatted = """
+        def size(n):
+            return f"{n} Bytes"
+        """
+    types = Evidence(frozenset({"types"}))
+    assert 'return f"{int(n)} Bytes"' in evidence_edits(formatted, types)
+
+
+def test_the_same_change_at_every_copy_is_one_candidate_after_its_best_single() -> None:
+    text = textwrap.dedent("""
+        def left(s, fill):
+            return '%s%s+' % (s, fill)
+
+
+        def center(s, fill):
+            return '%s*%s%s+' % (fill, s, fill)
+        """)
+    fake = [Edit("m.py", text.index("+'"), text.index("+'") + 1, "*", 3, "regex", 0.5,
+                 old="+"),
+            Edit("m.py", text.index("return"), text.index("return"), "", 3, "x", 0.5),
+            Edit("m.py", text.rindex("+'"), text.rindex("+'") + 1, "*", 7, "regex", 0.5,
+                 old="+")]
+    copies = same_edits(fake)
+    assert list(copies) == [id(fake[0])]
+    assert copies[id(fake[0])] == (fake[0], fake[2])
+    susp = Suspiciousness.from_locations([Location("m.py", "left", 2, 7, 1.0)], [], set())
+    order = [g for g, _ in with_copies(fake, susp, None, copies)]
+    assert order == [(fake[0],), (fake[0], fake[2]), (fake[1],), (fake[2],)]
+    both = apply_edits(text, list(order[1]))
+    assert "'%s%s*'" in both and "'%s*%s%s*'" in both
+
+
+def test_regex_quantifiers_and_anchors_of_pattern_strings() -> None:
+    text = textwrap.dedent(r"""
+        def pattern(kind, s, fill):
+            if kind == 'f':
+                return r'\d+\.\d+'
+            if kind == '<':
+                return '%s%s+' % (s, fill)
+            if kind == 'class':
+                return r'[+*]\w'
+            if kind == 'all':
+                return r'^%s$' % s
+            return 'Hello + world * 2'
+        """)
+    lines = changed_line(text, "regex")
+    assert {r"return r'\d*\.\d+'", r"return r'\d+\.\d*'", "return '%s%s*' % (s, fill)",
+            r"return r'\A%s\Z' % s"} <= lines
+    # Inside a bracket class a ``+`` is a character; prose is no pattern.
+    assert not any("[" in ln and "]" in ln and ln != r"return r'[+*]\w'" for ln in lines)
+    assert not any("Hello" in ln for ln in lines)
+    assert "regex" in PRIORS
+
+
+def test_wrap_call_materializes_a_value_the_function_iterates() -> None:
+    text = textwrap.dedent("""
+        def juxt(*funcs):
+            if len(funcs) == 1 and not callable(funcs[0]):
+                funcs = funcs[0]
+            return lambda x: tuple(f(x) for f in funcs)
+        """)
+    assert "funcs = tuple(funcs[0])" in changed_line(text, "wrap-call")
+    branch = textwrap.dedent("""
+        def cast(cell, kind):
+            value = '' if cell is None else kind(cell)
+            return value
+        """)
+    types = Evidence(frozenset({"types"}))
+    assert "value = '' if cell is None else str(kind(cell))" in evidence_edits(branch, types)

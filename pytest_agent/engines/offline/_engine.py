@@ -33,6 +33,7 @@ from pytest_agent._types import Task
 from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
+from pytest_agent.engines.offline._evidence import Evidence
 from pytest_agent.engines.offline._hang import hang_frames
 from pytest_agent.engines.offline._hang import hang_locations
 from pytest_agent.engines.offline._pool import RunResult
@@ -44,6 +45,8 @@ from pytest_agent.engines.offline._search import candidates
 from pytest_agent.engines.offline._search import edit_score
 from pytest_agent.engines.offline._search import pairs
 from pytest_agent.engines.offline._search import rank_singles
+from pytest_agent.engines.offline._search import same_edits
+from pytest_agent.engines.offline._search import with_copies
 from pytest_agent.engines.offline._source import Edit
 from pytest_agent.engines.offline._source import SourceFile
 from pytest_agent.regression import regression_set
@@ -144,6 +147,7 @@ def propose(
             previous_diffs=context.previous_diffs, settings=settings,
             deadline=started + settings.offline_time_budget,
             known=Known.of(task, context.baseline),
+            evidence=_evidence(context.baseline, task.accept_tests),
         )
     except (OSError, RuntimeError) as exc:
         return Proposal(diff="", engine="offline", stop_reason=(
@@ -155,6 +159,14 @@ def propose(
             problems.insert(0, _why_no_function(context))
         return _failure(report, susp, problems)
     return Proposal(diff=report.winner.diff, notes=_winner_notes(report), engine="offline")
+
+
+def _evidence(baseline: TestRun | None, accept: Sequence[str]) -> Evidence:
+    """The symptoms of the failing accept tests at the base (what kind of edit fixes them)."""
+    if baseline is None:
+        return Evidence()
+    failing = [n for n in baseline.failing if _belongs(n, accept)]
+    return Evidence.from_failures(baseline.failures, failing)
 
 
 #: Failure texts of tests that could not be collected (no edit of a function fixes those).
@@ -303,11 +315,15 @@ def search(
     deadline: float,
     mem_headroom: int = 2 << 30,
     known: Known | None = None,
+    evidence: Evidence | None = None,
 ) -> SearchReport:
-    """Validate ranked candidates until one passes, or the budget runs out."""
+    """Validate ranked candidates until one passes, or the budget runs out.
+
+    :param evidence: The failing tests' symptoms: they reorder the edits (see ``_evidence``).
+    """
     started = time.monotonic()
     sources = _read_sources(root, susp)
-    singles = rank_singles(sources, susp)
+    singles = rank_singles(sources, susp, evidence)
     if not singles or not accept:
         return SearchReport(None, False, 0, len(singles), time.monotonic() - started, 0.0,
                             "no candidate could be generated at the ranked lines"
@@ -320,7 +336,7 @@ def search(
     with open_pool(root, test_root, size, mutable=sorted(sources), mem_headroom=mem_headroom,
                    limits=limits, test_server=settings.test_server, tests=files) as pool:
         return _Search(pool, sources, singles, susp, accept, failing, previous_diffs,
-                       settings, deadline, started, known).run()
+                       settings, deadline, started, known, evidence).run()
 
 
 _CRASHED = "the pytest session ended without a result: crashed or killed"
@@ -333,9 +349,10 @@ class _Search:
         self, pool: WorkerPool, sources: dict[str, SourceFile], singles: list[Edit],
         susp: Suspiciousness, accept: Sequence[str], failing: Sequence[str],
         previous_diffs: Sequence[str], settings: AgentSettings, deadline: float,
-        started: float, known: Known,
+        started: float, known: Known, evidence: Evidence | None = None,
     ) -> None:
         self.known = known
+        self.evidence = evidence
         self.pool = pool
         self.sources = sources
         self.singles = singles
@@ -421,13 +438,13 @@ class _Search:
         """Safe singles, then pairs of them (some), then the risky singles (known
         overfitting patterns), then the other pairs."""
         safe = [e for e in self.singles if not e.risky]
-        for edit in safe:
-            yield (edit,), edit_score(edit, self.susp)
+        # Each safe single, then the same change at every copy of its code (one group).
+        yield from with_copies(safe, self.susp, self.evidence, same_edits(safe))
         self.pairs_drawn = 0
         # Pairs: singles that made progress (some failing accept test passed) first.
         ranked = sorted(self.progress, key=lambda t: -t[1])
-        pool = [(e, edit_score(e, self.susp)) for e, _ in ranked if not e.risky]
-        pool += [(e, edit_score(e, self.susp)) for e in safe[:PAIR_POOL]
+        pool = [(e, edit_score(e, self.susp, self.evidence)) for e, _ in ranked if not e.risky]
+        pool += [(e, edit_score(e, self.susp, self.evidence)) for e in safe[:PAIR_POOL]
                  if all(e is not p for p, _ in pool)]
         found = pairs(pool, PAIR_POOL)
         for _, group in zip(range(EARLY_PAIRS), found, strict=False):
@@ -435,7 +452,7 @@ class _Search:
             yield group
         for edit in self.singles:
             if edit.risky:
-                yield (edit,), edit_score(edit, self.susp)
+                yield (edit,), edit_score(edit, self.susp, self.evidence)
         for group in found:
             self.pairs_drawn += 1
             yield group

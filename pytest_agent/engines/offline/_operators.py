@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
+from pytest_agent.engines.offline._evidence import Evidence
 from pytest_agent.engines.offline._risk import risk_of
 from pytest_agent.engines.offline._scope import FunctionScope
 from pytest_agent.engines.offline._scope import function_scope
@@ -66,6 +67,8 @@ PRIORS: Final[dict[str, float]] = {
     "synthesize-condition": 0.25,
     "use-parameter": 0.45,
     "own-class": 0.45,
+    "raise-guard": 0.4,
+    "regex": 0.5,
 }
 
 _COMPARE_SWAPS: Final[dict[type[ast.cmpop], tuple[str, ...]]] = {
@@ -117,13 +120,17 @@ _SIMILAR_CALLS: Final[tuple[tuple[str, ...], ...]] = (
     ("isinstance", "issubclass"), ("str", "repr"), ("list", "tuple", "set", "sorted"),
 )
 _FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: Rank multiplier of an edit that reads a name bound and never read (see ``Mutator.hint``).
+DEAD_NAME_HINT: Final = 2.0
 _MAX_PER_SITE = 12
 _OP_RE = re.compile(r"\*\*|//|<<|>>|[-+*/%@&|^]")
 
 
-def mutations(src: SourceFile, first: int, last: int) -> Iterator[Edit]:
-    """Every single edit of the operators at nodes starting in lines ``first..last``."""
-    yield from Mutator(src, first, last).run()
+def mutations(src: SourceFile, first: int, last: int,
+              evidence: Evidence | None = None) -> Iterator[Edit]:
+    """Every single edit of the operators at nodes starting in lines ``first..last``
+    (``evidence``: the failing tests' symptoms, for the templates that need them)."""
+    yield from Mutator(src, first, last, evidence).run()
 
 
 def _store_names(node: ast.AST) -> set[str]:
@@ -145,8 +152,10 @@ class Mutator:
     """The operators and templates at every node of lines ``first..last`` of a module,
     with the module facts they draw on (names, conditions, statements, calls)."""
 
-    def __init__(self, src: SourceFile, first: int, last: int) -> None:
+    def __init__(self, src: SourceFile, first: int, last: int,
+                 evidence: Evidence | None = None) -> None:
         self.src = src
+        self.evidence = evidence or Evidence()
         self.first = first
         self.last = last
         self.parents: dict[ast.AST, ast.AST] = {}
@@ -283,6 +292,35 @@ class Mutator:
                     found.setdefault(head + "({})", None)
         return list(found)
 
+    def bound_at(self, name: str, node: ast.AST) -> bool:
+        """``name`` can hold a value where ``node`` reads it: a module constant, a local
+        bound on an earlier line (or anywhere in a loop around the read, which may run
+        again), or the target of a comprehension around the read. Other locals would
+        raise ``NameError``/``UnboundLocalError``: cheap static rejection, no test run."""
+        if name in self.module_constants and name not in self._local_stores(node):
+            return True
+        fs = self.function_scope(node)
+        line = getattr(node, "lineno", 0)
+        if fs is not None and name in fs.first_bound:
+            if fs.first_bound[name] < line:
+                return True
+            func = self.enclosing_function(node)
+            return func is not None and any(isinstance(a, (ast.For, ast.While, ast.AsyncFor))
+                                            for a in self._ancestors(node, func))
+        return any(isinstance(a, _COMPREHENSIONS) and name in _store_names(a)
+                   for a in self._ancestors(node, None))
+
+    def readable(self, expr: ast.AST, node: ast.AST) -> bool:
+        """Every name ``expr`` reads has a value where ``node`` is: a local bound there
+        (:meth:`bound_at`), else a module-level name or a builtin."""
+        local = self._local_stores(node)
+        return all(self.bound_at(n, node) if n in local else
+                   n in self.module_names or n in _BUILTINS for n in _free_names(expr))
+
+    def _local_stores(self, node: ast.AST) -> set[str]:
+        func = self.enclosing_function(node)
+        return _store_names(func) if func is not None else set()
+
     def scope_names(self, node: ast.AST) -> set[str]:
         func = self.enclosing_function(node)
         local = _store_names(func) if func is not None else set()
@@ -326,7 +364,23 @@ class Mutator:
             if self.in_range(node):
                 for edit in self.edits_at(node):
                     risky = risk_of(edit, node, self.parents)
-                    yield dataclasses.replace(edit, risky=risky) if risky else edit
+                    hint = self.hint(edit, node)
+                    if risky or hint != 1.0:
+                        edit = dataclasses.replace(edit, risky=risky, hint=hint)
+                    yield edit
+
+    def hint(self, edit: Edit, node: ast.AST) -> float:
+        """:data:`DEAD_NAME_HINT` for an edit that reads a name its function binds and
+        never reads (a parameter or a dead store, pyflakes' ARG/F841): code that computes
+        a value and drops it is the commonest sign of where a fix goes."""
+        fs = self.function_scope(node)
+        if fs is None or not (fs.unused or fs.unread):
+            return 1.0
+        for name in fs.unused | fs.unread:
+            pattern = rf"\b{re.escape(name)}\b"
+            if re.search(pattern, edit.new) and not re.search(pattern, edit.old):
+                return DEAD_NAME_HINT
+        return 1.0
 
     def edits_at(self, node: ast.AST) -> Iterator[Edit]:
         method = getattr(self, "visit_" + type(node).__name__, None)
@@ -414,7 +468,9 @@ class Mutator:
 
     def visit_Constant(self, node: ast.Constant) -> Iterator[Edit]:
         value = node.value
-        if isinstance(value, bool):
+        if isinstance(value, str):
+            yield from self.regex_edits(node)
+        elif isinstance(value, bool):
             yield self.replace(node, str(not value), "bool-constant")
         elif isinstance(value, int) and self.src.segment(node).isdigit():
             parent = self.parents.get(node)
@@ -507,8 +563,8 @@ class Mutator:
         if node.id not in scope or node.id in ("self", "cls"):
             return
         func = self.enclosing_function(node)
-        others = sorted(scope - {node.id, "self", "cls"} - (
-            {func.name} if func is not None else set()))
+        others = sorted(n for n in scope - {node.id, "self", "cls"} - (
+            {func.name} if func is not None else set()) if self.bound_at(n, node))
         for other in others[:_MAX_PER_SITE]:
             yield self.replace(node, other, "variable")
 
@@ -542,6 +598,29 @@ class Mutator:
             if value != current and _free_names(ast.parse(value, mode="eval")) <= (
                     scope | self.module_names | _BUILTINS):
                 yield self.replace(node.value, value, "reuse", f"return {value}")
+
+    def regex_edits(self, node: ast.Constant) -> Iterator[Edit]:
+        """A wrong quantifier or anchor in a string that is a regular expression (or a
+        piece of one): ``+`` <-> ``*`` after an atom, ``^...$`` -> ``\\A...\\Z``. Quantifier
+        and anchor edits are the commonest regex fixes in the studies of regex evolution
+        (Wang, Brown, Stolee: "Exploring regular expression evolution", SANER 2019)."""
+        text = self.src.segment(node)
+        if "\n" in text or isinstance(self.parents.get(node), ast.JoinedStr):
+            return
+        start, _ = self.src.span(node)
+        body = text.find(text[-1]) + 1  # past the prefix and the opening quote
+        anchored = text[body:body + 1] == "^" and text.endswith(("$'", '$"'))
+        if not (anchored or _REGEX_LIKE.search(text)):
+            return
+        for at in _quantifiers(text, body):
+            new = _QUANTIFIER_SWAPS[text[at]]
+            yield self.edit(start + at, start + at + 1, new, node.lineno, "regex",
+                            f"quantifier {text[at]} -> {new} in {text}")
+        # In a raw literal ``\\A`` is written as is; elsewhere its backslash is escaped.
+        slash = "\\" if "r" in text[:body].lower() else "\\\\"
+        if anchored and len(text) > body + 2:
+            new = f"{text[:body]}{slash}A{text[body + 1:-2]}{slash}Z{text[-1]}"
+            yield self.replace(node, new, "regex", f"anchors ^$ -> \\A\\Z in {text}")
 
     # -- shared edits ------------------------------------------------------
 
@@ -718,7 +797,14 @@ class Mutator:
                          if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
                          and n.value.id == "self" and isinstance(n.ctx, ast.Load)
                          and not isinstance(self.parents.get(n), ast.Call)})
-        conds += [self.src.segment(c) for c in self.conditions if _free_names(c) <= scope]
+        # Empty or zero local state (``not dims``) for the collections and numbers the
+        # function computed before: an empty input shows there first.
+        fs = self.function_scope(stmt)
+        if fs is not None:
+            params = {a.arg for a in func.args.args + func.args.kwonlyargs}
+            typed = fs.collections | fs.numbers
+            conds += [f"not {n}" for n in sorted(fs.bound_before(stmt.lineno) & typed - params)]
+        conds += [self.src.segment(c) for c in self.conditions if self.readable(c, stmt)]
         in_loop = any(isinstance(p, (ast.For, ast.While)) for p in self._ancestors(stmt, func))
         actions = ["continue"] if in_loop else []
         returns_value = any(isinstance(n, ast.Return) and n.value is not None
@@ -740,7 +826,7 @@ class Mutator:
                 if count >= 3 * _MAX_PER_SITE:
                     return
 
-    def _ancestors(self, node: ast.AST, stop: ast.AST) -> Iterator[ast.AST]:
+    def _ancestors(self, node: ast.AST, stop: ast.AST | None) -> Iterator[ast.AST]:
         cur = self.parents.get(node)
         while cur is not None and cur is not stop:
             yield cur
@@ -758,6 +844,31 @@ def _body_holding(parent: ast.AST | None, stmt: ast.stmt) -> list[ast.stmt] | No
 
 
 _BUILTINS: Final[frozenset[str]] = frozenset(dir(builtins))
+#: A string that reads as a regular expression: a character class escape, a group
+#: extension, a bracket class, a dot quantified, or a quantifier after a format field.
+_REGEX_LIKE: Final = re.compile(r"\\\\?[dDwWsS]|\(\?|\[\^?[^\]]+\]|\.[*+]|%s[*+]|\)[*+?]")
+_QUANTIFIER_SWAPS: Final = {"+": "*", "*": "+"}
+
+
+def _quantifiers(text: str, body: int) -> list[int]:
+    """Offsets of the ``+``/``*`` quantifiers of a regex literal's source ``text``
+    (from ``body``): not escaped, not inside a bracket class, not a lazy ``?`` target."""
+    found: list[int] = []
+    in_class = escaped = False
+    for i in range(body, len(text) - 1):
+        ch = text[i]
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch in _QUANTIFIER_SWAPS and not in_class and i > body:
+            found.append(i)
+    return found[:_MAX_PER_SITE]
+_COMPREHENSIONS: Final = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 # Imported last: the templates module refers back to ``Mutator`` for its types only.
 from pytest_agent.engines.offline._templates import template_edits  # noqa: E402

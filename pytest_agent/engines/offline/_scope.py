@@ -44,6 +44,8 @@ class FunctionScope:
     loop_vars: dict[str, ast.For] = field(default_factory=dict)
     #: Parameters the function never reads (a fix often reads them).
     unused: set[str] = field(default_factory=set)
+    #: Local names assigned and never read (a dead store: the fix often reads them).
+    unread: set[str] = field(default_factory=set)
     #: Names assigned a constant (``prev = None``, ``best = 0``): state a loop may track.
     constant_init: set[str] = field(default_factory=set)
     #: Line where each name is first bound (parameters: the ``def`` line).
@@ -170,6 +172,8 @@ def function_scope(func: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionScop
             isinstance(n.ctx, ast.Load)}
     unused = {n for n, at in scope.first_bound.items() if at == func.lineno} - read
     scope.unused = unused
+    scope.unread = {n for n, at in scope.first_bound.items()
+                    if at != func.lineno and not n.startswith("_")} - read
     scope.numbers = (scope.numbers | unused) & scope.bound
     scope.collections = (scope.collections | unused) & scope.bound
     return scope

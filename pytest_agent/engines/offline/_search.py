@@ -18,13 +18,15 @@ from pathlib import Path
 from typing import final
 
 from pytest_agent._types import Location
+from pytest_agent.engines.offline._evidence import Evidence
 from pytest_agent.engines.offline._operators import mutations
 from pytest_agent.engines.offline._source import Edit
 from pytest_agent.engines.offline._source import SourceFile
 from pytest_agent.engines.offline._source import apply_edits
 from pytest_agent.engines.offline._source import unified_diff
 
-__all__ = ["Candidate", "Suspiciousness", "candidates", "is_test_file", "pairs", "rank_singles"]
+__all__ = ["Candidate", "Suspiciousness", "candidates", "is_test_file", "pairs", "rank_singles",
+           "same_edits", "with_copies"]
 
 #: A line inside a suspicious function that localization did not score (not covered,
 #: or where a missing statement would go) gets this share of its function's score.
@@ -36,6 +38,8 @@ MAX_LINES = 60
 #: scores ~0.97, an inserted guard ~0.6 (smaller edits are more often right, and
 #: change less behaviour when they are not).
 HALF_SIZE = 60
+#: Places of one file that a systematic edit changes together, at most.
+MAX_COPIES = 4
 
 
 def is_test_file(path: str) -> bool:
@@ -101,7 +105,8 @@ class Candidate:
         return "; ".join(f"{e.op} at {e.path}:{e.line} ({e.what})" for e in self.edits)
 
 
-def rank_singles(sources: Mapping[str, SourceFile], susp: Suspiciousness) -> list[Edit]:
+def rank_singles(sources: Mapping[str, SourceFile], susp: Suspiciousness,
+                 evidence: Evidence | None = None) -> list[Edit]:
     """Every single edit in the searched spans, best first."""
     scored: list[tuple[float, int, Edit]] = []
     seen_spans: set[tuple[str, int, int]] = set()
@@ -111,8 +116,8 @@ def rank_singles(sources: Mapping[str, SourceFile], susp: Suspiciousness) -> lis
         if src is None or (path, first, last) in seen_spans:
             continue
         seen_spans.add((path, first, last))
-        for edit in mutations(src, first, last):
-            s = edit_score(edit, susp)
+        for edit in mutations(src, first, last, evidence):
+            s = edit_score(edit, susp, evidence)
             if s > 0:
                 scored.append((s, order, edit))
                 order += 1
@@ -120,9 +125,12 @@ def rank_singles(sources: Mapping[str, SourceFile], susp: Suspiciousness) -> lis
     return [e for _, _, e in scored]
 
 
-def edit_score(edit: Edit, susp: Suspiciousness) -> float:
-    """Suspiciousness of the edited line x the operator's prior x the edit's size factor."""
-    return susp.score(edit.path, edit.line) * edit.prior * HALF_SIZE / (HALF_SIZE + edit.size)
+def edit_score(edit: Edit, susp: Suspiciousness, evidence: Evidence | None = None) -> float:
+    """Suspiciousness of the edited line x the operator's prior x the edit's size factor
+    (x what the failing tests' evidence says of this kind of edit)."""
+    score = susp.score(edit.path, edit.line) * edit.prior * edit.hint * HALF_SIZE / (
+        HALF_SIZE + edit.size)
+    return score * evidence.factor(edit) if evidence is not None else score
 
 
 def _normalize(diff: str) -> str:
@@ -187,3 +195,43 @@ def pairs(
     found.sort(key=lambda t: (-t[0], t[1], t[2]))
     for s, i, j in found:
         yield (top[i][0], top[j][0]), s
+
+
+def same_edits(singles: Iterable[Edit]) -> dict[int, tuple[Edit, ...]]:
+    """Edits making the same change (operator, replaced and new text) at several places
+    of one file, keyed by ``id`` of the best-ranked one (``singles`` is best first).
+
+    A mistake written twice is fixed twice: developers copy code, and a fix applies to
+    every copy (systematic edits, Meng et al.'s LASE; a wrong regex quantifier in two
+    patterns, a literal where a parameter belongs in two functions, one conversion in
+    both branches of a conditional). One candidate per such change, tried right after
+    its best single, costs one validation where a pair would come thousands later.
+    Insertions are left out: the same statement before different lines is no copy.
+    """
+    by_change: dict[tuple[str, str, str, str], list[Edit]] = {}
+    for edit in singles:
+        if edit.old and edit.old != edit.new and not edit.risky:
+            by_change.setdefault((edit.path, edit.op, edit.old, edit.new), []).append(edit)
+    groups: dict[int, tuple[Edit, ...]] = {}
+    for found in by_change.values():
+        chosen: list[Edit] = []
+        for edit in found:
+            if len(chosen) < MAX_COPIES and not any(edit.overlaps(c) for c in chosen):
+                chosen.append(edit)
+        if len(chosen) >= 2:
+            groups[id(chosen[0])] = tuple(chosen)
+    return groups
+
+
+def with_copies(
+    edits: Iterable[Edit], susp: Suspiciousness, evidence: Evidence | None,
+    copies: Mapping[int, tuple[Edit, ...]],
+) -> Iterator[tuple[tuple[Edit, ...], float]]:
+    """Each edit as a group of one, each followed by its systematic copy (see
+    :func:`same_edits`) when it has one."""
+    for edit in edits:
+        score = edit_score(edit, susp, evidence)
+        yield (edit,), score
+        group = copies.get(id(edit))
+        if group is not None:
+            yield group, score

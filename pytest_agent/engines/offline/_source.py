@@ -40,6 +40,9 @@ class Edit:
     risky: str = field(default="", compare=False)
     #: The replaced text (``text[start:end]``), when the operator recorded it.
     old: str = field(default="", compare=False, repr=False)
+    #: A static hint's multiplier of the rank score (> 1: the code around says this
+    #: edit is likely, e.g. it reads a name the function binds and never reads).
+    hint: float = field(default=1.0, compare=False)
 
     @property
     def size(self) -> int:

@@ -24,12 +24,14 @@ swap-concat            ``acc + item`` -> ``item + acc``
 synthesize-condition   ``if c`` -> ``if c and n > 0`` / ``if c or not pending``
 use-parameter          ``" ".join(parts)`` -> ``sep.join(parts)`` (a parameter never read)
 own-class              ``Version(...)`` -> ``type(self)(...)`` in a method of ``Version``
+raise-guard            ``if n < 0: raise ValueError`` where a test expected the error
 =====================  =======================================================
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["TEMPLATES", "template_edits"]
 
 _PER_SITE: Final = 8
+_BUILTIN_NAMES: Final = frozenset(dir(builtins))
 _NAME_LIKE = (ast.Name, ast.Attribute)
 
 
@@ -148,13 +151,45 @@ def _slice_argument(m: Mutator, node: ast.Call) -> Iterator[Edit]:
 # -- wrap-call -----------------------------------------------------------------------
 
 _NUMBER_WRAPS: Final = ("max(0, {})", "abs({})", "int({})", "round({})", "min(0, {})")
-_COLLECTION_WRAPS: Final = ("sorted({})", "list({})", "set({})", "len({})")
+_COLLECTION_WRAPS: Final = ("sorted({})", "list({})", "tuple({})", "set({})", "len({})")
 
 
 def _wrap_site(node: ast.AST, parent: ast.AST | None) -> bool:
-    if isinstance(parent, (ast.Assign, ast.Return, ast.AugAssign)):
+    if isinstance(parent, (ast.Assign, ast.Return, ast.AugAssign, ast.FormattedValue)):
         return getattr(parent, "value", None) is node
+    if isinstance(parent, ast.IfExp):
+        return node is not parent.test  # a branch's value is the value
     return isinstance(parent, ast.Call) and node in parent.args
+
+
+def _assigned_collection(m: Mutator, fs: FunctionScope, node: ast.AST) -> bool:
+    """``funcs = funcs[0]`` where the function uses ``funcs`` as a collection (iterates
+    or measures it): the value may need materializing (``tuple(funcs[0])``: an iterator
+    is consumed once)."""
+    parent = m.parents.get(node)
+    return isinstance(parent, ast.Assign) and parent.value is node and \
+        isinstance(node, (ast.Name, ast.Subscript, ast.Attribute, ast.Call)) and \
+        any(isinstance(t, ast.Name) and t.id in fs.collections for t in parent.targets)
+
+
+#: Conversions to the type a failing test expected, or that an operation needed.
+_CONVERSIONS: Final = ("str", "bool", "int", "float", "tuple", "list")
+_CONVERTIBLE = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.BinOp, ast.IfExp)
+
+
+def _conversions(m: Mutator, node: ast.expr) -> list[str]:
+    """``str(.)``, ``bool(.)``... when the failing tests point at a value of the wrong
+    type (a ``TypeError`` about types, an assertion whose sides differ in type): the
+    expected type's conversion first. None without that evidence (the space stays as
+    small as before for every other failure)."""
+    symptoms = m.evidence.symptoms
+    if not ({"types", "type-mismatch"} & symptoms) or not isinstance(node, _CONVERTIBLE):
+        return []
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id in _CONVERSIONS:
+        return []  # already converted (unwrap-call removes it)
+    first = sorted(m.evidence.expected_types & set(_CONVERSIONS))
+    return [f"{name}({{}})" for name in dict.fromkeys([*first, *_CONVERSIONS])]
 
 
 def wrap_call(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
@@ -168,8 +203,9 @@ def wrap_call(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
     number = (isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Mod)) or \
         (isinstance(node, ast.Name) and node.id in fs.numbers)
     collection = isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) or \
-        (isinstance(node, _NAME_LIKE) and m.src.segment(node).split(".")[-1] in fs.collections)
-    wraps: list[str] = []
+        (isinstance(node, _NAME_LIKE) and m.src.segment(node).split(".")[-1] in fs.collections) \
+        or _assigned_collection(m, fs, node)
+    wraps: list[str] = _conversions(m, node)
     if number:
         wraps += _NUMBER_WRAPS
     if collection:
@@ -179,7 +215,7 @@ def wrap_call(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
         wraps += [f"{name}({{}})" for name in m.unary_functions
                   if func is None or name != func.name][:3]
     text = m.src.segment(node)
-    for wrap in wraps:
+    for wrap in dict.fromkeys(wraps):
         yield m.replace(node, wrap.format(text), "wrap-call")
 
 
@@ -419,6 +455,53 @@ def own_class(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
         yield m.replace(node, "type(self)", "own-class")
 
 
+# -- raise-guard -----------------------------------------------------------------------------
+
+
+def _raise_conditions(m: Mutator, fs: FunctionScope, stmt: ast.stmt) -> list[str]:
+    """Conditions over the names bound before ``stmt``: bad values of parameters
+    (``n < 0``, ``not items``, ``x is None``) and the module's conditions in scope."""
+    before = fs.bound_before(stmt.lineno)
+    conds: list[str] = []
+    for name in sorted(before & fs.numbers):
+        conds += [f"{name} < 0", f"{name} == 0"]
+    for name in sorted(before & fs.collections):
+        conds.append(f"not {name}")
+    for name in sorted(before - fs.numbers - fs.collections):
+        conds.append(f"{name} is None")
+    scope = before | m.module_names | _BUILTIN_NAMES
+    conds += [m.src.segment(c) for c in m.conditions if _free(c) <= scope]
+    return list(dict.fromkeys(conds))
+
+
+def raise_guard(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """``if <bad input>: raise <Error>`` before a statement, where a failing test expected
+    ``<Error>`` and nothing was raised (``pytest.raises``: "DID NOT RAISE"): the missing
+    validation of the repair literature's "missing precondition check" (TBar's
+    "insert a range checker", Nopol's precondition synthesis). Only with that evidence."""
+    if not m.evidence.not_raised or not isinstance(node, ast.stmt) or \
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return
+    func = m.enclosing_function(node)
+    if func is None or node not in func.body:
+        return  # at the function's top level: a precondition, not a nested branch
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return  # a docstring
+    start = m.src.line_start(node.lineno)
+    if m.src.text[start:m.src.offset(node.lineno, node.col_offset)].strip():
+        return
+    indent = m.src.indent_of(node.lineno)
+    count = 0
+    for cond in _raise_conditions(m, fs, node):
+        for error in m.evidence.not_raised:
+            text = f"{indent}if {cond}:\n{indent}    raise {error}\n"
+            yield m.edit(start, start, text, node.lineno, "raise-guard",
+                         f"insert 'if {cond}: raise {error}' before line {node.lineno}")
+            count += 1
+            if count >= 2 * _PER_SITE:
+                return
+
+
 Template = Callable[["Mutator", FunctionScope, ast.AST], Iterator[Edit]]
 
 #: Every template, by name; each runs on every node of a searched function.
@@ -435,6 +518,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "synthesize-condition": synthesize_condition,
     "use-parameter": use_parameter,
     "own-class": own_class,
+    "raise-guard": raise_guard,
 }
 
 

@@ -23,6 +23,7 @@ from pytest_agent.localize._signals import record_from_text
 from pytest_agent.localize._signals import spectrum_signal
 from pytest_agent.localize._signals import task_failures
 from pytest_agent.localize._signals import test_body_signal
+from pytest_agent.localize._signals import test_module_signal
 from pytest_agent.localize._signals import test_name_signal
 
 __all__ = ["Ranking", "rank"]
@@ -68,6 +69,7 @@ def rank(
     # 3. Names: the task's words and files.
     name_signals(ranker, task, test_files)
     test_name_signal(ranker, failing, share, test_root)
+    test_module_signal(ranker, failing, share)
     constant_signal(ranker)
     if not methods and ranker.functions:
         methods.append("names")

@@ -30,6 +30,8 @@ other project frames of a failing test      +0.05   each line (x share)
 called elsewhere in a failing test          +0.05   the function (x share)
 named like the failing test (words of its   +0.2    the function (x share x the
 name other than those of what it calls)             matched share of its name)
+in the module the failing test's file is    +0.1    the function (x share)
+named after (``test_parser.py``)
 named in the task description               +0.05   the function
 in the task's ``files``                     +0.02   every function of the file
 ==========================================  ======  ===========================
@@ -70,6 +72,7 @@ __all__ = [
     "spectrum_signal",
     "task_failures",
     "test_body_signal",
+    "test_module_signal",
     "test_name_signal",
 ]
 
@@ -89,6 +92,8 @@ W_CALLED_IN_TEST = 0.05
 W_NAMED_IN_TASK = 0.05
 #: A function the failing test ran, named like the test (x share x matched share of its name).
 W_TEST_NAME = 0.2
+#: A function the failing test ran, in the module its test file is named after.
+W_TEST_MODULE = 0.1
 W_TASK_FILE = 0.02
 #: A module-level constant read by a suspicious function: this share of the function's
 #: score goes to the module (``<module>``, marked at the constant's line).
@@ -637,3 +642,21 @@ def test_name_signal(ranker: Ranker, failing: Iterable[str], share: float,
             fs = ranker.functions[key]
             ranker.add_function(key[0], fs.span, W_TEST_NAME * share * weight,
                                 f"named like the failing test ({', '.join(sorted(matched))})")
+
+
+def test_module_signal(ranker: Ranker, failing: Iterable[str], share: float) -> None:
+    """The module a failing test's file is named after (``tests/test_parser.py`` tests
+    ``pkg/parser.py``): the functions of it that the test ran."""
+    totals = ranker.function_totals()
+    for nodeid in sorted(failing):
+        stem = Path(nodeid.split("::", 1)[0]).stem
+        target = stem.removeprefix("test_").removesuffix("_test")
+        if not target or target == stem:
+            continue
+        for (rel, name), total in sorted(totals.items()):
+            fs = ranker.functions[(rel, name)]
+            path = Path(rel)
+            module = path.parent.name if path.stem == "__init__" else path.stem
+            if total > 0 and module == target and fs.span is not None:
+                ranker.add_function(rel, fs.span, W_TEST_MODULE * share,
+                                    "in the module the failing test's file is named after")

@@ -624,9 +624,11 @@ def test_name_signal(ranker: Ranker, failing: Iterable[str], share: float,
     for nodeid in sorted(failing):
         file_part, *parts = re.sub(r"\[.*$", "", nodeid).split("::")
         # The test file's words name the module under test, not a function of it
-        # (``test_parse.py::TestParse::test_pipe``: ``parse`` says nothing).
+        # (``test_parse.py::TestParse::test_pipe``: ``parse`` says nothing; nor do
+        # ``path`` and ``spec`` of ``test_pathspec.py::PathSpecTest``).
         words = set().union(set(), *(name_tokens(p) for p in parts))
-        words -= name_tokens(Path(file_part).stem)
+        stem_words = name_tokens(Path(file_part).stem)
+        words = {w for w in words if not any(w in s for s in stem_words)}
         tree = parse_file(test_root / file_part)
         body = _function_node(tree, parts[-1]) if tree is not None and parts else None
         # A test is named after what it calls itself (``test_parse_line`` calls

@@ -375,6 +375,7 @@ m.py:2: IndexError
     ("E       TypeError: f() takes 2 positional arguments but 3 were given\n", "signature"),
     ("E       TypeError: can only concatenate str (not \"int\") to str\n", "types"),
     ("E       AttributeError: 'Box' object has no attribute 'size'\n", "attribute"),
+    ("E       AttributeError: 'int' object has no attribute 'strip'\n", "types"),
     ("E       Failed: DID NOT RAISE <class 'ValueError'>\n", "not-raised"),
     ("E       assert None is False\n", "type-mismatch"),
     ("E       AssertionError: assert 1.5 == '1.5'\n", "type-mismatch"),
@@ -525,7 +526,7 @@ def test_conversions_only_where_the_tests_show_a_wrong_type() -> None:
     assert 'return f"{int(n)} Bytes"' in evidence_edits(formatted, types)
 
 
-def test_the_same_change_at_every_copy_is_one_candidate_after_its_best_single() -> None:
+def test_the_same_change_at_its_copies_is_one_candidate_ranked_by_its_edits() -> None:
     text = textwrap.dedent("""
         def left(s, fill):
             return '%s%s+' % (s, fill)
@@ -533,20 +534,30 @@ def test_the_same_change_at_every_copy_is_one_candidate_after_its_best_single() 
 
         def center(s, fill):
             return '%s*%s%s+' % (fill, s, fill)
+
+
+        def right(s, fill):
+            return '%s+%s' % (fill, s)
         """)
-    fake = [Edit("m.py", text.index("+'"), text.index("+'") + 1, "*", 3, "regex", 0.5,
-                 old="+"),
-            Edit("m.py", text.index("return"), text.index("return"), "", 3, "x", 0.5),
-            Edit("m.py", text.rindex("+'"), text.rindex("+'") + 1, "*", 7, "regex", 0.5,
-                 old="+")]
-    copies = same_edits(fake)
-    assert list(copies) == [id(fake[0])]
-    assert copies[id(fake[0])] == (fake[0], fake[2])
-    susp = Suspiciousness.from_locations([Location("m.py", "left", 2, 7, 1.0)], [], set())
-    order = [g for g, _ in with_copies(fake, susp, None, copies)]
-    assert order == [(fake[0],), (fake[0], fake[2]), (fake[1],), (fake[2],)]
-    both = apply_edits(text, list(order[1]))
-    assert "'%s%s*'" in both and "'%s*%s%s*'" in both
+
+    def plus(at: int, line: int) -> Edit:
+        return Edit("m.py", at, at + 1, "*", line, "regex", 0.5, old="+")
+
+    first, second, third = (plus(text.index("+'"), 3), plus(text.rindex("+'"), 7),
+                            plus(text.index("+%s"), 11))
+    other = Edit("m.py", text.index("return"), text.index("return"), "", 3, "x", 0.5)
+    copies = same_edits([first, other, second, third])
+    assert copies == [(first, second), (first, second, third)]
+    both = apply_edits(text, list(copies[0]))
+    assert "'%s%s*'" in both and "'%s*%s%s*'" in both and "'%s+%s'" in both
+    # Scored by the mean of its edits: after the singles of the most suspicious lines.
+    susp = Suspiciousness.from_locations(
+        [Location("m.py", "left", 2, 3, 1.0), Location("m.py", "center", 6, 7, 0.5),
+         Location("m.py", "right", 10, 11, 0.1)], [], set())
+    order = [g for g, _ in with_copies([first, other, second, third], susp, None, copies)]
+    assert order == [(first,), (other,), (first, second), (first, second, third), (second,),
+                     (third,)]
+
 
 
 def test_regex_quantifiers_and_anchors_of_pattern_strings() -> None:

@@ -50,6 +50,8 @@ _ISINSTANCE: Final = re.compile(r"where False = isinstance\(")
 GUARD_ERRORS: Final = frozenset({
     "IndexError", "KeyError", "StopIteration", "ZeroDivisionError", "ValueError",
     "RecursionError", "OverflowError", "UnboundLocalError"})
+_BUILTIN_OBJECT: Final = re.compile(r"^'(?:int|float|str|bytes|bool|list|tuple|dict|set|"
+                                    r"generator|map|filter|zip|range)' object")
 _NONE: Final = re.compile(r"'NoneType'|NoneType|None has no|of None")
 _SIGNATURE: Final = re.compile(r"positional argument|keyword argument|required positional|"
                                r"takes no arguments|takes \d+|missing \d+ required")
@@ -111,6 +113,8 @@ def _classify(name: str, message: str) -> set[str]:
         found.add("types")
     elif name == "AttributeError":
         found.add("attribute")
+        if _BUILTIN_OBJECT.search(message):
+            found.add("types")  # ``'int' object has no attribute``: a value of the wrong type
     return found
 
 

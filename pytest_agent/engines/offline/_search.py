@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import heapq
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -197,41 +198,43 @@ def pairs(
         yield (top[i][0], top[j][0]), s
 
 
-def same_edits(singles: Iterable[Edit]) -> dict[int, tuple[Edit, ...]]:
+def same_edits(singles: Iterable[Edit]) -> list[tuple[Edit, ...]]:
     """Edits making the same change (operator, replaced and new text) at several places
-    of one file, keyed by ``id`` of the best-ranked one (``singles`` is best first).
+    of one file (``singles`` best first): the two best-ranked copies, and all copies (at
+    most :data:`MAX_COPIES`) when there are more.
 
     A mistake written twice is fixed twice: developers copy code, and a fix applies to
     every copy (systematic edits, Meng et al.'s LASE; a wrong regex quantifier in two
     patterns, a literal where a parameter belongs in two functions, one conversion in
-    both branches of a conditional). One candidate per such change, tried right after
-    its best single, costs one validation where a pair would come thousands later.
-    Insertions are left out: the same statement before different lines is no copy.
+    both branches of a conditional). One candidate per such change costs one validation
+    where a pair would come thousands later. Insertions are left out: the same statement
+    before different lines is no copy.
     """
     by_change: dict[tuple[str, str, str, str], list[Edit]] = {}
     for edit in singles:
         if edit.old and edit.old != edit.new and not edit.risky:
             by_change.setdefault((edit.path, edit.op, edit.old, edit.new), []).append(edit)
-    groups: dict[int, tuple[Edit, ...]] = {}
+    groups: list[tuple[Edit, ...]] = []
     for found in by_change.values():
         chosen: list[Edit] = []
         for edit in found:
             if len(chosen) < MAX_COPIES and not any(edit.overlaps(c) for c in chosen):
                 chosen.append(edit)
         if len(chosen) >= 2:
-            groups[id(chosen[0])] = tuple(chosen)
+            groups.append(tuple(chosen[:2]))
+        if len(chosen) > 2:
+            groups.append(tuple(chosen))
     return groups
 
 
 def with_copies(
     edits: Iterable[Edit], susp: Suspiciousness, evidence: Evidence | None,
-    copies: Mapping[int, tuple[Edit, ...]],
+    copies: Iterable[tuple[Edit, ...]],
 ) -> Iterator[tuple[tuple[Edit, ...], float]]:
-    """Each edit as a group of one, each followed by its systematic copy (see
-    :func:`same_edits`) when it has one."""
-    for edit in edits:
-        score = edit_score(edit, susp, evidence)
-        yield (edit,), score
-        group = copies.get(id(edit))
-        if group is not None:
-            yield group, score
+    """Each edit as a group of one, merged by score with the systematic copies (see
+    :func:`same_edits`), a group scored by the mean of its edits' scores (copies at
+    less suspicious lines come later)."""
+    singles = (((e,), edit_score(e, susp, evidence)) for e in edits)
+    groups = sorted((((g, sum(edit_score(e, susp, evidence) for e in g) / len(g))
+                      for g in copies)), key=lambda t: -t[1])
+    yield from heapq.merge(singles, groups, key=lambda t: -t[1])

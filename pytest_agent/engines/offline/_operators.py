@@ -173,6 +173,7 @@ class Mutator:
             f.name for f in src.tree.body if isinstance(f, _FUNC_NODES)
             and len(f.args.args) == 1 and not f.name.startswith(("test", "_"))]
         self._scopes: dict[ast.AST, FunctionScope] = {}
+        self._stores: dict[ast.AST, set[str]] = {}
 
     # -- module facts --------------------------------------------------------
 
@@ -307,7 +308,7 @@ class Mutator:
             func = self.enclosing_function(node)
             return func is not None and any(isinstance(a, (ast.For, ast.While, ast.AsyncFor))
                                             for a in self._ancestors(node, func))
-        return any(isinstance(a, _COMPREHENSIONS) and name in _store_names(a)
+        return any(isinstance(a, _COMPREHENSIONS) and name in self.stores(a)
                    for a in self._ancestors(node, None))
 
     def readable(self, expr: ast.AST, node: ast.AST) -> bool:
@@ -317,14 +318,18 @@ class Mutator:
         return all(self.bound_at(n, node) if n in local else
                    n in self.module_names or n in _BUILTINS for n in _free_names(expr))
 
+    def stores(self, node: ast.AST) -> set[str]:
+        """The names ``node`` (a function, a comprehension) binds, computed once."""
+        if node not in self._stores:
+            self._stores[node] = _store_names(node)
+        return self._stores[node]
+
     def _local_stores(self, node: ast.AST) -> set[str]:
         func = self.enclosing_function(node)
-        return _store_names(func) if func is not None else set()
+        return self.stores(func) if func is not None else set()
 
     def scope_names(self, node: ast.AST) -> set[str]:
-        func = self.enclosing_function(node)
-        local = _store_names(func) if func is not None else set()
-        return local | self.module_constants
+        return self._local_stores(node) | self.module_constants
 
     def edit(self, start: int, end: int, new: str, line: int, op: str, what: str) -> Edit:
         return Edit(self.src.path, start, end, new, line, op, PRIORS[op], what,

@@ -205,9 +205,10 @@ class TestServer:
         if proc is None:
             return
         if proc.poll() is not None:  # it exited and was collected: its pid may be reused
-            with contextlib.suppress(OSError):
-                if proc.stdout is not None:
-                    proc.stdout.close()
+            for stream in (proc.stdin, proc.stdout):
+                with contextlib.suppress(OSError):  # a write it never read: broken pipe
+                    if stream is not None:
+                        stream.close()
             return
         stop_helper(proc)
 

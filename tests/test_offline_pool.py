@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import textwrap
 import time
 from collections.abc import Iterator
@@ -327,3 +328,17 @@ def test_without_fork_a_search_uses_fresh_workers_in_copies(
         assert all(w.root != project for w in pool._workers)
         assert pool.run({"code_under_test.py": CODE}, ARGS, 10).ok
         assert not pool.run({"code_under_test.py": CODE.replace("a < b", "a > b")}, ARGS, 10).ok
+
+
+def test_validators_outlive_their_server_as_fresh_workers(project: Path) -> None:
+    wrong = CODE.replace("a < b", "a > b")
+    with make_pool("forked", project) as pool:
+        assert pool.run({"code_under_test.py": CODE}, ARGS, 10).ok
+        server = pool.server
+        assert server is not None and server.proc is not None
+        os.kill(server.proc.pid, signal.SIGKILL)  # its validator dies with it
+        pool.run({"code_under_test.py": CODE}, ARGS, 10)  # the run that finds it dead
+        verdicts = [pool.run({"code_under_test.py": t}, ARGS, 10).ok for t in (wrong, CODE)]
+        assert verdicts == [False, True]
+        assert "fresh workers in copies (the test server cannot fork validators" in \
+            pool.validators

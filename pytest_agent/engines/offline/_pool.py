@@ -60,6 +60,8 @@ COPY_IGNORE = (".git", "__pycache__", "*.pyc", ".venv", "venv", ".tox", ".nox", 
 #: Seconds a worker gets to start (import pytest) and to answer beyond its timeout.
 STARTUP_TIMEOUT = 60.0
 GRACE = 5.0
+#: Seconds a validator forked from the server gets to connect (it imports nothing).
+CONNECT_TIMEOUT = 30.0
 
 
 @final
@@ -175,7 +177,7 @@ class _ForkedWorker(_Worker):
         try:
             listener.bind(str(self.socket_path))
             listener.listen(1)
-            listener.settimeout(STARTUP_TIMEOUT)
+            listener.settimeout(CONNECT_TIMEOUT)
             pid = self.server.fork_validator(self.socket_path, self.root, self.mutable,
                                              self.mem_headroom)
             if pid is None:
@@ -279,7 +281,8 @@ class WorkerPool:
         if self.server is not None:
             whose = "a test server started for the search" if self.own_server \
                 else "the task's test server"
-            return f"{self.size} fork{'s' * (self.size != 1)} of {whose}"
+            then = f", then fresh workers in copies ({self.fallback})" if self.fallback else ""
+            return f"{self.size} fork{'s' * (self.size != 1)} of {whose}{then}"
         why = f" ({self.fallback})" if self.fallback else ""
         return f"{self.size} fresh worker{'s' * (self.size != 1)} in copies{why}"
 
@@ -305,12 +308,16 @@ class WorkerPool:
             worker.wait_ready()
             self._free.put(worker)
 
+    def _copy_worker(self, tmp: Path, index: int) -> _Worker:
+        """A fresh worker (not started) in a new private copy of ``root``."""
+        copy = tmp / f"w{index}"
+        shutil.copytree(self.root, copy, symlinks=True,
+                        ignore=shutil.ignore_patterns(*COPY_IGNORE))
+        return _Worker(copy, copy / self.rel, self.mem_headroom, self.mutable)
+
     def _start_copies(self, tmp: Path) -> None:
         for i in range(self.size):
-            copy = tmp / f"w{i}"
-            shutil.copytree(self.root, copy, symlinks=True,
-                            ignore=shutil.ignore_patterns(*COPY_IGNORE))
-            worker = _Worker(copy, copy / self.rel, self.mem_headroom, self.mutable)
+            worker = self._copy_worker(tmp, i)
             worker.start()
             self._workers.append(worker)
         for worker in self._workers:
@@ -324,9 +331,7 @@ class WorkerPool:
             for rel in files:
                 self._originals.setdefault(rel, _read(self.root / rel))
             if not worker.alive:
-                self._restore(worker)
-                worker.start()
-                worker.wait_ready()
+                worker = self._revive(worker)
             result = worker.run(files, args, timeout, self.limits)
         finally:
             self._free.put(worker)
@@ -336,6 +341,26 @@ class WorkerPool:
             # must not raise the limit of the next candidates.
             self.limits = self.limits.seen(max(finished))
         return result
+
+    def _revive(self, worker: _Worker) -> _Worker:
+        """Start a validator that died again; one forked from a server that cannot fork
+        any more (it died, or a file it imported changed) is replaced by a fresh worker
+        in a copy."""
+        self._restore(worker)
+        try:
+            worker.start()
+            worker.wait_ready()
+            return worker
+        except RuntimeError as exc:
+            if not isinstance(worker, _ForkedWorker) or self._tmp is None:
+                raise
+            self.fallback = self.fallback or str(exc)
+        index = self._workers.index(worker)
+        fresh = self._copy_worker(Path(self._tmp), index)
+        self._workers[index] = fresh
+        fresh.start()
+        fresh.wait_ready()
+        return fresh
 
     def warm(self, args: Sequence[str], timeout: float) -> None:
         """Run ``args`` once on the original files on every worker, concurrently.

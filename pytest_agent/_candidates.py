@@ -178,9 +178,10 @@ class _Configs:
     argument lists are parsed in each child instead.
     """
 
-    def __init__(self, root: Path, mutable: set[str]) -> None:
+    def __init__(self, root: Path, mutable: set[str], *, probe: bool = True) -> None:
         self.root = root
         self.mutable = {str((root / m).resolve()) for m in mutable}
+        self.probe = probe
         self._cache: dict[tuple[str, ...], _Prepared | None] = {}
 
     def get(self, args: list[str]) -> _Prepared | None:
@@ -195,7 +196,8 @@ class _Configs:
                 ensure_unconfigure(prepared[0])
                 self._drop_project(new)
                 prepared = None
-            self._warm_modules(self._probe(args, prepared))
+            if self.probe:
+                self._warm_modules(self._probe(args, prepared))
             self._cache[key] = prepared
         return self._cache[key]
 
@@ -418,14 +420,17 @@ class Validator:
     :param in_memory: Show each child the candidate's files through an import hook
         (the worktree is shared and never written); else write them into ``root``, a
         private copy, and restore them after the candidate.
+    :param probe: Probe each new argument list's session for the outside modules to
+        import once here; not needed when this process already imported those of a run
+        of the same tests (a fork of the server after the baseline).
     """
 
     def __init__(self, root: Path, mem_headroom: int, mutable: Sequence[str], *,
-                 in_memory: bool) -> None:
+                 in_memory: bool, probe: bool = True) -> None:
         self.root = root
         self.mem_headroom = mem_headroom
         self.in_memory = in_memory
-        self.configs = _Configs(root, set(mutable))
+        self.configs = _Configs(root, set(mutable), probe=probe)
 
     def run(self, req: Mapping[str, Any]) -> dict[str, Any]:
         # Every session stops a hanging test after its per-test limit (``test_limits``).

@@ -245,8 +245,10 @@ def _validator(server: Server, req: dict[str, Any], inherited: Sequence[int],
         sock.settimeout(30.0)
         sock.connect(str(req["socket"]))
         sock.settimeout(None)
+        # After the baseline, the server imported the outside modules its run loaded
+        # (the same tests' files): no probe session needed to find them.
         validator = Validator(root, int(req.get("mem_headroom", server.mem_headroom)),
-                              mutable, in_memory=True)
+                              mutable, in_memory=True, probe=not server.warmed)
         serve(sock.makefile("r", encoding="utf-8"), sock.makefile("w", encoding="utf-8"),
               validator)
         code = 0

@@ -22,6 +22,9 @@ from pytest_agent._face import agent_session_key
 # INI_SETTINGS is re-exported: it is the list of this plugin's ini keys.
 __all__ = ["INI_SETTINGS", "is_agent_run"]
 
+#: Whether this run froze the garbage collector's view of the start-up heap.
+_frozen_key: pytest.StashKey[bool] = pytest.StashKey()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("agent", "pytest-agent: test-driven repair of plan tasks")
@@ -93,6 +96,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     it keeps pytest's choice.
     """
     namespace = early_config.known_args_namespace
+    # Registered before pytest's unraisable-exception check registers its own cleanup
+    # (in its pytest_configure), so it runs after that check's collections (see
+    # pytest_configure below).
+    early_config.add_cleanup(lambda: _unfreeze(early_config))
     if not (getattr(namespace, "agent_run", None) or getattr(namespace, "agent_all", False)):
         return
     if getattr(namespace, "agent_from_failures", False):
@@ -132,11 +139,20 @@ def pytest_configure(config: pytest.Config) -> None:
     ReportPlugin.register(config)
     ProgressReporter.register(config, secrets=session.secrets)
     # What is alive now is pytest, its plugins, ours and their imports (pydantic, ruamel,
-    # ...): ~40 000 objects that live as long as the process. Freezing them keeps the
-    # cyclic collector off them: pytest's unraisable-exception check runs gc.collect()
-    # five times at the end of a session, ~50 ms each over that heap, ~2 ms after this.
-    # Reference counting still frees them; only a cycle among them would stay.
-    gc.freeze()
+    # ...): ~40 000 objects. Freezing them keeps the cyclic collector off them during the
+    # run: pytest's unraisable-exception check runs gc.collect() five times at the end of
+    # a session, ~50 ms each over that heap, ~2 ms after this. They are unfrozen after
+    # that check (a process that runs sessions in-process, as pytester does, gets its
+    # cycles collected as before); a process that froze objects itself is left alone.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        config.stash[_frozen_key] = True
+
+
+def _unfreeze(config: pytest.Config) -> None:
+    if config.stash.get(_frozen_key, False):
+        del config.stash[_frozen_key]
+        gc.unfreeze()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -273,6 +274,24 @@ def test_agent_runs_freeze_the_start_up_heap_ordinary_runs_do_not(project: GitPr
     agent.stdout.fnmatch_lines(["*FROZEN True*"])
     plain = project.pytester.runpytest_subprocess("tests", "-s")
     plain.stdout.fnmatch_lines(["*FROZEN False*"])
+
+
+def test_the_heap_is_unfrozen_when_the_session_ends(project: GitProject) -> None:
+    """In-process sessions (pytester's) leave the collector as they found it: after
+    pytest's end-of-session check the frozen objects are collectable again."""
+    project.write("conftest.py", FREEZE_PROBE)
+    project.commit_all("probe")
+    script = textwrap.dedent("""\
+        import gc
+        import pytest
+        code = pytest.main(["-q", "-p", "no:cacheprovider", "--agent-run", "T-101"])
+        print("CODE", int(code), "FROZEN AFTER", gc.get_freeze_count())
+        """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=project.root, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert "FROZEN True" in proc.stdout, proc.stdout + proc.stderr
+    assert "CODE 0 FROZEN AFTER 0" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_a_plan_of_twenty_tasks_is_edited_block_wise_with_the_same_result(

@@ -114,6 +114,8 @@ class Server:
         self.pinned: dict[str, str] = {}
         self.mem_headroom = 0
         self.warmed = False
+        #: A run reported the outside modules it loaded (and they were imported here).
+        self.learned = False
         #: Pids of the candidate validators forked so far and not yet reaped.
         self.validators: set[int] = set()
 
@@ -176,6 +178,7 @@ class Server:
         if req.get("modules_out") and not self.warmed:
             with contextlib.suppress(OSError, ValueError):
                 modules = list(json.loads(Path(req["modules_out"]).read_text()))
+                self.learned = True
             self.warmed = bool(modules)
         rc = -signal.SIGKILL if timed_out else _returncode(status)
         return {"rc": rc, "timed_out": timed_out, "duration": time.monotonic() - started,
@@ -248,7 +251,7 @@ def _validator(server: Server, req: dict[str, Any], inherited: Sequence[int],
         # After the baseline, the server imported the outside modules its run loaded
         # (the same tests' files): no probe session needed to find them.
         validator = Validator(root, int(req.get("mem_headroom", server.mem_headroom)),
-                              mutable, in_memory=True, probe=not server.warmed)
+                              mutable, in_memory=True, probe=not server.learned)
         serve(sock.makefile("r", encoding="utf-8"), sock.makefile("w", encoding="utf-8"),
               validator)
         code = 0

@@ -1,0 +1,99 @@
+"""The real-bug corpus's manifest keeps its promises (benchmarks/real_bugs/bugs.json).
+
+The held-out split is only an honest measure while nothing reads it by accident and no
+project is in both splits; and the corpus must never draw on the published APR benchmarks
+or the projects BugsInPy is built from, which are how we are measured.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[1] / "benchmarks" / "real_bugs"
+
+#: BugsInPy's projects (and QuixBugs), which our corpora must never use.
+FORBIDDEN = {
+    "ansible", "black", "cookiecutter", "fastapi", "httpie", "keras", "luigi", "matplotlib",
+    "pandas", "pysnooper", "sanic", "scrapy", "spacy", "thefuck", "tornado", "tqdm",
+    "youtube-dl", "quixbugs",
+}
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, object]:
+    data: dict[str, object] = json.loads((CORPUS / "bugs.json").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def materialize() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("_real_bugs_materialize",
+                                                  CORPUS / "materialize.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # Its dataclasses look their module up in sys.modules; it imports its sibling _git.
+    sys.modules[spec.name] = module
+    sys.path.insert(0, str(CORPUS))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(CORPUS))
+    return module
+
+
+def _bugs(manifest: dict[str, object]) -> list[dict[str, object]]:
+    bugs = manifest["bugs"]
+    assert isinstance(bugs, list)
+    return bugs
+
+
+def _split_of(bug: dict[str, object], projects: dict[str, dict[str, object]]) -> object:
+    return bug.get("split", projects[str(bug["project"])].get("split", "tuned"))
+
+
+def test_ids_are_unique(manifest: dict[str, object]) -> None:
+    counts = Counter(str(bug["id"]) for bug in _bugs(manifest))
+    assert [bug_id for bug_id, n in counts.items() if n > 1] == []
+
+
+def test_every_bug_has_a_known_split_and_no_project_is_in_both(
+    manifest: dict[str, object],
+) -> None:
+    projects = manifest["projects"]
+    assert isinstance(projects, dict)
+    splits_of_project: dict[str, set[object]] = {}
+    for bug in _bugs(manifest):
+        split = _split_of(bug, projects)
+        assert split in ("tuned", "heldout"), bug["id"]
+        splits_of_project.setdefault(str(bug["project"]), set()).add(split)
+    assert {p: s for p, s in splits_of_project.items() if len(s) > 1} == {}
+    assert {"tuned", "heldout"} <= set().union(*splits_of_project.values())
+
+
+def test_no_published_benchmark_project(manifest: dict[str, object]) -> None:
+    projects = manifest["projects"]
+    assert isinstance(projects, dict)
+    used = {str(p["repo"]).lower() for p in projects.values()}
+    assert {repo for repo in used if repo.rsplit("/", 1)[-1] in FORBIDDEN} == set()
+
+
+def test_readers_get_the_tuned_split_unless_they_ask(
+    manifest: dict[str, object], materialize: ModuleType,
+) -> None:
+    projects = manifest["projects"]
+    assert isinstance(projects, dict)
+    expected = Counter(str(_split_of(bug, projects)) for bug in _bugs(manifest))
+    default = materialize.load_manifest()
+    assert {bug.split for bug in default} == {"tuned"}
+    assert len(default) == expected["tuned"]
+    assert len(materialize.load_manifest(split="heldout")) == expected["heldout"]
+    assert len(materialize.load_manifest(split="all")) == len(_bugs(manifest))
+    with pytest.raises(ValueError, match="split 'test'"):
+        materialize.load_manifest(split="test")

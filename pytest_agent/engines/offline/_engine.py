@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Final
 from typing import final
 
 from pytest_agent._timeout import TestLimits
@@ -471,9 +472,13 @@ class _Search:
         stream = candidates(self._groups(), self.sources, self.previous_diffs, self.seen)
         stopped_by = self._dispatch(stream)
         if self.winners:
-            # Among the passing candidates (those in flight when the first passed): the
-            # safe before the risky, then the smallest, then the best-ranked.
-            return self._report(min(self.winners, key=_preference)[1], False, "found")
+            # Among the passing candidates of the winner window (the best-ranked one and the
+            # next _WINNER_WINDOW - 1 in rank order): the safe before the risky, then the
+            # smallest, then the best-ranked. A fixed window, not "whatever was in flight":
+            # the same search picks the same fix however the validators were scheduled.
+            last = self._window_end()
+            chosen = [w for w in self.winners if w[0] <= last]
+            return self._report(min(chosen, key=_preference)[1], False, "found")
         if self.plausible is not None:
             return self._report(self.plausible[1], True, stopped_by)
         return self._report(None, False, stopped_by)
@@ -486,16 +491,26 @@ class _Search:
             return "time budget"
         return next(stream, None) or "candidates exhausted"
 
+    def _window_end(self) -> int:
+        """The last rank the winner window holds (after the best-ranked passing candidate)."""
+        return min(rank for rank, _ in self.winners) + _WINNER_WINDOW - 1
+
+    def _wants_more(self, index: int) -> bool:
+        """Whether to dispatch the candidate after rank ``index``: until one passes, then
+        up to the end of the winner window."""
+        return not self.winners or index < self._window_end()
+
     def _dispatch(self, stream: Iterator[Candidate]) -> str:
         """Validate candidates in rank order, ``pool.size`` at a time, until one passes
-        (the ones in flight then finish) or a budget runs out."""
+        and its winner window is validated, or a budget runs out."""
         stopped_by = "candidates exhausted"
         index = 0
         exhausted = False
         with cf.ThreadPoolExecutor(max_workers=self.pool.size) as executor:
             in_flight: dict[cf.Future[RunResult], tuple[int, Candidate]] = {}
             while True:
-                while not self.winners and not exhausted and len(in_flight) < self.pool.size:
+                while (self._wants_more(index) and not exhausted
+                       and len(in_flight) < self.pool.size):
                     cand = self._next(stream, len(in_flight))
                     if isinstance(cand, str):
                         stopped_by, exhausted = cand, True
@@ -558,6 +573,11 @@ class _Search:
                             hung=self.hung, best_partial=best[1] if best else None,
                             best_partial_fixed=best[0] if best else 0,
                             failing=len(self.failing), validators=self.pool.validators)
+
+
+#: How many candidates, from the best-ranked passing one on in rank order, compete for the
+#: win: a passing candidate ranked just below a risky or bigger one may be the better fix.
+_WINNER_WINDOW: Final = 2
 
 
 def _preference(entry: tuple[int, Candidate]) -> tuple[bool, int, int]:

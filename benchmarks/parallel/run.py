@@ -42,6 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _installed import installed_copy
+
 ACCEPT_TEST = """\
 from src.m{i} import value
 
@@ -107,20 +110,6 @@ def make_repo(root: Path, tasks: int) -> None:
 
 #: First on every process's ``PYTHONPATH``: the compiled copy of pytest-agent.
 SITE: list[Path] = []
-
-
-def installed_copy(work: Path) -> Path:
-    """A copy of the measured pytest_agent package, compiled to bytecode, under ``work``."""
-    import shutil
-
-    import pytest_agent
-
-    source = Path(pytest_agent.__file__).parent
-    target = work / "pkg" / "pytest_agent"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True,
-                   timeout=300)
-    return target.parent
 
 
 def env() -> dict[str, str]:

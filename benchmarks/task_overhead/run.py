@@ -56,6 +56,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _installed import installed_copy
+
 STATS = """\
 def mean(xs):
     return sum(xs) / (len(xs) + 1)
@@ -174,20 +177,6 @@ def make_repo(root: Path, project: str) -> None:
 #: First on every process's ``PYTHONPATH``: the compiled copy of pytest-agent, and
 #: where ``slowlib`` lives (outside every repository).
 SITE: list[Path] = []
-
-
-def installed_copy(work: Path) -> Path:
-    """A copy of the measured pytest_agent package, compiled to bytecode, under ``work``."""
-    import shutil
-
-    import pytest_agent
-
-    source = Path(pytest_agent.__file__).parent
-    target = work / "pkg" / "pytest_agent"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True,
-                   timeout=300)
-    return target.parent
 
 
 def env(extra: dict[str, str]) -> dict[str, str]:

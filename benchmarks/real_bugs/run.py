@@ -91,8 +91,14 @@ class Verdict:
         return self.repaired and not self.equal
 
 
+#: Settings given with ``--set name=value`` (``AGENT_<NAME>`` in the runs' environment):
+#: a budget experiment runs the same bugs with other settings, all else equal.
+OVERRIDES: dict[str, str] = {}
+
+
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AGENT_"))}
+    env.update({f"AGENT_{name.upper()}": value for name, value in OVERRIDES.items()})
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         env.pop(name, None)
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -283,8 +289,10 @@ def report(verdicts: list[Verdict], commit: str, retries: int | None = 0) -> str
     wrong = sum(v.plausible_wrong for v in verdicts)
     secs = [v.seconds for v in verdicts]
     lines = [
-        f"Offline engine on {n} real bugs, pytest-agent at commit {commit}, default settings"
-        f" and budgets, max_reflexion_retries {'default' if retries is None else retries}"
+        f"Offline engine on {n} real bugs, pytest-agent at commit {commit}, "
+        + (", ".join(f"{k}={v}" for k, v in sorted(OVERRIDES.items())) + ", other settings"
+           if OVERRIDES else "default settings")
+        + f" and budgets, max_reflexion_retries {'default' if retries is None else retries}"
         f" (run by benchmarks/real_bugs/run.py; 2 cores shared with other work).",
         "",
         "| | bugs |", "| --- | --- |",
@@ -332,7 +340,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=0,
                         help="the task's max_reflexion_retries (default 0: one attempt; -1:"
                         " the setting's default, 3, which repeats a failed search 3 more times)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting of the runs (AGENT_<NAME>), e.g. --set"
+                        " offline_max_candidates=2000; repeatable; the report names them")
     args = parser.parse_args(argv)
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            parser.error(f"--set {item!r}: expected NAME=VALUE")
+        OVERRIDES[name.strip().lower()] = value.strip()
     retries = None if args.retries < 0 else args.retries
     ids = set(args.ids.split(",")) if args.ids else None
     results_json, _ = _outputs(args.split)

@@ -503,6 +503,36 @@ def test_raise_guard_only_where_a_test_expected_the_error() -> None:
     assert "raise-guard" in PRIORS
 
 
+def test_guard_and_raise_guard_share_one_conditions_by_actions_loop() -> None:
+    from pytest_agent.engines.offline._operators import Mutator
+
+    text = "def f(a, b):\n    return a\n"
+    mutator = Mutator(SourceFile("m.py", text), 1, 2, Evidence())
+    start = text.index("    return")
+    found = list(mutator.insert_branches(start, "    ", 2, ["not a", "b is None"],
+                                         ["return 0", "raise KeyError"], "guard", 3))
+    # Each condition with each action, in that order, cut at the cap.
+    assert [e.what for e in found] == ["insert 'if not a: return 0' before line 2",
+                                       "insert 'if not a: raise KeyError' before line 2",
+                                       "insert 'if b is None: return 0' before line 2"]
+    assert apply_edits(text, found[:1]) == \
+        "def f(a, b):\n    if not a:\n        return 0\n    return a\n"
+    assert {e.op for e in found} == {"guard"} and all(e.old == "" for e in found)
+    # Both users go through it: a guard returns, a raise-guard raises the expected error.
+    code = "def take(items, n):\n    out = list(items)\n    return out[:n]\n"
+    raising = [e for e in edits_of_with(code, Evidence(frozenset({"not-raised"}),
+                                                       ("ValueError",)))
+               if e.op == "raise-guard"]
+    assert raising and all(e.new.endswith("    raise ValueError\n") for e in raising)
+    assert all(e.new.startswith("    if ") for e in raising)
+    guards = [e for e in edits_of(code) if e.op == "guard"]
+    assert guards and all("return" in e.new for e in guards)
+
+
+def edits_of_with(text: str, evidence: Evidence) -> list[Edit]:
+    return list(mutations(SourceFile("m.py", text), 1, 10**6, evidence))
+
+
 def test_conversions_only_where_the_tests_show_a_wrong_type() -> None:
     code = """
         def match(spec, path):

@@ -13,7 +13,9 @@ import ast
 import builtins
 import dataclasses
 import re
+from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Final
 
 from pytest_agent.engines.offline._evidence import Evidence
@@ -821,15 +823,24 @@ class Mutator:
                 actions.append("return None")
         else:
             actions.append("return")
+        yield from self.insert_branches(start, indent, stmt.lineno, conds, actions, "guard",
+                                        3 * _MAX_PER_SITE)
+
+    def insert_branches(self, start: int, indent: str, line: int, conds: Iterable[str],
+                        actions: Sequence[str], op: str, limit: int) -> Iterator[Edit]:
+        """``if <cond>: <action>`` inserted at ``start`` (the start of ``line``), for each
+        condition and each action in that order, at most ``limit`` of them: the one loop
+        of the guard operator and the raise-guard template, which differ only in their
+        conditions, actions and caps."""
         count = 0
         for cond in conds:
             for action in actions:
-                text = f"{indent}if {cond}:\n{indent}    {action}\n"
-                yield self.edit(start, start, text, stmt.lineno, "guard",
-                                f"insert 'if {cond}: {action}' before line {stmt.lineno}")
-                count += 1
-                if count >= 3 * _MAX_PER_SITE:
+                if count >= limit:
                     return
+                text = f"{indent}if {cond}:\n{indent}    {action}\n"
+                yield self.edit(start, start, text, line, op,
+                                f"insert 'if {cond}: {action}' before line {line}")
+                count += 1
 
     def _ancestors(self, node: ast.AST, stop: ast.AST | None) -> Iterator[ast.AST]:
         cur = self.parents.get(node)

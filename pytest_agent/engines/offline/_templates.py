@@ -490,16 +490,10 @@ def raise_guard(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
     start = m.src.line_start(node.lineno)
     if m.src.text[start:m.src.offset(node.lineno, node.col_offset)].strip():
         return
-    indent = m.src.indent_of(node.lineno)
-    count = 0
-    for cond in _raise_conditions(m, fs, node):
-        for error in m.evidence.not_raised:
-            text = f"{indent}if {cond}:\n{indent}    raise {error}\n"
-            yield m.edit(start, start, text, node.lineno, "raise-guard",
-                         f"insert 'if {cond}: raise {error}' before line {node.lineno}")
-            count += 1
-            if count >= 2 * _PER_SITE:
-                return
+    yield from m.insert_branches(start, m.src.indent_of(node.lineno), node.lineno,
+                                 _raise_conditions(m, fs, node),
+                                 [f"raise {error}" for error in m.evidence.not_raised],
+                                 "raise-guard", 2 * _PER_SITE)
 
 
 Template = Callable[["Mutator", FunctionScope, ast.AST], Iterator[Edit]]

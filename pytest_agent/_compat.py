@@ -15,6 +15,10 @@ Uses:
   ``Config._ensure_unconfigure``, ``_pytest.config.default_plugins``).
 * :func:`install_rewrite_cache`: the same workers reuse assertion-rewritten code
   objects (``_pytest.assertion.rewrite._rewrite_test``, patched in place).
+* :func:`conftest_modules` and :func:`reuse_conftests`: sessions forked from the warm
+  test server take the conftest modules the server imported instead of executing
+  their files again (``_pytest.config.import_path``, as called by
+  ``PytestPluginManager._importconftest``, replaced in the forked process).
 * :func:`set_nodeid` and :func:`add_xdist_group_suffix`: the ``@<group>`` suffix
   that pytest-xdist's ``loadgroup`` needs on node ids, which xdist writes into
   ``Node._nodeid`` and pytest 9.2 no longer reads (pytest-xdist#1386).
@@ -23,9 +27,13 @@ Uses:
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from typing import Final
 
@@ -35,10 +43,12 @@ __all__ = [
     "PYTEST_VERSION",
     "CompatError",
     "add_xdist_group_suffix",
+    "conftest_modules",
     "default_plugin_names",
     "ensure_unconfigure",
     "install_rewrite_cache",
     "prepare_config",
+    "reuse_conftests",
     "set_nodeid",
     "xdist_workerinput",
 ]
@@ -120,6 +130,69 @@ def install_rewrite_cache(lookup: Callable[[Path], Any | None]) -> _RewriteTest:
     rewrite._agent_original_rewrite_test = original  # type: ignore[attr-defined]
     rewrite._rewrite_test = cached
     return original
+
+
+# -- warm server: conftest modules imported once, reused by forked sessions -------------
+
+
+def conftest_modules(config: pytest.Config) -> dict[str, ModuleType]:
+    """The conftest modules ``config`` imported, by resolved path.
+
+    pytest registers each conftest module under its path (``str(conftestpath)`` in
+    ``PytestPluginManager._importconftest``); checked with 8.0-9.2.
+    """
+    found: dict[str, ModuleType] = {}
+    for name, plugin in config.pluginmanager.list_name_plugin():
+        if isinstance(plugin, ModuleType) and name and os.path.isabs(name) \
+                and os.path.basename(name) == "conftest.py":
+            found[os.path.realpath(name)] = plugin
+    return found
+
+
+def reuse_conftests(modules: Mapping[str, ModuleType]) -> None:
+    """Make every later config of this process take the conftest at each resolved path
+    of ``modules`` from there instead of executing the file again; empty: undo.
+
+    For a forked process only: the modules must be as they were right after their
+    import (the parent never ran a session on them), and unchanged on disk, as must be
+    what they imported (the caller checks). pytest goes on doing everything else it
+    does with a conftest: it registers the module with the new config's plugin
+    manager, so its ``pytest_addoption``, ``pytest_configure`` and fixtures take effect
+    per config as in a fresh process; the module is put into ``sys.modules`` under its
+    name, as importing it would (``import conftest`` in a test finds it).
+
+    ``PytestPluginManager._importconftest`` deletes ``sys.modules["conftest"]`` for a
+    conftest outside a package and calls ``_pytest.config.import_path``, which is
+    replaced here; checked with 8.0-9.2. Raises :class:`CompatError` when pytest
+    imports conftests another way (the caller then lets them be imported again).
+    """
+    try:
+        from _pytest import config as pytest_config
+    except ImportError:
+        raise CompatError("_pytest.config") from None
+    original: Callable[..., ModuleType] | None = getattr(
+        pytest_config, "_agent_original_import_path", None)
+    if original is None:
+        original = getattr(pytest_config, "import_path", None)
+        if not callable(original) or not callable(
+                getattr(pytest_config.PytestPluginManager, "_importconftest", None)):
+            raise CompatError("_pytest.config.import_path / PytestPluginManager._importconftest")
+    if not modules:
+        pytest_config.import_path = original  # type: ignore[attr-defined]
+        return
+    table = dict(modules)
+    import_path = original
+
+    def import_conftest(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> ModuleType:
+        module = table.get(os.path.realpath(path)) \
+            if os.path.basename(path) == "conftest.py" else None
+        if module is None:
+            return import_path(path, *args, **kwargs)
+        sys.modules[module.__name__] = module
+        return module
+
+    pytest_config._agent_original_import_path = original  # type: ignore[attr-defined]
+    pytest_config.import_path = import_conftest  # type: ignore[attr-defined]
 
 
 # -- xdist -------------------------------------------------------------------------------

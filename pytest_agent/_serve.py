@@ -14,7 +14,9 @@ never imported by the user's pytest process. Lifecycle:
    a file imported falls back to a fresh process);
 3. **run**: fork a child, in its own process group, with a memory limit, killed when
    its parent dies; it drops every module of the project that is not pinned (edits
-   are seen), runs ``pytest.main(args)`` with its output in a file, and exits. The
+   are seen), takes the conftest modules imported at attach instead of executing
+   their files again (pytest would: ``_compat.reuse_conftests``), runs
+   ``pytest.main(args)`` with its output in a file, and exits. The
    server waits at most the run's timeout, then kills the child's whole group in any
    case (whatever a test spawned goes with it) and answers. After the first run the
    server imports the modules from outside the project that the run loaded (the
@@ -37,6 +39,7 @@ import time
 from collections.abc import Iterable
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from pytest_agent._forkchild import die_with_parent
@@ -112,6 +115,9 @@ class Server:
     def __init__(self) -> None:
         self.project = _Project(())
         self.pinned: dict[str, str] = {}
+        #: The project's conftest modules the attach imported (resolved path -> module),
+        #: as they were right after their import: this process never runs a session.
+        self.conftests: dict[str, ModuleType] = {}
         self.mem_headroom = 0
         self.warmed = False
         #: A run reported the outside modules it loaded (and they were imported here).
@@ -133,15 +139,20 @@ class Server:
         self.project = _Project({cwd, root})
         self.mem_headroom = int(req.get("mem_headroom", 0))
         error = self._parse_once(list(req.get("args", ())))
-        self.pinned = {path: fingerprint(path) for path in self.project.modules().values()}
+        # The conftests too: pytest keeps only the last one outside a package in
+        # ``sys.modules`` (they are all "conftest"), and children reuse every one.
+        files = {*self.project.modules().values(),
+                 *(_module_file(m) for m in self.conftests.values())}
+        self.pinned = {path: fingerprint(path) for path in sorted(files) if path}
         # Everything imported so far is shared by every child: their garbage
         # collections need not scan it (nor touch its copy-on-write pages).
         gc.freeze()
         return {"ready": True, "pinned": self.pinned, "error": error}
 
-    @staticmethod
-    def _parse_once(args: list[str]) -> str:
-        """Parse a config over ``args`` (imports the initial conftests), then drop it."""
+    def _parse_once(self, args: list[str]) -> str:
+        """Parse a config over ``args`` (imports the initial conftests), then drop it;
+        keep the conftest modules of the project it imported, for children to reuse."""
+        from pytest_agent._compat import conftest_modules
         from pytest_agent._compat import ensure_unconfigure
         from pytest_agent._compat import prepare_config
 
@@ -149,6 +160,8 @@ class Server:
             config = prepare_config(args, ())
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - each run reports it itself
             return f"{type(exc).__name__}: {exc}"
+        self.conftests = {path: module for path, module in conftest_modules(config).items()
+                          if self.project.owns(_module_file(module))}
         # Undo what parsing set up in this process (capture of fds 1 and 2, the
         # assertion-rewriting import hook); the imported modules stay.
         ensure_unconfigure(config)
@@ -201,6 +214,23 @@ class Server:
         self.validators.add(pid)
         return {"pid": pid}
 
+    def reuse_conftests(self) -> bool:
+        """In a forked child or validator: let its sessions take the conftest modules
+        imported here instead of executing their files again (pytest re-executes a
+        conftest outside a package in every config), while every pinned file (the
+        conftests and what they imported from the project) is as it was imported.
+        Whether they are reused; if not, sessions import them afresh."""
+        from pytest_agent._compat import CompatError
+        from pytest_agent._compat import reuse_conftests
+
+        if not self.conftests or any(fingerprint(p) != h for p, h in self.pinned.items()):
+            return False
+        try:
+            reuse_conftests(self.conftests)
+        except CompatError:  # pragma: no cover - another pytest: import them again
+            return False
+        return True
+
     def reap(self, *, all_of_them: bool = False) -> None:
         """Collect validators that ended (between requests: no run's child is alive then);
         with ``all_of_them`` (the server is stopping), kill and collect every one, so that
@@ -240,10 +270,13 @@ def _validator(server: Server, req: dict[str, Any], inherited: Sequence[int],
         mutable = [str(m) for m in req.get("mutable", ())]
         changed = {os.path.realpath(root / m) for m in mutable}
         if changed & {os.path.realpath(p) for p in server.pinned}:
-            # Parsing the config imported a file candidates change (a conftest imports
-            # it): this validator keeps no module of the project; each parses afresh.
+            # Parsing the config imported a file candidates change (a conftest, or a
+            # module a conftest imports): this validator keeps no module of the project
+            # and reuses no conftest; each parses afresh.
             for name in server.project.modules():
                 del sys.modules[name]
+        else:
+            server.reuse_conftests()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(30.0)
         sock.connect(str(req["socket"]))
@@ -334,6 +367,7 @@ def _child(server: Server, req: dict[str, Any], parent: int) -> None:
         for name, path in server.project.modules().items():
             if path not in pinned:
                 del sys.modules[name]
+        server.reuse_conftests()
         before = set(sys.modules)
         import pytest
 

@@ -72,6 +72,66 @@ def test_rewrite_cache_is_asked_first_and_installed_once(tmp_path: Path) -> None
     assert out.stdout.strip() == "ok", out.stderr
 
 
+REUSE_CHECK = """\
+import os, sys
+from pathlib import Path
+from pytest_agent import _compat
+
+here = Path(__file__).parent
+log = here / "imports.log"
+args = [str(here / "sub" / "test_one.py"), "-p", "no:cacheprovider", "-q", "--flavour=x"]
+first = _compat.prepare_config(args, [])
+modules = _compat.conftest_modules(first)
+_compat.ensure_unconfigure(first)
+assert set(modules) == {str((here / "conftest.py").resolve()),
+                        str((here / "sub" / "conftest.py").resolve())}, modules
+assert log.read_text() == "root\\nsub\\n", log.read_text()
+_compat.reuse_conftests(modules)
+second = _compat.prepare_config(args, [])
+try:
+    rc = second.hook.pytest_cmdline_main(config=second)
+finally:
+    _compat.ensure_unconfigure(second)
+assert rc == 0, rc
+assert log.read_text() == "root\\nsub\\n", "a conftest body ran again: " + log.read_text()
+assert set(_compat.conftest_modules(second).values()) == set(modules.values())
+assert sys.modules["conftest"] is modules[str((here / "sub" / "conftest.py").resolve())]
+_compat.reuse_conftests({})
+third = _compat.prepare_config(args, [])
+_compat.ensure_unconfigure(third)
+assert log.read_text() == "root\\nsub\\nroot\\nsub\\n", log.read_text()
+print("ok")
+"""
+
+
+def test_conftest_modules_are_reused_by_a_later_config(tmp_path: Path) -> None:
+    # Two conftests outside a package (both named "conftest"), one with an option and a
+    # configure hook: a later config takes the modules, registers them (the option is
+    # parsed, the hook runs, the fixture is found) and executes neither file again.
+    # In a child process: the patch is process-wide and must not leak into this session.
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n"
+        "open(__file__.replace('conftest.py', 'imports.log'), 'a').write('root\\n')\n"
+        "def pytest_addoption(parser):\n"
+        "    parser.addoption('--flavour')\n"
+        "def pytest_configure(config):\n"
+        "    config.configured_here = True\n"
+        "@pytest.fixture\n"
+        "def flavour(request):\n"
+        "    assert request.config.configured_here\n"
+        "    return request.config.getoption('--flavour')\n")
+    (tmp_path / "sub" / "conftest.py").write_text(
+        "open(__file__.replace('sub/conftest.py', 'imports.log'), 'a').write('sub\\n')\n")
+    (tmp_path / "sub" / "test_one.py").write_text(
+        "def test_flavour(flavour):\n    assert flavour == 'x'\n")
+    script = tmp_path / "check.py"
+    script.write_text(REUSE_CHECK, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=60, check=False, cwd=tmp_path)
+    assert out.stdout.strip().endswith("ok"), out.stdout + out.stderr
+
+
 def test_set_nodeid_changes_the_node_id(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_one="def test_ok():\n    pass\n")
     (item,) = pytester.getitems(pytester.path / "test_one.py")

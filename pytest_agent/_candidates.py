@@ -192,7 +192,7 @@ class _Configs:
             before = set(sys.modules)
             prepared = self._prepare(args)
             new = set(sys.modules) - before
-            if prepared is not None and any(self._path(m) in self.mutable for m in new):
+            if prepared is not None and self._imported_mutable(prepared[0], new):
                 ensure_unconfigure(prepared[0])
                 self._drop_project(new)
                 prepared = None
@@ -200,6 +200,15 @@ class _Configs:
                 self._warm_modules(self._probe(args, prepared))
             self._cache[key] = prepared
         return self._cache[key]
+
+    def _imported_mutable(self, config: Any, new: set[str]) -> bool:
+        """Whether parsing imported a file candidates change: among the modules it added
+        to ``sys.modules``, or among its conftests (all outside a package are named
+        "conftest": only the last one stays in ``sys.modules``)."""
+        from pytest_agent._compat import conftest_modules
+
+        paths = {self._path(m) for m in new} | set(conftest_modules(config))
+        return bool(paths & self.mutable)
 
     def _path(self, name: str) -> str:
         path = getattr(sys.modules.get(name), "__file__", None)

@@ -8,8 +8,9 @@ A throw-away git repository holds one task: a one-line bug in ``src/stats.py``
 * ``heavy``: ``tests/conftest.py`` takes about a second to import (``time.sleep(1)``
   stands for slow imports: a sleep keeps the figure about start-up, not about how
   loaded the shared machine is). The sleep is in the conftest's own body, which pytest
-  executes afresh in every session (a conftest outside a package is re-imported by
-  each new config, forked or not): the worst case for a warm server;
+  executes afresh in every new config (a conftest outside a package is re-imported);
+  the warm server's forked sessions reuse the module it imported instead
+  (``_compat.reuse_conftests``), fresh processes (the proof) pay it;
 * ``heavy-lib``: the same second spent where a real project spends it, importing a
   library: ``tests/conftest.py`` imports ``slowlib``, which sleeps 1 s at import and
   lives outside the repository (on ``PYTHONPATH`` for every process, as an installed

@@ -79,6 +79,7 @@ class SpectrumRun:
     failures: Mapping[str, str]
     exceptions: tuple[ExceptionRecord, ...]
     #: Absolute filename -> test node id -> lines that test ran. Empty without coverage.
+    #: Written per test as it ends: a run cut short keeps the tests that finished.
     coverage: Mapping[str, Mapping[str, frozenset[int]]]
     #: Collectors (test files) that failed to collect.
     collect_errors: tuple[str, ...]
@@ -140,7 +141,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
     coverage: dict[str, dict[str, frozenset[int]]] = {}
     collect_errors: list[str] = []
     warnings: list[str] = []
-    has_coverage = False
+    finished: set[str] = set()
     for rec in records:
         kind = rec.get("kind")
         if kind == "report":
@@ -159,18 +160,21 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
             failures[nodeid or "<collection>"] = str(rec.get("longrepr") or "")
         elif kind == "exception":
             exceptions.append(_exception(rec))
-        elif kind == "coverage":
-            has_coverage = True
-            for filename, per_test in rec["lines"].items():
-                coverage[str(filename)] = {
-                    str(t): frozenset(int(n) for n in lines) for t, lines in per_test.items()
-                }
+        elif kind == "coverage-test":
+            nodeid = str(rec["nodeid"])
+            finished.add(nodeid)
+            for filename, lines in rec["lines"].items():
+                coverage.setdefault(str(filename), {})[nodeid] = frozenset(map(int, lines))
         elif kind == "warning":
             warnings.append(str(rec.get("text", "")))
+    if timed_out:
+        # Cut short: a test that reported passing but was killed before its coverage
+        # was written would count as a passing test that ran nothing.
+        outcomes = {n: o for n, o in outcomes.items() if o == "failed" or n in finished}
     return SpectrumRun(
         outcomes=outcomes, failures=failures, exceptions=tuple(exceptions),
         coverage=coverage, collect_errors=tuple(collect_errors), output=output,
-        duration=duration, timed_out=timed_out, has_coverage=has_coverage,
+        duration=duration, timed_out=timed_out, has_coverage=bool(finished),
         warnings=tuple(warnings),
     )
 

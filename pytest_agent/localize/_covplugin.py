@@ -3,7 +3,9 @@
 It runs inside the inner pytest subprocess, never in the user's pytest process. It
 
 - measures coverage with coverage.py, one dynamic context per test node id
-  (``Coverage.switch_context``), and writes the lines each test ran at the end.
+  (``Coverage.switch_context``), and writes the lines each test ran as soon as the
+  test ends (one JSON line per test, flushed: a run killed or cut at its time budget
+  still leaves the spectrum of the tests that finished).
   Only the setup, call and teardown phases are traced, and the rendering of a
   failed assertion (``repr`` of its operands, ``pytest_assertrepr_compare``) is
   not: what runs to *report* a failure (``pytest_runtest_makereport``, ``repr`` of
@@ -31,6 +33,7 @@ import ast
 import functools
 import json
 import os
+import re
 import signal
 import time
 import traceback
@@ -74,6 +77,7 @@ class LocalizePlugin:
         self._longest = 0.0
         self._started = 0.0
         self._cov: Any = None
+        self._data: Any = None
         self._tracing = False
         self._paused = 0
         self._patched: dict[str, Callable[..., Any]] = {}
@@ -102,24 +106,35 @@ class LocalizePlugin:
         self._cov = coverage.Coverage(
             data_file=None, config_file=False, branch=False, source=[self._source], omit=_OMIT
         )
+        # The in-memory data the collector flushes into (the same object for the whole
+        # run); read per test below. Taken before the first start: ``get_data`` after
+        # it would also walk the source tree for unexecuted files, every time.
+        self._data = self._cov.get_data()
         self._patch_rendering()
 
     def finish(self) -> None:
         self._unpatch_rendering()
-        cov, self._cov = self._cov, None
-        if cov is None:
+        self._cov = self._data = None
+
+    def _emit_coverage(self, nodeid: str) -> None:
+        """Write the lines ``nodeid`` ran (its context), now that it has ended."""
+        if self._cov is None:
             return
-        data = cov.get_data()
-        lines: dict[str, dict[str, list[int]]] = {}
+        # Switching context flushes the collector's lines into the data, under the
+        # finished test's context; "" holds nothing (no phase is traced outside a test).
+        self._cov.start()
+        self._cov.switch_context("")
+        self._cov.stop()
+        data = self._data
+        data.set_query_contexts(["^" + re.escape(nodeid) + "$"])
+        lines: dict[str, list[int]] = {}
         for filename in sorted(data.measured_files()):
-            per_test: dict[str, list[int]] = {}
-            for lineno, contexts in data.contexts_by_lineno(filename).items():
-                for ctx in contexts:
-                    if ctx:
-                        per_test.setdefault(ctx, []).append(lineno)
-            if per_test:
-                lines[filename] = {k: sorted(v) for k, v in per_test.items()}
-        self._emit({"kind": "coverage", "lines": lines})
+            ran = data.lines(filename)
+            if ran:
+                lines[filename] = sorted(ran)
+        data.set_query_contexts(None)
+        # Written even when empty: the record says the test finished.
+        self._emit({"kind": "coverage-test", "nodeid": nodeid, "lines": lines})
 
     def _trace(self, on: bool) -> None:
         if self._cov is None or on == self._tracing:
@@ -198,6 +213,7 @@ class LocalizePlugin:
                 self._longest = max(self._longest, elapsed)
             self._recorder.clear()  # drop the references to the test's values
             self._compared = None
+            self._emit_coverage(item.nodeid)
 
     def _traced_phase(self, record_returns: bool) -> Generator[None, object, object]:
         self._trace(True)

@@ -15,9 +15,9 @@ Uses:
   ``Config._ensure_unconfigure``, ``_pytest.config.default_plugins``).
 * :func:`install_rewrite_cache`: the same workers reuse assertion-rewritten code
   objects (``_pytest.assertion.rewrite._rewrite_test``, patched in place).
-* :func:`conftest_modules` and :func:`reuse_conftests`: sessions forked from the warm
-  test server take the conftest modules the server imported instead of executing
-  their files again (``_pytest.config.import_path``, as called by
+* :func:`conftest_modules`, :func:`import_mode` and :func:`reuse_conftests`: sessions
+  forked from the warm test server take the conftest modules the server imported
+  instead of executing their files again (``_pytest.config.import_path``, as called by
   ``PytestPluginManager._importconftest``, replaced in the forked process).
 * :func:`set_nodeid` and :func:`add_xdist_group_suffix`: the ``@<group>`` suffix
   that pytest-xdist's ``loadgroup`` needs on node ids, which xdist writes into
@@ -46,6 +46,7 @@ __all__ = [
     "conftest_modules",
     "default_plugin_names",
     "ensure_unconfigure",
+    "import_mode",
     "install_rewrite_cache",
     "prepare_config",
     "reuse_conftests",
@@ -149,9 +150,17 @@ def conftest_modules(config: pytest.Config) -> dict[str, ModuleType]:
     return found
 
 
-def reuse_conftests(modules: Mapping[str, ModuleType]) -> None:
+def import_mode(config: pytest.Config) -> str:
+    """The ``--import-mode`` of ``config`` ("prepend", "append", "importlib")."""
+    mode = getattr(config.known_args_namespace, "importmode", "prepend")
+    return str(getattr(mode, "value", mode))
+
+
+def reuse_conftests(modules: Mapping[str, ModuleType], mode: str = "prepend") -> None:
     """Make every later config of this process take the conftest at each resolved path
-    of ``modules`` from there instead of executing the file again; empty: undo.
+    of ``modules`` from there instead of executing the file again, when it imports
+    conftests with the import mode ``mode`` (the one they were imported with: the
+    mode decides their module names); empty ``modules``: undo.
 
     For a forked process only: the modules must be as they were right after their
     import (the parent never ran a session on them), and unchanged on disk, as must be
@@ -184,8 +193,10 @@ def reuse_conftests(modules: Mapping[str, ModuleType]) -> None:
     import_path = original
 
     def import_conftest(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> ModuleType:
+        asked = kwargs.get("mode", args[0] if args else "prepend")
         module = table.get(os.path.realpath(path)) \
-            if os.path.basename(path) == "conftest.py" else None
+            if os.path.basename(path) == "conftest.py" \
+            and str(getattr(asked, "value", asked)) == mode else None
         if module is None:
             return import_path(path, *args, **kwargs)
         sys.modules[module.__name__] = module

@@ -118,6 +118,8 @@ class Server:
         #: The project's conftest modules the attach imported (resolved path -> module),
         #: as they were right after their import: this process never runs a session.
         self.conftests: dict[str, ModuleType] = {}
+        #: The import mode they were imported with (a run in another mode imports them).
+        self.conftest_mode = "prepend"
         self.mem_headroom = 0
         self.warmed = False
         #: A run reported the outside modules it loaded (and they were imported here).
@@ -154,6 +156,7 @@ class Server:
         keep the conftest modules of the project it imported, for children to reuse."""
         from pytest_agent._compat import conftest_modules
         from pytest_agent._compat import ensure_unconfigure
+        from pytest_agent._compat import import_mode
         from pytest_agent._compat import prepare_config
 
         try:
@@ -162,6 +165,7 @@ class Server:
             return f"{type(exc).__name__}: {exc}"
         self.conftests = {path: module for path, module in conftest_modules(config).items()
                           if self.project.owns(_module_file(module))}
+        self.conftest_mode = import_mode(config)
         # Undo what parsing set up in this process (capture of fds 1 and 2, the
         # assertion-rewriting import hook); the imported modules stay.
         ensure_unconfigure(config)
@@ -226,7 +230,7 @@ class Server:
         if not self.conftests or any(fingerprint(p) != h for p, h in self.pinned.items()):
             return False
         try:
-            reuse_conftests(self.conftests)
+            reuse_conftests(self.conftests, self.conftest_mode)
         except CompatError:  # pragma: no cover - another pytest: import them again
             return False
         return True

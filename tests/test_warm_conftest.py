@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -193,37 +194,76 @@ def verdicts(run: TestRun) -> tuple[dict[str, str], int]:
     return {n: o.value for n, o in run.outcomes.items()}, run.exit_code
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ini: str = "") -> Path:
     root = tmp_path / "proj"
     for rel, text in FILES.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
-    (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    (root / "pytest.ini").write_text(f"[pytest]\npythonpath = .\n{ini}")
     monkeypatch.setenv("IMPORTED_BY", str(tmp_path / "imported_by.txt"))
     monkeypatch.setenv("RAN_IN", str(tmp_path / "ran_in.txt"))
     return root
 
 
 @pytest.fixture
-def tests(project: Path) -> Iterator[TaskTests]:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return make_project(tmp_path, monkeypatch)
+
+
+def open_tests(project: Path) -> TaskTests:
     session = TaskTests.open(SETTINGS)
     session.attach(project, project, ARGS)
+    return session
+
+
+@pytest.fixture
+def tests(project: Path) -> Iterator[TaskTests]:
+    session = open_tests(project)
     try:
         yield session
     finally:
         session.close()
 
 
+@pytest.mark.parametrize("ini", [False, True])
+def test_importlib_mode_and_ini_addopts_give_the_verdicts_of_fresh_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ini: bool) -> None:
+    # importlib: the root conftest is "conftest", sub's "sub.conftest" (modules are named
+    # by the mode they were imported in). ``ini``: the mode in the ini's addopts, which
+    # inner runs ignore ("-o addopts="): the server imports the conftests as the runs do,
+    # in prepend mode. (append mode cannot import this project: sub's conftest would be
+    # found as the root's "conftest", in a fresh process as in the server.)
+    flag = "--import-mode=importlib"
+    root = make_project(tmp_path, monkeypatch, f"addopts = {flag}\n" if ini else "")
+    args = [] if ini else [flag]
+    session = TaskTests.open(SETTINGS)
+    session.attach(root, root, [*args, *ARGS])
+    try:
+        warm, again = _run(root, warm=True, args=args), _run(root, warm=True, args=args)
+        assert session.server is not None and session.server.runs == 2
+        server = session.server.proc.pid if session.server.proc else -1
+        early = session.early.proc.pid if session.early and session.early.proc else None
+        imported = [line.split() for line in _lines(tmp_path / "imported_by.txt")]
+        # Only the server imported them (and the early-started process, which is cold).
+        assert sorted(name for name, pid in imported if int(pid) == server) == ["root", "sub"]
+        assert {int(pid) for _, pid in imported} <= {server, early}
+    finally:
+        session.close()
+    cold = _run(root, warm=False, args=args)
+    assert verdicts(warm) == verdicts(cold) == verdicts(again)
+    assert len(warm.outcomes) == 11
+
+
 def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def _run(project: Path, *, warm: bool) -> TestRun:
+def _run(project: Path, *, warm: bool, args: Sequence[str] = ()) -> TestRun:
     # "--strict-markers" keeps the run off the early-started process: every cold run
     # here is a new process, started after the edits the test made.
-    return run_tests(project, TESTS, extra_args=["--strict-markers"], timeout=120, warm=warm)
+    return run_tests(project, TESTS, extra_args=["--strict-markers", *args], timeout=120,
+                     warm=warm)
 
 
 def test_forked_sessions_reuse_the_conftests_and_give_the_verdicts_of_fresh_ones(
@@ -237,17 +277,14 @@ def test_forked_sessions_reuse_the_conftests_and_give_the_verdicts_of_fresh_ones
     # sys.modules (sub's, imported after it, took the name "conftest").
     assert {str(project / "conftest.py"), str(project / "sub" / "conftest.py"),
             str(project / "helpers.py")} <= set(server.pinned)
-    after_warm = _lines(imported_by)
     again = _run(project, warm=True)
     assert server.runs == 2
     # The forked sessions executed no conftest: only the server (and the proof's process
-    # started early, which is cold) imported them.
-    assert _lines(imported_by) == after_warm
-    importers = {int(line.split()[1]) for line in after_warm}
+    # started early, which is cold) imported them, each once.
     early = tests.early.proc.pid if tests.early and tests.early.proc else None
-    assert importers - {early} == {server.proc.pid}
-    assert sorted(line.split()[0] for line in after_warm
-                  if int(line.split()[1]) == server.proc.pid) == ["root", "sub"]
+    imported = [(name, int(pid)) for name, pid in map(str.split, _lines(imported_by))]
+    assert {pid for _, pid in imported} - {early} == {server.proc.pid}
+    assert sorted(name for name, pid in imported if pid == server.proc.pid) == ["root", "sub"]
     cold = _run(project, warm=False)
     assert verdicts(warm) == verdicts(cold) == verdicts(again)
     assert warm.passed and len(warm.outcomes) == 11
@@ -255,8 +292,8 @@ def test_forked_sessions_reuse_the_conftests_and_give_the_verdicts_of_fresh_ones
     ran = [int(p) for p in _lines(ran_in)]
     assert len(set(ran)) == 3 and server.proc.pid not in ran
     # The cold run imported each conftest itself.
-    assert {line.split()[0] for line in _lines(imported_by)[len(after_warm):]
-            if int(line.split()[1]) == ran[2]} == {"root", "sub"}
+    assert sorted(name for name, pid in map(str.split, _lines(imported_by))
+                  if int(pid) == ran[2]) == ["root", "sub"]
 
 
 @pytest.mark.parametrize("edited", ["conftest.py", "helpers.py", "sub/conftest.py"])

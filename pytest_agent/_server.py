@@ -381,14 +381,16 @@ class TaskTests:
 
     def attach(self, test_root: Path, root: Path, args: Sequence[str]) -> None:
         """The worktree exists: register under ``test_root``; the server parses once."""
-        from pytest_agent._inner import INNER_ARGS
+        from pytest_agent._inner import inner_args
         from pytest_agent._inner import inner_pytest_env
 
         self.root = test_root
         with _SESSIONS_LOCK:
             _SESSIONS[_key(test_root)] = self
         if self.server is not None:
-            self.server.attach(test_root, root, [*INNER_ARGS, *args], inner_pytest_env(test_root))
+            # The arguments of the runs (without the ini's addopts, as they run): the
+            # conftests are imported in the import mode the runs will ask for.
+            self.server.attach(test_root, root, inner_args(args), inner_pytest_env(test_root))
             # The worktree is at its base commit: the right moment to start the final
             # verify's fresh process, which then waits at its gate.
             self.early = EarlyRun(test_root, root, args)

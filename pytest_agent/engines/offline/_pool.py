@@ -420,7 +420,7 @@ def open_pool(root: Path, test_root: Path, size: int, *, mutable: Sequence[str] 
     plugins and the conftests. Fresh workers in copies where forking is unavailable
     (``test_server`` is the setting).
     """
-    from pytest_agent._inner import INNER_ARGS
+    from pytest_agent._inner import inner_args
     from pytest_agent._server import fork_available
     from pytest_agent._server import task_tests_for
 
@@ -432,6 +432,6 @@ def open_pool(root: Path, test_root: Path, size: int, *, mutable: Sequence[str] 
         if server is None or server.broken:
             server, own = TestServer(mem_headroom=mem_headroom), True
             server.start()
-            server.attach(test_root, root, [*INNER_ARGS, *tests], inner_pytest_env(test_root))
+            server.attach(test_root, root, inner_args(tests), inner_pytest_env(test_root))
     return WorkerPool(root, test_root, size, mutable, mem_headroom, limits, server=server,
                       own_server=own)

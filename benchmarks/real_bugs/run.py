@@ -81,6 +81,8 @@ class Verdict:
     seconds: float
     diff_lines: int
     last_error: str
+    #: The repair's changed lines (``-old`` / ``+new``, first 600 characters): what won.
+    repair: str = ""
 
     @property
     def equal(self) -> bool:
@@ -243,10 +245,13 @@ def run_bug(bug: Bug, keep: bool = False, retries: int | None = 0) -> Verdict:
         repaired = eq = False
         held: bool | None = None
         diff_lines = 0
+        repair = ""
         if status == "done" and has_branch:
             diff = _git(root, "diff", "main", branch)
-            diff_lines = sum(1 for line in diff.splitlines()
-                             if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+            changed = [line for line in diff.splitlines()
+                       if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+            diff_lines = len(changed)
+            repair = "\n".join(changed)[:600]
             with tempfile.TemporaryDirectory(prefix="real-bugs-check-") as check:
                 tree = Path(check) / "t"
                 _git(root, "worktree", "add", "-q", "--detach", str(tree), branch)
@@ -257,7 +262,7 @@ def run_bug(bug: Bug, keep: bool = False, retries: int | None = 0) -> Verdict:
                 eq = equal_ast(bug, root, branch)
                 held = heldout(root, meta, branch)
         return Verdict(bug.id, bug.project, bug.fault_kind, status, repaired, eq, held,
-                       round(seconds, 1), diff_lines, (last_error or [""])[0][:160])
+                       round(seconds, 1), diff_lines, (last_error or [""])[0][:160], repair)
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -369,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
             verdicts.append(v)
             print(f"{v.id}: {v.status} repaired={v.repaired} equal={v.equal} "
                   f"{v.seconds:.0f}s {v.last_error[:100]}", flush=True)
+            if v.repair:
+                print("    " + v.repair.replace("\n", "\n    "), flush=True)
             if not args.no_write:  # after every bug: a run cut short keeps what it measured
                 _write(_in_order(kept + verdicts), commit, total, retries, args.split)
     print(report(_in_order(kept + verdicts), commit, retries))

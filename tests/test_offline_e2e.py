@@ -132,13 +132,14 @@ def test_propose_directly_never_repeats_a_previous_diff(tmp_path: Path) -> None:
 
 
 def _propose(tmp_path: Path, files: dict[str, str], accept: tuple[str, ...],
-             ranked: tuple[Location, ...] = (), **settings: object) -> Proposal:
+             ranked: tuple[Location, ...] = (), regression: tuple[str, ...] | None = None,
+             **settings: object) -> Proposal:
     """Write a project, run its accept tests once (the harness's baseline), propose
     (with the harness's ranking ``ranked``, else the engine localizes)."""
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
-    task = Task(id="T-1", description="fix it", accept_tests=accept)
+    task = Task(id="T-1", description="fix it", accept_tests=accept, regression=regression)
     ws = Workspace(root=tmp_path, branch="agent/T-1", base_commit="0" * 40,
                    repo_root=tmp_path)
     options = {"offline_workers": 1, "offline_time_budget": 30, **settings}
@@ -288,3 +289,42 @@ def test_a_winning_overfitting_pattern_is_marked_for_review(tmp_path: Path) -> N
     }, ("tests/test_echo.py::test_echo",))
     assert "-    return v" in proposal.diff
     assert proposal.notes.startswith("plausible only: review (deletes a return)")
+
+
+# -- a winner must keep the project's other tests (#12 follow-up) -----------------------
+
+#: ``total`` is wrong (``* 2`` where ``* 3`` belongs). Changing the helper ``inc`` to
+#: ``x + 2`` passes the accept test too, and breaks the helper's own test in another file.
+SHARED = {
+    "calc.py": "def inc(x):\n    return x + 1\n\n\ndef total(x):\n    return inc(x) * 2\n",
+    "tests/test_total.py": "from calc import total\n\n\ndef test_total():\n"
+                           "    assert total(1) == 6\n",
+    "tests/unit/test_inc.py": "from calc import inc\n\n\ndef test_inc():\n"
+                              "    assert inc(1) == 2\n",
+}
+#: The helper ranked first: its edit is the first candidate that passes the accept test.
+HELPER_FIRST = (Location("calc.py", "inc", 1, 2, 1.0, line=2),
+                Location("calc.py", "total", 5, 6, 0.5, line=6))
+
+
+def test_a_winner_that_breaks_another_test_file_is_rejected(tmp_path: Path) -> None:
+    proposal = _propose(tmp_path, SHARED, ("tests/test_total.py::test_total",), HELPER_FIRST)
+    # Not ``return x + 2`` (it breaks tests/unit/test_inc.py): the search went on.
+    assert "+    return inc(x) * 3" in proposal.diff, proposal.stop_reason
+    assert "x + 2" not in proposal.diff
+
+
+def test_a_search_whose_only_winner_breaks_other_tests_says_so(tmp_path: Path) -> None:
+    proposal = _propose(tmp_path, SHARED, ("tests/test_total.py::test_total",),
+                        HELPER_FIRST[:1])
+    reason = proposal.stop_reason or ""
+    assert proposal.diff == "" and "\n" not in reason
+    assert "passed the accept tests and their files but broke other tests of the project " \
+           "(1 test(s), first tests/unit/test_inc.py::test_inc)" in reason, reason
+    assert "Rejected candidate" in proposal.notes and "+    return x + 2" in proposal.notes
+
+
+def test_regression_none_turns_the_other_files_check_off(tmp_path: Path) -> None:
+    proposal = _propose(tmp_path, SHARED, ("tests/test_total.py::test_total",),
+                        HELPER_FIRST[:1], regression=())
+    assert "+    return x + 2" in proposal.diff

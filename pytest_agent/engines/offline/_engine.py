@@ -87,6 +87,12 @@ class SearchReport:
     failing: int = 0
     #: What validated the candidates (see ``WorkerPool.validators``).
     validators: str = ""
+    #: Candidates that passed the accept tests and their files' tests but broke another
+    #: test of the project (see ``_Search._breaks_others``): the first one, and how many.
+    rejected: Candidate | None = None
+    rejected_count: int = 0
+    #: The tests the first rejected candidate broke (node ids).
+    rejected_broke: tuple[str, ...] = ()
 
 
 def _belongs(nodeid: str, accept: Sequence[str]) -> bool:
@@ -254,14 +260,25 @@ def _failure(report: SearchReport, susp: Suspiciousness, problems: Sequence[str]
     else:
         why = _stop_why(report)
     hung = f", {report.hung} hung" if report.hung and report.hung != report.validated else ""
+    rejected = ""
+    if report.rejected is not None:
+        broke = report.rejected_broke
+        rejected = (f"; {report.rejected_count} candidate(s) passed the accept tests and their "
+                    f"files but broke other tests of the project ({len(broke)} test(s), first "
+                    f"{broke[0] if broke else '?'})")
     reason = (f"offline search found no passing change: {report.validated} candidate(s) "
               f"validated of {report.generated} generated{hung} in {report.duration:.1f}s; "
-              f"stopped because {why}"
+              f"stopped because {why}{rejected}"
               + "".join(f"; {p}" for p in problems))
     notes = ""
     best = report.best_partial
+    if report.rejected is not None:
+        notes = (f"Rejected candidate ({report.rejected.description}): the accept tests and "
+                 f"their files pass with it, these other tests that passed at the base do "
+                 f"not: {', '.join(report.rejected_broke[:5])}.\n```diff\n"
+                 f"{report.rejected.diff.strip()}\n```\n")
     if best is not None:
-        notes = (f"Best partial candidate ({best.description}): "
+        notes += (f"Best partial candidate ({best.description}): "
                   f"{report.best_partial_fixed} of {report.failing} failing accept test(s) "
                   f"pass with it.\n```diff\n{best.diff.strip()}\n```")
     return Proposal(diff="", notes=notes, engine="offline", stop_reason=reason)
@@ -291,6 +308,9 @@ class Known:
     durations: Mapping[str, float] = field(default_factory=dict)
     #: A test hung (or the run timed out) at the base.
     hang: bool = False
+    #: The plan keeps the regression guard (not ``regression: none``): a winner is then
+    #: also checked against the other test files of the accept tests' directories.
+    guard: bool = True
 
     @classmethod
     def of(cls, task: Task, baseline: TestRun | None) -> Known:
@@ -301,7 +321,8 @@ class Known:
             regression = regression_set(baseline, task)
         # A hung test's duration is its limit, not what a repaired test takes.
         finished = {n: d for n, d in baseline.durations.items() if n not in baseline.hung}
-        return cls(regression, finished, baseline.timed_out or bool(baseline.hung))
+        return cls(regression, finished, baseline.timed_out or bool(baseline.hung),
+                   guard=task.regression != ())
 
 
 def search(
@@ -375,6 +396,13 @@ class _Search:
         self.pairs_drawn = 0
         self.plausible: tuple[int, Candidate] | None = None
         self.winners: list[tuple[int, Candidate]] = []
+        #: Winners that broke another test of the project, with the tests they broke.
+        self.rejected: list[tuple[Candidate, tuple[str, ...]]] = []
+        self.other_passing: list[str] | None = None
+        self.other_files: list[str] = []
+        self.other_timeout = OTHERS_TIMEOUT
+        #: Candidates dispatched so far (the rank of the next is one more).
+        self.dispatched = 0
 
     def _regression(self) -> tuple[list[str], float] | str:
         """The regression set and the base's test time: the harness's when it knows
@@ -470,18 +498,70 @@ class _Search:
         if problem:
             return self._report(None, False, problem)
         stream = candidates(self._groups(), self.sources, self.previous_diffs, self.seen)
-        stopped_by = self._dispatch(stream)
-        if self.winners:
-            # Among the passing candidates of the winner window (the best-ranked one and the
-            # next _WINNER_WINDOW - 1 in rank order): the safe before the risky, then the
-            # smallest, then the best-ranked. A fixed window, not "whatever was in flight":
-            # the same search picks the same fix however the validators were scheduled.
-            last = self._window_end()
-            chosen = [w for w in self.winners if w[0] <= last]
-            return self._report(min(chosen, key=_preference)[1], False, "found")
+        while True:
+            stopped_by = self._dispatch(stream)
+            if not self.winners:
+                break
+            winner = self._confirmed()
+            if winner is not None:
+                return self._report(winner, False, "found")
+            # Every winner of the window broke another test of the project: search on.
         if self.plausible is not None:
             return self._report(self.plausible[1], True, stopped_by)
         return self._report(None, False, stopped_by)
+
+    def _confirmed(self) -> Candidate | None:
+        """The winner: among the passing candidates of the winner window (the best-ranked
+        one and the next _WINNER_WINDOW - 1 in rank order), the safe before the risky, then
+        the smallest, then the best-ranked -- the first of them that breaks no other test
+        of the project. A fixed window, not "whatever was in flight": the same search picks
+        the same fix however the validators were scheduled. The window's candidates leave
+        ``winners`` (those that broke a test are counted in ``rejected``)."""
+        last = self._window_end()
+        window = sorted((w for w in self.winners if w[0] <= last), key=_preference)
+        self.winners = [w for w in self.winners if w[0] > last]
+        for _, cand in window:
+            broke = self._breaks_others(cand)
+            if not broke:
+                return cand
+            self.rejected.append((cand, broke))
+        return None
+
+    def _others(self) -> list[str] | None:
+        """Tests of the project's other test files (in the accept tests' directories) that
+        pass at the base, run once, when the first winner needs them; ``[]`` when there are
+        none or they cannot tell (their run timed out or crashed)."""
+        if self.other_passing is not None:
+            return self.other_passing
+        self.other_passing = []
+        files = (_other_test_files(self.pool.root / self.pool.rel, self.accept)
+                 if self.known.guard else [])
+        if files:
+            base = self.pool.run({}, [*SESSION_ARGS, *files], OTHERS_TIMEOUT)
+            if not (base.timed_out or base.crashed):
+                self.other_files = files
+                self.other_timeout = min(OTHERS_TIMEOUT, 3 * base.duration + STARTUP_ALLOWANCE)
+                self.other_passing = [n for n, o in base.outcomes.items()
+                                      if o == "passed" and "::" in n]
+        return self.other_passing
+
+    def _breaks_others(self, cand: Candidate) -> tuple[str, ...]:
+        """The tests of the other test files that passed at the base and fail (or do not
+        finish) with ``cand``: a fix passes its own tests *and* keeps the project's.
+
+        The accept tests' files are the regression set every candidate runs; the other
+        files of their directories run only for a winner (one run, not one per candidate).
+        Plausible-but-wrong fixes of real bugs pass the accept tests and their files and
+        break a test of another file (a changed helper that other modules call too).
+        """
+        passing = self._others()
+        if not passing:
+            return ()
+        result = self.pool.run(cand.files, [*SESSION_ARGS, *self.other_files],
+                               self.other_timeout)
+        if result.timed_out or result.crashed:
+            return ("(the other test files did not finish with it)",)
+        return tuple(n for n in passing if result.outcomes.get(n) != "passed")
 
     def _next(self, stream: Iterator[Candidate], in_flight: int) -> Candidate | str:
         """The next candidate to dispatch, or why dispatching stops."""
@@ -504,19 +584,18 @@ class _Search:
         """Validate candidates in rank order, ``pool.size`` at a time, until one passes
         and its winner window is validated, or a budget runs out."""
         stopped_by = "candidates exhausted"
-        index = 0
         exhausted = False
         with cf.ThreadPoolExecutor(max_workers=self.pool.size) as executor:
             in_flight: dict[cf.Future[RunResult], tuple[int, Candidate]] = {}
             while True:
-                while (self._wants_more(index) and not exhausted
+                while (self._wants_more(self.dispatched) and not exhausted
                        and len(in_flight) < self.pool.size):
                     cand = self._next(stream, len(in_flight))
                     if isinstance(cand, str):
                         stopped_by, exhausted = cand, True
                         break
-                    index += 1
-                    in_flight[executor.submit(self._validate, cand)] = (index, cand)
+                    self.dispatched += 1
+                    in_flight[executor.submit(self._validate, cand)] = (self.dispatched, cand)
                 if not in_flight:
                     return stopped_by
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
@@ -572,7 +651,38 @@ class _Search:
                             time.monotonic() - self.started, self.validation_time, stopped_by,
                             hung=self.hung, best_partial=best[1] if best else None,
                             best_partial_fixed=best[0] if best else 0,
-                            failing=len(self.failing), validators=self.pool.validators)
+                            failing=len(self.failing), validators=self.pool.validators,
+                            rejected=self.rejected[0][0] if self.rejected else None,
+                            rejected_count=len(self.rejected),
+                            rejected_broke=self.rejected[0][1] if self.rejected else ())
+
+
+#: Seconds the other test files of the accept tests' directories may run (at the base, and
+#: with a winner: at most three times the base's time).
+OTHERS_TIMEOUT: Final = 60.0
+#: Other test files run for a winner, at most (the nearest first).
+MAX_OTHER_FILES: Final = 50
+
+
+def _other_test_files(test_root: Path, accept: Sequence[str]) -> list[str]:
+    """The test files (``test_*.py``, ``*_test.py``) beside the accept tests' files: in
+    their directories and below (only the directory itself for the root), the accept
+    tests' own files left out; paths as the accept tests write theirs."""
+    own = {a.split("::", 1)[0] for a in accept}
+    found: list[str] = []
+    for rel in sorted({str(Path(f).parent) for f in own}):
+        folder = test_root / rel
+        pattern = "*.py" if rel in ("", ".") else "**/*.py"
+        for path in sorted(folder.glob(pattern)):
+            name = path.name
+            if not (name.startswith("test_") or name.endswith("_test.py")):
+                continue
+            relpath = path.relative_to(test_root).as_posix()
+            if relpath in own or relpath in found or any(
+                    p.startswith(".") for p in path.relative_to(test_root).parts):
+                continue
+            found.append(relpath)
+    return found[:MAX_OTHER_FILES]
 
 
 #: How many candidates, from the best-ranked passing one on in rank order, compete for the

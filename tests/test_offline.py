@@ -533,6 +533,26 @@ def edits_of_with(text: str, evidence: Evidence) -> list[Edit]:
     return list(mutations(SourceFile("m.py", text), 1, 10**6, evidence))
 
 
+def test_printf_style_values_are_wrapped_and_clamps_rank_as_guards() -> None:
+    code = """
+        def fmt(value, precision):
+            spec = ".%if" % (precision - 1)
+            return "%s %s" % (format(value, spec), precision - 2)
+        """
+    lines = evidence_edits(code, Evidence())
+    # A printf-style formatted value is wrapped as an f-string's field is.
+    assert 'spec = ".%if" % (max(0, precision - 1))' in lines
+    assert 'return "%s %s" % (format(value, spec), max(0, precision - 2))' in lines
+    assert 'spec = max(0, ".%if" % (precision - 1))' not in lines  # a str is no number
+    text = textwrap.dedent(code)
+    wraps = {e.new: e for e in mutations(SourceFile("m.py", text), 1, 10**6)
+             if e.op == "wrap-call" and e.line == 3}
+    crash = Evidence(frozenset({"guard"}))  # e.g. ValueError: a negative precision
+    assert crash.factor(wraps["max(0, precision - 1)"]) == 2.5
+    assert crash.factor(wraps["int(precision - 1)"]) == 1.2
+    assert Evidence().factor(wraps["max(0, precision - 1)"]) == 1.0
+
+
 def test_conversions_only_where_the_tests_show_a_wrong_type() -> None:
     code = """
         def match(spec, path):

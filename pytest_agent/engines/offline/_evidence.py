@@ -74,6 +74,10 @@ FACTORS: Final[dict[str, dict[str, float]]] = {
 }
 #: An edit that writes the conversion to the expected value's type.
 CONVERSION_BOOST: Final = 1.5
+#: Wraps that clamp a number into range (``max(0, n - 1)``): a guard in expression form,
+#: ranked as a guard where the failure is one a guard fixes (a negative precision or
+#: index raising ``ValueError`` / ``IndexError``).
+CLAMPS: Final = ("max(0, ", "abs(")
 
 
 def symptoms(texts: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
@@ -163,4 +167,7 @@ class Evidence:
         if edit.op == "wrap-call" and any(edit.new.startswith(f"{t}(")
                                           for t in self.expected_types):
             best *= CONVERSION_BOOST
+        if edit.op == "wrap-call" and "guard" in self.symptoms and \
+                edit.new.startswith(CLAMPS):
+            best = max(best, FACTORS["guard"]["guard"])
         return best

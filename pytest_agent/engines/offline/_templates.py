@@ -154,12 +154,23 @@ _NUMBER_WRAPS: Final = ("max(0, {})", "abs({})", "int({})", "round({})", "min(0,
 _COLLECTION_WRAPS: Final = ("sorted({})", "list({})", "tuple({})", "set({})", "len({})")
 
 
-def _wrap_site(node: ast.AST, parent: ast.AST | None) -> bool:
+def _wrap_site(node: ast.AST, parent: ast.AST | None,
+               grandparent: ast.AST | None = None) -> bool:
     if isinstance(parent, (ast.Assign, ast.Return, ast.AugAssign, ast.FormattedValue)):
         return getattr(parent, "value", None) is node
     if isinstance(parent, ast.IfExp):
         return node is not parent.test  # a branch's value is the value
+    if _printf(parent) and parent.right is node:  # type: ignore[union-attr]
+        return True  # "%.2f" % value: formatted, like an f-string's field
+    if isinstance(parent, ast.Tuple) and _printf(grandparent):
+        return True  # "%s %d" % (name, count)
     return isinstance(parent, ast.Call) and node in parent.args
+
+
+def _printf(node: ast.AST | None) -> bool:
+    """``"<format>" % values``: printf-style formatting of a string literal."""
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and \
+        isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)
 
 
 def _assigned_collection(m: Mutator, fs: FunctionScope, node: ast.AST) -> bool:
@@ -197,7 +208,9 @@ def wrap_call(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
     "wrap with method"): numbers in ``max(0, .)``, ``abs``, ``int``, ``round``;
     collections in ``sorted``, ``list``, ``set``, ``len``; either in a one-parameter
     function of the module."""
-    if not isinstance(node, ast.expr) or not _wrap_site(node, m.parents.get(node)) or \
+    parent = m.parents.get(node)
+    grandparent = m.parents.get(parent) if parent is not None else None
+    if not isinstance(node, ast.expr) or not _wrap_site(node, parent, grandparent) or \
             not _one_line(m, node):
         return
     number = (isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Mod)) or \

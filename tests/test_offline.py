@@ -553,6 +553,30 @@ def test_printf_style_values_are_wrapped_and_clamps_rank_as_guards() -> None:
     assert Evidence().factor(wraps["max(0, precision - 1)"]) == 1.0
 
 
+def test_a_guard_can_return_the_empty_value_of_what_the_function_returns() -> None:
+    annotated = """
+        def natural(items: list) -> str:
+            if len(items) == 1:
+                return str(items[0])
+            return ", ".join(items)
+        """
+    assert 'return ""' in evidence_edits(annotated, Evidence())
+    built = """
+        def evens(xs):
+            total = len(xs)
+            return [x for x in xs if x % total == 0]
+        """
+    assert "return []" in evidence_edits(built, Evidence())
+    mixed = """
+        def pick(xs):
+            if xs:
+                return xs[0]
+            return "none"
+        """
+    found = evidence_edits(mixed, Evidence())
+    assert 'return ""' not in found and "return []" not in found  # no one type: none
+
+
 def test_conversions_only_where_the_tests_show_a_wrong_type() -> None:
     code = """
         def match(spec, path):

@@ -949,3 +949,41 @@ class TestNamesAndCrashes:
         assert [loc.function for loc in found.functions[:2]] == ["to_cm", "scale"]
         assert ("in the module the failing test's file is named after"
                 in found.functions[0].evidence)
+
+
+class TestWhatTheFailingTestChecks:
+    """Round 3 of issue #17: reading the failing test's own statements more closely."""
+
+    def test_did_not_raise_points_at_what_the_block_called(self, proj: Project) -> None:
+        # ``with pytest.raises(ValueError): Bits(4, 2)`` fails on the ``with`` line with
+        # DID NOT RAISE: the constructor the block called should have refused its input.
+        # Without that, ``as_bin`` (every one of its lines run by the failing test, as
+        # often as the constructor's) wins the tie on its mean.
+        proj.write("bits.py", '''\
+            class Bits:
+                def __init__(self, val, len_=None):
+                    if len_ is None:
+                        len_ = len(f"{val:b}")
+                    if val > 2 ** len_:
+                        raise ValueError("too big")
+                    self.val = val
+                    self.len = len_
+
+                def as_bin(self):
+                    return f"{self.val:b}".zfill(self.len)
+            ''')
+        proj.write("tests/test_bits.py", '''\
+            import pytest
+            from bits import Bits
+
+            def test_default_len():
+                assert Bits(5).as_bin() == "101"
+
+            def test_bits_len_bound():
+                assert Bits(3, 2).as_bin() == "11"
+                with pytest.raises(ValueError):
+                    Bits(4, 2)
+            ''')
+        found = proj.localize(proj.task("tests/test_bits.py::test_bits_len_bound"))
+        assert [loc.function for loc in found.functions[:2]] == ["Bits.__init__", "Bits.as_bin"]
+        assert "called on the failing line of a test" in found.functions[0].evidence

@@ -105,6 +105,9 @@ EVERY_TEST = 0.01
 _CODE_WORD = re.compile(r"`(\w+)`|\b(\w+)\(|\b(\w*_\w*)\b|\b\w+\.(\w+)\b")
 _ERROR_LINE = re.compile(r"^(?:E\s+)?(\w*(?:Error|Exception|Exit)\b.*)$", re.MULTILINE)
 
+#: pytest's messages when a ``with pytest.raises/warns`` block ended without one.
+_DID_NOT = ("DID NOT RAISE", "DID NOT WARN")
+
 _Frame = tuple[str, int, str]
 _TestSite = tuple[ast.Module, int, str]
 
@@ -387,7 +390,13 @@ class TracebackSignals:
         tree, tline, tname = site
         self.seen_tests.add(rec.nodeid)
         used = False
-        for name in called_names(statement_at(tree, tline)):
+        stmt = statement_at(tree, tline)
+        names = called_names(stmt)
+        if isinstance(stmt, ast.With) and rec.message.startswith(_DID_NOT):
+            # ``with pytest.raises(E): f()`` failed with DID NOT RAISE: the calls of its
+            # body are the code that should have raised (the ``with`` line only opens it).
+            names += [n for sub in stmt.body for n in called_names(sub)]
+        for name in names:
             for rel, span in named_in_project(self.ranker, name, tree):
                 self.ranker.add_function(rel, span, W_CALLED_ON_FAILING_LINE * self.share,
                                          "called on the failing line of a test")

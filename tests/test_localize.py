@@ -987,3 +987,65 @@ class TestWhatTheFailingTestChecks:
         found = proj.localize(proj.task("tests/test_bits.py::test_bits_len_bound"))
         assert [loc.function for loc in found.functions[:2]] == ["Bits.__init__", "Bits.as_bin"]
         assert "called on the failing line of a test" in found.functions[0].evidence
+
+    def test_the_call_that_computed_the_checked_name_and_how_it_was_called(
+        self, proj: Project
+    ) -> None:
+        # ``found = [... for i in search.findall(...)]`` then ``assert found == []``: the
+        # failing line calls nothing and no project function returned ``found`` (a new
+        # list); the statement that assigned it called ``search.findall``, the module's
+        # function, not the method ``Matcher.findall`` of the same name. Every line runs
+        # in both tests, so nothing else tells them apart.
+        proj.write("search.py", '''\
+            class Matcher:
+                def __init__(self, word, case_sensitive=False):
+                    self.word = word if case_sensitive else word.lower()
+                    self.case_sensitive = case_sensitive
+
+                def findall(self, text):
+                    hay = text if self.case_sensitive else text.lower()
+                    return [i for i in range(len(hay)) if hay.startswith(self.word, i)]
+
+
+            def findall(word, text, case_sensitive=False):
+                wanted = Matcher(word, case_sensitive=case_sensitive)
+                return Matcher(word).findall(text)
+            ''')
+        proj.write("tests/test_search.py", '''\
+            import search
+
+            def test_plain():
+                assert [i for i in search.findall("a", "bab")] == [1]
+
+            def test_case_sensitive():
+                found = [i for i in search.findall("A", "bab", case_sensitive=True)]
+                assert found == []
+            ''')
+        found = proj.localize(proj.task("tests/test_search.py::test_case_sensitive"))
+        top = found.functions[0]
+        assert top.function == "findall"
+        assert "computed a value the failing line checks" in top.evidence
+        method = next(loc for loc in found.functions if loc.function == "Matcher.findall")
+        assert "called by a failing test" not in method.evidence
+
+
+def test_calls_are_read_with_their_receivers() -> None:
+    import ast
+
+    from pytest_agent.localize._traceback import assigned_calls
+    from pytest_agent.localize._traceback import called_targets
+
+    tree = ast.parse(textwrap.dedent('''\
+        def test_it(self):
+            r = mod.parse("x")
+            r = other(r)
+            for item in self.p.items():
+                pass
+            self.assertEqual(r[0], item)
+        '''))
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    failing = function.body[-1]
+    assert called_targets(failing) == [("self", "assertEqual")]
+    # The last assignment of each name the failing line reads, one step back.
+    assert assigned_calls(function, failing) == [("", "other"), ("self.p", "items")]

@@ -57,7 +57,9 @@ from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._sbfl import suspiciousness
+from pytest_agent.localize._traceback import assigned_calls
 from pytest_agent.localize._traceback import called_names
+from pytest_agent.localize._traceback import called_targets
 from pytest_agent.localize._traceback import frames_from_text
 from pytest_agent.localize._traceback import hung_frame
 from pytest_agent.localize._traceback import import_error_target
@@ -87,6 +89,8 @@ W_EXPLICIT_RAISE = 0.3
 W_MEMBER_IN_PROJECT = 0.2
 W_VALUE_PRODUCER = 0.2
 W_CALLED_ON_FAILING_LINE = 0.15
+#: Called by the test in the statement that assigned a name the failing line reads.
+W_COMPUTED_CHECKED = 0.15
 W_OTHER_FRAME = 0.05
 W_CALLED_IN_TEST = 0.05
 W_NAMED_IN_TASK = 0.05
@@ -391,17 +395,24 @@ class TracebackSignals:
         self.seen_tests.add(rec.nodeid)
         used = False
         stmt = statement_at(tree, tline)
-        names = called_names(stmt)
+        targets = called_targets(stmt)
         if isinstance(stmt, ast.With) and rec.message.startswith(_DID_NOT):
             # ``with pytest.raises(E): f()`` failed with DID NOT RAISE: the calls of its
             # body are the code that should have raised (the ``with`` line only opens it).
-            names += [n for sub in stmt.body for n in called_names(sub)]
-        for name in names:
-            for rel, span in named_in_project(self.ranker, name, tree):
-                self.ranker.add_function(rel, span, W_CALLED_ON_FAILING_LINE * self.share,
-                                         "called on the failing line of a test")
-                used = True
-        _body_calls(self.ranker, tree, tname, self.share)
+            targets += [t for sub in stmt.body for t in called_targets(sub)]
+        for rel, span in calls_in_project(self.ranker, targets, tree):
+            self.ranker.add_function(rel, span, W_CALLED_ON_FAILING_LINE * self.share,
+                                     "called on the failing line of a test")
+            used = True
+        function = _function_node(tree, tname, tline)
+        # ``l = findall(...)`` then ``assertEqual(l, [])``: the call that computed the
+        # checked name is what the assertion checks, one statement up.
+        earlier = [t for t in dict.fromkeys(assigned_calls(function, stmt)) if t not in targets]
+        for rel, span in calls_in_project(self.ranker, earlier, tree):
+            self.ranker.add_function(rel, span, W_COMPUTED_CHECKED * self.share,
+                                     "computed a value the failing line checks")
+            used = True
+        _body_calls(self.ranker, tree, tname, self.share, tline)
         return used
 
 
@@ -435,14 +446,16 @@ def test_body_signal(ranker: Ranker, nodeid: str, test_root: Path, share: float)
         return
     tree = parse_file(test_root / file_part)
     if tree is not None:
-        _body_calls(ranker, tree, re.sub(r"\[.*$", "", rest.rsplit("::", 1)[-1]), share)
+        parts = re.sub(r"\[.*$", "", rest).split("::")
+        _body_calls(ranker, tree, parts[-1], share,
+                    owner=parts[-2] if len(parts) > 1 else "")
 
 
-def _body_calls(ranker: Ranker, tree: ast.Module, test_name: str, share: float) -> None:
-    body = _function_node(tree, test_name)
-    for name in dict.fromkeys(called_names(body)):
-        for rel, span in named_in_project(ranker, name, tree):
-            ranker.add_function(rel, span, W_CALLED_IN_TEST * share, "called by a failing test")
+def _body_calls(ranker: Ranker, tree: ast.Module, test_name: str, share: float,
+                line: int = 0, owner: str = "") -> None:
+    body = _function_node(tree, test_name, line, owner)
+    for rel, span in dict.fromkeys(calls_in_project(ranker, called_targets(body), tree)):
+        ranker.add_function(rel, span, W_CALLED_IN_TEST * share, "called by a failing test")
 
 
 # -- 3. names -----------------------------------------------------------------------------
@@ -542,11 +555,28 @@ def parse_file(path: Path) -> ast.Module | None:
         return None
 
 
-def _function_node(tree: ast.Module, name: str) -> ast.AST | None:
+def _function_node(tree: ast.Module, name: str, line: int = 0,
+                   owner: str = "") -> ast.AST | None:
+    """The test function ``name``: the one around ``line`` when given, else the one in
+    class ``owner`` (two classes of a file often have a test of the same name)."""
+    found: list[tuple[ast.AST, str]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+        if isinstance(node, ast.ClassDef):
+            found += [(sub, node.name) for sub in node.body
+                      if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef)
+                      and sub.name == name]
+    found += [(node, "") for node in tree.body
+              if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name]
+    for node, cls in found:
+        end = getattr(node, "end_lineno", 0) or 0
+        if (line and getattr(node, "lineno", 0) <= line <= end) or (
+                not line and owner and cls == owner):
             return node
-    return None
+    if found:
+        return found[0][0]
+    return next((node for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                 and node.name == name), None)
 
 
 def _imported_modules(tree: ast.Module) -> list[str]:
@@ -574,6 +604,51 @@ def named_in_project(ranker: Ranker, name: str, tree: ast.Module
     # Make sure the modules the test imports are known before looking names up.
     load_imports(ranker, tree)
     return ranker.functions_named(name)
+
+
+def calls_in_project(ranker: Ranker, targets: Iterable[tuple[str, str]], tree: ast.Module
+                     ) -> list[tuple[str, FunctionSpan]]:
+    """The project functions a test's calls (``called_targets``) reach, read from how
+    they are called: ``f()`` a module-level function or a class (its ``__init__``);
+    ``mod.f()``, ``mod`` a module the test imports, that module's own ``f`` when it has
+    one; ``obj.f()`` a method. When that finds nothing, every function named ``f``."""
+    load_imports(ranker, tree)
+    modules = _module_aliases(ranker, tree)
+    found: list[tuple[str, FunctionSpan]] = []
+    for receiver, name in targets:
+        spans = ranker.functions_named(name)
+        top = [(rel, span) for rel, span in spans if _top_level(span)]
+        if receiver in modules:
+            picked = [(rel, span) for rel, span in top if rel == modules[receiver]] or top
+        elif receiver == "":
+            picked = top
+        else:
+            picked = [(rel, span) for rel, span in spans if not _top_level(span)]
+        found += picked or spans
+    return found
+
+
+def _top_level(span: FunctionSpan) -> bool:
+    """A module-level function or class (a class stands for its ``__init__``)."""
+    parts = span.qualname.split(".")
+    return len(parts) == 1 or (len(parts) == 2 and parts[1] == "__init__")
+
+
+def _module_aliases(ranker: Ranker, tree: ast.Module) -> dict[str, str]:
+    """Names the test binds to project modules (``import pkg.mod as m``, ``from pkg
+    import mod``) and the modules' paths."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        pairs: list[tuple[str, str]] = []
+        if isinstance(node, ast.Import):
+            pairs = [(a.asname or a.name, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            pairs = [(a.asname or a.name, f"{node.module}.{a.name}") for a in node.names]
+        for alias, module in pairs:
+            rel = module_path(ranker, module)
+            if rel is not None:
+                aliases[alias] = rel
+    return aliases
 
 
 def _code_words(text: str) -> set[str]:
@@ -639,7 +714,9 @@ def test_name_signal(ranker: Ranker, failing: Iterable[str], share: float,
         stem_words = name_tokens(Path(file_part).stem)
         words = {w for w in words if not any(w in s for s in stem_words)}
         tree = parse_file(test_root / file_part)
-        body = _function_node(tree, parts[-1]) if tree is not None and parts else None
+        owner = parts[-2] if len(parts) > 1 else ""
+        body = _function_node(tree, parts[-1], owner=owner) if tree is not None and parts \
+            else None
         # A test is named after what it calls itself (``test_parse_line`` calls
         # ``parse_line``): those words are no news; the others may name the code
         # underneath (``test_replace_keeps_name`` and ``Container._replace_at``).

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
+    "assigned_calls",
     "called_names",
+    "called_targets",
     "frames_from_text",
     "hung_frame",
     "identifiers",
@@ -86,27 +88,91 @@ def statement_at(tree: ast.Module, line: int) -> ast.stmt | None:
 
 def called_names(node: ast.AST | None) -> list[str]:
     """Names of the functions and methods called in ``node``, in source order."""
+    return [name for _, name in called_targets(node)]
+
+
+def called_targets(node: ast.AST | None) -> list[tuple[str, str]]:
+    """``(receiver, name)`` of each call in ``node``, in source order: the receiver is
+    ``""`` for a bare name (``f()``), the dotted text of a name chain (``parse`` of
+    ``parse.findall()``, ``self.p`` of ``self.p.run()``), or ``"?"`` for any other
+    expression (``Parser(f).parse()``). A compound statement: its header only."""
     if node is None:
         return []
     if isinstance(node, ast.If | ast.While | ast.For | ast.With | ast.Try):
-        # A compound statement: only its header, not the body.
-        header: list[ast.AST] = []
-        if isinstance(node, ast.If | ast.While):
-            header = [node.test]
-        elif isinstance(node, ast.For):
-            header = [node.iter]
-        elif isinstance(node, ast.With):
-            header = [item.context_expr for item in node.items]
-        return [n for h in header for n in called_names(h)]
-    names: list[tuple[int, int, str]] = []
+        return [t for h in _header(node) for t in called_targets(h)]
+    found: list[tuple[int, int, str, str]] = []
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             func = sub.func
             if isinstance(func, ast.Name):
-                names.append((sub.lineno, sub.col_offset, func.id))
+                found.append((sub.lineno, sub.col_offset, "", func.id))
             elif isinstance(func, ast.Attribute):
-                names.append((sub.lineno, sub.col_offset, func.attr))
-    return [n for _, _, n in sorted(names)]
+                found.append((sub.lineno, sub.col_offset, _dotted(func.value), func.attr))
+    return [(receiver, name) for _, _, receiver, name in sorted(found)]
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return "?" if inner == "?" else f"{inner}.{node.attr}"
+    return "?"
+
+
+def _header(node: ast.stmt) -> list[ast.AST]:
+    """What a statement itself evaluates: a compound statement's header, not its body."""
+    if isinstance(node, ast.If | ast.While):
+        return [node.test]
+    if isinstance(node, ast.For):
+        return [node.iter]
+    if isinstance(node, ast.With):
+        return [item.context_expr for item in node.items]
+    if isinstance(node, ast.Try):
+        return []
+    return [node]
+
+
+def _bound(node: ast.AST) -> list[tuple[str, ast.AST]]:
+    """``(name, the expression whose value it got)`` for each name ``node`` assigns."""
+    pairs: list[tuple[ast.AST, ast.AST | None]] = []
+    if isinstance(node, ast.Assign):
+        pairs = [(t, node.value) for t in node.targets]
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+        pairs = [(node.target, node.value)]
+    elif isinstance(node, ast.For | ast.AsyncFor):
+        pairs = [(node.target, node.iter)]
+    elif isinstance(node, ast.With | ast.AsyncWith):
+        pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
+    return [(n.id, value) for target, value in pairs if value is not None
+            for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def assigned_calls(function: ast.AST | None, stmt: ast.stmt | None
+                   ) -> list[tuple[str, str]]:
+    """The calls that computed the names ``stmt`` reads, inside the test ``function``.
+
+    For each name the statement loads (not the names it calls), the last assignment to
+    it in ``function`` before the statement: ``r = parse("{}", s)`` then
+    ``assert r[0] == s`` gives ``parse`` (the test's own data flow, one step back).
+    """
+    if function is None or stmt is None:
+        return []
+    read: set[str] = set()
+    for part in _header(stmt):
+        callees = {id(sub.func) for sub in ast.walk(part) if isinstance(sub, ast.Call)}
+        read |= {n.id for n in ast.walk(part) if isinstance(n, ast.Name)
+                 and isinstance(n.ctx, ast.Load) and id(n) not in callees}
+    last: dict[str, tuple[int, ast.AST]] = {}
+    for node in ast.walk(function):
+        line = getattr(node, "lineno", 0)
+        if not 0 < line < stmt.lineno:
+            continue
+        for name, value in _bound(node):
+            if name in read and line >= last.get(name, (0, value))[0]:
+                last[name] = (line, value)
+    return [t for _, value in sorted(last.values(), key=lambda lv: lv[0])
+            for t in called_targets(value)]
 
 
 def identifiers(texts: Iterable[str]) -> set[str]:

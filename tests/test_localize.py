@@ -1049,3 +1049,13 @@ def test_calls_are_read_with_their_receivers() -> None:
     assert called_targets(failing) == [("self", "assertEqual")]
     # The last assignment of each name the failing line reads, one step back.
     assert assigned_calls(function, failing) == [("", "other"), ("self.p", "items")]
+    # A method's receiver is not a checked value: the call on the line is the news.
+    tree = ast.parse(textwrap.dedent('''\
+        def test_bucket():
+            bucket = Bucket(rate=1)
+            assert [bucket.allow() for _ in range(3)] == [True, True, False]
+        '''))
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    assert assigned_calls(function, function.body[-1]) == []
+

@@ -160,7 +160,11 @@ def assigned_calls(function: ast.AST | None, stmt: ast.stmt | None
         return []
     read: set[str] = set()
     for part in _header(stmt):
+        # Not the names it calls (``f`` of ``f(x)``), nor a method's receiver
+        # (``bucket`` of ``bucket.allow()``: the call on the line is the news).
         callees = {id(sub.func) for sub in ast.walk(part) if isinstance(sub, ast.Call)}
+        callees |= {id(sub.func.value) for sub in ast.walk(part)
+                    if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)}
         read |= {n.id for n in ast.walk(part) if isinstance(n, ast.Name)
                  and isinstance(n.ctx, ast.Load) and id(n) not in callees}
     last: dict[str, tuple[int, ast.AST]] = {}

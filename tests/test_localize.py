@@ -578,7 +578,9 @@ class TestEvidenceOfTheFault:
                     for e in loc.evidence if e.startswith("ochiai")]
         # ``check`` runs in every test: ranked, but with no evidence behind its score.
         check = next(loc for loc in found.lines if loc.function == "check")
-        assert check.score < found.functions[0].score / 4
+        # 1% of its Ochiai, plus the module its test file is named after.
+        assert check.score == pytest.approx(0.58 * 0.01 + 0.1, abs=0.001)
+        assert check.score < found.functions[0].score
         assert any("run by every test (ochiai 0.58): no evidence" in e for e in check.evidence)
 
     POINT = '''\
@@ -1058,4 +1060,46 @@ def test_calls_are_read_with_their_receivers() -> None:
     function = tree.body[0]
     assert isinstance(function, ast.FunctionDef)
     assert assigned_calls(function, function.body[-1]) == []
+
+
+class TestOneFactOnce:
+    def test_the_checked_call_counts_once_however_it_is_seen(self, proj: Project) -> None:
+        # ``convert`` is called on the failing line *and* returned the checked value: one
+        # fact seen two ways, counted once. ``convert`` runs in 25 of 26 tests (Ochiai
+        # 0.2); the prefix branch of ``_digits`` in the failing test and three passing
+        # ones (Ochiai 0.5): counted twice, the API entry would lead.
+        proj.write("radix.py", '''\
+            def _digits(text):
+                if text.startswith("0") and len(text) > 1:
+                    return text[2:] or "0"
+                return text
+
+
+            def convert(text, base=10):
+                return int(_digits(text), base)
+            ''')
+        plain = ", ".join(f'"{n}"' for n in range(1, 22))
+        proj.write("tests/test_radix.py", f'''\
+            import pytest
+            from radix import _digits, convert
+
+            def test_digits_unprefixed():
+                assert _digits("7") == "7"
+
+            @pytest.mark.parametrize("text", [{plain}])
+            def test_plain(text):
+                assert convert(text) == int(text)
+
+            @pytest.mark.parametrize("text", ["0x1", "0b1", "0o1"])
+            def test_prefixed_one(text):
+                assert convert(text, 16) == 1
+
+            def test_hex_zero_b():
+                assert convert("0B", 16) == 11
+            ''')
+        found = proj.localize(proj.task("tests/test_radix.py::test_hex_zero_b"))
+        assert [loc.function for loc in found.functions[:2]] == ["_digits", "convert"]
+        entry = found.functions[1]
+        assert "called on the failing line of a test" in entry.evidence
+        assert any("returned the value the failing line checks" in e for e in entry.evidence)
 

@@ -190,6 +190,8 @@ class TracebackSignals:
     #: Failing tests whose own frame was found (their calls were scored).
     seen_tests: set[str] = field(default_factory=set)
     _test_trees: dict[Path, ast.Module | None] = field(default_factory=dict)
+    _pending: dict[tuple[str, str], tuple[FunctionSpan, float, list[str]]] = field(
+        default_factory=dict)
 
     def run(self, records: Iterable[ExceptionRecord]) -> bool:
         used = False
@@ -219,7 +221,23 @@ class TracebackSignals:
         site = self.test_site(rec)
         used = self.value_flow(rec) or used
         used = self.missing_members(rec, site) or used
-        return self.test_frame(rec, site) or used
+        used = self.test_frame(rec, site) or used
+        self._flush_checked()
+        return used
+
+    def _checked(self, rel: str, span: FunctionSpan, weight: float, why: str) -> None:
+        """Evidence that ``span`` made what the failing statement checks (it returned
+        the value, was called on the line, or computed a name the line reads): one
+        fact seen three ways, so a function gets the strongest, not their sum."""
+        key = (rel, span.qualname)
+        _, best, whys = self._pending.get(key, (span, 0.0, []))
+        self._pending[key] = (span, max(best, weight), [*whys, why])
+
+    def _flush_checked(self) -> None:
+        for (rel, _), (span, weight, whys) in sorted(self._pending.items()):
+            for i, why in enumerate(dict.fromkeys(whys)):
+                self.ranker.add_function(rel, span, weight if i == 0 else 0.0, why)
+        self._pending.clear()
 
     # -- errors before any test ran ---------------------------------------------------
 
@@ -317,8 +335,8 @@ class TracebackSignals:
             if rel is None or span is None or span.is_class:
                 continue
             how = "returned" if depth == 1 else f"produced ({depth} calls down)"
-            self.ranker.add_function(rel, span, W_VALUE_PRODUCER * self.share,
-                                     f"{how} the value the failing line checks ({qualname})")
+            self._checked(rel, span, W_VALUE_PRODUCER * self.share,
+                          f"{how} the value the failing line checks ({qualname})")
             used = True
         return used
 
@@ -401,16 +419,16 @@ class TracebackSignals:
             # body are the code that should have raised (the ``with`` line only opens it).
             targets += [t for sub in stmt.body for t in called_targets(sub)]
         for rel, span in calls_in_project(self.ranker, targets, tree):
-            self.ranker.add_function(rel, span, W_CALLED_ON_FAILING_LINE * self.share,
-                                     "called on the failing line of a test")
+            self._checked(rel, span, W_CALLED_ON_FAILING_LINE * self.share,
+                          "called on the failing line of a test")
             used = True
         function = _function_node(tree, tname, tline)
         # ``l = findall(...)`` then ``assertEqual(l, [])``: the call that computed the
         # checked name is what the assertion checks, one statement up.
         earlier = [t for t in dict.fromkeys(assigned_calls(function, stmt)) if t not in targets]
         for rel, span in calls_in_project(self.ranker, earlier, tree):
-            self.ranker.add_function(rel, span, W_COMPUTED_CHECKED * self.share,
-                                     "computed a value the failing line checks")
+            self._checked(rel, span, W_COMPUTED_CHECKED * self.share,
+                          "computed a value the failing line checks")
             used = True
         _body_calls(self.ranker, tree, tname, self.share, tline)
         return used

@@ -571,11 +571,12 @@ class TestEvidenceOfTheFault:
             ''')
         found = proj.localize(proj.task("tests/test_cart.py::test_total"))
         assert found.functions[0].function == "total"
-        # No module-level line has a spectrum (a ``<module>`` location may still come
-        # from a constant that a suspicious function reads, below it).
-        assert all(loc.function != "<module>" for loc in found.lines)
-        assert not [e for loc in found.functions if loc.function == "<module>"
+        # No module-level line has a spectrum (a ``<module>`` line may still come from
+        # a constant that a suspicious function reads, below it).
+        assert not [e for loc in found.lines + found.functions if loc.function == "<module>"
                     for e in loc.evidence if e.startswith("ochiai")]
+        assert all(any("is read by" in e for e in loc.evidence)
+                   for loc in found.lines if loc.function == "<module>")
         # ``check`` runs in every test: ranked, but with no evidence behind its score.
         check = next(loc for loc in found.lines if loc.function == "check")
         # 1% of its Ochiai, plus the module its test file is named after.
@@ -1103,3 +1104,37 @@ class TestOneFactOnce:
         assert "called on the failing line of a test" in entry.evidence
         assert any("returned the value the failing line checks" in e for e in entry.evidence)
 
+
+class TestModuleTables:
+    def test_the_table_entry_the_failing_test_names(self, proj: Project) -> None:
+        # Every test runs every line of ``render``; only the failing test names the
+        # ``"github"`` entry of the module-level table ``FORMATS``, which is wrong.
+        proj.write("fmt.py", '''\
+            FORMATS = {
+                "plain": (" ", ""),
+                "pipe": ("|", "|"),
+                "github": ("|", ""),
+            }
+
+
+            def render(cells, fmt):
+                sep, edge = FORMATS[fmt]
+                return edge + sep.join(cells) + edge
+            ''')
+        proj.write("tests/test_fmt.py", '''\
+            from fmt import render
+
+            def test_plain():
+                assert render(["a", "b"], "plain") == "a b"
+
+            def test_pipe():
+                assert render(["a", "b"], "pipe") == "|a|b|"
+
+            def test_github():
+                assert render(["a", "b"], fmt="github") == "|a|b|"
+            ''')
+        found = proj.localize(proj.task("tests/test_fmt.py::test_github"))
+        top = found.functions[0]
+        assert (top.function, top.line) == ("<module>", line_of(proj, "fmt.py", '"github"'))
+        assert any("select entry 'github' of `FORMATS`" in e for e in top.evidence)
+        assert found.functions[1].function == "render"

@@ -21,6 +21,7 @@ from pytest_agent.localize._signals import constant_signal
 from pytest_agent.localize._signals import name_signals
 from pytest_agent.localize._signals import record_from_text
 from pytest_agent.localize._signals import spectrum_signal
+from pytest_agent.localize._signals import table_signal
 from pytest_agent.localize._signals import task_failures
 from pytest_agent.localize._signals import test_body_signal
 from pytest_agent.localize._signals import test_module_signal
@@ -51,6 +52,7 @@ def rank(
     if (spectrum is not None and spectrum.has_coverage and failing
             and spectrum_signal(ranker, spectrum, formula, failing)):
         methods.append("coverage")
+        table_signal(ranker, failing, spectrum.passing, test_root)
 
     # 2. Tracebacks, hangs, value flow and missing members of the failing tests.
     texts = {n: t for n, t in _failure_texts(spectrum, baseline).items()

@@ -72,6 +72,7 @@ __all__ = [
     "name_signals",
     "record_from_text",
     "spectrum_signal",
+    "table_signal",
     "task_failures",
     "test_body_signal",
     "test_module_signal",
@@ -102,6 +103,9 @@ W_TASK_FILE = 0.02
 #: A module-level constant read by a suspicious function: this share of the function's
 #: score goes to the module (``<module>``, marked at the constant's line).
 W_READS_CONSTANT = 0.5
+#: An entry of a module-level table that the failing tests select by name: this share
+#: of its Ochiai over the tests that name it.
+W_TABLE_ENTRY = 1.0
 #: Lines run by every test keep this share of their score: they stay ranked (below any
 #: evidence) but say nothing about the failure.
 EVERY_TEST = 0.01
@@ -517,10 +521,96 @@ def constant_signal(ranker: Ranker) -> None:
             if candidate[0] > best.get(rel, (0.0, 0, "", ""))[0]:
                 best[rel] = candidate
     for rel, (score, line, constant, reader) in sorted(best.items()):
-        module = ranker.function(rel, None)
-        module.mark = module.mark or line
-        ranker.add_function(rel, None, score,
-                            f"module-level `{constant}` (line {line}) is read by `{reader}`")
+        # A line of ``<module>``, not a bonus of it: module-level code is one location,
+        # scored by its best line, so two constants (or a table entry) do not add up.
+        ranker.add_line(rel, line, score, f"module-level `{constant}` is read by `{reader}`")
+
+
+def table_signal(ranker: Ranker, failing: frozenset[str], passing: frozenset[str],
+                 test_root: Path) -> None:
+    """Entries of module-level tables (a dict literal with string keys) that the failing
+    tests select by name: a spectrum of data, not of lines.
+
+    A test *uses* entry ``"github"`` of ``_table_formats`` when its source (or its
+    parameter id) has the string ``"github"`` and a function the failing tests ran reads
+    the table. The entry's line then gets Ochiai over the tests that use it, like a line
+    over the tests that run it: the entry every failing test and no passing test names
+    stands out, one that passing tests name too does not.
+    """
+    tables = _tables_read(ranker)
+    if not tables or not failing:
+        return
+    literals = _test_literals(failing | passing, test_root)
+    total_f, total_p = len(failing), len(passing)
+    for (rel, table), entries in sorted(tables.items()):
+        for key, line in entries:
+            ef = sum(1 for t in failing if key in literals.get(t, ()))
+            ep = sum(1 for t in passing if key in literals.get(t, ()))
+            if not ef:
+                continue
+            score = ef / math.sqrt(total_f * (ef + ep))
+            if total_p and ef == total_f and ep == total_p:
+                score *= EVERY_TEST
+            ranker.add_line(rel, line, score * W_TABLE_ENTRY,
+                            f"the failing tests select entry {key!r} of `{table}` "
+                            f"(ochiai {score:.2f}, ef={ef} ep={ep})")
+
+
+def _tables_read(ranker: Ranker) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    """Module-level dict literals with string keys that a function the failing tests
+    ran reads: ``(path, name) -> [(key, line)]``."""
+    ran: dict[tuple[str, str], FunctionSpan] = {}
+    for (rel, line), ef in ranker.line_ef.items():
+        span = ranker.function_at(rel, line).span
+        if ef and span is not None and not span.is_class:
+            ran[(rel, span.qualname)] = span
+    found: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for (rel, _), span in sorted(ran.items()):
+        tables = _module_tables(ranker, rel)
+        for name in sorted(_globals_read(ranker, rel, span) & tables.keys()):
+            found[(rel, name)] = tables[name]
+    return found
+
+
+def _module_tables(ranker: Ranker, rel: str) -> dict[str, list[tuple[str, int]]]:
+    tree = ranker.tree(rel)
+    found: dict[str, list[tuple[str, int]]] = {}
+    for stmt in tree.body if tree is not None else ():
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if not isinstance(target, ast.Name) or not isinstance(value, ast.Dict):
+            continue
+        entries = [(k.value, k.lineno) for k in value.keys
+                   if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                   and len(k.value) >= 3]
+        if entries:
+            found[target.id] = entries
+    return found
+
+
+def _test_literals(nodeids: Iterable[str], test_root: Path) -> dict[str, frozenset[str]]:
+    """The strings each test's source holds, and the parts of its parameter id."""
+    trees: dict[str, ast.Module | None] = {}
+    found: dict[str, frozenset[str]] = {}
+    for nodeid in nodeids:
+        file_part, _, rest = nodeid.partition("::")
+        if file_part not in trees:
+            trees[file_part] = parse_file(test_root / file_part)
+        tree = trees[file_part]
+        params = re.search(r"\[(.*)\]$", rest)
+        words = set(params.group(1).split("-")) if params else set()
+        parts = re.sub(r"\[.*$", "", rest).split("::")
+        node = _function_node(tree, parts[-1], owner=parts[-2] if len(parts) > 1 else "") \
+            if tree is not None and rest else None
+        if node is not None:
+            words |= {c.value for c in ast.walk(node)
+                      if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+        found[nodeid] = frozenset(words)
+    return found
 
 
 def _module_constants(ranker: Ranker, rel: str) -> dict[str, int]:

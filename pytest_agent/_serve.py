@@ -142,9 +142,11 @@ class Server:
         self.mem_headroom = int(req.get("mem_headroom", 0))
         error = self._parse_once(list(req.get("args", ())))
         # The conftests too: pytest keeps only the last one outside a package in
-        # ``sys.modules`` (they are all "conftest"), and children reuse every one.
+        # ``sys.modules`` (they are all "conftest"), and children reuse every one (by
+        # the path pytest asked for and the file the module came from).
         files = {*self.project.modules().values(),
                  *(_module_file(m) for m in self.conftests.values())}
+        files |= set(self.conftests) - {os.path.realpath(f) for f in files}
         self.pinned = {path: fingerprint(path) for path in sorted(files) if path}
         # Everything imported so far is shared by every child: their garbage
         # collections need not scan it (nor touch its copy-on-write pages).

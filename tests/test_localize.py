@@ -375,6 +375,59 @@ class TestHangingTests:
         assert found.functions[0].function == "countdown"
         assert any("hung here" in e for loc in found.lines[:3] for e in loc.evidence)
 
+    def test_a_hang_is_the_loop_not_the_helper_it_was_calling(self, proj: Project) -> None:
+        # ``wrap`` makes no progress on a word wider than the width; the alarm strikes in
+        # ``display_width`` (almost all the time of each turn is spent there), below the
+        # loop that does not end. Counted at the helper, the hang put the helper first.
+        proj.write("wrapping.py", '''\
+            def shout(s):
+                return s.upper()
+
+
+            def display_width(s):
+                return sum(2 if ord(c) > 0x1100 else 1 for c in s)
+
+
+            def wrap(words, width):
+                lines, line, i = [], [], 0
+                while i < len(words):
+                    if display_width("".join(line + [words[i]])) <= width:
+                        line.append(words[i])
+                        i += 1
+                    elif line:
+                        lines.append("".join(line))
+                        line = []
+                if line:
+                    lines.append("".join(line))
+                return lines
+            ''')
+        proj.write("tests/test_wrapping.py", '''\
+            from wrapping import display_width, shout, wrap
+
+            def test_shout():
+                assert shout("a") == "A"
+
+            def test_width():
+                assert display_width("a\uac00") == 3
+
+            def test_one_line():
+                assert wrap(["ab", "cd"], 4) == ["abcd"]
+
+            def test_two_lines():
+                assert wrap(["ab", "cd"], 3) == ["ab", "cd"]
+
+            def test_long_word():
+                assert wrap(["x" * 5000], 100) == ["x" * 100] * 50
+            ''')
+        task = proj.task("tests/test_wrapping.py::test_long_word")
+        settings = AgentSettings(test_timeout=60, per_test_timeout_max=1)
+        baseline = TestRun(outcomes={}, failures={}, output="", exit_code=-9, duration=4.0,
+                           timed_out=True)
+        found = proj.localize(task, settings, baseline=baseline)
+        assert [loc.function for loc in found.functions[:2]] == ["wrap", "display_width"]
+        assert any(e.startswith("the test hung in this loop (stopped below it")
+                   for e in found.functions[0].evidence)
+
     def test_run_killed_when_the_alarm_is_ignored(self, proj: Project) -> None:
         proj.write("loop.py", self.LOOP)
         proj.write("tests/test_loop.py", '''\

@@ -196,6 +196,8 @@ class TracebackSignals:
     _test_trees: dict[Path, ast.Module | None] = field(default_factory=dict)
     _pending: dict[tuple[str, str], tuple[FunctionSpan, float, list[str]]] = field(
         default_factory=dict)
+    #: Hanging tests whose structured record was scored.
+    _hung_tests: set[str] = field(default_factory=set)
 
     def run(self, records: Iterable[ExceptionRecord]) -> bool:
         used = False
@@ -298,7 +300,8 @@ class TracebackSignals:
     def deepest_frame(self, rec: ExceptionRecord, frames: list[_Frame]) -> None:
         rel, n, _ = frames[-1]
         if rec.hung:
-            self.ranker.add_line(rel, n, W_HUNG * self.share, "the test hung here")
+            self._hung_tests.add(rec.nodeid)
+            self.hung(frames)
             return
         why = f"raised here: {rec.type}: {rec.message[:80]}".rstrip(": ")
         guard = self.ranker.raise_guard(rel, n)
@@ -316,17 +319,31 @@ class TracebackSignals:
             self.ranker.add_line(crel, cn, half, "called the check that raised")
 
     def hang_text(self, nodeid: str, text: str) -> bool:
-        """``hung in <qualname> (<file>:<line>)``: a per-test timeout's interrupted frame."""
+        """``hung in <qualname> (<file>:<line>)``: a per-test timeout's interrupted frame,
+        unless the test's structured record already told (one hang counts once)."""
         found = hung_frame(text)
-        if found is None:
+        if found is None or nodeid in self._hung_tests:
             return False
         qualname, path, line = found
         target = Path(path) if Path(path).is_absolute() else self.test_root / path
         rel = self.ranker.project_rel(target)
         if rel is None:
             return False
-        self.ranker.add_line(rel, line, W_HUNG * self.share, f"the test hung here ({qualname})")
+        # The text's stack ("Stack when it was stopped:"), when it has one.
+        frames = self._project(frames_from_text(text, self.test_root))
+        self.hung(frames if frames and frames[-1][:2] == (rel, line) else [(rel, line, qualname)])
         return True
+
+    def hung(self, frames: list[_Frame]) -> None:
+        """A hang is a loop that does not end: the innermost frame stopped inside a
+        ``while``/``for`` loop, not the helper below it where the alarm happened to
+        strike (``_strip_ansi`` called from the loop of ``_wrap_chunks``)."""
+        deepest = frames[-1]
+        loop = next((f for f in reversed(frames) if _in_loop(self.ranker, f[0], f[1])), deepest)
+        rel, n, _ = loop
+        why = f"the test hung here ({deepest[2]})" if loop == deepest else \
+            f"the test hung in this loop (stopped below it, in {deepest[2]})"
+        self.ranker.add_line(rel, n, W_HUNG * self.share, why)
 
     # -- the failing statement's values ------------------------------------------------
 
@@ -436,6 +453,23 @@ class TracebackSignals:
             used = True
         _body_calls(self.ranker, tree, tname, self.share, tline)
         return used
+
+
+def _in_loop(ranker: Ranker, rel: str, line: int) -> bool:
+    """``line`` of ``rel`` is a ``while``/``for`` loop's header or inside its body, in the
+    same function."""
+    tree = ranker.tree(rel)
+    if tree is None:
+        return False
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.While | ast.For | ast.AsyncFor) and \
+                node.lineno <= line <= (node.end_lineno or node.lineno):
+            inner = [sub for sub in ast.walk(node) if isinstance(sub, scopes)
+                     and sub.lineno <= line <= (sub.end_lineno or sub.lineno)]
+            if not inner:
+                return True
+    return False
 
 
 def _constructed(site: _TestSite | None) -> set[str]:

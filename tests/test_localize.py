@@ -1191,3 +1191,41 @@ class TestModuleTables:
         assert (top.function, top.line) == ("<module>", line_of(proj, "fmt.py", '"github"'))
         assert any("select entry 'github' of `FORMATS`" in e for e in top.evidence)
         assert found.functions[1].function == "render"
+
+    def test_a_copied_object_whose_class_has_no_copy_protocol(self, proj: Project) -> None:
+        # ``c = copy.copy(b)`` shares ``b``'s list: the class defines none of the members
+        # copying uses (``__copy__``, ``__reduce__``, ...); the place is the class, where
+        # ``__copy__`` would go.
+        proj.write("basket.py", '''\
+            class Basket:
+                def __init__(self, items=()):
+                    self.items = list(items)
+
+                def add(self, item):
+                    self.items.append(item)
+                    return self
+
+
+            def total(prices):
+                return sum(prices)
+            ''')
+        proj.write("tests/test_basket.py", '''\
+            import copy
+            from basket import Basket, total
+
+            def test_total():
+                assert total([1, 2]) == 3
+
+            def test_add():
+                assert Basket().add("x").items == ["x"]
+
+            def test_copy_is_independent():
+                b = Basket(["a"])
+                c = copy.copy(b)
+                b.add("x")
+                assert c.items == ["a"]
+            ''')
+        found = proj.localize(proj.task("tests/test_basket.py::test_copy_is_independent"))
+        top = found.functions[0]
+        assert (top.function, top.line) == ("Basket", 7)
+        assert any("needs `Basket.__copy__`" in e for e in top.evidence)

@@ -19,6 +19,7 @@ and the class has no ``__eq__``/``__hash__``
 a project class lacks the member the        +1.0    the class (x share)
 failing statement needs (an attribute, ...)
 the frame where a hanging test was stopped  +0.6    that line (x share)
+(the innermost one inside a loop)
 deepest project frame of a failing test     +0.5    that line (x share)
 (where the interpreter raised)
 ... that frame is an explicit ``raise``     3x0.15  the raise, its ``if``, the caller
@@ -26,6 +27,10 @@ the member is missing, raised in project    +0.2    the class (x share)
 deepest function returning the checked      +0.2    the function (x share)
 value (value flow)
 called on the failing line of the test      +0.15   the function (x share)
+(DID NOT RAISE: what its block called)
+called where the test assigned a name the   +0.15   the function (x share)
+failing line reads
+... those three: the strongest, not the sum
 other project frames of a failing test      +0.05   each line (x share)
 called elsewhere in a failing test          +0.05   the function (x share)
 named like the failing test (words of its   +0.2    the function (x share x the
@@ -33,6 +38,11 @@ name other than those of what it calls)             matched share of its name)
 in the module the failing test's file is    +0.1    the function (x share)
 named after (``test_parser.py``)
 named in the task description               +0.05   the function
+a module constant read by a suspicious      x0.5    the constant's line
+function (of the function's score)
+a module table's entry the failing tests    Ochiai  the entry's line
+name (``tablefmt="github"``), over the
+tests that name it
 in the task's ``files``                     +0.02   every function of the file
 ==========================================  ======  ===========================
 """
@@ -364,6 +374,7 @@ class TracebackSignals:
     def missing_members(self, rec: ExceptionRecord, site: _TestSite | None) -> bool:
         """A project class lacks the member the failing statement needs."""
         wanted: dict[tuple[str, str], tuple[FunctionSpan, str]] = {}
+        protocols = _protocols(site)
         for obj in rec.objects:
             rel = self.ranker.project_rel(obj.file)
             info = self.ranker.module(rel) if rel else None
@@ -373,6 +384,9 @@ class TracebackSignals:
                 continue
             for member in _needed(obj.roles, obj.members):
                 wanted.setdefault((rel, member), (spans[0], obj.qualname))
+            for members in protocols:
+                if not members & obj.members:
+                    wanted.setdefault((rel, min(members)), (spans[0], obj.qualname))
         for member, class_name in missing_members(rec.message):
             for rel, span in self.ranker.classes_named(class_name):
                 if not self.ranker.defines(rel, span, member):
@@ -470,6 +484,30 @@ def _in_loop(ranker: Ranker, rel: str, line: int) -> bool:
             if not inner:
                 return True
     return False
+
+
+#: Copying and pickling an object use one of these members of its class when it has
+#: one (else ``object``'s or a builtin base's defaults, which know nothing of its state).
+_PROTOCOLS: dict[tuple[str, str], frozenset[str]] = {
+    **{(receiver, "copy"): frozenset({"__copy__", "__reduce__", "__reduce_ex__"})
+       for receiver in ("", "copy")},
+    **{(receiver, "deepcopy"): frozenset({"__deepcopy__", "__reduce__", "__reduce_ex__"})
+       for receiver in ("", "copy")},
+    **{(receiver, name): frozenset({"__getstate__", "__setstate__", "__reduce__",
+                                    "__reduce_ex__"})
+       for receiver in ("", "pickle") for name in ("dumps", "dump")},
+}
+
+
+def _protocols(site: _TestSite | None) -> list[frozenset[str]]:
+    """The copy/pickle protocols behind the failing statement's values: called on it or
+    where the test assigned a name it reads (``c = copy.copy(d)``; ``assert c == d``)."""
+    if site is None:
+        return []
+    tree, line, name = site
+    stmt = statement_at(tree, line)
+    targets = called_targets(stmt) + assigned_calls(_function_node(tree, name, line), stmt)
+    return list(dict.fromkeys(_PROTOCOLS[t] for t in targets if t in _PROTOCOLS))
 
 
 def _constructed(site: _TestSite | None) -> set[str]:

@@ -567,6 +567,12 @@ def test_a_guard_can_return_the_empty_value_of_what_the_function_returns() -> No
             return [x for x in xs if x % total == 0]
         """
     assert "return []" in evidence_edits(built, Evidence())
+    lazy = """
+        def pairs(xs):
+            total = len(xs)
+            return zip(xs, range(total))
+        """
+    assert "return iter(())" in evidence_edits(lazy, Evidence())  # a lazy iterator's empty
     mixed = """
         def pick(xs):
             if xs:
@@ -575,6 +581,48 @@ def test_a_guard_can_return_the_empty_value_of_what_the_function_returns() -> No
         """
     found = evidence_edits(mixed, Evidence())
     assert 'return ""' not in found and "return []" not in found  # no one type: none
+
+
+def test_catch_wraps_a_call_in_try_where_a_test_saw_the_error_raised() -> None:
+    from pytest_agent.engines.offline._evidence import raised_errors
+
+    pep479 = ("E       StopIteration\n\nThe above exception was the direct cause\n"
+              "E       RuntimeError: generator raised StopIteration\n")
+    assert raised_errors([pep479]) == ("StopIteration",)
+    found = Evidence.from_failures({"t": pep479}, ["t"])
+    assert found.raised == ("StopIteration",) and "guard" in found.symptoms
+    code = """
+        def running(seq):
+            seq = iter(seq)
+            total = next(seq)
+            yield total
+            for x in seq:
+                total += x
+                yield total
+
+
+        def first_word(text) -> str:
+            words = text.split()
+            return words.pop(0)
+        """
+    text = textwrap.dedent(code)
+    catches = {e.new: e for e in mutations(SourceFile("m.py", text), 1, 10**6, found)
+               if e.op == "catch"}
+    # A generator just ends; a function returns the empty value of what it returns.
+    assert "    try:\n        total = next(seq)\n    except StopIteration:\n        return" \
+        in catches
+    fixed = apply_edits(text, [catches[
+        "    try:\n        total = next(seq)\n    except StopIteration:\n        return"]])
+    namespace: dict[str, object] = {}
+    exec(compile(fixed, "m.py", "exec"), namespace)
+    assert list(namespace["running"]([])) == []  # type: ignore[operator]
+    assert list(namespace["running"]([1, 2])) == [1, 3]  # type: ignore[operator]
+    assert any(e.endswith("except StopIteration:\n        return \"\"") for e in catches)
+    assert Evidence(frozenset({"guard"}), raised=("StopIteration",)).factor(
+        next(iter(catches.values()))) == 2.5
+    # Without an error seen raised, no try is written.
+    assert not [e for e in mutations(SourceFile("m.py", text), 1, 10**6, Evidence())
+                if e.op == "catch"]
 
 
 def test_conversions_only_where_the_tests_show_a_wrong_type() -> None:

@@ -30,7 +30,7 @@ from typing import final
 
 from pytest_agent.engines.offline._source import Edit
 
-__all__ = ["Evidence", "symptoms"]
+__all__ = ["Evidence", "raised_errors", "symptoms"]
 
 # ``E       TypeError: unsupported operand ...`` (pytest) / ``ValueError: ...`` (Python).
 _RAISED: Final = re.compile(
@@ -59,7 +59,7 @@ _SIGNATURE: Final = re.compile(r"positional argument|keyword argument|required p
 FACTORS: Final[dict[str, dict[str, float]]] = {
     "guard": {"guard": 2.5, "none-guard": 1.5, "synthesize-condition": 1.5,
               "strengthen": 1.5, "weaken": 1.3, "off-by-one": 1.3, "slice-sequence": 1.3,
-              "compare": 1.2, "wrap-call": 1.2, "raise-guard": 1.5},
+              "compare": 1.2, "wrap-call": 1.2, "raise-guard": 1.5, "catch": 2.5},
     "none": {"none-guard": 3.0, "guard": 2.0, "strengthen": 1.5, "wrap-call": 1.3},
     "types": {"wrap-call": 2.5, "unwrap-call": 2.0, "own-class": 1.5, "call": 1.3,
               "variable": 1.3, "attribute": 1.3, "reuse-expression": 1.3,
@@ -101,6 +101,18 @@ def symptoms(texts: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
     if not_raised:
         found.add("not-raised")
     return found, not_raised, expected
+
+
+def raised_errors(texts: Iterable[str]) -> tuple[str, ...]:
+    """The exceptions of :data:`GUARD_ERRORS` raised in failure texts (``E  StopIteration``,
+    also inside ``RuntimeError: generator raised StopIteration``), sorted."""
+    found: set[str] = set()
+    for text in texts:
+        for match in _RAISED.finditer(text):
+            name = match.group("type").rsplit(".", 1)[-1]
+            found.update({name} & GUARD_ERRORS)
+            found.update(GUARD_ERRORS & set(re.findall(r"\w+", match.group("message") or "")))
+    return tuple(sorted(found))
 
 
 def _classify(name: str, message: str) -> set[str]:
@@ -152,12 +164,15 @@ class Evidence:
     not_raised: tuple[str, ...] = ()
     #: Type names of the values failing assertions expected (``bool``, ``str``).
     expected_types: frozenset[str] = frozenset()
+    #: The exceptions of :data:`GUARD_ERRORS` the failing tests saw raised (sorted).
+    raised: tuple[str, ...] = ()
 
     @classmethod
     def from_failures(cls, failures: Mapping[str, str], failing: Sequence[str]) -> Evidence:
         texts = [failures[n] for n in failing if n in failures]
         found, not_raised, expected = symptoms(texts)
-        return cls(frozenset(found), tuple(sorted(not_raised)), frozenset(expected))
+        return cls(frozenset(found), tuple(sorted(not_raised)), frozenset(expected),
+                   raised_errors(texts))
 
     def factor(self, edit: Edit) -> float:
         """The largest multiplier any symptom gives the edit's operator (1 when none)."""

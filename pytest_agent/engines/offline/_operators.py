@@ -52,6 +52,7 @@ PRIORS: Final[dict[str, float]] = {
     "strengthen": 0.4,
     "weaken": 0.35,
     "guard": 0.4,
+    "catch": 0.4,
     "delete": 0.35,
     "move": 0.3,
     "reuse": 0.3,
@@ -856,7 +857,11 @@ class Mutator:
 
 #: The empty value of a type, by the name its annotation or its values are written with.
 _EMPTY: Final = {"str": '""', "list": "[]", "List": "[]", "dict": "{}", "Dict": "{}",
-                 "tuple": "()", "Tuple": "()", "int": "0", "float": "0.0", "bool": "False"}
+                 "tuple": "()", "Tuple": "()", "int": "0", "float": "0.0", "bool": "False",
+                 "Iterator": "iter(())", "Iterable": "iter(())", "iterator": "iter(())"}
+#: Calls that build a lazy iterator: a function returning one returns ``iter(())`` empty.
+_ITERATOR_CALLS: Final = frozenset({"map", "filter", "zip", "iter", "reversed", "enumerate",
+                                    "starmap", "chain", "islice", "zip_longest"})
 
 
 def _empty_value(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
@@ -881,6 +886,9 @@ def _kind(value: ast.expr) -> str | None:
             isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
             and value.func.attr == "join"):
         return "str"
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+            value.func.id in _ITERATOR_CALLS:
+        return "iterator"
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
             value.func.id in (*_EMPTY, "sorted"):
         return "list" if value.func.id == "sorted" else value.func.id  # str(x), list(x)

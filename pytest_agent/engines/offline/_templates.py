@@ -509,6 +509,60 @@ def raise_guard(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
                                  "raise-guard", 2 * _PER_SITE)
 
 
+# -- catch -----------------------------------------------------------------------------
+
+#: Statements a ``try`` may wrap: one line, no block of their own.
+_CATCHABLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)
+
+
+def catch(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """A one-line statement that calls something wrapped in ``try: ... except <Error>:
+    return <empty>`` (``continue`` in a loop; a bare ``return`` in a generator), where a
+    failing test saw ``<Error>`` raised (an empty iterator's ``StopIteration`` -- also as
+    PEP 479's ``RuntimeError: generator raised StopIteration`` -- a missing key, a bad
+    value): the empty-input exit of the repair literature's "missing exception handler"
+    (PAR's and TBar's "add a try-catch"). Only with that evidence."""
+    if not m.evidence.raised or not isinstance(node, _CATCHABLE) or \
+            not any(isinstance(n, ast.Call) for n in ast.walk(node)):
+        return
+    func = m.enclosing_function(node)
+    if func is None or (node.end_lineno or node.lineno) != node.lineno:
+        return
+    start = m.src.line_start(node.lineno)
+    if m.src.text[start:m.src.offset(node.lineno, node.col_offset)].strip():
+        return
+    end = m.src.span(node)[1]
+    if m.src.text[end:].split("\n", 1)[0].strip():
+        return  # something follows on the line (``a = 1; b = 2``)
+    indent = m.src.indent_of(node.lineno)
+    body = m.src.text[start:end].strip()
+    for error in m.evidence.raised[:2]:
+        for action in _catch_actions(m, func, node)[:2]:
+            text = (f"{indent}try:\n{indent}    {body}\n{indent}except {error}:\n"
+                    f"{indent}    {action}")
+            yield m.edit(start, end, text, node.lineno, "catch",
+                         f"wrap line {node.lineno} in try/except {error}: {action}")
+
+
+def _catch_actions(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef,
+                   node: ast.stmt) -> list[str]:
+    from pytest_agent.engines.offline._operators import _empty_value
+
+    in_loop = False
+    cur = m.parents.get(node)
+    while cur is not None and cur is not func:
+        in_loop = in_loop or isinstance(cur, (ast.For, ast.While))
+        cur = m.parents.get(cur)
+    actions = ["continue"] if in_loop else []
+    own = [n for n in ast.walk(func) if m.enclosing_function(n) is func or n is func]
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
+        return [*actions, "return"]
+    if not any(isinstance(n, ast.Return) and n.value is not None for n in own):
+        return [*actions, "return"]
+    empty = _empty_value(func)
+    return [*actions, *([f"return {empty}"] if empty else []), "return None"]
+
+
 Template = Callable[["Mutator", FunctionScope, ast.AST], Iterator[Edit]]
 
 #: Every template, by name; each runs on every node of a searched function.
@@ -526,6 +580,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "use-parameter": use_parameter,
     "own-class": own_class,
     "raise-guard": raise_guard,
+    "catch": catch,
 }
 
 

@@ -719,3 +719,17 @@ def test_wrap_call_materializes_a_value_the_function_iterates() -> None:
         """)
     types = Evidence(frozenset({"types"}))
     assert "value = '' if cell is None else str(kind(cell))" in evidence_edits(branch, types)
+
+
+def test_the_default_candidate_budget_leaves_the_time_budget_to_end_a_search() -> None:
+    from pytest_agent.settings import AgentSettings
+    from pytest_agent.settings import load_settings
+
+    # Validation on the warm server reaches 500-1000 candidates in 60 s on real projects:
+    # the old 400 stopped searches after 20-50 s (benchmarks/offline_repair/RESULTS.md).
+    default = AgentSettings()
+    assert default.offline_max_candidates == 2000
+    assert default.offline_time_budget == 60.0
+    # Still a setting a project can lower.
+    lowered = load_settings(environ={"AGENT_OFFLINE_MAX_CANDIDATES": "400"})
+    assert lowered.offline_max_candidates == 400

@@ -301,6 +301,8 @@ SHARED = {
                            "    assert total(1) == 6\n",
     "tests/unit/test_inc.py": "from calc import inc\n\n\ndef test_inc():\n"
                               "    assert inc(1) == 2\n",
+    # A test module that cannot be imported here must not silence the others.
+    "tests/test_extra.py": "import no_such_dependency  # noqa: F401\n",
 }
 #: The helper ranked first: its edit is the first candidate that passes the accept test.
 HELPER_FIRST = (Location("calc.py", "inc", 1, 2, 1.0, line=2),

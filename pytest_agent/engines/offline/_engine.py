@@ -537,7 +537,7 @@ class _Search:
         files = (_other_test_files(self.pool.root / self.pool.rel, self.accept)
                  if self.known.guard else [])
         if files:
-            base = self.pool.run({}, [*SESSION_ARGS, *files], OTHERS_TIMEOUT)
+            base = self.pool.run({}, [*OTHERS_ARGS, *files], OTHERS_TIMEOUT)
             if not (base.timed_out or base.crashed):
                 self.other_files = files
                 self.other_timeout = min(OTHERS_TIMEOUT, 3 * base.duration + STARTUP_ALLOWANCE)
@@ -557,7 +557,7 @@ class _Search:
         passing = self._others()
         if not passing:
             return ()
-        result = self.pool.run(cand.files, [*SESSION_ARGS, *self.other_files],
+        result = self.pool.run(cand.files, [*OTHERS_ARGS, *self.other_files],
                                self.other_timeout)
         if result.timed_out or result.crashed:
             return ("(the other test files did not finish with it)",)
@@ -660,6 +660,9 @@ class _Search:
 #: Seconds the other test files of the accept tests' directories may run (at the base, and
 #: with a winner: at most three times the base's time).
 OTHERS_TIMEOUT: Final = 60.0
+#: The other files' runs: a test module that cannot be imported here (a test dependency
+#: not installed, test data not checked out) must not stop the others from running.
+OTHERS_ARGS: Final = (*SESSION_ARGS, "--continue-on-collection-errors")
 #: Other test files run for a winner, at most (the nearest first).
 MAX_OTHER_FILES: Final = 50
 

@@ -733,3 +733,31 @@ def test_the_default_candidate_budget_leaves_the_time_budget_to_end_a_search() -
     # Still a setting a project can lower.
     lowered = load_settings(environ={"AGENT_OFFLINE_MAX_CANDIDATES": "400"})
     assert lowered.offline_max_candidates == 400
+
+
+DOCUMENTED = '''\
+"""Module doc."""
+
+
+def natural(items) -> str:
+    """Items as text: 'a, b and c'."""
+    if len(items) == 1:
+        return str(items[0])
+    return ", ".join(items[:-1]) + " and " + items[-1]
+'''
+
+
+def test_no_edit_puts_a_statement_before_or_into_a_docstring() -> None:
+    text = DOCUMENTED
+    edits = edits_of(text)
+    doc = text.index('    """Items')
+    body = text.index("    if len(items)")
+    # Nothing inserted before, or changed in, the module's or the function's docstring.
+    assert not [e for e in edits if doc <= e.start < body or e.start < text.index("\n")]
+    # The guard a fix needs still goes first in the body, after the docstring.
+    first = [apply_edits(text, [e]) for e in edits if e.op == "guard" and e.start == body]
+    assert any("'a, b and c'.\"\"\"\n    if not items:\n        return \"\"\n" in f for f in first)
+    for fixed in first:
+        func = ast.parse(fixed).body[1]
+        assert isinstance(func, ast.FunctionDef)
+        assert ast.get_docstring(func) == "Items as text: 'a, b and c'."

@@ -368,14 +368,36 @@ class Mutator:
     # -- the walk ----------------------------------------------------------
 
     def run(self) -> Iterator[Edit]:
+        docstrings = self._docstring_spans()
         for node in ast.walk(self.src.tree):
             if self.in_range(node):
                 for edit in self.edits_at(node):
+                    if any(start <= edit.start < end or edit.start == start == edit.end
+                           or (edit.start < start < edit.end) for start, end in docstrings):
+                        # A statement put before a docstring makes it a plain string
+                        # (``__doc__`` becomes None); moving or editing it changes only
+                        # the documentation: never a fix, sometimes a plausible one.
+                        continue
                     risky = risk_of(edit, node, self.parents)
                     hint = self.hint(edit, node)
                     if risky or hint != 1.0:
                         edit = dataclasses.replace(edit, risky=risky, hint=hint)
                     yield edit
+
+    def _docstring_spans(self) -> list[tuple[int, int]]:
+        """Text spans (from the start of its line) of the docstrings of the module, its
+        classes and functions."""
+        spans: list[tuple[int, int]] = []
+        for node in ast.walk(self.src.tree):
+            body = getattr(node, "body", None)
+            if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                     ast.AsyncFunctionDef)) or not body:
+                continue
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and \
+                    isinstance(first.value.value, str):
+                spans.append((self.src.line_start(first.lineno), self.src.span(first)[1]))
+        return spans
 
     def hint(self, edit: Edit, node: ast.AST) -> float:
         """:data:`DEAD_NAME_HINT` for an edit that reads a name its function binds and

@@ -1,6 +1,6 @@
 """What localization's coverage run collects (issue #17): per-test coverage written as
-each test ends (a run cut short keeps the tests that finished). Real coverage runs on
-small projects."""
+each test ends (a run cut short keeps the tests that finished), and which statement of
+a failing test entered which project function. Real coverage runs on small projects."""
 
 from __future__ import annotations
 
@@ -12,11 +12,58 @@ import pytest
 from pytest_agent._types import Task
 from pytest_agent._types import Workspace
 from pytest_agent.localize import localize_detailed
+from pytest_agent.localize._attribution import statement_calls
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import _parse
 from pytest_agent.localize._coverage import run_spectrum
 from pytest_agent.settings import AgentSettings
 from pytest_agent.testrun import run_tests
+
+DOC = '''\
+class Doc:
+    def __init__(self, items):
+        self.items = items
+
+    def replace(self, key, value):
+        self.items = [(k, v) for k, v in self.items if k != key]
+        self._append(key, value)
+
+    def _append(self, key, value):
+        self.items.insert(0, (key, value))
+
+    def render(self):
+        return ",".join(_fmt(k, v) for k, v in self.items)
+
+    def __repr__(self):
+        return "Doc(%r)" % (self.items,)
+
+
+def _fmt(k, v):
+    return "%s=%s" % (k, v)
+
+
+def parse(text):
+    return Doc([_pair(p) for p in text.split(",")])
+
+
+def _pair(p):
+    k, v = p.split("=")
+    return k, v
+'''
+
+DOC_TESTS = '''\
+from doc import parse
+
+
+def test_parse():
+    assert parse("a=1,b=2").render() == "a=1,b=2"
+
+
+def test_replace():
+    doc = parse("a=1,b=2")
+    doc.replace("a", "3")
+    assert doc == "b=2,a=3" or doc.render() == "b=2,a=3"
+'''
 
 
 def write(root: Path, rel: str, text: str) -> Path:
@@ -44,6 +91,60 @@ def localize(root: Path, *accept: str) -> list[tuple[str, str]]:
     baseline = run_tests(root, accept, timeout=60)
     found = localize_detailed(task, ws, baseline, AgentSettings())
     return [(loc.path, loc.function) for loc in found.functions]
+
+
+class TestStatementAttribution:
+    def test_each_function_is_mapped_to_the_test_statement_that_entered_it(
+            self, proj: Path) -> None:
+        write(proj, "doc.py", DOC)
+        tests = write(proj, "tests/test_doc.py", DOC_TESTS)
+        run = spectrum(proj, "tests/test_doc.py")
+        assert run.failing == {"tests/test_doc.py::test_replace"}
+        # Only the failing test's call phase is kept.
+        assert [a.nodeid for a in run.attribution] == ["tests/test_doc.py::test_replace"]
+        calls = run.attribution[0]
+        test_file = str(tests.resolve())
+        assert [(Path(f).resolve(), n) for f, n in calls.statements] == [
+            (tests.resolve(), 9), (tests.resolve(), 10), (tests.resolve(), 11)]
+        sites = {(c.qualname, c.test_line, c.depth) for c in calls.calls}
+        assert {("parse", 9, 1), ("_pair", 9, 3), ("Doc.__init__", 9, 2),
+                ("Doc.replace", 10, 1), ("Doc._append", 10, 2),
+                ("Doc.render", 11, 1), ("_fmt", 11, 3)} <= sites
+        assert all(Path(c.test_file).resolve() == Path(test_file) for c in calls.calls)
+        # ``doc == "..."`` failed first: pytest's explanation of it calls Doc.__repr__,
+        # which is the report, not the test: never attributed.
+        assert "Doc.__repr__" not in {c.qualname for c in calls.calls}
+        # Only project code, never the test file's own functions.
+        assert all(Path(c.file).name == "doc.py" for c in calls.calls)
+
+    def test_a_helper_in_the_test_file_is_the_innermost_test_frame(self, proj: Path) -> None:
+        write(proj, "doc.py", DOC)
+        write(proj, "tests/test_doc.py", '''\
+            from doc import parse
+
+
+            def check(text, expected):
+                doc = parse(text)
+                assert doc.render() == expected
+
+
+            def test_render():
+                check("a=1", "a=1")
+                check("b=2", "b=3")
+            ''')
+        run = spectrum(proj, "tests/test_doc.py")
+        (calls,) = run.attribution
+        assert {(c.qualname, c.test_line) for c in calls.calls if c.depth == 1} == {
+            ("parse", 5), ("Doc.render", 6)}
+
+    def test_the_record_survives_the_json_round_trip(self) -> None:
+        rec = {"kind": "attribution", "nodeid": "t.py::test_x",
+               "statements": [["/p/t.py", 3], ["/p/t.py", 4]],
+               "calls": [["/p/m.py", 1, "f", 1, 2], ["/p/m.py", 9, "g", 7, 1]],
+               "truncated": False}
+        calls = statement_calls(rec)
+        # A call naming a statement that does not exist (a torn record) is dropped.
+        assert [(c.qualname, c.test_line, c.depth) for c in calls.calls] == [("f", 4, 2)]
 
 
 class TestCoverageKeptWhenCutShort:

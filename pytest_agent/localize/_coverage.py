@@ -15,12 +15,14 @@ from typing import final
 from pytest_agent import _tempdirs
 from pytest_agent._collector import read_records
 from pytest_agent._procs import run_process
+from pytest_agent.localize._attribution import StatementCalls
+from pytest_agent.localize._attribution import statement_calls
 from pytest_agent.localize._covplugin import LIMIT_ENV
 from pytest_agent.localize._covplugin import OUT_ENV
 from pytest_agent.localize._covplugin import SOURCE_ENV
 from pytest_agent.testrun import inner_pytest_env
 
-__all__ = ["ExceptionRecord", "ProjectObject", "SpectrumRun", "run_spectrum"]
+__all__ = ["ExceptionRecord", "ProjectObject", "SpectrumRun", "StatementCalls", "run_spectrum"]
 
 _INNER_ARGS: tuple[str, ...] = (
     "-p", "pytest_agent.localize._covplugin",
@@ -88,6 +90,8 @@ class SpectrumRun:
     timed_out: bool
     has_coverage: bool
     warnings: tuple[str, ...] = field(default=())
+    #: Per failing test: which of its statements entered which project function.
+    attribution: tuple[StatementCalls, ...] = field(default=())
 
     @property
     def failing(self) -> frozenset[str]:
@@ -141,6 +145,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
     coverage: dict[str, dict[str, frozenset[int]]] = {}
     collect_errors: list[str] = []
     warnings: list[str] = []
+    attribution: list[StatementCalls] = []
     finished: set[str] = set()
     for rec in records:
         kind = rec.get("kind")
@@ -165,6 +170,8 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
             finished.add(nodeid)
             for filename, lines in rec["lines"].items():
                 coverage.setdefault(str(filename), {})[nodeid] = frozenset(map(int, lines))
+        elif kind == "attribution":
+            attribution.append(statement_calls(rec))
         elif kind == "warning":
             warnings.append(str(rec.get("text", "")))
     if timed_out:
@@ -175,7 +182,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
         outcomes=outcomes, failures=failures, exceptions=tuple(exceptions),
         coverage=coverage, collect_errors=tuple(collect_errors), output=output,
         duration=duration, timed_out=timed_out, has_coverage=bool(finished),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings), attribution=tuple(attribution),
     )
 
 

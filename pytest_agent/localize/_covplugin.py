@@ -11,7 +11,8 @@ It runs inside the inner pytest subprocess, never in the user's pytest process. 
   not: what runs to *report* a failure (``pytest_runtest_makereport``, ``repr`` of
   locals, an exception's ``__str__``) is no evidence of the fault;
 - records, for a failing test, the value flow and the project objects of the
-  failing statement (:mod:`._evidence`);
+  failing statement (:mod:`._evidence`), and which statement of the test entered
+  which project function (:mod:`._attribution`);
 - records each test's outcome and failure text as it goes (one JSON line per
   event, flushed, so a run killed on timeout still leaves them behind);
 - records the structured traceback of every failure and collection error
@@ -49,6 +50,7 @@ from pytest_agent._collector import COVERAGE_LIMIT_ENV
 from pytest_agent._collector import COVERAGE_OUT_ENV
 from pytest_agent._collector import COVERAGE_SOURCE_ENV
 from pytest_agent._outcomes import OutcomeRecorder
+from pytest_agent.localize._attribution import CallAttributor
 from pytest_agent.localize._evidence import ProjectFiles
 from pytest_agent.localize._evidence import ReturnRecorder
 from pytest_agent.localize._evidence import failure_evidence
@@ -84,6 +86,7 @@ class LocalizePlugin:
         self._compared: tuple[tuple[str, ...], tuple[object, ...]] | None = None
         self._is_project = ProjectFiles(source)
         self._recorder = ReturnRecorder(self._is_project)
+        self._attributor = CallAttributor(self._is_project)
         self._trees: dict[str, ast.Module | None] = {}
         self._has_alarm = hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer")
 
@@ -145,11 +148,13 @@ class LocalizePlugin:
 
     def _pause(self) -> None:
         self._paused += 1
+        self._attributor.paused += 1
         if self._paused == 1 and self._tracing and self._cov is not None:
             self._cov.stop()
 
     def _resume(self) -> None:
         self._paused -= 1
+        self._attributor.paused -= 1
         if self._paused == 0 and self._tracing and self._cov is not None:
             self._cov.start()
 
@@ -212,6 +217,7 @@ class LocalizePlugin:
             if elapsed < self._current_limit:
                 self._longest = max(self._longest, elapsed)
             self._recorder.clear()  # drop the references to the test's values
+            self._attributor.clear()
             self._compared = None
             self._emit_coverage(item.nodeid)
 
@@ -219,10 +225,12 @@ class LocalizePlugin:
         self._trace(True)
         if record_returns:
             self._recorder.start()
+            self._attributor.start()  # chained after the recorder's profile function
         try:
             return (yield)
         finally:
             if record_returns:
+                self._attributor.stop()
                 self._recorder.stop()
             self._trace(False)
 
@@ -237,6 +245,12 @@ class LocalizePlugin:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
         return (yield from self._traced_phase(False))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Only a failing call phase's attribution is kept: few tests, and the only
+        # ones the ranking reads.
+        if report.when == "call" and report.failed:
+            self._emit(self._attributor.record(report.nodeid))
 
     def _on_alarm(self, signum: int, frame: object) -> None:
         limit = self._current_limit

@@ -4,6 +4,7 @@ a failing test entered which project function. Real coverage runs on small proje
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from pytest_agent.localize._attribution import statement_calls
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import _parse
 from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._rank import rank
+from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._statements import _written
+from pytest_agent.localize._statements import statement_signal
 from pytest_agent.settings import AgentSettings
 from pytest_agent.testrun import run_tests
 
@@ -145,6 +150,126 @@ class TestStatementAttribution:
         calls = statement_calls(rec)
         # A call naming a statement that does not exist (a torn record) is dropped.
         assert [(c.qualname, c.test_line, c.depth) for c in calls.calls] == [("f", 4, 2)]
+
+
+class TestStatementSignal:
+    # The test builds a document from text, changes it, and checks its rendering.
+    # Building (from_text, _split) and changing (replace, _put, the fault) run in the
+    # failing test only: Ochiai 1.0 for all four; the builder comes first in the file.
+    NOTES = '''\
+        def from_text(text):
+            notes = Notes()
+            for pair in text.split(","):
+                notes.add(*_split(pair))
+            return notes
+
+
+        def _split(pair):
+            key, value = pair.split("=")
+            return key, value
+
+
+        class Notes:
+            def __init__(self):
+                self.items = []
+
+            def add(self, key, value):
+                self.items.append((key, value))
+
+            def replace(self, key, value):
+                at = [k for k, _ in self.items].index(key)
+                self._put(at, key, value)
+
+            def _put(self, at, key, value):
+                self.items.insert(at, (key, value))
+
+            def render(self):
+                return ",".join("%s=%s" % item for item in self.items)
+        '''
+    NOTES_TESTS = '''\
+        from notes import Notes, from_text
+
+
+        def test_render():
+            notes = Notes()
+            notes.add("a", "1")
+            assert notes.render() == "a=1"
+
+
+        def test_replace():
+            notes = from_text("a=1,b=2")
+            notes.replace("a", "3")
+            assert notes.render() == "a=3,b=2"
+        '''
+
+    def ranked(self, root: Path, run: SpectrumRun, nodeid: str) -> list[str]:
+        task = Task(id="T-1", description="fix it", accept_tests=(nodeid,))
+        ranking = rank(root, task, run, None, "ochiai", [nodeid.split("::")[0]], root)
+        return [loc.function for loc in ranking.functions]
+
+    def test_what_changed_the_checked_object_leads_what_built_it(self, proj: Path) -> None:
+        write(proj, "notes.py", self.NOTES)
+        write(proj, "tests/test_notes.py", self.NOTES_TESTS)
+        nodeid = "tests/test_notes.py::test_replace"
+        run = spectrum(proj, "tests/test_notes.py")
+        with_signal = self.ranked(proj, run, nodeid)
+        # The same coverage run without the attribution: the builder wins the tie.
+        without = self.ranked(proj, SpectrumRun(**{**run.__dict__, "attribution": ()}), nodeid)
+
+        def order(found: list[str]) -> list[str]:
+            return [n for n in found if n in ("_split", "Notes._put")]
+
+        assert order(without) == ["_split", "Notes._put"]
+        assert order(with_signal) == ["Notes._put", "_split"]
+        # (from_text keeps its place: value flow says it made the checked object.)
+        # ... and through the public entry point, with its evidence.
+        task = Task(id="T-1", description="fix it", accept_tests=(nodeid,))
+        ws = Workspace(root=proj, branch="agent/T-1", base_commit="0" * 40, repo_root=proj)
+        found = localize_detailed(task, ws, run_tests(proj, (nodeid,), timeout=60),
+                                  AgentSettings())
+        top = next(loc for loc in found.functions if loc.function == "Notes._put")
+        why = "the last statement that changed what the failing one reads of a failing test"
+        assert any(f"{why} (line 12)" in e for e in top.evidence)
+
+    SHOP = '''\
+        def make_cart(prices):
+            return [{"price": p} for p in prices]
+
+
+        def checkout(cart):
+            return sum(item["price"] for item in cart[1:])
+        '''
+
+    @pytest.mark.parametrize("body", [
+        # One statement did everything.
+        "assert checkout(make_cart([1, 2])) == 3",
+        # The check reads what one call built: both statements are in the slice.
+        "cart = make_cart([1, 2])\n    assert checkout(cart) == 3",
+    ])
+    def test_nothing_to_tell_apart_adds_nothing(self, proj: Path, body: str) -> None:
+        write(proj, "shop.py", self.SHOP)
+        write(proj, "tests/test_shop.py",
+              "from shop import checkout, make_cart\n\n\ndef test_checkout():\n"
+              f"    {body}\n")
+        run = spectrum(proj, "tests/test_shop.py")
+        assert run.failing == {"tests/test_shop.py::test_checkout"}
+        assert run.attribution
+        ranker = Ranker(proj, ["tests/test_shop.py"])
+        assert not statement_signal(ranker, run.attribution, run.exceptions, run.failing, 1.0)
+        assert all(fs.bonus == 0 for fs in ranker.functions.values())
+
+    @pytest.mark.parametrize(("source", "written"), [
+        ("doc = parse(text)", {"doc"}),
+        ("doc['a']['b'] = 3", {"doc"}),
+        ("doc.items[0].x = 3", {"doc"}),
+        ("doc.append(key, value)", {"doc", "key", "value"}),
+        ("fill(doc, size=n)", {"doc", "n"}),
+        ("a, b = pair", {"a", "b"}),
+        ("total += 1", {"total"}),
+        ("assert doc == 3", set()),
+    ])
+    def test_names_a_statement_changes(self, source: str, written: set[str]) -> None:
+        assert _written(ast.parse(source).body[0]) == written
 
 
 class TestCoverageKeptWhenCutShort:

@@ -26,6 +26,7 @@ from pytest_agent.localize._signals import task_failures
 from pytest_agent.localize._signals import test_body_signal
 from pytest_agent.localize._signals import test_module_signal
 from pytest_agent.localize._signals import test_name_signal
+from pytest_agent.localize._statements import statement_signal
 
 __all__ = ["Ranking", "rank"]
 
@@ -67,6 +68,8 @@ def rank(
         methods.append("traceback")
     for nodeid in sorted(failing - signals.seen_tests):
         test_body_signal(ranker, nodeid, test_root, share)
+    if spectrum is not None:  # which statements of a failing test entered what (_statements)
+        statement_signal(ranker, spectrum.attribution, spectrum.exceptions, failing, share)
 
     # 3. Names: the task's words and files.
     name_signals(ranker, task, test_files)

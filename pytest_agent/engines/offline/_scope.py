@@ -16,7 +16,7 @@ from dataclasses import field
 from typing import Final
 from typing import final
 
-__all__ = ["FunctionScope", "function_scope"]
+__all__ = ["FunctionScope", "empty_value", "function_scope"]
 
 _COLLECTION_METHODS: Final = frozenset({
     "append", "add", "pop", "extend", "popleft", "appendleft", "items", "keys", "values",
@@ -177,3 +177,50 @@ def function_scope(func: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionScop
     scope.numbers = (scope.numbers | unused) & scope.bound
     scope.collections = (scope.collections | unused) & scope.bound
     return scope
+
+
+#: The empty value of a type, by the name its annotation or its values are written with.
+_EMPTY: Final = {"str": '""', "list": "[]", "List": "[]", "dict": "{}", "Dict": "{}",
+                 "tuple": "()", "Tuple": "()", "int": "0", "float": "0.0", "bool": "False",
+                 "Iterator": "iter(())", "Iterable": "iter(())", "iterator": "iter(())"}
+#: Calls that build a lazy iterator: a function returning one returns ``iter(())`` empty.
+_ITERATOR_CALLS: Final = frozenset({"map", "filter", "zip", "iter", "reversed", "enumerate",
+                                    "starmap", "chain", "islice", "zip_longest"})
+
+
+def empty_value(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The empty value of what ``func`` returns: from its return annotation (``-> str``,
+    ``-> list[int]``), else when its own returns build one type (text: literals,
+    f-strings, ``.join``; a list or dict display or comprehension); else ``None``."""
+    note = func.returns
+    if isinstance(note, ast.Subscript):
+        note = note.value
+    if isinstance(note, (ast.Name, ast.Attribute)):
+        return _EMPTY.get(note.id if isinstance(note, ast.Name) else note.attr)
+    kinds = {_kind(n.value) for n in ast.walk(func)
+             if isinstance(n, ast.Return) and n.value is not None}
+    kind = kinds.pop() if len(kinds) == 1 else None
+    return _EMPTY.get(kind) if kind is not None else None
+
+
+def _kind(value: ast.expr) -> str | None:
+    """The type a returned expression builds, when its form says it."""
+    if isinstance(value, ast.JoinedStr) or (
+            isinstance(value, ast.Constant) and isinstance(value.value, str)) or (
+            isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "join"):
+        return "str"
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+            value.func.id in _ITERATOR_CALLS:
+        return "iterator"
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+            value.func.id in (*_EMPTY, "sorted"):
+        return "list" if value.func.id == "sorted" else value.func.id  # str(x), list(x)
+    if isinstance(value, (ast.List, ast.ListComp)):
+        return "list"
+    if isinstance(value, (ast.Dict, ast.DictComp)):
+        return "dict"
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+        left, right = _kind(value.left), _kind(value.right)
+        return left if left == right or right is None else (right if left is None else None)
+    return None

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from typing import Final
 
 from pytest_agent.engines.offline._scope import FunctionScope
+from pytest_agent.engines.offline._scope import empty_value
 from pytest_agent.engines.offline._source import Edit
 
 if TYPE_CHECKING:
@@ -546,8 +547,6 @@ def catch(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
 
 def _catch_actions(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef,
                    node: ast.stmt) -> list[str]:
-    from pytest_agent.engines.offline._operators import _empty_value
-
     in_loop = False
     cur = m.parents.get(node)
     while cur is not None and cur is not func:
@@ -559,7 +558,7 @@ def _catch_actions(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef,
         return [*actions, "return"]
     if not any(isinstance(n, ast.Return) and n.value is not None for n in own):
         return [*actions, "return"]
-    empty = _empty_value(func)
+    empty = empty_value(func)
     return [*actions, *([f"return {empty}"] if empty else []), "return None"]
 
 

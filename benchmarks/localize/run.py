@@ -318,6 +318,15 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
             f"{p} {sum(1 for r in ok if r.id.rsplit('-', 1)[0] == p and r.main_rank == 1)}/"
             f"{sum(1 for r in ok if r.id.rsplit('-', 1)[0] == p)}"
             for p in dict.fromkeys(r.id.rsplit("-", 1)[0] for r in ok)) + ".",
+    ]
+    if args.split != "tuned":
+        # The held-out split stays unread: its report carries the figures, not which
+        # function each bug's fix changed or what was ranked above it (--dump has that
+        # for the one who runs it).
+        errors = sum(1 for r in results if r.error)
+        lines += ["", f"Per-bug rows are not written for this split ({errors} bug(s) errored)."]
+        return "\n".join(lines) + "\n"
+    lines += [
         "",
         "| bug | fault kind | main rank | any rank | ranked first | method | s |",
         "| --- | --- | --- | --- | --- | --- | --- |",

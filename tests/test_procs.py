@@ -135,7 +135,9 @@ def test_timeout_kills_daemons_of_a_contained_command(tmp_path: Path, killer: li
 
 def test_fork_storm_is_killed_to_the_last_process(tmp_path: Path, killer: list[int]) -> None:
     # A bounded bomb (a binary tree of depth 7: 255 processes) -- an unbounded one would
-    # hurt the machine the suite runs on -- each forking and sleeping, then the root exits.
+    # hurt the machine the suite runs on -- each forking and sleeping, then the root exits
+    # once the tree has grown (or after 30 s): the run ends when the root does, so a root
+    # that left at once would race its own descendants' forks (CI under load saw 97 of 255).
     pids = tmp_path / "pids"
     argv = [*script(tmp_path, """\
         import os, sys, time
@@ -153,6 +155,12 @@ def test_fork_storm_is_killed_to_the_last_process(tmp_path: Path, killer: list[i
             handle.write(f"{os.getpid()} ")
         if depth:
             time.sleep(300)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with open(out) as handle:
+                if len(handle.read().split()) >= 255:
+                    break
+            time.sleep(0.05)
         """), str(pids)]
     result = run_process(argv, cwd=tmp_path, timeout=60, contain=True)
     assert not result.timed_out

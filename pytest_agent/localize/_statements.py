@@ -33,6 +33,7 @@ from pathlib import Path
 from pytest_agent.localize._attribution import StatementCalls
 from pytest_agent.localize._coverage import ExceptionRecord
 from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._signals import parse_file
 from pytest_agent.localize._traceback import statement_at
 
 __all__ = ["W_STATEMENT", "statement_signal"]
@@ -144,10 +145,7 @@ class _Statements:
 
     def _tree(self, filename: str) -> ast.Module | None:
         if filename not in self._trees:
-            try:
-                self._trees[filename] = ast.parse(Path(filename).read_text(encoding="utf-8"))
-            except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
-                self._trees[filename] = None
+            self._trees[filename] = parse_file(Path(filename))
         return self._trees[filename]
 
 

@@ -25,6 +25,7 @@ from pytest_agent.engines.offline._source import Edit
 from pytest_agent.engines.offline._source import SourceFile
 from pytest_agent.engines.offline._source import apply_edits
 from pytest_agent.engines.offline._source import unified_diff
+from pytest_agent.localize._paths import is_test_path
 
 __all__ = ["Candidate", "Suspiciousness", "candidates", "is_test_file", "pairs", "rank_singles",
            "same_edits", "with_copies"]
@@ -44,11 +45,9 @@ MAX_COPIES = 4
 
 
 def is_test_file(path: str) -> bool:
-    """Test code and conftests are never edited: the tests are the specification."""
-    parts = Path(path).parts
-    name = parts[-1] if parts else path
-    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-            or any(p in ("tests", "test", "testing") for p in parts[:-1]))
+    """Test code and conftests are never edited: the tests are the specification (the
+    same rule that keeps them out of localization's ranking)."""
+    return is_test_path(Path(path))
 
 
 @final

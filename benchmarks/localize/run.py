@@ -319,7 +319,7 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
             f"{sum(1 for r in ok if r.id.rsplit('-', 1)[0] == p)}"
             for p in dict.fromkeys(r.id.rsplit("-", 1)[0] for r in ok)) + ".",
     ]
-    if args.split != "tuned":
+    if args.split in ("heldout", "all"):
         # The held-out split stays unread: its report carries the figures, not which
         # function each bug's fix changed or what was ranked above it (--dump has that
         # for the one who runs it).
@@ -392,9 +392,12 @@ def main() -> int:
     parser.add_argument("-k", dest="only", default="", help="only programs whose name has this")
     parser.add_argument("--corpus", choices=("seeded", "real"), default="seeded",
                         help="benchmarks/corpus (seeded faults) or benchmarks/real_bugs")
-    parser.add_argument("--split", choices=("tuned", "heldout", "all"), default="tuned",
+    parser.add_argument("--split", choices=("tuned", "heldout", "study", "all"),
+                        default="tuned",
                         help="real bugs: this split of bugs.json (heldout: projects nobody"
-                        " tunes on, run at the end; writes RESULTS-real-heldout.md)")
+                        " tunes on, run at the end; writes RESULTS-real-heldout.md; study:"
+                        " projects whose misses are read, RESULTS-real-study.md with"
+                        " per-bug rows)")
     parser.add_argument("--subject", action="store_true",
                         help="real bugs: the description gives the fix commit's subject")
     parser.add_argument("--set", action="append", default=[], metavar="W_NAME=VALUE",

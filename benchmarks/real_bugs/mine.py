@@ -251,10 +251,11 @@ def report(store: dict[str, Any]) -> str:
               "| --- | --- |"]
     lines += [f"| {why} | {n} |" for why, n in sorted(reasons.items(), key=lambda x: -x[1])]
     heldout = sum(b.get("split") == "heldout" for b in manifest["bugs"])
-    tuned = [b for b in manifest["bugs"] if b.get("split") != "heldout"]
+    study = sum(b.get("split") == "study" for b in manifest["bugs"])
+    tuned = [b for b in manifest["bugs"] if b.get("split", "tuned") == "tuned"]
     manifest = {"bugs": tuned}
-    lines += ["", f"Splits: {len(tuned)} tuned, {heldout} held-out bugs. What follows is about the"
-              " tuned split only."]
+    lines += ["", f"Splits: {len(tuned)} tuned, {heldout} held-out, {study} study bugs. What"
+              " follows is about the tuned split only."]
     kinds: dict[str, int] = {}
     for b in manifest["bugs"]:
         kind = b["fault_kind"].split(":")[0]
@@ -327,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _split(project: str) -> str:
-    """``heldout`` for a project nobody tunes on (issue #17), else ``tuned``."""
+    """``heldout`` for a project nobody tunes on (issue #17), ``study`` for one whose misses
+    are read to learn what generalizes, else ``tuned``."""
     return PROJECTS[project].get("split", "tuned")
 
 

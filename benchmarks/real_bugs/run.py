@@ -22,6 +22,7 @@ For each bug of ``bugs.json`` (materialized from the local mirror into a temp di
 
     python benchmarks/real_bugs/run.py                   # every tuned bug; RESULTS-run.md
     python benchmarks/real_bugs/run.py --split heldout   # the held-out projects (#17)
+    python benchmarks/real_bugs/run.py --split study     # the study projects: RESULTS-run-study.md
     python benchmarks/real_bugs/run.py -k tomlkit --no-write
     python benchmarks/real_bugs/run.py --jobs 2          # two bugs at a time
 

@@ -1,8 +1,8 @@
 """The real-bug corpus's manifest keeps its promises (benchmarks/real_bugs/bugs.json).
 
 The held-out split is only an honest measure while nothing reads it by accident and no
-project is in two splits (tuned, held-out, study); and the corpus must never draw on the published APR benchmarks
-or the projects BugsInPy is built from, which are how we are measured.
+project is in two splits (tuned, held-out, study); and the corpus must never draw on the
+published APR benchmarks or the projects BugsInPy is built from, which are how we are measured.
 """
 
 from __future__ import annotations

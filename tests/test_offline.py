@@ -761,3 +761,63 @@ def test_no_edit_puts_a_statement_before_or_into_a_docstring() -> None:
         func = ast.parse(fixed).body[1]
         assert isinstance(func, ast.FunctionDef)
         assert ast.get_docstring(func) == "Items as text: 'a, b and c'."
+
+
+# -- constant conditions are never written (held-out run of the previous round) ----------
+
+BOX = textwrap.dedent("""
+    class Box:
+        def __init__(self, items):
+            self.items = items
+
+        def size(self):
+            return len(self.items)
+
+        def describe(self, verbose, limit):
+            name = self.__class__.__name__
+            if verbose and self.items:
+                return name + str(self.size())
+            while self.items:
+                self.items.pop()
+            if limit == 0:
+                return name
+            return name * limit
+    """)
+
+
+def _conditions_written(text: str) -> list[str]:
+    """The conditions of every edited program (one per candidate), as source text."""
+    found = []
+    for edit in edits_of(text):
+        tree = ast.parse(apply_edits(text, [edit]))
+        found += [ast.unparse(n.test) for n in ast.walk(tree) if isinstance(n, (ast.If, ast.While))]
+    return found
+
+
+def test_no_edit_writes_a_condition_whose_truth_is_fixed() -> None:
+    conditions = set(_conditions_written(BOX))
+    # A class, a method object, a builtin function, a non-empty literal, their negation,
+    # a comparison of two literals, an ``and``/``or`` with such an operand.
+    constant = [c for c in conditions if any(s in c for s in (
+        "self.__class__", "self.size", "Box", "len ", "not len", "0 == 0", "'", '"'))
+        and "self.size()" not in c]
+    assert constant == [], constant
+    # The operators still write conditions: guards, negations, weakened conjunctions.
+    assert {"not verbose", "not (verbose and self.items)", "not self.items",
+            "limit != 0"} <= conditions
+
+
+@pytest.mark.parametrize(("condition", "truth"), [
+    ("not self.__class__", False), ("self.__class__ is None", False), ("Box", True),
+    ("self.size", True), ("len", True), ("not [1]", False), ("'a' == 'b'", False),
+    ("1 < 2", True), ("x or Box", True), ("x and ()", False), ("type(x)", True),
+    ("x", None), ("self.items", None), ("self.size()", None), ("x == 1", None),
+    ("x and Box", None), ("f'{x}'", None), ("f'a{x}'", True),
+])
+def test_constant_truth_of_a_condition(condition: str, truth: bool | None) -> None:
+    from pytest_agent.engines.offline._truth import ConditionFacts
+    from pytest_agent.engines.offline._truth import constant_truth
+
+    module = ast.parse("class Box:\n    def size(self):\n        pass\n")
+    facts = ConditionFacts(ConditionFacts.of_module(module), frozenset({"size"}))
+    assert constant_truth(ast.parse(condition, mode="eval").body, facts) is truth

@@ -25,6 +25,10 @@ from pytest_agent.engines.offline._scope import empty_value
 from pytest_agent.engines.offline._scope import function_scope
 from pytest_agent.engines.offline._source import Edit
 from pytest_agent.engines.offline._source import SourceFile
+from pytest_agent.engines.offline._truth import ConditionFacts
+from pytest_agent.engines.offline._truth import condition_nodes
+from pytest_agent.engines.offline._truth import degenerate
+from pytest_agent.engines.offline._truth import inserted_conditions
 
 __all__ = ["PRIORS", "Mutator", "mutations"]
 
@@ -178,6 +182,14 @@ class Mutator:
             and len(f.args.args) == 1 and not f.name.startswith(("test", "_"))]
         self._scopes: dict[ast.AST, FunctionScope] = {}
         self._stores: dict[ast.AST, set[str]] = {}
+        self._objects = ConditionFacts.of_module(src.tree)
+        self._facts: dict[ast.AST | None, ConditionFacts] = {}
+        #: The module's conditions by the lines they span: (start, end, node).
+        self._conditions_at: dict[int, list[tuple[int, int, ast.expr]]] = {}
+        for cond in condition_nodes(src.tree):
+            start, end = src.span(cond)
+            for n in range(cond.lineno, (cond.end_lineno or cond.lineno) + 1):
+                self._conditions_at.setdefault(n, []).append((start, end, cond))
 
     # -- module facts --------------------------------------------------------
 
@@ -379,11 +391,54 @@ class Mutator:
                         # (``__doc__`` becomes None); moving or editing it changes only
                         # the documentation: never a fix, sometimes a plausible one.
                         continue
+                    if self.makes_constant_condition(edit, node):
+                        continue
                     risky = risk_of(edit, node, self.parents)
                     hint = self.hint(edit, node)
                     if risky or hint != 1.0:
                         edit = dataclasses.replace(edit, risky=risky, hint=hint)
                     yield edit
+
+    def condition_facts(self, node: ast.AST) -> ConditionFacts:
+        """The names and attributes that are always true where ``node`` is (see
+        ``_truth``): the module's functions, classes and the builtins the function does
+        not assign, and ``self.<method>`` for its class's methods."""
+        func = self.enclosing_function(node)
+        if func not in self._facts:
+            methods: frozenset[str] = frozenset()
+            owner = self.parents.get(func) if func is not None else None
+            if isinstance(owner, ast.ClassDef):
+                assigned = {n.attr for n in ast.walk(owner) if isinstance(n, ast.Attribute)
+                            and isinstance(n.ctx, ast.Store)}
+                methods = frozenset(s.name for s in owner.body
+                                    if isinstance(s, _FUNC_NODES)) - assigned
+            local = self.stores(func) if func is not None else set()
+            self._facts[func] = ConditionFacts(self._objects - local, methods)
+        return self._facts[func]
+
+    def makes_constant_condition(self, edit: Edit, node: ast.AST) -> bool:
+        """The edit writes a condition whose truth is fixed, or an ``and``/``or``
+        operand that is (``not self.__class__``, ``if len:``, ``1 == 2``, ``c or Class``):
+        a branch removed in disguise. Explicit ``True``/``False`` (``bool-constant``)
+        stay, as the marked overfitting pattern of ``_risk``."""
+        if edit.op == "bool-constant":
+            return False
+        facts = self.condition_facts(node)
+        if (edit.start == edit.end or "\n" in edit.new) and any(
+                degenerate(c, facts) for c in inserted_conditions(edit.new)):
+            return True
+        inside = [(s, e, c) for s, e, c in self._conditions_at.get(edit.line, ())
+                  if s <= edit.start and edit.end <= e and (s, e) != (edit.start, edit.start)]
+        if not inside:
+            return False
+        start, end, cond = min(inside, key=lambda t: t[1] - t[0])
+        text = self.src.text
+        new = text[start:edit.start] + edit.new + text[edit.end:end]
+        try:
+            tree = ast.parse(f"({new})", mode="eval")
+        except SyntaxError:
+            return False
+        return degenerate(tree.body, facts) and not degenerate(cond, facts)
 
     def _docstring_spans(self) -> list[tuple[int, int]]:
         """Text spans (from the start of its line) of the docstrings of the module, its

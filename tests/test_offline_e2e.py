@@ -330,3 +330,21 @@ def test_regression_none_turns_the_other_files_check_off(tmp_path: Path) -> None
     proposal = _propose(tmp_path, SHARED, ("tests/test_total.py::test_total",),
                         HELPER_FIRST[:1], regression=())
     assert "+    return x + 2" in proposal.diff
+
+
+
+def test_the_stop_line_counts_every_validated_candidate_as_generated(tmp_path: Path) -> None:
+    # ``+ -> -`` at the places of ``a + "-" + b + "-"`` are candidates beyond the single
+    # edits (systematic copies): the held-out run of the previous round read
+    # "974 candidate(s) validated of 973 generated" because copies were not counted.
+    proposal = _propose(tmp_path, {
+        "dash.py": 'def dash(a, b):\n    return a + "-" + b + "-"\n',
+        "tests/test_dash.py": "from dash import dash\n\n\ndef test_dash():\n"
+                              "    assert dash('x', 'y') == 'x=y'\n",
+    }, ("tests/test_dash.py::test_dash",), (Location("dash.py", "dash", 1, 2, 1.0, line=2),),
+        offline_workers=2)
+    found = re.search(r"(\d+) candidate\(s\) validated of (\d+) generated",
+                      proposal.stop_reason or "")
+    assert found is not None, proposal.stop_reason
+    assert "the repair space was exhausted" in (proposal.stop_reason or "")
+    assert int(found[1]) <= int(found[2]), proposal.stop_reason

@@ -73,7 +73,8 @@ class SearchReport:
     winner: Candidate | None
     plausible_only: bool
     validated: int
-    #: Single edits generated, plus the pairs of them drawn by the search.
+    #: Single edits generated, plus the groups of them drawn by the search (systematic
+    #: copies of one change, pairs): every validated candidate is one of these.
     generated: int
     duration: float
     validation_time: float
@@ -393,7 +394,8 @@ class _Search:
         self.best_partial: tuple[int, Candidate] | None = None
         self.args: list[str] = []
         self.timeout = settings.candidate_timeout
-        self.pairs_drawn = 0
+        #: Candidates of more than one edit drawn so far (copies, pairs).
+        self.groups_drawn = 0
         self.plausible: tuple[int, Candidate] | None = None
         self.winners: list[tuple[int, Candidate]] = []
         #: Winners that broke another test of the project, with the tests they broke.
@@ -468,8 +470,9 @@ class _Search:
         overfitting patterns), then the other pairs."""
         safe = [e for e in self.singles if not e.risky]
         # Each safe single, then the same change at every copy of its code (one group).
-        yield from with_copies(safe, self.susp, self.evidence, same_edits(safe))
-        self.pairs_drawn = 0
+        for group in with_copies(safe, self.susp, self.evidence, same_edits(safe)):
+            self.groups_drawn += len(group[0]) > 1
+            yield group
         # Pairs: singles that made progress (some failing accept test passed) first.
         ranked = sorted(self.progress, key=lambda t: -t[1])
         pool = [(e, edit_score(e, self.susp, self.evidence)) for e, _ in ranked if not e.risky]
@@ -477,13 +480,13 @@ class _Search:
                  if all(e is not p for p, _ in pool)]
         found = pairs(pool, PAIR_POOL)
         for _, group in zip(range(EARLY_PAIRS), found, strict=False):
-            self.pairs_drawn += 1
+            self.groups_drawn += 1
             yield group
         for edit in self.singles:
             if edit.risky:
                 yield (edit,), edit_score(edit, self.susp, self.evidence)
         for group in found:
-            self.pairs_drawn += 1
+            self.groups_drawn += 1
             yield group
 
     def _validate(self, cand: Candidate) -> RunResult:
@@ -647,7 +650,7 @@ class _Search:
     def _report(self, winner: Candidate | None, plausible: bool, stopped_by: str) -> SearchReport:
         best = self.best_partial
         return SearchReport(winner, plausible, self.validated,
-                            len(self.singles) + self.pairs_drawn,
+                            len(self.singles) + self.groups_drawn,
                             time.monotonic() - self.started, self.validation_time, stopped_by,
                             hung=self.hung, best_partial=best[1] if best else None,
                             best_partial_fixed=best[0] if best else 0,

@@ -348,3 +348,20 @@ def test_the_stop_line_counts_every_validated_candidate_as_generated(tmp_path: P
     assert found is not None, proposal.stop_reason
     assert "the repair space was exhausted" in (proposal.stop_reason or "")
     assert int(found[1]) <= int(found[2]), proposal.stop_reason
+
+
+@pytest.mark.parametrize(("config", "text"), [
+    ("pytest.ini", "[pytest]\npython_files = test_*.py check_*.py\n"),
+    ("pyproject.toml", "[tool.pytest.ini_options]\npython_files = ['test_*.py', 'check_*.py']\n"),
+    ("setup.cfg", "[metadata]\nname = calc\n\n[tool:pytest]\n"
+                  "python_files = test_*.py check_*.py\n"),
+])
+def test_the_other_test_files_are_found_by_the_projects_python_files(
+        tmp_path: Path, config: str, text: str) -> None:
+    # The helper's test is in ``check_inc.py``, a test module only by the project's
+    # ``python_files``: the winner that breaks it is rejected there too.
+    files = {k: v for k, v in SHARED.items() if k != "tests/unit/test_inc.py"}
+    files["tests/unit/check_inc.py"] = SHARED["tests/unit/test_inc.py"]
+    files[config] = text
+    proposal = _propose(tmp_path, files, ("tests/test_total.py::test_total",), HELPER_FIRST)
+    assert "+    return inc(x) * 3" in proposal.diff, proposal.stop_reason

@@ -50,6 +50,8 @@ from pytest_agent.engines.offline._search import same_edits
 from pytest_agent.engines.offline._search import with_copies
 from pytest_agent.engines.offline._source import Edit
 from pytest_agent.engines.offline._source import SourceFile
+from pytest_agent.engines.offline._testfiles import is_test_module
+from pytest_agent.engines.offline._testfiles import python_files
 from pytest_agent.regression import regression_set
 from pytest_agent.settings import AgentSettings
 
@@ -537,7 +539,8 @@ class _Search:
         if self.other_passing is not None:
             return self.other_passing
         self.other_passing = []
-        files = (_other_test_files(self.pool.root / self.pool.rel, self.accept)
+        files = (_other_test_files(self.pool.root / self.pool.rel, self.accept,
+                                   self.pool.root)
                  if self.known.guard else [])
         if files:
             base = self.pool.run({}, [*OTHERS_ARGS, *files], OTHERS_TIMEOUT)
@@ -670,18 +673,20 @@ OTHERS_ARGS: Final = (*SESSION_ARGS, "--continue-on-collection-errors")
 MAX_OTHER_FILES: Final = 50
 
 
-def _other_test_files(test_root: Path, accept: Sequence[str]) -> list[str]:
-    """The test files (``test_*.py``, ``*_test.py``) beside the accept tests' files: in
-    their directories and below (only the directory itself for the root), the accept
-    tests' own files left out; paths as the accept tests write theirs."""
+def _other_test_files(test_root: Path, accept: Sequence[str], root: Path) -> list[str]:
+    """The test files (by the project's ``python_files``, read from its pytest config
+    between ``test_root`` and the workspace ``root``; ``test_*.py *_test.py`` by default)
+    beside the accept tests' files: in their directories and below (only the directory
+    itself for the root), the accept tests' own files left out; paths as the accept tests
+    write theirs."""
     own = {a.split("::", 1)[0] for a in accept}
+    patterns = python_files(test_root, root)
     found: list[str] = []
     for rel in sorted({str(Path(f).parent) for f in own}):
         folder = test_root / rel
         pattern = "*.py" if rel in ("", ".") else "**/*.py"
         for path in sorted(folder.glob(pattern)):
-            name = path.name
-            if not (name.startswith("test_") or name.endswith("_test.py")):
+            if not is_test_module(path, patterns):
                 continue
             relpath = path.relative_to(test_root).as_posix()
             if relpath in own or relpath in found or any(

@@ -23,6 +23,12 @@ never imported by the user's pytest process. Lifecycle:
    tests' third-party dependencies), unless importing one pulls in project code.
 
 Protocol: one JSON object per line on stdin, one answer per line on stdout.
+
+**The zygote** (``python -m pytest_agent._serve --zygote FD``, one per harness process,
+see :class:`pytest_agent._server.Zygote`): does step 1 once, then forks each task's
+server on request, handing it the two pipes the request carried; a forked server starts
+at step 2, its own session and process group, and dies with the zygote. A task's server
+then costs a fork, not an interpreter that imports pytest (a third of a task's CPU).
 """
 
 from __future__ import annotations
@@ -41,12 +47,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from typing import TextIO
 
 from pytest_agent._forkchild import die_with_parent
 from pytest_agent._forkchild import import_outside
 from pytest_agent._forkchild import limit_memory
 
-__all__ = ["fingerprint", "main", "warm_imports"]
+__all__ = ["fingerprint", "main", "serve", "warm_imports", "zygote"]
 
 #: Path parts of files that never belong to the project under test.
 _FOREIGN = ("site-packages", "dist-packages", "/.venv/", "/venv/", "/.tox/", "/.nox/")
@@ -389,16 +396,10 @@ def _child(server: Server, req: dict[str, Any], parent: int) -> None:
         os._exit(code)
 
 
-def main() -> int:
-    sys.dont_write_bytecode = True
-    # Our protocol owns the real stdin and stdout: private copies of both, since
-    # parsing a config captures fds 0-2 for a while.
-    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
-    os.dup2(2, 1)
-    warm_imports()
+def serve(requests: TextIO, answers: TextIO) -> int:
+    """The request loop of one task's server, after :func:`warm_imports`; ends at EOF."""
     server = Server()
-    answers.write(json.dumps({"started": True}) + "\n")
+    answers.write(json.dumps({"started": True, "pid": os.getpid()}) + "\n")
     answers.flush()
     for line in requests:
         if not line.strip():
@@ -421,6 +422,97 @@ def main() -> int:
     # The client closed our stdin: it is done with this server.
     server.reap(all_of_them=True)
     return 0
+
+
+# -- the zygote: one per harness process, forks the task servers -----------------
+
+
+def _forked_server(fds: Sequence[int], zygote: int) -> None:
+    """In a task server forked from the zygote: what ``python -m pytest_agent._serve``
+    would do after its imports, on the pipes ``fds`` (requests, answers)."""
+    code = 1
+    try:
+        # As ``start_new_session`` gives a fresh server: its own session and group.
+        os.setsid()
+        die_with_parent(zygote)
+        requests = os.fdopen(fds[0], "r", encoding="utf-8")
+        answers = os.fdopen(fds[1], "w", encoding="utf-8")
+        code = serve(requests, answers)
+    except BaseException:  # noqa: BLE001 - a forked server must never return into the
+        code = 1           # zygote's loop: whatever it raised ends here
+    finally:
+        os._exit(code)
+
+
+def _end(pid: int) -> None:
+    """Kill a task server's group (if it still runs) and collect it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def zygote(fd: int) -> int:
+    """Serve the harness on the Unix socket ``fd`` (``SOCK_SEQPACKET``): import pytest and
+    the plugins once (:func:`warm_imports`), then fork one task server per ``spawn``
+    message, which carries the server's two pipes (requests, answers) and is answered
+    with its pid. ``release`` (the client is done with that server) kills what is left
+    of it and collects it: until then its pid stays ours, so the client's kill cannot
+    hit a reused pid. At EOF (the harness closed the socket, or died) every server left
+    is killed and collected, so that their CPU time is accounted to this process and,
+    once the harness collects it, to the harness."""
+    import socket
+
+    sock = socket.socket(fileno=fd)
+    warm_imports()
+    # Shared by every task server: their collections need not scan it.
+    gc.freeze()
+    me = os.getpid()
+    servers: set[int] = set()
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 12, 2)
+        except OSError:
+            break
+        if not data:
+            break  # the harness is done, or gone
+        req = json.loads(data)
+        answer: dict[str, Any] | None = None
+        if req.get("op") == "spawn" and len(fds) == 2:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the task server; it answers on its pipes
+                sock.close()
+                _forked_server(fds, me)
+            servers.add(pid)
+            answer = {"pid": pid}
+        elif req.get("op") == "release" and int(req.get("pid", 0)) in servers:
+            servers.discard(int(req["pid"]))
+            _end(int(req["pid"]))
+        elif req.get("op") == "spawn":
+            answer = {"error": "spawn needs two file descriptors"}
+        for received in fds:
+            os.close(received)
+        if answer is not None:
+            try:
+                sock.send(json.dumps(answer).encode())
+            except OSError:
+                break
+    for pid in servers:
+        _end(pid)
+    return 0
+
+
+def main() -> int:
+    sys.dont_write_bytecode = True
+    if sys.argv[1:2] == ["--zygote"]:
+        return zygote(int(sys.argv[2]))
+    # Our protocol owns the real stdin and stdout: private copies of both, since
+    # parsing a config captures fds 0-2 for a while.
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    os.dup2(2, 1)
+    warm_imports()
+    return serve(requests, answers)
 
 
 if __name__ == "__main__":

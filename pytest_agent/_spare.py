@@ -12,6 +12,10 @@ in this process (pytest's ``nextitem``), the task that takes a spare starts the 
 one, which warms up while this task runs. (A module of its own, outside ``session/``:
 importing that package imports the plan and pydantic first.)
 
+With the spare, this process's zygote starts (``_server.Zygote``, Linux): it imports
+pytest and the plugins once, and every task server of the run, the spares included, is
+forked from it instead of starting an interpreter of its own.
+
 Nothing else differs: a spare is the same server, started the same way (its
 environment and working directory are replaced when it attaches). It is not started
 where no task of this process would fork its runs: ``--collect-only``, the controller
@@ -67,7 +71,17 @@ def start_spare(early_config: pytest.Config) -> None:
     if not _runs_tasks_here(early_config.known_args_namespace):
         return
     if fork_available(_test_server_guess(early_config)):
+        _start_zygote(early_config)
         _start(early_config)
+
+
+def _start_zygote(config: pytest.Config) -> None:
+    """This process's zygote: every task server of the run is forked from it."""
+    from pytest_agent._server import start_zygote
+    from pytest_agent._server import stop_zygote
+
+    start_zygote()
+    config.add_cleanup(stop_zygote)
 
 
 def start_next_spare(config: pytest.Config, settings: AgentSettings) -> None:

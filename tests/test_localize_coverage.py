@@ -336,3 +336,38 @@ class TestCoverageKeptWhenCutShort:
                                             "t.py::b": frozenset({2, 3})}}
         whole = _parse(records, "", 1.0, timed_out=False)
         assert whole.outcomes["t.py::c"] == "passed"
+
+
+class TestOneParsePerTestFile:
+    def test_the_ranking_parses_each_failing_tests_file_once(
+            self, proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        # The traceback, body, name, literal and statement signals all read the
+        # failing tests' file; the ranker parses it once for all of them.
+        write(proj, "notes.py", TestStatementSignal.NOTES)
+        tests = textwrap.dedent(TestStatementSignal.NOTES_TESTS) + textwrap.dedent('''\
+
+
+            def test_replace_twice():
+                notes = from_text("a=1,b=2")
+                notes.replace("b", "3")
+                notes.replace("a", "4")
+                assert notes.render() == "a=4,b=3"
+            ''')
+        write(proj, "tests/test_notes.py", tests)
+        source = (proj / "tests/test_notes.py").read_text()
+        run = spectrum(proj, "tests/test_notes.py")
+        accept = ("tests/test_notes.py::test_replace", "tests/test_notes.py::test_replace_twice")
+        assert set(run.failing) == set(accept) and run.attribution
+        parsed: list[str] = []
+        real_parse = ast.parse
+
+        def counting_parse(text: str | bytes, *args: object, **kwargs: object) -> ast.AST:
+            parsed.append(text if isinstance(text, str) else text.decode())
+            return real_parse(text, *args, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+        monkeypatch.setattr(ast, "parse", counting_parse)
+        task = Task(id="T-1", description="fix replace", accept_tests=accept)
+        test_file = str((proj / "tests/test_notes.py").resolve())
+        ranking = rank(proj, task, run, None, "ochiai", [test_file, test_file], proj)
+        assert ranking.method.startswith("coverage+traceback")
+        assert parsed.count(source) == 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import final
 
-__all__ = ["FunctionSpan", "ModuleInfo", "read_module"]
+__all__ = ["FunctionSpan", "ModuleInfo", "parse_file", "read_module"]
 
 MODULE = "<module>"
 
@@ -172,3 +172,11 @@ def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
         elif ch == ":" and depth == 0:
             return text[:i + 1]
     return text
+
+
+def parse_file(path: Path) -> ast.Module | None:
+    """The syntax tree of a file, ``None`` when it cannot be read or does not parse."""
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None

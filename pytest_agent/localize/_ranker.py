@@ -12,6 +12,7 @@ expressions); then by path and line: the order is total and deterministic.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
@@ -22,6 +23,7 @@ from pytest_agent._types import Location
 from pytest_agent.localize._functions import MODULE
 from pytest_agent.localize._functions import FunctionSpan
 from pytest_agent.localize._functions import ModuleInfo
+from pytest_agent.localize._functions import parse_file
 from pytest_agent.localize._functions import read_module
 from pytest_agent.localize._paths import is_excluded
 from pytest_agent.localize._paths import is_test_path
@@ -79,6 +81,9 @@ class Ranker:
         self.line_ef: dict[tuple[str, int], int] = {}
         self.functions: dict[tuple[str, str], FunctionScore] = {}
         self.trees: dict[str, ast.Module | None] = {}
+        #: Test files' trees by real path, and the real path of each spelling asked for.
+        self._test_trees: dict[str, ast.Module | None] = {}
+        self._real_paths: dict[str, str] = {}
 
     # -- paths -----------------------------------------------------------------
 
@@ -240,6 +245,18 @@ class Ranker:
             except (SyntaxError, ValueError):
                 self.trees[rel] = None
         return self.trees[rel]
+
+    def test_tree(self, path: str | Path) -> ast.Module | None:
+        """A test file's syntax tree, ``None`` when it does not parse. Parsed once per
+        localization: the traceback, body, name, literal and statement signals all read
+        the failing tests' files (by absolute path, relative path or symlink)."""
+        spelled = str(path)
+        real = self._real_paths.get(spelled)
+        if real is None:
+            real = self._real_paths[spelled] = os.path.realpath(spelled)
+        if real not in self._test_trees:
+            self._test_trees[real] = parse_file(Path(real))
+        return self._test_trees[real]
 
     def raise_guard(self, rel: str, line: int) -> int | None:
         """For a ``raise`` statement at ``line``: the line of the ``if`` test guarding

@@ -203,7 +203,6 @@ class TracebackSignals:
     share: float
     #: Failing tests whose own frame was found (their calls were scored).
     seen_tests: set[str] = field(default_factory=set)
-    _test_trees: dict[Path, ast.Module | None] = field(default_factory=dict)
     _pending: dict[tuple[str, str], tuple[FunctionSpan, float, list[str]]] = field(
         default_factory=dict)
     #: Hanging tests whose structured record was scored.
@@ -435,9 +434,7 @@ class TracebackSignals:
         tpath, tline, tname = test_frames[-1]
         if tname in ("?", "<module>"):
             tname = re.sub(r"\[.*$", "", rec.nodeid.rsplit("::", 1)[-1])
-        if tpath not in self._test_trees:
-            self._test_trees[tpath] = parse_file(tpath)
-        tree = self._test_trees[tpath]
+        tree = self.ranker.test_tree(tpath)
         return (tree, tline, tname) if tree is not None else None
 
     def test_frame(self, rec: ExceptionRecord, site: _TestSite | None) -> bool:
@@ -538,7 +535,7 @@ def test_body_signal(ranker: Ranker, nodeid: str, test_root: Path, share: float)
     file_part, _, rest = nodeid.partition("::")
     if not rest:
         return
-    tree = parse_file(test_root / file_part)
+    tree = ranker.test_tree(test_root / file_part)
     if tree is not None:
         parts = re.sub(r"\[.*$", "", rest).split("::")
         _body_calls(ranker, tree, parts[-1], share,
@@ -568,7 +565,7 @@ def name_signals(ranker: Ranker, task: Task, test_files: Iterable[str]) -> None:
     for rel, _line in list(ranker.line_score):
         ranker.module(rel)
     for test_file in test_files:
-        tree = parse_file(Path(test_file))
+        tree = ranker.test_tree(test_file)
         if tree is not None:
             load_imports(ranker, tree)
     for name in sorted(_code_words(task.description)):
@@ -612,7 +609,7 @@ def table_signal(ranker: Ranker, failing: frozenset[str], passing: frozenset[str
     tables = _tables_read(ranker)
     if not tables or not failing:
         return
-    literals = _test_literals(failing | passing, test_root)
+    literals = _test_literals(ranker, failing | passing, test_root)
     total_f, total_p = len(failing), len(passing)
     for (rel, table), entries in sorted(tables.items()):
         for key, line in entries:
@@ -664,15 +661,13 @@ def _module_tables(ranker: Ranker, rel: str) -> dict[str, list[tuple[str, int]]]
     return found
 
 
-def _test_literals(nodeids: Iterable[str], test_root: Path) -> dict[str, frozenset[str]]:
+def _test_literals(ranker: Ranker, nodeids: Iterable[str], test_root: Path
+                   ) -> dict[str, frozenset[str]]:
     """The strings each test's source holds, and the parts of its parameter id."""
-    trees: dict[str, ast.Module | None] = {}
     found: dict[str, frozenset[str]] = {}
     for nodeid in nodeids:
         file_part, _, rest = nodeid.partition("::")
-        if file_part not in trees:
-            trees[file_part] = parse_file(test_root / file_part)
-        tree = trees[file_part]
+        tree = ranker.test_tree(test_root / file_part)
         params = re.search(r"\[(.*)\]$", rest)
         words = set(params.group(1).split("-")) if params else set()
         parts = re.sub(r"\[.*$", "", rest).split("::")
@@ -726,13 +721,6 @@ def load_imports(ranker: Ranker, tree: ast.Module) -> None:
         rel = module_path(ranker, module)
         if rel is not None:
             ranker.module(rel)
-
-
-def parse_file(path: Path) -> ast.Module | None:
-    try:
-        return ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-        return None
 
 
 def _function_node(tree: ast.Module, name: str, line: int = 0,
@@ -893,7 +881,7 @@ def test_name_signal(ranker: Ranker, failing: Iterable[str], share: float,
         words = set().union(set(), *(name_tokens(p) for p in parts))
         stem_words = name_tokens(Path(file_part).stem)
         words = {w for w in words if not any(w in s for s in stem_words)}
-        tree = parse_file(test_root / file_part)
+        tree = ranker.test_tree(test_root / file_part)
         owner = parts[-2] if len(parts) > 1 else ""
         body = _function_node(tree, parts[-1], owner=owner) if tree is not None and parts \
             else None

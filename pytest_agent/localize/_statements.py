@@ -28,12 +28,10 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 from pytest_agent.localize._attribution import StatementCalls
 from pytest_agent.localize._coverage import ExceptionRecord
 from pytest_agent.localize._ranker import Ranker
-from pytest_agent.localize._signals import parse_file
 from pytest_agent.localize._traceback import statement_at
 
 __all__ = ["W_STATEMENT", "statement_signal"]
@@ -53,7 +51,7 @@ def statement_signal(ranker: Ranker, attribution: Iterable[StatementCalls],
     """Score the functions that the failing statement of each failing test, and the
     last statements that changed what it reads, entered."""
     records = {r.nodeid: r for r in exceptions}
-    statements = _Statements()
+    statements = _Statements(ranker)
     used = False
     for calls in attribution:
         if calls.nodeid in failing:
@@ -111,8 +109,8 @@ class _Statements:
     """Lines of test files mapped to the first line of their statement (a call on the
     third line of a multi-line ``assert`` belongs to the ``assert``)."""
 
-    def __init__(self) -> None:
-        self._trees: dict[str, ast.Module | None] = {}
+    def __init__(self, ranker: Ranker) -> None:
+        self._ranker = ranker
 
     def of(self, filename: str, line: int) -> _Statement:
         tree = self._tree(filename)
@@ -144,9 +142,7 @@ class _Statements:
         return found
 
     def _tree(self, filename: str) -> ast.Module | None:
-        if filename not in self._trees:
-            self._trees[filename] = parse_file(Path(filename))
-        return self._trees[filename]
+        return self._ranker.test_tree(filename)
 
 
 

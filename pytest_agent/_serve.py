@@ -53,7 +53,7 @@ from pytest_agent._forkchild import die_with_parent
 from pytest_agent._forkchild import import_outside
 from pytest_agent._forkchild import limit_memory
 
-__all__ = ["fingerprint", "main", "serve", "warm_imports", "zygote"]
+__all__ = ["fingerprint", "main", "serve", "warm_imports", "warm_stack_caches", "zygote"]
 
 #: Path parts of files that never belong to the project under test.
 _FOREIGN = ("site-packages", "dist-packages", "/.venv/", "/venv/", "/.tox/", "/.nox/")
@@ -98,8 +98,9 @@ _OUR_PLUGINS = ("pytest_agent._collector", "pytest_agent._timeout",
                 "pytest_agent.localize._covplugin")
 
 
-def warm_imports() -> None:
-    """Import pytest, its built-in plugins and the plugins a session loads.
+def warm_imports(*, stack_caches: bool = True) -> None:
+    """Import pytest, its built-in plugins and the plugins a session loads (and, with
+    ``stack_caches``, fill the caches of :func:`warm_stack_caches`).
 
     By parsing a throwaway config here (the server's empty temp directory): plugins
     are then imported as a session imports them, through pytest's assertion-rewriting
@@ -114,14 +115,15 @@ def warm_imports() -> None:
         ensure_unconfigure(prepare_config([*args, "-p", "no:cacheprovider"], ()))
     with contextlib.suppress(ImportError):
         import coverage  # noqa: F401 - used by the baseline run's coverage plugin
-    _warm_inspect()
+    if stack_caches:
+        warm_stack_caches()
 
 
 #: Packages whose functions make up a session's call stack in a forked run.
 _STACK_PACKAGES = ("_pytest", "pytest", "pluggy", "pytest_agent", "coverage")
 
 
-def _warm_inspect() -> None:
+def warm_stack_caches() -> None:
     """Fill, once here, the caches a forked session fills on its first look at its stack.
 
     Starting coverage (the baseline's localization plugin) records the call stack
@@ -480,6 +482,25 @@ def _end(pid: int) -> None:
         os.waitpid(pid, 0)
 
 
+def _zygote_request(req: dict[str, Any], fds: Sequence[int], sock: Any, servers: set[int],
+                    me: int) -> dict[str, Any] | None:
+    """Handle one message of the zygote's client; its answer (``None``: none is due)."""
+    if req.get("op") == "spawn" and len(fds) == 2:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the task server; it answers on its pipes
+            sock.close()
+            _forked_server(fds, me)
+        servers.add(pid)
+        return {"pid": pid}
+    if req.get("op") == "release" and int(req.get("pid", 0)) in servers:
+        servers.discard(int(req["pid"]))
+        _end(int(req["pid"]))
+        return None
+    if req.get("op") == "spawn":
+        return {"error": "spawn needs two file descriptors"}
+    return None
+
+
 def zygote(fd: int) -> int:
     """Serve the harness on the Unix socket ``fd`` (``SOCK_SEQPACKET``): import pytest and
     the plugins once (:func:`warm_imports`), then fork one task server per ``spawn``
@@ -492,32 +513,26 @@ def zygote(fd: int) -> int:
     import socket
 
     sock = socket.socket(fileno=fd)
-    warm_imports()
+    warm_imports(stack_caches=False)
     # Shared by every task server: their collections need not scan it.
     gc.freeze()
     me = os.getpid()
     servers: set[int] = set()
+    warmed = False
     while True:
+        if not warmed and not select.select([sock], [], [], 0)[0]:
+            # Not before the first server asked for (the run's first task waits for it):
+            # when no request is waiting.
+            warm_stack_caches()
+            gc.freeze()
+            warmed = True
         try:
             data, fds, _, _ = socket.recv_fds(sock, 1 << 12, 2)
         except OSError:
             break
         if not data:
             break  # the harness is done, or gone
-        req = json.loads(data)
-        answer: dict[str, Any] | None = None
-        if req.get("op") == "spawn" and len(fds) == 2:
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the task server; it answers on its pipes
-                sock.close()
-                _forked_server(fds, me)
-            servers.add(pid)
-            answer = {"pid": pid}
-        elif req.get("op") == "release" and int(req.get("pid", 0)) in servers:
-            servers.discard(int(req["pid"]))
-            _end(int(req["pid"]))
-        elif req.get("op") == "spawn":
-            answer = {"error": "spawn needs two file descriptors"}
+        answer = _zygote_request(json.loads(data), fds, sock, servers, me)
         for received in fds:
             os.close(received)
         if answer is not None:

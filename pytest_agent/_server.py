@@ -428,8 +428,14 @@ def zygote_available() -> bool:
     wait for a process that is not our child, file descriptors over a Unix socket)."""
     import socket
 
-    return hasattr(os, "pidfd_open") and hasattr(socket, "send_fds") and \
-        sys.platform.startswith("linux")
+    if not (hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
+            and sys.platform.startswith("linux")):
+        return False
+    try:  # the kernel may lack it (before 5.3) or a sandbox may refuse it
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return False
+    return True
 
 
 def start_zygote() -> None:

@@ -482,73 +482,95 @@ def _end(pid: int) -> None:
         os.waitpid(pid, 0)
 
 
-def _zygote_request(req: dict[str, Any], fds: Sequence[int], sock: Any, servers: set[int],
-                    me: int) -> dict[str, Any] | None:
-    """Handle one message of the zygote's client; its answer (``None``: none is due)."""
+def _zygote_message(sock: Any, servers: set[int], me: int, inherited: Sequence[Any]) -> bool:
+    """Serve one message of the client on ``sock``; ``False`` at its EOF (or error).
+
+    ``spawn`` forks a task server on the two pipes the message carries (``inherited``:
+    the zygote's sockets, closed in it) and answers its pid; ``release`` (the client is
+    done with that server) kills what is left of it and collects it, unanswered.
+    """
+    import socket
+
+    try:
+        data, fds, _, _ = socket.recv_fds(sock, 1 << 12, 2)
+    except OSError:
+        return False
+    if not data:
+        return False
+    req = json.loads(data)
+    answer: dict[str, Any] | None = None
     if req.get("op") == "spawn" and len(fds) == 2:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the task server; it answers on its pipes
-            sock.close()
+            for held in inherited:
+                held.close()
             _forked_server(fds, me)
         servers.add(pid)
-        return {"pid": pid}
-    if req.get("op") == "release" and int(req.get("pid", 0)) in servers:
+        answer = {"pid": pid}
+    elif req.get("op") == "release" and int(req.get("pid", 0)) in servers:
         servers.discard(int(req["pid"]))
         _end(int(req["pid"]))
-        return None
-    if req.get("op") == "spawn":
-        return {"error": "spawn needs two file descriptors"}
-    return None
+    elif req.get("op") == "spawn":
+        answer = {"error": "spawn needs two file descriptors"}
+    for received in fds:
+        os.close(received)
+    if answer is not None:
+        try:
+            sock.send(json.dumps(answer).encode())
+        except OSError:
+            return False
+    return True
 
 
-def zygote(fd: int) -> int:
-    """Serve the harness on the Unix socket ``fd`` (``SOCK_SEQPACKET``): import pytest and
-    the plugins once (:func:`warm_imports`), then fork one task server per ``spawn``
-    message, which carries the server's two pipes (requests, answers) and is answered
-    with its pid. ``release`` (the client is done with that server) kills what is left
-    of it and collects it: until then its pid stays ours, so the client's kill cannot
-    hit a reused pid. At EOF (the harness closed the socket, or died) every server left
-    is killed and collected, so that their CPU time is accounted to this process and,
-    once the harness collects it, to the harness."""
+def zygote(fd: int, listen_fd: int = -1) -> int:
+    """Fork task servers for the harness: import pytest and the plugins once
+    (:func:`warm_imports`), then serve ``spawn`` and ``release`` messages
+    (:func:`_zygote_message`) on Unix ``SOCK_SEQPACKET`` sockets: ``fd``, the lifeline
+    to the process that started it, and, with ``listen_fd`` (an xdist controller's
+    zygote), every connection accepted there (the workers).
+
+    A server's pid stays ours until its client releases it, so the client's kill by pid
+    cannot hit a reused pid. A client's EOF (it closed, or died, ``kill -9`` too) kills
+    and collects the servers it left; the lifeline's EOF ends the zygote, with every
+    server left, so that their CPU time is accounted to this process and, once the
+    harness collects it, to the harness.
+    """
     import socket
 
-    sock = socket.socket(fileno=fd)
+    lifeline = socket.socket(fileno=fd)
+    listener = socket.socket(fileno=listen_fd) if listen_fd >= 0 else None
     warm_imports(stack_caches=False)
     # Shared by every task server: their collections need not scan it.
     gc.freeze()
     me = os.getpid()
-    servers: set[int] = set()
+    clients: dict[Any, set[int]] = {lifeline: set()}
     warmed = False
-    while True:
-        if not warmed and not select.select([sock], [], [], 0)[0]:
-            # Not before the first server asked for (the run's first task waits for it):
-            # when no request is waiting.
+    while lifeline in clients:
+        waiting = [*clients, *([listener] if listener is not None else [])]
+        if not warmed and not select.select(waiting, [], [], 0)[0]:
+            # Not before the servers already asked for (a task waits for each): now
+            # that no message waits.
             warm_stack_caches()
             gc.freeze()
             warmed = True
-        try:
-            data, fds, _, _ = socket.recv_fds(sock, 1 << 12, 2)
-        except OSError:
-            break
-        if not data:
-            break  # the harness is done, or gone
-        answer = _zygote_request(json.loads(data), fds, sock, servers, me)
-        for received in fds:
-            os.close(received)
-        if answer is not None:
-            try:
-                sock.send(json.dumps(answer).encode())
-            except OSError:
-                break
-    for pid in servers:
-        _end(pid)
+        for sock in select.select(waiting, [], [])[0]:
+            if sock is listener:
+                with contextlib.suppress(OSError):
+                    clients[listener.accept()[0]] = set()
+            elif not _zygote_message(sock, clients[sock], me, waiting):
+                for pid in clients.pop(sock):
+                    _end(pid)
+                sock.close()
+    for servers in clients.values():
+        for pid in servers:
+            _end(pid)
     return 0
 
 
 def main() -> int:
     sys.dont_write_bytecode = True
     if sys.argv[1:2] == ["--zygote"]:
-        return zygote(int(sys.argv[2]))
+        return zygote(*map(int, sys.argv[2:4]))
     # Our protocol owns the real stdin and stdout: private copies of both, since
     # parsing a config captures fds 0-2 for a while.
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")

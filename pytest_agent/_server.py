@@ -42,7 +42,7 @@ from pytest_agent._procs import stop_helper
 from pytest_agent._timeout import TestLimits
 
 __all__ = [
-    "FORCE_COLD_ENV", "EarlyRun", "ForkedServer", "TaskTests", "TestServer", "Zygote",
+    "FORCE_COLD_ENV", "ZYGOTE_ENV", "EarlyRun", "ForkedServer", "TaskTests", "TestServer", "Zygote",
     "changed_files", "fork_available", "start_zygote", "stop_zygote", "task_tests_for",
     "zygote_available",
 ]
@@ -330,7 +330,11 @@ class Zygote:
     server also dies with it (``PR_SET_PDEATHSIG``), and their children with them.
     """
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(self, python: str = sys.executable, *, shared: bool = False,
+                 path: str = "") -> None:
+        """Start a zygote; with ``shared``, one that other processes (an xdist run's
+        workers) reach at :attr:`path`. With ``path``: connect to such a zygote instead
+        (this process did not start it and does not stop it)."""
         import socket
 
         self.broken = ""
@@ -338,20 +342,39 @@ class Zygote:
         self._sent = 0
         self._read = 0
         self._answers: dict[int, dict[str, Any]] = {}
+        self._tmp = ""
+        self.path = path
+        self.proc: subprocess.Popen[bytes] | None = None
+        if path:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                self.sock.connect(path)
+            except OSError as exc:
+                self.broken = f"cannot reach the zygote at {path}: {exc}"
+                self.sock.close()
+            return
         self._tmp = tempfile.mkdtemp(prefix=_tempdirs.prefix("zygote"))
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.proc: subprocess.Popen[bytes] | None = None
+        argv = [python, "-m", "pytest_agent._serve", "--zygote", str(theirs.fileno())]
+        held = [theirs]
         try:
+            if shared:
+                listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                held.append(listener)
+                self.path = str(Path(self._tmp) / "zygote.sock")  # in our private dir
+                listener.bind(self.path)
+                listener.listen(64)
+                argv.append(str(listener.fileno()))
             self.proc = subprocess.Popen(
-                [python, "-m", "pytest_agent._serve", "--zygote", str(theirs.fileno())],
-                cwd=self._tmp, env=_server_env(), stdin=subprocess.DEVNULL,
+                argv, cwd=self._tmp, env=_server_env(), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                pass_fds=(theirs.fileno(),),
+                pass_fds=tuple(s.fileno() for s in held),
             )
         except OSError as exc:
             self.broken = f"cannot start the zygote: {exc}"
         finally:
-            theirs.close()
+            for sock in held:
+                sock.close()
 
     def spawn(self) -> ForkedServer | None:
         """Ask for a task server; ``None`` if the zygote cannot serve (start one fresh)."""
@@ -414,9 +437,10 @@ class Zygote:
                 self.proc.wait(timeout=CLOSE_WAIT)
             except subprocess.TimeoutExpired:
                 stop_helper(self.proc)
-        import shutil
+        if self._tmp:
+            import shutil
 
-        shutil.rmtree(self._tmp, ignore_errors=True)
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 #: This process's zygote, under its pid (a forked child of ours must not use it).
@@ -438,17 +462,32 @@ def zygote_available() -> bool:
     return True
 
 
-def start_zygote() -> None:
+#: Where an xdist run's workers reach the zygote their controller started.
+ZYGOTE_ENV = "PYTEST_AGENT_ZYGOTE"
+
+
+def start_zygote(*, shared: bool = False) -> None:
     """Start this process's zygote (once); later :class:`TestServer` starts fork from it.
 
-    Stopped by :func:`stop_zygote`, at the latest when this process exits.
+    With ``shared`` (an xdist controller, whose workers run the tasks), the zygote also
+    listens on a socket whose path goes to the workers in ``$PYTEST_AGENT_ZYGOTE``: they
+    inherit the environment when they start, and :func:`start_zygote` in a worker
+    connects there (and takes the variable out of its environment, so that no inner run
+    sees it), or starts a zygote of its own if that fails. Stopped by :func:`stop_zygote`,
+    at the latest when this process exits.
     """
     if _running_zygote() is not None or not zygote_available():
         return
     stop_zygote()  # a broken one
     import atexit
 
-    _ZYGOTES[os.getpid()] = Zygote()
+    path = os.environ.pop(ZYGOTE_ENV, "")
+    zygote = Zygote(path=path) if path and not shared else None
+    if zygote is None or zygote.broken:
+        zygote = Zygote(shared=shared)
+    if shared and zygote.path:
+        os.environ[ZYGOTE_ENV] = zygote.path
+    _ZYGOTES[os.getpid()] = zygote
     atexit.unregister(stop_zygote)
     atexit.register(stop_zygote)
 
@@ -463,6 +502,8 @@ def stop_zygote() -> None:
     """Stop this process's zygote, if it runs."""
     zygote = _ZYGOTES.pop(os.getpid(), None)
     if zygote is not None:
+        if zygote.proc is not None and os.environ.get(ZYGOTE_ENV) == zygote.path:
+            del os.environ[ZYGOTE_ENV]  # ours, for our workers: gone with it
         zygote.close()
 
 def changed_files(root: Path, timeout: float = 30.0) -> set[str] | None:

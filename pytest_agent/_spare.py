@@ -14,7 +14,9 @@ importing that package imports the plan and pydantic first.)
 
 With the spare, this process's zygote starts (``_server.Zygote``, Linux): it imports
 pytest and the plugins once, and every task server of the run, the spares included, is
-forked from it instead of starting an interpreter of its own.
+forked from it instead of starting an interpreter of its own. An xdist controller starts
+no spare but the zygote, which its workers share (they connect to it; one import of
+pytest for the whole run, done while the workers start).
 
 Nothing else differs: a spare is the same server, started the same way (its
 environment and working directory are replaced when it attaches). It is not started
@@ -64,23 +66,35 @@ def _test_server_guess(early_config: pytest.Config) -> str:
     return str(value or "auto")
 
 
+def _xdist_controller(namespace: Any) -> bool:
+    """Whether this process hands its task items to xdist workers."""
+    if getattr(namespace, "collectonly", False) or os.environ.get("PYTEST_XDIST_WORKER"):
+        return False
+    return getattr(namespace, "numprocesses", None) not in (None, 0, "0")
+
+
 def start_spare(early_config: pytest.Config) -> None:
-    """Start the first task's server now, if a task will fork its runs in this process."""
+    """Start the first task's server now, if a task will fork its runs in this process
+    (and this process's zygote with it); in an xdist controller, only the zygote, which
+    its workers share."""
     from pytest_agent._server import fork_available
 
-    if not _runs_tasks_here(early_config.known_args_namespace):
+    namespace = early_config.known_args_namespace
+    if not fork_available(_test_server_guess(early_config)):
         return
-    if fork_available(_test_server_guess(early_config)):
+    if _xdist_controller(namespace):
+        _start_zygote(early_config, shared=True)
+    elif _runs_tasks_here(namespace):
         _start_zygote(early_config)
         _start(early_config)
 
 
-def _start_zygote(config: pytest.Config) -> None:
+def _start_zygote(config: pytest.Config, *, shared: bool = False) -> None:
     """This process's zygote: every task server of the run is forked from it."""
     from pytest_agent._server import start_zygote
     from pytest_agent._server import stop_zygote
 
-    start_zygote()
+    start_zygote(shared=shared)
     config.add_cleanup(stop_zygote)
 
 

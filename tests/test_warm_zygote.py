@@ -172,7 +172,8 @@ session = TaskTests.open(AgentSettings())
 session.attach(project, project, ["tests/test_state.py"])
 assert run_tests(project, ["tests/test_state.py"], timeout=120, warm=True).passed
 server = session.server.proc.pid
-print(server, session.server.proc.zygote.proc.pid, flush=True)
+zygote = session.server.proc.zygote.proc
+print(server, zygote.pid if zygote is not None else 0, flush=True)
 sys.stdin.read()  # until killed
 """
 
@@ -231,12 +232,15 @@ def test_value():
 """
 
 
+@pytest.mark.parametrize("xdist", [False, True], ids=["one-process", "xdist-2-workers"])
 def test_an_agent_run_forks_every_task_server_from_one_zygote(
-        project: GitProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: GitProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        xdist: bool) -> None:
     lineage = tmp_path / "lineage.txt"
     monkeypatch.setenv("AGENT_LINEAGE", str(lineage))
+    tasks = 4 if xdist else 2
     plan = ["tasks:"]
-    for i in range(2):
+    for i in range(tasks):
         project.write(f"src/m{i}.py", "def value():\n    return -1\n")
         project.write(f"tests/test_m{i}.py", LINEAGE_TEST.format(i=i))
         plan += [f"  - id: T-{i:02d}", f"    description: m{i}",
@@ -245,21 +249,79 @@ def test_an_agent_run_forks_every_task_server_from_one_zygote(
     project.write("plans/sprint-12.yaml", "\n".join(plan) + "\n")
     project.write(".agent.yml", "lint_command: []\nmax_reflexion_retries: 0\n")
     project.write("conftest.py", textwrap.dedent(TWO_TASKS_CONFTEST))
-    project.commit_all("two tasks")
-    result = project.pytester.runpytest_subprocess("--agent-all")
+    project.commit_all("tasks")
+    args = ["-p", "xdist.plugin", "-n", "2"] if xdist else []
+    result = project.pytester.runpytest_subprocess(*args, "--agent-all")
     assert result.ret == 0, result.stdout.str()
     # Each line: the parent, grandparent and great-grandparent of one inner run, tagged
-    # Z (a process of the zygote's image), A (the harness) or - (anything else).
+    # Z (a process of the zygote's image), A (the run's pytest --agent-all process) or -.
     runs = [line.split() for line in lineage.read_text().splitlines()]
     baselines = [r for r in runs if r[0].endswith("Z")]
     proofs = [r for r in runs if not r[0].endswith("Z")]
-    assert len(baselines) == 2 and len(proofs) == 2, runs
-    # The baseline: run -> its task's server -> the zygote -> the harness.
+    assert len(baselines) == tasks and len(proofs) == tasks, runs
+    # The baseline: run -> its task's server -> the zygote -> the run's main process
+    # (with xdist: the controller, whose zygote the workers share).
     assert all(r[1].endswith("Z") and r[2].endswith("A") for r in baselines), runs
     servers = {int(r[0][:-1]) for r in baselines}
     zygotes = {int(r[1][:-1]) for r in baselines}
-    assert len(servers) == 2 and len(zygotes) == 1
-    # The proof: a fresh process of the harness (directly, or under its reaper wrapper).
-    harness = {r[2] for r in baselines}
-    assert all(r[0] in harness or r[1] in harness for r in proofs), runs
+    assert len(servers) == tasks and len(zygotes) == 1
+    # The proof: a fresh process of the process that ran the task (directly, or under
+    # its reaper wrapper), never of the zygote's image.
+    assert not any(pid.endswith("Z") for r in proofs for pid in r), runs
+    if not xdist:
+        harness = {r[2] for r in baselines}
+        assert all(r[0] in harness or r[1] in harness for r in proofs), runs
     assert not any(_alive(pid) for pid in servers | zygotes)
+
+
+def test_a_worker_that_cannot_reach_the_shared_zygote_starts_its_own(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pytest_agent._server import ZYGOTE_ENV
+    from pytest_agent._server import _running_zygote
+
+    monkeypatch.setenv(ZYGOTE_ENV, str(tmp_path / "nobody-listens.sock"))
+    start_zygote()
+    try:
+        running = _running_zygote()
+        assert running is not None and running.proc is not None  # its own process
+        assert ZYGOTE_ENV not in os.environ  # no inner run sees the variable
+        server = TaskTests.open(SETTINGS).server
+        assert server is not None and isinstance(server.proc, ForkedServer)
+        assert _parent(server.proc.pid) == running.proc.pid
+        server.close()
+    finally:
+        stop_zygote()
+
+
+def test_a_killed_worker_takes_its_servers_but_not_the_shared_zygote(matrix: Path) -> None:
+    from pytest_agent._server import ZYGOTE_ENV
+    from pytest_agent._server import _running_zygote
+
+    start_zygote(shared=True)
+    try:
+        shared = _running_zygote()
+        assert shared is not None and shared.proc is not None and shared.path
+        assert os.environ[ZYGOTE_ENV] == shared.path  # what the workers inherit
+        with subprocess.Popen([sys.executable, "-c", HOLDER, str(matrix)], cwd=matrix,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True) as worker:
+            try:
+                assert worker.stdout is not None
+                server, own = map(int, worker.stdout.readline().split())
+                assert own == 0  # it started no zygote: it connected to ours
+                assert _parent(server) == shared.proc.pid
+            finally:
+                worker.kill()
+        assert _gone(server)
+        assert _alive(shared.proc.pid)
+        # The shared zygote still serves this process.
+        session = TaskTests.open(SETTINGS)
+        try:
+            session.attach(matrix, matrix, ["tests/test_state.py"])
+            assert run_tests(matrix, ["tests/test_state.py"], timeout=120, warm=True).passed
+            assert session.server is not None and session.server.runs == 1
+        finally:
+            session.close()
+    finally:
+        stop_zygote()
+    assert ZYGOTE_ENV not in os.environ

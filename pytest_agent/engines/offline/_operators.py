@@ -30,7 +30,7 @@ from pytest_agent.engines.offline._truth import condition_nodes
 from pytest_agent.engines.offline._truth import degenerate
 from pytest_agent.engines.offline._truth import inserted_conditions
 
-__all__ = ["PRIORS", "Mutator", "mutations"]
+__all__ = ["PRIORS", "Mutator", "mutations", "span_mutations"]
 
 PRIORS: Final[dict[str, float]] = {
     "compare": 1.0,
@@ -141,6 +141,19 @@ def mutations(src: SourceFile, first: int, last: int,
     yield from Mutator(src, first, last, evidence).run()
 
 
+def span_mutations(src: SourceFile, spans: Iterable[tuple[int, int]],
+                   evidence: Evidence | None = None) -> Iterator[tuple[int, Edit]]:
+    """:func:`mutations` of several line spans of one module, with the index of the span
+    of each edit: one :class:`Mutator` gathers the module's facts once for them all."""
+    mutator: Mutator | None = None
+    for index, (first, last) in enumerate(spans):
+        if mutator is None:
+            mutator = Mutator(src, first, last, evidence)
+        mutator.first, mutator.last = first, last
+        for edit in mutator.run():
+            yield index, edit
+
+
 def _store_names(node: ast.AST) -> set[str]:
     names: set[str] = set()
     for sub in ast.walk(node):
@@ -182,6 +195,12 @@ class Mutator:
             and len(f.args.args) == 1 and not f.name.startswith(("test", "_"))]
         self._scopes: dict[ast.AST, FunctionScope] = {}
         self._stores: dict[ast.AST, set[str]] = {}
+        #: Per-node and per-function facts, computed once (every statement of a long
+        #: function asks for them: walking the function each time was quadratic).
+        self._names: dict[ast.AST | str, frozenset[str]] = {}
+        self._function_facts: dict[ast.AST, tuple[list[str], bool, str | None]] = {}
+        self._inserted: dict[tuple[int, str], bool] = {}
+        self._own: dict[ast.AST, tuple[bool, bool]] = {}
         self._objects = ConditionFacts.of_module(src.tree)
         self._facts: dict[ast.AST | None, ConditionFacts] = {}
         #: The module's conditions by the lines they span: (start, end, node).
@@ -332,7 +351,38 @@ class Mutator:
         (:meth:`bound_at`), else a module-level name or a builtin."""
         local = self._local_stores(node)
         return all(self.bound_at(n, node) if n in local else
-                   n in self.module_names or n in _BUILTINS for n in _free_names(expr))
+                   n in self.module_names or n in _BUILTINS for n in self.free_names(expr))
+
+    def free_names(self, expr: ast.AST | str) -> frozenset[str]:
+        """The names ``expr`` (a node, or an expression's text) reads, computed once."""
+        found = self._names.get(expr)
+        if found is None:
+            node = ast.parse(expr, mode="eval") if isinstance(expr, str) else expr
+            found = self._names[expr] = frozenset(_free_names(node))
+        return found
+
+    def own_returns(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[bool, bool]:
+        """Whether ``func`` itself (not a nested def) yields, and returns a value."""
+        if func not in self._own:
+            own = [n for n in ast.walk(func) if self.enclosing_function(n) is func or n is func]
+            self._own[func] = (any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own),
+                               any(isinstance(n, ast.Return) and n.value is not None
+                                   for n in own))
+        return self._own[func]
+
+    def function_facts(self, func: ast.FunctionDef | ast.AsyncFunctionDef
+                       ) -> tuple[list[str], bool, str | None]:
+        """``not self.<attr>`` for the attributes the method reads (not calls), whether it
+        returns a value, and the empty value of what it returns; computed once."""
+        if func not in self._function_facts:
+            attrs = sorted({f"not self.{n.attr}" for n in ast.walk(func)
+                            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                            and n.value.id == "self" and isinstance(n.ctx, ast.Load)
+                            and not isinstance(self.parents.get(n), ast.Call)})
+            returns_value = any(isinstance(n, ast.Return) and n.value is not None
+                                for n in ast.walk(func))
+            self._function_facts[func] = (attrs, returns_value, empty_value(func))
+        return self._function_facts[func]
 
     def stores(self, node: ast.AST) -> set[str]:
         """The names ``node`` (a function, a comprehension) binds, computed once."""
@@ -424,9 +474,13 @@ class Mutator:
         if edit.op == "bool-constant":
             return False
         facts = self.condition_facts(node)
-        if (edit.start == edit.end or "\n" in edit.new) and any(
-                degenerate(c, facts) for c in inserted_conditions(edit.new)):
-            return True
+        if edit.start == edit.end or "\n" in edit.new:
+            key = (id(facts), edit.new.strip())
+            if key not in self._inserted:
+                self._inserted[key] = any(degenerate(c, facts)
+                                          for c in inserted_conditions(edit.new))
+            if self._inserted[key]:
+                return True
         inside = [(s, e, c) for s, e, c in self._conditions_at.get(edit.line, ())
                   if s <= edit.start and edit.end <= e and (s, e) != (edit.start, edit.start)]
         if not inside:
@@ -681,7 +735,7 @@ class Mutator:
         current = self.src.segment(node.value)
         scope = self.scope_names(node)
         for value in self.returns:
-            if value != current and _free_names(ast.parse(value, mode="eval")) <= (
+            if value != current and self.free_names(value) <= (
                     scope | self.module_names | _BUILTINS):
                 yield self.replace(node.value, value, "reuse", f"return {value}")
 
@@ -733,7 +787,7 @@ class Mutator:
         count = 0
         for cond in self.conditions:
             other = self.src.segment(cond)
-            if other == text or cond is test or not _free_names(cond) <= scope:
+            if other == text or cond is test or not self.free_names(cond) <= scope:
                 continue
             yield self.replace(test, f"{wrap} and {other}", "strengthen", f"and {other}")
             yield self.replace(test, f"{wrap} or {other}", "weaken", f"or {other}")
@@ -857,7 +911,7 @@ class Mutator:
         count = 0
         for other in self.statements:
             text = self.src.segment(other)
-            if text == own or other is stmt or not _free_names(other) <= scope:
+            if text == own or other is stmt or not self.free_names(other) <= scope:
                 continue
             yield self.edit(start, start, f"{indent}{text}\n", stmt.lineno, "reuse-statement",
                             f"insert '{text}' before line {stmt.lineno}")
@@ -879,10 +933,8 @@ class Mutator:
             if arg.arg not in ("self", "cls"):
                 conds += [f"not {arg.arg}", f"{arg.arg} is None"]
         # Empty state: ``not self.items`` for the attributes the method reads.
-        conds += sorted({f"not self.{n.attr}" for n in ast.walk(func)
-                         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-                         and n.value.id == "self" and isinstance(n.ctx, ast.Load)
-                         and not isinstance(self.parents.get(n), ast.Call)})
+        self_attrs, returns_value, empty = self.function_facts(func)
+        conds += self_attrs
         # Empty or zero local state (``not dims``) for the collections and numbers the
         # function computed before: an empty input shows there first.
         fs = self.function_scope(stmt)
@@ -893,14 +945,10 @@ class Mutator:
         conds += [self.src.segment(c) for c in self.conditions if self.readable(c, stmt)]
         in_loop = any(isinstance(p, (ast.For, ast.While)) for p in self._ancestors(stmt, func))
         actions = ["continue"] if in_loop else []
-        returns_value = any(isinstance(n, ast.Return) and n.value is not None
-                            for n in ast.walk(func))
         if returns_value:
-            actions += [f"return {v}" for v in self.returns
-                        if _free_names(ast.parse(v, mode="eval")) <= scope][:6]
+            actions += [f"return {v}" for v in self.returns if self.free_names(v) <= scope][:6]
             # The empty value of what the function returns (``return ""`` for a text):
             # empty input, empty output.
-            empty = empty_value(func)
             if empty is not None and f"return {empty}" not in actions:
                 actions.append(f"return {empty}")
             if "return None" not in actions:

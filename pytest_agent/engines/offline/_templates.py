@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING
 from typing import Final
 
 from pytest_agent.engines.offline._scope import FunctionScope
-from pytest_agent.engines.offline._scope import empty_value
 from pytest_agent.engines.offline._source import Edit
 
 if TYPE_CHECKING:
@@ -553,12 +552,10 @@ def _catch_actions(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef,
         in_loop = in_loop or isinstance(cur, (ast.For, ast.While))
         cur = m.parents.get(cur)
     actions = ["continue"] if in_loop else []
-    own = [n for n in ast.walk(func) if m.enclosing_function(n) is func or n is func]
-    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
+    generator, returns_value = m.own_returns(func)
+    if generator or not returns_value:
         return [*actions, "return"]
-    if not any(isinstance(n, ast.Return) and n.value is not None for n in own):
-        return [*actions, "return"]
-    empty = empty_value(func)
+    empty = m.function_facts(func)[2]
     return [*actions, *([f"return {empty}"] if empty else []), "return None"]
 
 

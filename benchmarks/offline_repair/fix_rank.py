@@ -12,8 +12,9 @@ functions is matched (the other hunks would still be missing: "partial").
 
     python benchmarks/offline_repair/fix_rank.py --ids semver-db55f27,parse-19689cf
     python benchmarks/offline_repair/fix_rank.py --all          # every tuned bug
+    python benchmarks/offline_repair/fix_rank.py --all --split study
 
-Only the tuned split: the held-out bugs are never ranked here.
+The tuned and the study split only: the held-out bugs are never ranked here.
 """
 
 from __future__ import annotations
@@ -197,11 +198,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--ids", default="")
     parser.add_argument("--all", action="store_true")
+    parser.add_argument("--split", choices=("tuned", "study"), default="tuned",
+                        help="the split of bugs.json (never the held-out one)")
     parser.add_argument("--prepare-only", action="store_true",
                         help="fill the cache (runs the tests and the localization)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "fix-rank")
     args = parser.parse_args()
-    bugs = load_manifest(split="tuned")
+    bugs = load_manifest(split=args.split)
     wanted = set(filter(None, args.ids.split(",")))
     selected = [b.id for b in bugs if args.all or b.id in wanted]
     settings = AgentSettings()

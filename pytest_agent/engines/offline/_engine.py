@@ -96,6 +96,14 @@ class SearchReport:
     rejected_count: int = 0
     #: The tests the first rejected candidate broke (node ids).
     rejected_broke: tuple[str, ...] = ()
+    #: Where the time went (seconds): generating and ranking the single edits; the
+    #: regression set, warming and the sanity run before the first candidate; the
+    #: other test files' runs for winners. With ``run_times`` (each validated
+    #: candidate's session) they profile a search (benchmarks/offline_repair/profile.py).
+    rank_time: float = 0.0
+    setup_time: float = 0.0
+    others_time: float = 0.0
+    run_times: tuple[float, ...] = ()
 
 
 def _belongs(nodeid: str, accept: Sequence[str]) -> bool:
@@ -349,6 +357,7 @@ def search(
     started = time.monotonic()
     sources = _read_sources(root, susp)
     singles = rank_singles(sources, susp, evidence)
+    rank_time = time.monotonic() - started
     if not singles or not accept:
         return SearchReport(None, False, 0, len(singles), time.monotonic() - started, 0.0,
                             "no candidate could be generated at the ranked lines"
@@ -360,8 +369,10 @@ def search(
     files = list(dict.fromkeys(a.split("::", 1)[0] for a in accept))
     with open_pool(root, test_root, size, mutable=sorted(sources), mem_headroom=mem_headroom,
                    limits=limits, test_server=settings.test_server, tests=files) as pool:
-        return _Search(pool, sources, singles, susp, accept, failing, previous_diffs,
-                       settings, deadline, started, known, evidence).run()
+        found = _Search(pool, sources, singles, susp, accept, failing, previous_diffs,
+                        settings, deadline, started, known, evidence)
+        found.rank_time = rank_time
+        return found.run()
 
 
 _CRASHED = "the pytest session ended without a result: crashed or killed"
@@ -407,6 +418,8 @@ class _Search:
         self.other_timeout = OTHERS_TIMEOUT
         #: Candidates dispatched so far (the rank of the next is one more).
         self.dispatched = 0
+        self.rank_time = self.setup_time = self.others_time = 0.0
+        self.run_times: list[float] = []
 
     def _regression(self) -> tuple[list[str], float] | str:
         """The regression set and the base's test time: the harness's when it knows
@@ -499,7 +512,9 @@ class _Search:
             return RunResult(rc=-1, passed=0, failed=(), crashed=True)
 
     def run(self) -> SearchReport:
+        setup = time.monotonic()
         problem = self._baseline()
+        self.setup_time = time.monotonic() - setup
         if problem:
             return self._report(None, False, problem)
         stream = candidates(self._groups(), self.sources, self.previous_diffs, self.seen)
@@ -526,7 +541,9 @@ class _Search:
         window = sorted((w for w in self.winners if w[0] <= last), key=_preference)
         self.winners = [w for w in self.winners if w[0] > last]
         for _, cand in window:
+            checking = time.monotonic()
             broke = self._breaks_others(cand)
+            self.others_time += time.monotonic() - checking
             if not broke:
                 return cand
             self.rejected.append((cand, broke))
@@ -612,6 +629,7 @@ class _Search:
     def _record(self, rank: int, cand: Candidate, result: RunResult) -> None:
         self.validated += 1
         self.validation_time += result.duration
+        self.run_times.append(result.duration)
         self.hung += result.timed_out
         verdict = self._classify(result)
         if verdict in ("pass", "plausible") and not self._lint_clean(cand):
@@ -660,7 +678,9 @@ class _Search:
                             failing=len(self.failing), validators=self.pool.validators,
                             rejected=self.rejected[0][0] if self.rejected else None,
                             rejected_count=len(self.rejected),
-                            rejected_broke=self.rejected[0][1] if self.rejected else ())
+                            rejected_broke=self.rejected[0][1] if self.rejected else (),
+                            rank_time=self.rank_time, setup_time=self.setup_time,
+                            others_time=self.others_time, run_times=tuple(self.run_times))
 
 
 #: Seconds the other test files of the accept tests' directories may run (at the base, and

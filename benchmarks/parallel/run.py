@@ -26,7 +26,11 @@ work directory and compiled there, and the copy is first on every process's
 and every process would compile our modules from source; see
 ``benchmarks/task_overhead/run.py``).
 
-    python benchmarks/parallel/run.py [--rounds 5] [--tasks 20] [--jobs 0,1,2,L]
+    python benchmarks/parallel/run.py [--rounds 5] [--tasks 20] [--jobs 0,1,2,L] [--compare DIR]
+
+``--compare DIR`` measures a second ``pytest_agent`` package (another commit's, e.g.
+``git archive <commit> pytest_agent | tar -x -C /tmp/old``, then ``--compare
+/tmp/old/pytest_agent``) in the same rounds: before/after figures under the same load.
 """
 
 from __future__ import annotations
@@ -112,11 +116,12 @@ def make_repo(root: Path, tasks: int) -> None:
 SITE: list[Path] = []
 
 
-def env() -> dict[str, str]:
+def env(site: Path | None = None) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_ADDOPTS")}
-    if SITE:
+    first = [site] if site is not None else SITE
+    if first:
         e["PYTHONPATH"] = os.pathsep.join(
-            [*map(str, SITE), *([e["PYTHONPATH"]] if e.get("PYTHONPATH") else [])])
+            [*map(str, first), *([e["PYTHONPATH"]] if e.get("PYTHONPATH") else [])])
     e.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_PLUGINS": "pytest_agent.plugin",
               "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
               "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"})
@@ -128,30 +133,44 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(argv: list[str], cwd: Path, extra: dict[str, str] | None = None
-          ) -> tuple[float, float, str]:
+def timed(argv: list[str], cwd: Path, extra: dict[str, str] | None = None,
+          site: Path | None = None) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds (user + system of the whole process tree), output."""
     cpu = children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
-                          env={**env(), **(extra or {})}, timeout=1800, check=False)
+                          env={**env(site), **(extra or {})}, timeout=1800, check=False)
     return time.perf_counter() - start, children_cpu() - cpu, proc.stdout + proc.stderr
 
 
-#: A configuration: xdist workers (None: xdist not loaded; -1: not loaded and no localization).
-Config = int | None
+#: Xdist workers (None: xdist not loaded; -1: not loaded and no localization).
+Jobs = int | None
 NO_LOCALIZE = -1
+#: A configuration: which package (``None``: the measured one; else ``--compare``'s), jobs.
+Config = tuple[Path | None, Jobs]
 
 
-def run_agent(template: Path, work: Path, jobs: Config, tasks: int) -> tuple[float, float]:
+def compiled_copy(source: Path, work: Path) -> Path:
+    """``--compare``: a compiled copy of the ``pytest_agent`` package at ``source``."""
+    import shutil
+
+    target = work / "compare" / "pytest_agent"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True,
+                   timeout=300)
+    return target.parent
+
+
+def run_agent(template: Path, work: Path, config: Config, tasks: int) -> tuple[float, float]:
     """One ``--agent-all`` run in a fresh clone."""
+    site, jobs = config
     clone = work / f"clone-{time.monotonic_ns()}"
     git(work, "clone", "-q", str(template), str(clone))
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--agent-all"]
     if jobs is not None and jobs >= 0:
         argv[3:3] = ["-p", "xdist.plugin", "-n", str(jobs)]
     seconds, cpu, out = timed(argv, clone,
-                              {"BENCH_NO_LOCALIZE": "1"} if jobs == NO_LOCALIZE else {})
+                              {"BENCH_NO_LOCALIZE": "1"} if jobs == NO_LOCALIZE else {}, site)
     if f"{tasks} passed" not in out:
         raise SystemExit(f"run {argv} did not pass every task:\n{out[-3000:]}")
     for line in git(clone, "worktree", "list", "--porcelain").splitlines()[1:]:
@@ -169,10 +188,11 @@ def run_accept(template: Path) -> tuple[float, float]:
     return seconds, cpu
 
 
-def label(jobs: Config) -> str:
-    if jobs == NO_LOCALIZE:
-        return "no xdist, localization off"
-    return "no xdist" if jobs is None else f"-n {jobs}"
+def label(config: Config) -> str:
+    site, jobs = config
+    name = "no xdist, localization off" if jobs == NO_LOCALIZE else \
+        "no xdist" if jobs is None else f"-n {jobs}"
+    return name if site is None else f"{name} (compare)"
 
 
 def main() -> None:
@@ -181,11 +201,13 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--jobs", default="0,1,2,L",
                         help="comma list; 0: xdist not loaded; L: 0 with localization off")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="a second pytest_agent package directory (another commit's, "
+                             "e.g. from git archive), measured in the same rounds")
     args = parser.parse_args()
-    configs: list[Config] = [None if j == "0" else NO_LOCALIZE if j == "L" else int(j)
-                             for j in args.jobs.split(",")]
-    times: dict[Config, list[float]] = {c: [] for c in configs}
-    cpus: dict[Config, list[float]] = {c: [] for c in configs}
+    jobs: list[Jobs] = [None if j == "0" else NO_LOCALIZE if j == "L" else int(j)
+                        for j in args.jobs.split(",")]
+    configs: list[Config] = [(None, j) for j in jobs]
     accept: list[float] = []
     accept_cpu: list[float] = []
     loads: list[float] = []
@@ -194,6 +216,12 @@ def main() -> None:
         SITE[:] = [installed_copy(work)]
         print(f"measuring pytest-agent from {SITE[0]} (a compiled copy of "
               f"{Path(__import__('pytest_agent').__file__).parent})", flush=True)
+        if args.compare is not None:
+            other = compiled_copy(args.compare.resolve(), work)
+            configs += [(other, j) for j in jobs]
+            print(f"compared with {other} (a compiled copy of {args.compare})", flush=True)
+        times: dict[Config, list[float]] = {c: [] for c in configs}
+        cpus: dict[Config, list[float]] = {c: [] for c in configs}
         template = work / "template"
         make_repo(template, args.tasks)
         run_accept(template)  # warm-up: file system caches
@@ -210,18 +238,23 @@ def main() -> None:
             row = "  ".join(f"{label(c)} {times[c][-1]:6.1f}s" for c in configs)
             print(f"round {r + 1}: {row}  (load {os.getloadavg()[0]:.1f})", flush=True)
     base = statistics.median(times[configs[0]])
+    # Each configuration against its package's first configuration: the ratio of the
+    # medians, and the median of the ratios within each round (same load, minutes apart).
+    first = {c[0]: next(f for f in configs if f[0] == c[0]) for c in configs}
     acc, acc_cpu = statistics.median(accept), statistics.median(accept_cpu)
     print()
     print(f"{args.tasks} tasks, {args.rounds} rounds, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, 1-min load average before runs: median "
           f"{statistics.median(loads):.1f} (min {min(loads):.1f}, max {max(loads):.1f})")
-    print("| configuration | wall, median (min-max) | speed-up vs first | wall per task "
-          "| CPU per task |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| configuration | wall, median (min-max) | speed-up vs first | paired per round "
+          "| wall per task | CPU per task |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for c in configs:
         med = statistics.median(times[c])
+        ref = times[first[c[0]]]
+        paired = statistics.median(a / b for a, b in zip(ref, times[c], strict=True))
         print(f"| `{label(c)}` | {med:.1f} s ({min(times[c]):.1f}-{max(times[c]):.1f}) "
-              f"| {base / med:.2f}x | {med / args.tasks:.2f} s "
+              f"| {statistics.median(ref) / med:.2f}x | {paired:.2f}x | {med / args.tasks:.2f} s "
               f"| {statistics.median(cpus[c]) / args.tasks:.2f} s |")
     per_task = base / args.tasks
     per_task_cpu = statistics.median(cpus[configs[0]]) / args.tasks

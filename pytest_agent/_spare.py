@@ -12,7 +12,8 @@ in this process (pytest's ``nextitem``), the task that takes a spare starts the 
 one, which warms up while this task runs. (A module of its own, outside ``session/``:
 importing that package imports the plan and pydantic first.)
 
-With the spare, this process's zygote starts (``_server.Zygote``, Linux): it imports
+With the spare (unless a single ``--agent-run ID`` is all this process runs), this
+process's zygote starts (``_server.Zygote``, Linux): it imports
 pytest and the plugins once, and every task server of the run, the spares included, is
 forked from it instead of starting an interpreter of its own. An xdist controller starts
 no spare but the zygote, which its workers share (they connect to it; one import of
@@ -85,8 +86,16 @@ def start_spare(early_config: pytest.Config) -> None:
     if _xdist_controller(namespace):
         _start_zygote(early_config, shared=True)
     elif _runs_tasks_here(namespace):
-        _start_zygote(early_config)
+        if _may_run_several_tasks(namespace):
+            _start_zygote(early_config)
         _start(early_config)
+
+
+def _may_run_several_tasks(namespace: Any) -> bool:
+    """Whether a zygote pays here: more than one task may run in this process (a single
+    ``--agent-run ID`` needs one server, and a zygote beside it would cost a process)."""
+    return bool(os.environ.get("PYTEST_XDIST_WORKER") or getattr(namespace, "agent_all", False)
+                or len(getattr(namespace, "agent_run", None) or ()) > 1)
 
 
 def _start_zygote(config: pytest.Config, *, shared: bool = False) -> None:

@@ -219,7 +219,8 @@ def _parent(pid):
 
 def _tag(pid):
     argv = Path(f"/proc/{{pid}}/cmdline").read_bytes().split(b"\\0")
-    return "Z" if b"--zygote" in argv else "A" if b"--agent-all" in argv else "-"
+    agent = b"--agent-all" in argv or b"--agent-run" in argv
+    return "Z" if b"--zygote" in argv else "A" if agent else "-"
 
 
 def test_value():
@@ -232,13 +233,11 @@ def test_value():
 """
 
 
-@pytest.mark.parametrize("xdist", [False, True], ids=["one-process", "xdist-2-workers"])
-def test_an_agent_run_forks_every_task_server_from_one_zygote(
-        project: GitProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        xdist: bool) -> None:
-    lineage = tmp_path / "lineage.txt"
-    monkeypatch.setenv("AGENT_LINEAGE", str(lineage))
-    tasks = 4 if xdist else 2
+def _lineage_run(project: GitProject, lineage: Path, tasks: int, *args: str
+                 ) -> list[list[str]]:
+    """An agent run over ``tasks`` tasks; each inner run's parent, grandparent and
+    great-grandparent, tagged Z (a process of the zygote's image), A (the run's
+    ``pytest --agent-...`` process) or - (anything else)."""
     plan = ["tasks:"]
     for i in range(tasks):
         project.write(f"src/m{i}.py", "def value():\n    return -1\n")
@@ -250,12 +249,20 @@ def test_an_agent_run_forks_every_task_server_from_one_zygote(
     project.write(".agent.yml", "lint_command: []\nmax_reflexion_retries: 0\n")
     project.write("conftest.py", textwrap.dedent(TWO_TASKS_CONFTEST))
     project.commit_all("tasks")
-    args = ["-p", "xdist.plugin", "-n", "2"] if xdist else []
-    result = project.pytester.runpytest_subprocess(*args, "--agent-all")
+    result = project.pytester.runpytest_subprocess(*args)
     assert result.ret == 0, result.stdout.str()
-    # Each line: the parent, grandparent and great-grandparent of one inner run, tagged
-    # Z (a process of the zygote's image), A (the run's pytest --agent-all process) or -.
-    runs = [line.split() for line in lineage.read_text().splitlines()]
+    return [line.split() for line in lineage.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["one-process", "xdist-2-workers"])
+def test_an_agent_run_forks_every_task_server_from_one_zygote(
+        project: GitProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        xdist: bool) -> None:
+    lineage = tmp_path / "lineage.txt"
+    monkeypatch.setenv("AGENT_LINEAGE", str(lineage))
+    tasks = 4 if xdist else 2
+    args = ["-p", "xdist.plugin", "-n", "2"] if xdist else []
+    runs = _lineage_run(project, lineage, tasks, *args, "--agent-all")
     baselines = [r for r in runs if r[0].endswith("Z")]
     proofs = [r for r in runs if not r[0].endswith("Z")]
     assert len(baselines) == tasks and len(proofs) == tasks, runs
@@ -272,6 +279,17 @@ def test_an_agent_run_forks_every_task_server_from_one_zygote(
         harness = {r[2] for r in baselines}
         assert all(r[0] in harness or r[1] in harness for r in proofs), runs
     assert not any(_alive(pid) for pid in servers | zygotes)
+
+
+def test_a_single_task_run_starts_its_server_without_a_zygote(
+        project: GitProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lineage = tmp_path / "lineage.txt"
+    monkeypatch.setenv("AGENT_LINEAGE", str(lineage))
+    runs = _lineage_run(project, lineage, 2, "--agent-run", "T-01")
+    assert len(runs) == 2, runs  # the baseline and the proof of T-01
+    assert not any(pid.endswith("Z") for r in runs for pid in r), runs
+    # The baseline's server is a child of the run's process: run -> server -> harness.
+    assert any(r[1].endswith("A") and not r[0].endswith("A") for r in runs), runs
 
 
 def test_a_worker_that_cannot_reach_the_shared_zygote_starts_its_own(

@@ -821,3 +821,35 @@ def test_constant_truth_of_a_condition(condition: str, truth: bool | None) -> No
     module = ast.parse("class Box:\n    def size(self):\n        pass\n")
     facts = ConditionFacts(ConditionFacts.of_module(module), frozenset({"size"}))
     assert constant_truth(ast.parse(condition, mode="eval").body, facts) is truth
+
+
+# -- guards on a loop's item and on *args (fix shapes of the study split) -----------------
+
+def test_a_guard_skips_a_loop_item_by_an_attribute_read_on_it() -> None:
+    text = textwrap.dedent("""
+        def values(fields, data):
+            out = {}
+            for field in fields:
+                out[field.name] = data[field.name] if field.init else field.default
+            return out
+        """)
+    found = {e.new.strip() for e in edits_of(text) if e.op == "guard"}
+    assert "if not field.init:\n            continue" in found
+    assert "if field is None:\n            continue" in found
+
+
+def test_a_method_that_returns_a_changed_copy_may_return_itself_for_no_arguments() -> None:
+    text = textwrap.dedent("""
+        class Path:
+            def __init__(self, parts):
+                self.parts = parts
+
+            def child(self, *segments):
+                parts = [s.strip("/") for s in segments]
+                return self.replace(parts=self.parts + parts)
+
+            def replace(self, parts):
+                return type(self)(parts)
+        """)
+    found = {e.new.strip() for e in edits_of(text) if e.op == "guard"}
+    assert "if not segments:\n            return self" in found

@@ -951,12 +951,63 @@ class Mutator:
             # empty input, empty output.
             if empty is not None and f"return {empty}" not in actions:
                 actions.append(f"return {empty}")
+            if self.returns_own_kind(func) and "return self" not in actions:
+                # A method that returns a changed copy of its object (``self.replace(...)``,
+                # ``type(self)(...)``): with nothing to change, the object itself.
+                actions.append("return self")
             if "return None" not in actions:
                 actions.append("return None")
         else:
             actions.append("return")
         yield from self.insert_branches(start, indent, stmt.lineno, conds, actions, "guard",
                                         3 * _MAX_PER_SITE)
+        # Conditions the list above leaves out, with a cap of their own (so the edits
+        # above stay as they were): the loop's item and the attributes read on it
+        # (``if not field.init: continue``), and ``*args``/``**kwargs`` (``if not
+        # segments: return self``). Two fix shapes of the study split's guards.
+        extra = [c for c in dict.fromkeys(self.item_conditions(stmt, func)
+                                          + [f"not {a.arg}" for a in (func.args.vararg,
+                                                                     func.args.kwarg) if a])
+                 if c not in conds]
+        yield from self.insert_branches(start, indent, stmt.lineno, extra, actions, "guard",
+                                        _MAX_PER_SITE)
+
+    def returns_own_kind(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """``func`` is a method that returns what a method of ``self`` returns, or a new
+        object of its own class (``self.replace(...)``, ``type(self)(...)``, ``Cls(...)``)."""
+        owner = self.parents.get(func)
+        args = func.args.posonlyargs + func.args.args
+        if not isinstance(owner, ast.ClassDef) or not args or args[0].arg != "self":
+            return False
+        for node in ast.walk(func):
+            call = node.value if isinstance(node, ast.Return) else None
+            if not isinstance(call, ast.Call):
+                continue
+            f = call.func
+            if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                    and f.value.id == "self") or (isinstance(f, ast.Name) and f.id == owner.name) \
+                    or (isinstance(f, ast.Call) and ast.unparse(f) == "type(self)"):
+                return True
+        return False
+
+    def item_conditions(self, stmt: ast.stmt,
+                        func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+        """``not x``, ``x is None`` and ``not x.<attr>`` (attributes the loop body reads,
+        not calls) for the names ``x`` of the innermost ``for`` loop whose body holds
+        ``stmt``."""
+        loop = next((p for p in self._ancestors(stmt, func) if isinstance(p, ast.For)), None)
+        if loop is None or not any(stmt is s or any(stmt is n for n in ast.walk(s))
+                                   for s in loop.body):
+            return []
+        names = [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)]
+        conds: list[str] = []
+        for name in names:
+            conds += [f"not {name}", f"{name} is None"]
+            conds += sorted({f"not {name}.{n.attr}" for s in loop.body for n in ast.walk(s)
+                             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                             and n.value.id == name and isinstance(n.ctx, ast.Load)
+                             and not isinstance(self.parents.get(n), ast.Call)})
+        return conds
 
     def insert_branches(self, start: int, indent: str, line: int, conds: Iterable[str],
                         actions: Sequence[str], op: str, limit: int) -> Iterator[Edit]:

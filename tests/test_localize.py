@@ -1130,7 +1130,8 @@ class TestOneFactOnce:
 
 
             def convert(text, base=10):
-                return int(_digits(text), base)
+                digits = _digits(text)
+                return int(digits, base)
             ''')
         plain = ", ".join(f'"{n}"' for n in range(1, 22))
         proj.write("tests/test_radix.py", f'''\
@@ -1229,3 +1230,69 @@ class TestModuleTables:
         top = found.functions[0]
         assert (top.function, top.line) == ("Basket", 7)
         assert any("needs `Basket.__copy__`" in e for e in top.evidence)
+
+
+class TestThinDelegation:
+    # ``prices`` only delegates to ``_line_prices`` in one statement; every test runs
+    # both, so the spectrum cannot separate them, and ``prices`` is what the failing
+    # line calls and what returned the checked list. The list was built below it.
+    CART = '''\
+        def prices(cart):
+            """The price of each line of the cart."""
+            return _line_prices(cart, discount=0)
+
+
+        def _line_prices(cart, discount):
+            found = []
+            for item in cart[:2]:
+                found.append(item["price"] * item.get("qty", 1) - discount)
+            return found
+        '''
+    TESTS = '''\
+        from cart import prices
+
+
+        def test_one():
+            assert prices([{"price": 2}]) == [2]
+
+
+        def test_two():
+            assert prices([{"price": 2}, {"price": 3, "qty": 2}]) == [2, 6]
+
+
+        def test_three():
+            assert prices([{"price": 1}, {"price": 2}, {"price": 3}]) == [1, 2, 3]
+        '''
+
+    def test_a_one_statement_delegation_passes_the_checked_value_down(
+            self, proj: Project) -> None:
+        proj.write("cart.py", self.CART)
+        proj.write("tests/test_cart.py", self.TESTS)
+        found = proj.localize(proj.task("tests/test_cart.py::test_three"))
+        assert [f.function for f in found.functions[:2]] == ["_line_prices", "prices"]
+        assert any("it only delegates" in e for e in found.functions[1].evidence)
+
+    @pytest.mark.parametrize(("body", "thin"), [
+        ("return self._update(arg)", True),
+        ("return getattr(self.table(self.name), name)", True),
+        ('"""Doc."""\n    self._update(arg)', True),
+        ("return list(self.cache.keys())", True),
+        ("return self._key", False),  # calls nothing: nothing below it to blame
+        ('return name.replace("-", "_")', False),  # computes on an argument's value
+        ("return len(arg)", False),  # a builtin
+        ("return _helper(arg)", True),
+        ("return mod.helper(arg)", True),
+        ("return 80", False),
+        ("return self._update(arg) + 1", False),
+        ("return [f(x) for x in arg]", False),
+        ("return f(arg[0])", False),
+        ("x = f(arg)\n    return x", False),
+    ])
+    def test_what_counts_as_a_delegation(self, proj: Project, body: str, thin: bool) -> None:
+        from pytest_agent.localize._ranker import Ranker
+
+        proj.write("mod.py", f"def f(self, arg, name):\n    {body}\n")
+        ranker = Ranker(proj.root, [])
+        info = ranker.module("mod.py")
+        assert info is not None
+        assert ranker.delegates("mod.py", info.spans[0]) is thin

@@ -2,7 +2,8 @@
 
 Signals (:mod:`._signals`) add to a line's score or to a whole function's bonus;
 :meth:`Ranker.ranking` turns them into ranked functions and lines. Ties between
-functions are broken by the number of failing tests that ran them (the place that
+functions go first against a function that only delegates (:meth:`Ranker.delegates`),
+then are broken by the number of failing tests that ran them (the place that
 explains more of the failures), then by the mean score of the function's executed
 lines (a helper run only by failing tests beats its caller); ties between lines by
 that mean, then by the number of operators on the line (faults live in
@@ -12,6 +13,7 @@ expressions); then by path and line: the order is total and deterministic.
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +35,10 @@ __all__ = ["MAX_FUNCTIONS", "MAX_LINES", "FunctionScore", "Ranker", "Ranking"]
 
 MAX_FUNCTIONS = 20
 MAX_LINES = 50
+
+#: What a thin function's one statement may not hold (see :meth:`Ranker.delegates`).
+_COMPUTES = (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript, ast.IfExp,
+             ast.comprehension, ast.Lambda, ast.JoinedStr, ast.Await)
 
 _OPERATORS = (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript, ast.Call,
               ast.Slice, ast.IfExp, ast.comprehension)
@@ -68,6 +74,18 @@ class Ranking:
 _LineRow = tuple[tuple[float, float, int, str, int], str, int, float, FunctionScore]
 
 
+def _passes_on(func: ast.expr, params: set[str]) -> bool:
+    """A call of ``func`` reaches the program's own code: a method of ``self``/``cls``
+    or a module-level (not builtin) name, not a method of an argument's value."""
+    while isinstance(func, ast.Attribute | ast.Call):
+        func = func.value if isinstance(func, ast.Attribute) else func.func
+    if not isinstance(func, ast.Name):
+        return False
+    if func.id in ("self", "cls"):
+        return True
+    return func.id not in params and not hasattr(builtins, func.id)
+
+
 class Ranker:
     def __init__(self, root: Path, test_files: Iterable[str]) -> None:
         self.root = root.resolve()
@@ -84,6 +102,7 @@ class Ranker:
         #: Test files' trees by real path, and the real path of each spelling asked for.
         self._test_trees: dict[str, ast.Module | None] = {}
         self._real_paths: dict[str, str] = {}
+        self._thin: dict[tuple[str, int], bool] = {}
 
     # -- paths -----------------------------------------------------------------
 
@@ -220,7 +239,9 @@ class Ranker:
         for key, fs in self.functions.items():
             best_total, best_line = fn_best.get(key, (fs.bonus, 0))
             loc = self._function_location(fs, best_total, best_line)
-            fn_rows.append(((-round(best_total, 9), -fn_ef.get(key, 0),
+            thin = fs.span is not None and not fs.span.is_class and self.delegates(
+                fs.path, fs.span)
+            fn_rows.append(((-round(best_total, 9), thin, -fn_ef.get(key, 0),
                              -round(mean.get(key, 0.0), 9), fs.path, loc.start_line), loc))
         fn_rows.sort(key=lambda r: r[0])
         return Ranking(tuple(loc for _, loc in fn_rows[:MAX_FUNCTIONS]), lines, method)
@@ -257,6 +278,39 @@ class Ranker:
         if real not in self._test_trees:
             self._test_trees[real] = parse_file(Path(real))
         return self._test_trees[real]
+
+    def delegates(self, rel: str, span: FunctionSpan) -> bool:
+        """``span`` is a thin function: its body (a docstring aside) is one ``return``
+        or call statement with no operator of its own (no comparison, arithmetic,
+        subscript, condition or comprehension) that calls a function of the program:
+        a method of ``self``, a module-level name that is no builtin
+        (``return self._update(arg)``, ``return getattr(self.table(), name)``,
+        ``return list(self.cache.keys())``, ``return int(_digits(text), base)``).
+        It passes on what the functions it calls compute. ``return self._key`` calls
+        nothing (what it returns has no other place to come from in the call chain);
+        ``return s.replace("\\t", " ")`` computes on the value it was given."""
+        key = (rel, span.def_line)
+        if key not in self._thin:
+            self._thin[key] = self._delegates(rel, span)
+        return self._thin[key]
+
+    def _delegates(self, rel: str, span: FunctionSpan) -> bool:
+        tree = self.tree(rel)
+        node = next((n for n in ast.walk(tree)
+                     if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                     and n.lineno == span.def_line), None) if tree is not None else None
+        if node is None:
+            return False
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        if len(body) != 1 or not isinstance(body[0], ast.Return | ast.Expr):
+            return False
+        value = body[0].value
+        parts = list(ast.walk(value)) if value is not None else []
+        params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        return (any(isinstance(n, ast.Call) and _passes_on(n.func, params) for n in parts)
+                and not any(isinstance(n, _COMPUTES) for n in parts))
 
     def raise_guard(self, rel: str, line: int) -> int | None:
         """For a ``raise`` statement at ``line``: the line of the ``if`` test guarding

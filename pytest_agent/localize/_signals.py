@@ -245,6 +245,11 @@ class TracebackSignals:
         the value, was called on the line, or computed a name the line reads): one
         fact seen three ways, so a function gets the strongest, not their sum."""
         key = (rel, span.qualname)
+        if self.ranker.delegates(rel, span):
+            # A one-statement delegation (``return self._update(arg)``, a forwarding
+            # ``__getattr__``, ``return list(self.cache.keys())``) passes on what the
+            # functions it calls computed (#17, the study split's misses).
+            weight, why = 0.0, why + " (it only delegates: no weight)"
         _, best, whys = self._pending.get(key, (span, 0.0, []))
         self._pending[key] = (span, max(best, weight), [*whys, why])
 
@@ -546,7 +551,11 @@ def _body_calls(ranker: Ranker, tree: ast.Module, test_name: str, share: float,
                 line: int = 0, owner: str = "") -> None:
     body = _function_node(tree, test_name, line, owner)
     for rel, span in dict.fromkeys(calls_in_project(ranker, called_targets(body), tree)):
-        ranker.add_function(rel, span, W_CALLED_IN_TEST * share, "called by a failing test")
+        if ranker.delegates(rel, span):
+            ranker.add_function(rel, span, 0.0, "called by a failing test (it only delegates:"
+                                " no weight)")
+        else:
+            ranker.add_function(rel, span, W_CALLED_IN_TEST * share, "called by a failing test")
 
 
 # -- 3. names -----------------------------------------------------------------------------

@@ -191,8 +191,8 @@ def verdicts(run: TestRun) -> tuple[dict[str, str], dict[str, str], int, bool]:
             run.timed_out)
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def write_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project of warm/cold cases (:data:`FILES`) under ``tmp_path/proj``."""
     root = tmp_path / "proj"
     for rel, text in FILES.items():
         path = root / rel
@@ -201,6 +201,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
     monkeypatch.setenv("SLEEPER_PID_FILE", str(tmp_path / "sleepers.txt"))
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return write_matrix(tmp_path, monkeypatch)
 
 
 @pytest.fixture

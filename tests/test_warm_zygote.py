@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from conftest import GitProject
 from test_warm import ERRORS
-from test_warm import FILES
 from test_warm import MATRIX
 from test_warm import SETTINGS
 from test_warm import verdicts
+from test_warm import write_matrix
 
 from pytest_agent._server import ForkedServer
 from pytest_agent._server import TaskTests
@@ -62,14 +62,7 @@ def _gone(pid: int) -> bool:
 @pytest.fixture
 def matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``test_warm.py``'s project of warm/cold cases."""
-    root = tmp_path / "proj"
-    for rel, text in FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
-    monkeypatch.setenv("SLEEPER_PID_FILE", str(tmp_path / "sleepers.txt"))
-    return root
+    return write_matrix(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
+from ruamel.yaml import YAML
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -132,8 +132,10 @@ def write_plan(root: Path, meta: dict[str, Any], task_id: str, retries: int | No
         task["max_reflexion_retries"] = retries
     plan = {"tasks": [task | {"status": "pending", "attempts": 0}]}
     (root / "plans").mkdir()
-    (root / "plans" / "real.yaml").write_text(yaml.safe_dump(plan, sort_keys=False),
-                                              encoding="utf-8")
+    # ruamel.yaml, the project's own YAML library (PyYAML is not installed on a fresh
+    # machine, and CI imports this module in tests/test_offline_real_bugs_runner.py).
+    with open(root / "plans" / "real.yaml", "w", encoding="utf-8") as out:
+        YAML(typ="safe", pure=True).dump(plan, out)
     with open(root / ".git" / "info" / "exclude", "a", encoding="utf-8") as f:
         f.write("plans/\nmemory/\n")
 
@@ -251,7 +253,8 @@ def run_bug(bug: Bug, keep: bool = False, retries: int | None = 0) -> Verdict:
         seconds = time.monotonic() - start
         (HERE / "logs").mkdir(exist_ok=True)
         (HERE / "logs" / f"{bug.id}.log").write_text(output, encoding="utf-8")
-        plan = yaml.safe_load((root / "plans" / "real.yaml").read_text(encoding="utf-8"))
+        plan = YAML(typ="safe", pure=True).load(
+            (root / "plans" / "real.yaml").read_text(encoding="utf-8"))
         task = plan["tasks"][0]
         status = str(task.get("status"))
         last_error = str(task.get("last_error") or "").strip().splitlines()

@@ -21,7 +21,8 @@ from pytest_agent._outcomes import OutcomeRecorder
 from pytest_agent._outcomes import read_records
 
 __all__ = [
-    "COVERAGE_LIMIT_ENV", "COVERAGE_OUT_ENV", "COVERAGE_SOURCE_ENV", "REPORT_ENV", "read_records",
+    "COVERAGE_LIMIT_ENV", "COVERAGE_OUT_ENV", "COVERAGE_PROFILED_ENV", "COVERAGE_SOURCE_ENV",
+    "REPORT_ENV", "read_records",
 ]
 
 REPORT_ENV = "PYTEST_AGENT_REPORT"
@@ -32,6 +33,11 @@ REPORT_ENV = "PYTEST_AGENT_REPORT"
 COVERAGE_OUT_ENV = "PYTEST_AGENT_LOCALIZE_OUT"
 COVERAGE_SOURCE_ENV = "PYTEST_AGENT_LOCALIZE_SOURCE"
 COVERAGE_LIMIT_ENV = "PYTEST_AGENT_LOCALIZE_TEST_LIMIT"
+#: The node ids (one per line) whose call phases get the value and statement recorders
+#: (two Python-level profile functions, several times coverage's own cost on call-heavy
+#: code); unset: every test's. Only failing tests' records are read, so the harness
+#: names the accept tests: the other tests of their files run under coverage alone.
+COVERAGE_PROFILED_ENV = "PYTEST_AGENT_LOCALIZE_PROFILED"
 
 
 _recorder_key = pytest.StashKey[tuple[OutcomeRecorder, JsonLinesSink]]()

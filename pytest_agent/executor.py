@@ -172,7 +172,7 @@ class Executor:
         # One run for the baseline and localization's coverage (see testrun.run_baseline).
         baseline = run_baseline(
             ws.test_root, ws.root, regression.baseline_targets(self.task),
-            timeout=self.settings.test_timeout,
+            timeout=self.settings.test_timeout, profiled=self.task.accept_tests,
         )
         self.task = regression.resolve(self.task, baseline)
         accept = regression.accept_view(baseline, self.task.accept_tests)

@@ -122,17 +122,22 @@ def _scope(targets: Sequence[str]) -> frozenset[str]:
 
 
 def _coverage_run(test_root: Path, source_root: Path, targets: Sequence[str], *,
-                  timeout: float, per_test_limit: float, warm: bool
+                  timeout: float, per_test_limit: float, warm: bool,
+                  profiled: Sequence[str] = ()
                   ) -> tuple[ProcessResult, list[dict[str, Any]], list[dict[str, Any]]]:
     """One run of ``targets`` with localization's coverage plugin: the run, the outcome
-    records, the coverage plugin's records."""
+    records, the coverage plugin's records. ``profiled``: the tests whose call phases
+    get the value and statement recorders (the accept tests; empty: every test)."""
     from pytest_agent._collector import COVERAGE_LIMIT_ENV as LIMIT_ENV
     from pytest_agent._collector import COVERAGE_OUT_ENV as OUT_ENV
+    from pytest_agent._collector import COVERAGE_PROFILED_ENV as PROFILED_ENV
     from pytest_agent._collector import COVERAGE_SOURCE_ENV as SOURCE_ENV
 
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("coverage")) as tmp:
         out = Path(tmp) / "localize.jsonl"
         env = {OUT_ENV: str(out), SOURCE_ENV: str(source_root), LIMIT_ENV: f"{per_test_limit:.3f}"}
+        if profiled:
+            env[PROFILED_ENV] = "\n".join(profiled)
         proc, records = run_recorded(
             test_root, list(targets), timeout=timeout, plugins=(COVERAGE_PLUGIN,), env=env,
             warm=warm)
@@ -140,19 +145,20 @@ def _coverage_run(test_root: Path, source_root: Path, targets: Sequence[str], *,
 
 
 def run_baseline(test_root: Path, source_root: Path, targets: Sequence[str], *,
-                 timeout: float, warm: bool = True) -> TestRun:
+                 timeout: float, warm: bool = True, profiled: Sequence[str] = ()) -> TestRun:
     """The baseline run of a task, with localization's coverage in the same session.
 
     Localization's coverage plugin records one context per test while the baseline
     runs; its records are kept on the task's :class:`~pytest_agent._server.TaskTests`
     (:func:`spectrum_records` returns them), so localization needs no second pass over
     the same tests. Hangs are stopped by the per-test timeouts (the plugin's own alarm
-    is off).
+    is off). ``profiled``: the accept tests, whose call phases alone get the value and
+    statement recorders (only failing tests' records are read).
     """
     from pytest_agent._server import task_tests_for
 
     proc, records, spectrum = _coverage_run(test_root, source_root, targets, timeout=timeout,
-                                            per_test_limit=0.0, warm=warm)
+                                            per_test_limit=0.0, warm=warm, profiled=profiled)
     session = task_tests_for(test_root)
     if session is not None:
         session.spectra[_scope(targets)] = (spectrum, proc)
@@ -161,7 +167,7 @@ def run_baseline(test_root: Path, source_root: Path, targets: Sequence[str], *,
 
 def spectrum_records(
     test_root: Path, source_root: Path, targets: Sequence[str], *, timeout: float,
-    per_test_limit: float,
+    per_test_limit: float, profiled: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], ProcessResult]:
     """Localization's coverage records over ``targets``, and the run that made them.
 
@@ -175,7 +181,8 @@ def spectrum_records(
     if cached is not None:
         return cached
     proc, _, spectrum = _coverage_run(test_root, source_root, targets, timeout=timeout,
-                                      per_test_limit=per_test_limit, warm=True)
+                                      per_test_limit=per_test_limit, warm=True,
+                                      profiled=profiled)
     return spectrum, proc
 
 

@@ -17,6 +17,7 @@ from pytest_agent.localize._attribution import statement_calls
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import _parse
 from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._covplugin import selects
 from pytest_agent.localize._rank import rank
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._statements import _written
@@ -371,3 +372,75 @@ class TestOneParsePerTestFile:
         ranking = rank(proj, task, run, None, "ochiai", [test_file, test_file], proj)
         assert ranking.method.startswith("coverage+traceback")
         assert parsed.count(source) == 1
+
+
+class TestOnlyTheAcceptTestsAreProfiled:
+    """The value and statement recorders are Python-level profile functions, several times
+    coverage's own cost on call-heavy code (lark's parser tests: 6.5 s plain, 19 s under
+    coverage, 58 s with both recorders in every test); only failing tests' records are
+    read, so only the tests the harness names (the accept tests) get them."""
+
+    PROBE = '''\
+        import sys
+
+        from doc import parse
+
+
+        def test_runs_without_a_profile_function():
+            assert sys.getprofile() is None
+
+
+        def test_replace():
+            doc = parse("a=1,b=2")
+            doc.replace("a", "3")
+            assert doc.render() == "b=2,a=3"
+        '''
+
+    def run(self, root: Path, *profiled: str) -> SpectrumRun:
+        return run_spectrum(root, root, ["tests/test_doc.py"], timeout=120, per_test_limit=30,
+                            profiled=profiled)
+
+    def test_a_test_not_named_runs_under_coverage_alone(self, proj: Path) -> None:
+        write(proj, "doc.py", DOC)
+        write(proj, "tests/test_doc.py", self.PROBE)
+        run = self.run(proj, "tests/test_doc.py::test_replace")
+        replace = "tests/test_doc.py::test_replace"
+        assert run.failing == {replace}
+        # The named failing test keeps its statement attribution; the other test passed
+        # because no profile function was installed in its call phase.
+        assert [a.nodeid for a in run.attribution] == [replace]
+        assert {c.qualname for c in run.attribution[0].calls} >= {"parse", "Doc.replace"}
+        # Both tests are still in the spectrum.
+        assert "tests/test_doc.py::test_runs_without_a_profile_function" in run.passing
+
+    def test_without_names_every_test_is_profiled(self, proj: Path) -> None:
+        write(proj, "doc.py", DOC)
+        write(proj, "tests/test_doc.py", self.PROBE)
+        run = self.run(proj)
+        assert run.failing == {"tests/test_doc.py::test_runs_without_a_profile_function",
+                               "tests/test_doc.py::test_replace"}
+
+    def test_a_failing_test_not_named_gets_no_attribution_record(self, proj: Path) -> None:
+        write(proj, "doc.py", DOC)
+        write(proj, "tests/test_doc.py", self.PROBE)
+        probe = "tests/test_doc.py::test_runs_without_a_profile_function"
+        run = self.run(proj, probe)
+        # The named test is profiled (so its own check fails); test_replace fails too,
+        # unnamed: no record of it.
+        assert run.failing == {probe, "tests/test_doc.py::test_replace"}
+        assert [a.nodeid for a in run.attribution] == [probe]
+
+    @pytest.mark.parametrize(("nodeid", "wanted", "selected"), [
+        ("tests/test_a.py::test_x", "tests/test_a.py::test_x", True),
+        ("tests/test_a.py::test_x[1-2]", "tests/test_a.py::test_x", True),
+        ("tests/test_a.py::TestA::test_x", "tests/test_a.py::TestA", True),
+        ("tests/test_a.py::test_x", "tests/test_a.py", True),
+        # pytest's rootdir above the test root: the harness's id is a tail of pytest's
+        ("pkg/tests/test_a.py::test_x", "tests/test_a.py::test_x", True),
+        ("tests/test_a.py::test_xy", "tests/test_a.py::test_x", False),
+        ("tests/test_a.py::test_x", "tests/test_b.py::test_x", False),
+        ("other_tests/test_a.py::test_x", "tests/test_a.py::test_x", False),
+    ])
+    def test_which_node_ids_are_selected(self, nodeid: str, wanted: str,
+                                         selected: bool) -> None:
+        assert selects(nodeid, frozenset([wanted])) is selected

@@ -13,6 +13,7 @@ from typing import Any
 from typing import final
 
 from pytest_agent import _tempdirs
+from pytest_agent._collector import COVERAGE_PROFILED_ENV as PROFILED_ENV
 from pytest_agent._collector import read_records
 from pytest_agent._procs import run_process
 from pytest_agent.localize._attribution import StatementCalls
@@ -110,6 +111,7 @@ def run_spectrum(
     timeout: float,
     per_test_limit: float,
     python: str = sys.executable,
+    profiled: Sequence[str] = (),
 ) -> SpectrumRun:
     """Run ``targets`` (node ids or test files) under coverage in a subprocess.
 
@@ -121,7 +123,7 @@ def run_spectrum(
 
     if python == sys.executable:
         records, proc = spectrum_records(test_root, source_root, targets, timeout=timeout,
-                                         per_test_limit=per_test_limit)
+                                         per_test_limit=per_test_limit, profiled=profiled)
         return _parse(records, proc.output, proc.duration, proc.timed_out)
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("localize")) as tmp:
         out = Path(tmp) / "localize.jsonl"
@@ -131,6 +133,7 @@ def run_spectrum(
             OUT_ENV: str(out),
             SOURCE_ENV: str(source_root),
             LIMIT_ENV: f"{per_test_limit:.3f}",
+            **({PROFILED_ENV: "\n".join(profiled)} if profiled else {}),
         })
         proc = run_process(argv, cwd=test_root, timeout=timeout, env=env, contain=True)
         records = read_records(out)

@@ -48,6 +48,7 @@ import pytest
 
 from pytest_agent._collector import COVERAGE_LIMIT_ENV
 from pytest_agent._collector import COVERAGE_OUT_ENV
+from pytest_agent._collector import COVERAGE_PROFILED_ENV
 from pytest_agent._collector import COVERAGE_SOURCE_ENV
 from pytest_agent._outcomes import OutcomeRecorder
 from pytest_agent.localize._attribution import CallAttributor
@@ -70,9 +71,21 @@ HUNG_PREFIX = "pytest-agent: the test ran longer than"
 _RENDERING = ("_saferepr", "_format_assertmsg", "_call_reprcompare")
 
 
+def selects(nodeid: str, wanted: frozenset[str]) -> bool:
+    """``nodeid`` is one of ``wanted`` or inside one (a file, a class, a function whose
+    parametrized cases these are), compared from any ``/`` on: the harness names tests
+    relative to the test root, pytest relative to its rootdir, which may lie above."""
+    tails = [nodeid] + [nodeid[i + 1:] for i, c in enumerate(nodeid) if c == "/"]
+    return any(t == w or t.startswith((w + "::", w + "[")) for t in tails for w in wanted)
+
+
 class LocalizePlugin:
-    def __init__(self, out: IO[str], source: str, limit: float) -> None:
+    def __init__(self, out: IO[str], source: str, limit: float,
+                 profiled: frozenset[str] | None = None) -> None:
         self._out = out
+        #: The tests whose call phases get the value and statement recorders (``None``:
+        #: every test's); see ``COVERAGE_PROFILED_ENV``.
+        self._profiled = profiled
         self._source = source
         self._limit = limit
         self._current_limit = limit
@@ -240,7 +253,8 @@ class LocalizePlugin:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
-        return (yield from self._traced_phase(True))
+        profiled = self._profiled is None or selects(item.nodeid, self._profiled)
+        return (yield from self._traced_phase(profiled))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -249,7 +263,8 @@ class LocalizePlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Only a failing call phase's attribution is kept: few tests, and the only
         # ones the ranking reads.
-        if report.when == "call" and report.failed:
+        if report.when == "call" and report.failed and (
+                self._profiled is None or selects(report.nodeid, self._profiled)):
             self._emit(self._attributor.record(report.nodeid))
 
     def _on_alarm(self, signum: int, frame: object) -> None:
@@ -308,7 +323,10 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     source = os.environ.get(SOURCE_ENV) or str(Path.cwd())
     limit = float(os.environ.get(LIMIT_ENV) or 0)
-    plugin = LocalizePlugin(open(out_path, "a", encoding="utf-8"), source, limit)  # noqa: SIM115
+    named = os.environ.get(COVERAGE_PROFILED_ENV)
+    profiled = frozenset(n for n in named.splitlines() if n.strip()) if named else None
+    plugin = LocalizePlugin(open(out_path, "a", encoding="utf-8"), source, limit,  # noqa: SIM115
+                            profiled or None)
     config.stash[_key] = plugin
     config.pluginmanager.register(plugin, "agent-localize")
     # Outcomes are classified where every inner run's are (``_outcomes``).

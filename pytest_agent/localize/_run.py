@@ -34,6 +34,7 @@ def run_localization(
         spectrum = run_spectrum(
             test_root, workspace.root, targets,
             timeout=settings.test_timeout * 1.5, per_test_limit=per_test,
+            profiled=task.accept_tests,
         )
     test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
     ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,

@@ -108,13 +108,19 @@ class GitProject:
     def snapshot(self, exclude: tuple[str, ...] = ("plans/", "memory/")) -> dict[str, str]:
         """Hash of every file of the user's tree outside .git and the excluded dirs."""
         result = {}
-        for path in sorted(self.root.rglob("*")):
-            rel = path.relative_to(self.root).as_posix()
-            if rel.startswith(".git/") or rel == ".git" or rel.startswith(exclude):
-                continue
-            if "__pycache__" in rel or ".pytest_cache" in rel:
-                continue
-            if path.is_file():
+        # os.walk, pruning .git and caches instead of filtering what rglob found under
+        # them: a killed run's git child may still be changing .git/worktrees while we
+        # walk (CI at 5de8264: FileNotFoundError in rglob, inside .git).
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            here = Path(dirpath)
+            dirnames[:] = [d for d in dirnames
+                           if not (here == self.root and d == ".git")
+                           and d not in ("__pycache__", ".pytest_cache")]
+            for name in filenames:
+                path = here / name
+                rel = path.relative_to(self.root).as_posix()
+                if rel == ".git" or rel.startswith(exclude) or not path.is_file():
+                    continue
                 result[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
         return result
 

@@ -220,7 +220,8 @@ def tests(project: Path) -> Iterator[TaskTests]:
 
 def _alive(pid: int) -> bool:
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        # The state follows the command name in parentheses, which may hold spaces.
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return False
     return state != "Z"

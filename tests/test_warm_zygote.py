@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,8 @@ from conftest import GitProject
 from test_warm import ERRORS
 from test_warm import MATRIX
 from test_warm import SETTINGS
+from test_warm import _alive
+from test_warm import _gone
 from test_warm import verdicts
 from test_warm import write_matrix
 
@@ -41,22 +42,6 @@ def _parent(pid: int) -> int:
     except OSError:
         return 0
     return int(stat.rsplit(")", 1)[1].split()[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _gone(pid: int) -> bool:
-    """Whether ``pid`` ends within a few seconds."""
-    deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not _alive(pid)
 
 
 @pytest.fixture

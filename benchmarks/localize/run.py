@@ -16,6 +16,10 @@ times; per program the ratio of the medians, overall the median of those ratios.
     python benchmarks/localize/run.py                 # writes benchmarks/localize/RESULTS.md
     python benchmarks/localize/run.py --runs 5 --formula dstar --no-write
 
+``--split`` picks the seeded programs by meta.json's ``split`` (benchmarks/corpus/README.md):
+``tuned`` (the default: l*/o*), ``study`` (s*; writes RESULTS-seeded-study.md) or
+``heldout`` (h*: run only by the lead, once; RESULTS-seeded-heldout.md, no per-program rows).
+
 Child pytest runs load no third-party plugins (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``,
 as in our test suite) unless ``--autoload`` is given: with a dozen plugins
 installed, a plain run costs more and the ratio falls (see RESULTS.md).
@@ -86,8 +90,10 @@ class Result:
         return self.localize / self.plain
 
 
-def programs() -> list[Path]:
-    return sorted(p for p in CORPUS.iterdir() if (p / "meta.json").is_file())
+def programs(split: str = "tuned") -> list[Path]:
+    return sorted(p for p in CORPUS.iterdir() if (p / "meta.json").is_file()
+                  and split in ("all", json.loads((p / "meta.json").read_text()).get(
+                      "split", "tuned")))
 
 
 def measure(program: Path, settings: AgentSettings, runs: int) -> Result:
@@ -131,7 +137,8 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         "# Localization benchmark",
         "",
         f"`python benchmarks/localize/run.py --runs {args.runs} --formula {args.formula}"
-        + (" --autoload" if args.autoload else "") + "`",
+        + (" --autoload" if args.autoload else "") + "`"
+        + ("" if args.split == "tuned" else f" (split {args.split})"),
         f"({len(results)} programs from benchmarks/corpus; Python {platform.python_version()},"
         f" {os.cpu_count()} cores; child pytest runs "
         + ("with" if args.autoload else "without") + " plugin autoload)",
@@ -153,7 +160,9 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         " ratio |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for r in results:
+    if args.split == "heldout":  # nobody reads the held-out programs' results one by one
+        lines[-2:] = ["Per-program rows are not written for the held-out split."]
+    for r in results if args.split != "heldout" else []:
         lines.append(
             f"| {r.name} | {r.fault_kind} | {r.line_rank or '-'} | {r.function_rank or '-'} | "
             f"{r.method} | {r.plain:.2f} | {r.localize:.2f} | {r.ratio:.2f} |"
@@ -394,7 +403,8 @@ def main() -> int:
                         help="benchmarks/corpus (seeded faults) or benchmarks/real_bugs")
     parser.add_argument("--split", choices=("tuned", "heldout", "study", "all"),
                         default="tuned",
-                        help="real bugs: this split of bugs.json (heldout: projects nobody"
+                        help="seeded: the programs of this split (meta.json; tuned: l*/o*);"
+                        " real bugs: this split of bugs.json (heldout: projects nobody"
                         " tunes on, run at the end; writes RESULTS-real-heldout.md; study:"
                         " projects whose misses are read, RESULTS-real-study.md with"
                         " per-bug rows)")
@@ -427,7 +437,7 @@ def main() -> int:
     if args.corpus == "real":
         return main_real(args, settings)
     results = []
-    for program in programs():
+    for program in programs(args.split):
         if args.only not in program.name:
             continue
         r = measure(program, settings, args.runs)
@@ -437,7 +447,8 @@ def main() -> int:
     text = report(results, args)
     print(text)
     if not args.no_write and not args.only:
-        (HERE / "RESULTS.md").write_text(text)
+        name = "RESULTS.md" if args.split == "tuned" else f"RESULTS-seeded-{args.split}.md"
+        (HERE / name).write_text(text)
     return 0
 
 

@@ -18,6 +18,11 @@ pass; *correct* means the visible tests and the held-out tests all pass too.
     python benchmarks/offline_repair/run.py            # both; writes RESULTS.md
     python benchmarks/offline_repair/run.py --quality -k l0 --no-write
 
+``--split`` picks the programs by meta.json's ``split`` (benchmarks/corpus/README.md):
+``tuned`` (the default: l*/o*, tuned on for rounds), ``study`` (s*: read its misses) or
+``heldout`` (h*: run only by the lead, once; its report has no per-program rows).
+``--quality --split study`` writes RESULTS-seeded-study.md.
+
 Child pytest runs load no third-party plugins (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``,
 as in our test suite) unless ``--autoload`` is given.
 """
@@ -61,9 +66,11 @@ from pytest_agent.testrun import inner_pytest_env  # noqa: E402
 from pytest_agent.testrun import run_tests  # noqa: E402
 
 
-def programs(only: str) -> list[Path]:
+def programs(only: str, split: str = "tuned") -> list[Path]:
     return sorted(p for p in CORPUS.iterdir()
-                  if (p / "meta.json").is_file() and only in p.name)
+                  if (p / "meta.json").is_file() and only in p.name
+                  and split in ("all", json.loads((p / "meta.json").read_text()).get(
+                      "split", "tuned")))
 
 
 def copy_program(program: Path, dest: Path) -> Path:
@@ -289,7 +296,8 @@ def report(quality_rows: list[Quality], speed_rows: list[Speed], args: argparse.
         correct = sum(q.correct for q in quality_rows)
         times = [q.seconds for q in quality_rows]
         groups = []
-        for prefix, label in (("l", "shared corpus l01-l30"), ("o", "generality check o01-o05")):
+        for prefix, label in (("l", "shared corpus l01-l30"), ("o", "generality check o01-o05"),
+                              ("s", "seeded study s*"), ("h", "seeded held-out h*")):
             rows = [q for q in quality_rows if q.name.startswith(prefix)]
             if rows:
                 groups.append(f"{label}: {sum(q.repaired for q in rows)}/{len(rows)} repaired, "
@@ -301,11 +309,13 @@ def report(quality_rows: list[Quality], speed_rows: list[Speed], args: argparse.
             f"{statistics.median(times):.1f} s, max {max(times):.1f} s (default settings: "
             "400 candidates, 60 s).", "",
             "; ".join(groups) + ".", "",
-            HISTORY, "",
+            HISTORY if args.split == "tuned" else "", "",
             "| program | fault kind | repaired | correct | seconds | edit |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
-        for q in quality_rows:
+        if args.split == "heldout":  # nobody reads the held-out programs' results one by one
+            lines[-2:] = ["Per-program rows are not written for the held-out split."]
+        for q in quality_rows if args.split != "heldout" else []:
             lines.append(f"| {q.name} | {q.fault_kind} | {'yes' if q.repaired else 'no'} | "
                          f"{'yes' if q.correct else 'no'} | {q.seconds:.1f} | "
                          f"{q.what.replace('|', '/')} |")
@@ -325,6 +335,8 @@ def main() -> int:
                         help="let child pytest runs load every installed plugin")
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
     parser.add_argument("-k", dest="only", default="", help="only programs whose name has this")
+    parser.add_argument("--split", choices=("tuned", "study", "heldout", "all"), default="tuned",
+                        help="the seeded programs of this split (meta.json; default: l*/o*)")
     args = parser.parse_args()
     if not args.speed and not args.quality:
         args.speed = args.quality = True
@@ -337,14 +349,14 @@ def main() -> int:
     speed_rows: list[Speed] = []
     quality_rows: list[Quality] = []
     if args.speed:
-        for program in programs(args.only)[: args.speed_programs]:
+        for program in programs(args.only, args.split)[: args.speed_programs]:
             s = speed(program, settings, args.per_program, args.runs)
             print(f"speed {s.name:24} warm {statistics.median(s.warm):6.1f}/s steady "
                   f"{statistics.median(s.steady):6.1f}/s naive {statistics.median(s.naive):5.1f}/s"
                   f" agree {s.agree}", flush=True)
             speed_rows.append(s)
     if args.quality:
-        for program in programs(args.only):
+        for program in programs(args.only, args.split):
             q = quality(program, settings)
             print(f"quality {q.name:24} repaired {q.repaired!s:5} correct {q.correct!s:5} "
                   f"{q.seconds:5.1f}s  {q.what}", flush=True)
@@ -352,7 +364,8 @@ def main() -> int:
     text = report(quality_rows, speed_rows, args)
     print(text)
     if not args.no_write and not args.only:
-        (HERE / "RESULTS.md").write_text(text)
+        name = "RESULTS.md" if args.split == "tuned" else f"RESULTS-seeded-{args.split}.md"
+        (HERE / name).write_text(text)
     return 0
 
 

@@ -300,8 +300,8 @@ class Executor:
                                        "continuing without it.")
             found = None
         finally:
-            # Localization may leave coverage data or caches behind.
-            self.workspaces.reset(ws)
+            # Localization may leave coverage data or caches behind (a test may write).
+            self.workspaces.reset_if_changed(ws)
         return as_localization(found)
 
     def _engine_name(self) -> str:

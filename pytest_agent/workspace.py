@@ -109,13 +109,14 @@ def _no_hooks_env(hooks_dir: Path) -> dict[str, str]:
     }
 
 
-def _git(args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> str:
+def _git(args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None,
+         stdin: str | None = None) -> str:
     full_env = dict(os.environ)
     # Never prompt (no stdin in CI) and never page.
     full_env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C"})
     if env:
         full_env.update(env)
-    result = run_process(["git", *args], cwd=cwd, timeout=timeout, env=full_env)
+    result = run_process(["git", *args], cwd=cwd, timeout=timeout, env=full_env, stdin=stdin)
     if result.timed_out:
         raise GitError(f"git {' '.join(args)} timed out after {timeout:.0f}s")
     if result.returncode != 0:
@@ -210,12 +211,13 @@ class WorkspaceManager:
 
     # -- queries -------------------------------------------------------------
 
-    def git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    def git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            stdin: str | None = None) -> str:
         if self._no_hooks_env is None:
             self._no_hooks.mkdir(parents=True, exist_ok=True)
             self._no_hooks_env = _no_hooks_env(self._no_hooks)
         return _git(list(args), cwd or self.repo_root, self.timeout,
-                    {**self._no_hooks_env, **(env or {})})
+                    {**self._no_hooks_env, **(env or {})}, stdin)
 
     def head(self) -> str:
         try:
@@ -284,6 +286,9 @@ class WorkspaceManager:
         """Remove worktrees and branches that a killed run left behind; return their ids."""
         removed: list[str] = []
         with self.locked():
+            if not self._maybe_left_over():
+                _tempdirs.sweep()
+                return removed
             for task_id in self._dead_runs():
                 # A finished repair (killed before the write-back) keeps its branch.
                 try:
@@ -296,6 +301,31 @@ class WorkspaceManager:
         # Temp directories of killed runs (report dirs, workspace copies): theirs, not git's.
         _tempdirs.sweep()
         return removed
+
+    def _maybe_left_over(self) -> bool:
+        """Whether a run of ours may have left something: a marker, or a linked worktree
+        locked with our reason (``<git-common-dir>/worktrees/<name>/locked`` holds the lock
+        reason, gitrepository-layout(5)). Without either, listing and pruning the
+        worktrees (two git processes per run) cannot find anything of ours: every worktree
+        we add is locked from its creation (``worktree add --lock``) after its marker is
+        written, and the marker goes last."""
+        if self._state_dir.is_dir() and any(self._state_dir.glob("*.json")):
+            return True
+        admin = self.git_dir / "worktrees"
+        try:
+            entries = list(admin.iterdir())
+        except FileNotFoundError:
+            return False
+        for entry in entries:
+            try:
+                reason = (entry / "locked").read_text(errors="replace")
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError:
+                return True  # cannot tell: look with git
+            if reason.startswith(_LOCK_REASON):
+                return True
+        return False
 
     def _dead_runs(self) -> list[str]:
         """Task ids whose marker or locked worktree belongs to a process that is gone."""
@@ -339,9 +369,8 @@ class WorkspaceManager:
         ``merge`` names further branches merged into the new branch (for tasks that
         depend on several others).
         """
-        base_commit = base or self.head()
         with self.locked():
-            path = self._create_locked(task, base_commit, replace_branch)
+            path, base_commit = self._create_locked(task, base, replace_branch)
         # Writing the files (proportional to the project's size) and merging touch only
         # this worktree and its own branch: outside the lock, in parallel with others.
         try:
@@ -355,14 +384,15 @@ class WorkspaceManager:
             with self.locked():
                 self._remove(task.id, delete_branch=True)
             raise WorkspaceError(f"cannot make a worktree for {task.id}: {exc}") from None
-        # From HEAD with nothing merged, the worktree's HEAD is the sha resolved above.
-        head = base_commit if base is None and not merge else \
-            self.git("rev-parse", "HEAD", cwd=path).strip()
+        # With nothing merged, the worktree's HEAD is the sha resolved above.
+        head = base_commit if not merge else self.git("rev-parse", "HEAD", cwd=path).strip()
         return Workspace(root=path, branch=task.branch, base_commit=head,
                          repo_root=self.repo_root)
 
-    def _create_locked(self, task: Task, base_commit: str, replace_branch: bool) -> Path:
-        """The branch and an empty worktree (``--no-checkout``); call under the lock."""
+    def _create_locked(self, task: Task, base: str | None,
+                       replace_branch: bool) -> tuple[Path, str]:
+        """The branch and an empty worktree (``--no-checkout``), and the base commit's
+        sha; call under the lock."""
         branch = task.branch
         marker_file = self._state_dir / f"{task.id}.json"
         if marker_file.exists():
@@ -372,7 +402,15 @@ class WorkspaceManager:
                     f"task {task.id} is being worked on by another run (pid {marker.pid})"
                 )
             self._remove(task.id, delete_branch=True)
-        if self.branch_exists(branch):
+        # One git process for both: the base commit (HEAD by default) and the branch.
+        base_commit, tip = self._resolve(base or "HEAD", f"refs/heads/{branch}")
+        if base_commit is None:
+            raise WorkspaceError(
+                f"{self.repo_root}: the repository has no commit yet; commit your project first"
+                if base is None else f"cannot make a worktree for {task.id}: the base {base} "
+                "does not name a commit"
+            )
+        if tip is not None:
             if not replace_branch:
                 raise WorkspaceError(
                     f"branch {branch} already exists; pytest-agent does not overwrite it. "
@@ -395,12 +433,43 @@ class WorkspaceManager:
         except GitError as exc:
             self._remove(task.id, delete_branch=True)
             raise WorkspaceError(f"cannot make a worktree for {task.id}: {exc}") from None
-        return path
+        return path, base_commit
+
+    def _resolve(self, *names: str) -> list[str | None]:
+        """The commit each name resolves to (``None``: no such commit), in one process.
+
+        ``git rev-parse --verify`` takes one name per process; ``cat-file --batch-check``
+        answers a line per name, in order, ``missing`` for a name that resolves to nothing.
+        """
+        out = self.git("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                       stdin="".join(f"{name}^{{commit}}\n" for name in names))
+        answers: list[str | None] = []
+        for line in out.splitlines()[:len(names)]:
+            sha, _, kind = line.rpartition(" ")
+            answers.append(sha if kind == "commit" and sha else None)
+        if len(answers) != len(names):
+            raise GitError(f"git cat-file answered {out!r} for {names}")
+        return answers
 
     def reset(self, workspace: Workspace) -> None:
         """Back to the base commit: every attempt starts from a clean workspace."""
         self.git("reset", "--hard", "--quiet", workspace.base_commit, cwd=workspace.root)
         self.git("clean", "-fdxq", cwd=workspace.root)
+
+    def reset_if_changed(self, workspace: Workspace) -> None:
+        """:meth:`reset` unless the workspace is exactly its base commit: one git process
+        (``status``) instead of two when nothing changed, as after runs that wrote nothing
+        into it (inner runs write no bytecode and no cache)."""
+        if not self._pristine(workspace):
+            self.reset(workspace)
+
+    def _pristine(self, workspace: Workspace) -> bool:
+        """HEAD is the base commit, and no tracked, untracked or ignored file differs."""
+        out = self.git("status", "--porcelain=v2", "-z", "--branch", "--ignored",
+                       "--untracked-files=normal", cwd=workspace.root)
+        entries = [entry for entry in out.split("\0") if entry]
+        head = [e.split()[2] for e in entries if e.startswith("# branch.oid ")]
+        return head == [workspace.base_commit] and all(e.startswith("# ") for e in entries)
 
     def changed_files(self, workspace: Workspace) -> list[str]:
         out = self.git("status", "--porcelain", "-z", "--untracked-files=all", cwd=workspace.root)
@@ -455,9 +524,19 @@ class WorkspaceManager:
         """Remove the worktree; keep the branch on success, delete it on failure."""
         # The files go first, outside the lock (the slow part in a big project); git
         # then only drops its bookkeeping of the worktree, under the lock.
-        _empty_worktree(self.worktree_path(task.id))
+        path = self.worktree_path(task.id)
+        _empty_worktree(path)
         with self.locked():
-            self._remove(task.id, delete_branch=not keep_branch)
+            # The task's own worktree is the only one on its branch (git allows one):
+            # removing it is one git process. Anything unexpected: the full removal.
+            try:
+                self.git("worktree", "remove", "--force", "--force", str(path))
+            except GitError:
+                self._remove(task.id, delete_branch=not keep_branch)
+                return
+            if not keep_branch:
+                self._delete_branch(branch_name(task.id), missing_ok=True)
+            (self._state_dir / f"{task.id}.json").unlink(missing_ok=True)
 
     # -- internals -----------------------------------------------------------
 
@@ -466,12 +545,12 @@ class WorkspaceManager:
         manager: two git commands per commit otherwise)."""
         if self._identity_env is None:
             try:
-                self.git("config", "user.email")
-                self.git("config", "user.name")
-            except GitError:
-                self._identity_env = dict(_AGENT_IDENTITY)
-            else:
-                self._identity_env = {}
+                out = self.git("config", "--get-regexp", r"^user\.(email|name)$")
+            except GitError:  # exit 1: neither is set
+                out = ""
+            keys = {line.split(" ", 1)[0] for line in out.splitlines()}
+            known = {"user.email", "user.name"} <= keys
+            self._identity_env = {} if known else dict(_AGENT_IDENTITY)
         return dict(self._identity_env)
 
     def _read_marker(self, path: Path) -> _Marker | None:
@@ -501,8 +580,10 @@ class WorkspaceManager:
             self._delete_branch(branch_name(task_id))
         (self._state_dir / f"{task_id}.json").unlink(missing_ok=True)
 
-    def _delete_branch(self, branch: str) -> None:
+    def _delete_branch(self, branch: str, *, missing_ok: bool = False) -> None:
         try:
             self.git("branch", "-D", branch)
         except GitError as exc:
+            if missing_ok and not self.branch_exists(branch):
+                return
             raise WorkspaceError(f"cannot delete the branch {branch}: {one_line(exc)}") from None

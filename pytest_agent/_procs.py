@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -25,9 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from typing import Any
 from typing import final
 
-__all__ = ["MAX_OUTPUT", "MEMORY_LIMIT", "ProcessResult", "run_process", "stop_helper"]
+__all__ = ["MAX_OUTPUT", "MEMORY_LIMIT", "ProcessResult", "run_process", "stop_helper",
+           "wait_exit"]
 
 _MB = 1 << 20
 #: Bytes of ``RLIMIT_DATA`` for a contained command (``PYTEST_AGENT_MEMORY_LIMIT_MB``).
@@ -91,10 +94,70 @@ def run_process(
     )
 
 
+def wait_exit(proc: subprocess.Popen[Any], deadline: float) -> int:
+    """``proc.wait()`` until ``deadline`` (monotonic), woken by the exit itself.
+
+    ``Popen.wait(timeout)`` polls with sleeps that double up to 50 ms, so it returns up
+    to 50 ms after a process of a few milliseconds (git) or a tenth of a second (a test
+    run) ended. A ``pidfd`` is readable at the exit (Linux 5.3+); elsewhere, the polling
+    wait. Raises ``subprocess.TimeoutExpired`` at the deadline.
+    """
+    pidfd = -1
+    if proc.returncode is None:
+        with contextlib.suppress(AttributeError, OSError):
+            pidfd = os.pidfd_open(proc.pid)
+    if pidfd < 0:
+        return proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        while proc.poll() is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(proc.args, 0)
+            poller.poll(max(1, int(remaining * 1000 + 1)))
+    finally:
+        os.close(pidfd)
+    return proc.returncode
+
+
+def _feed(proc: subprocess.Popen[str], data: str, deadline: float) -> None:
+    """Write ``data`` to the command's stdin and close it, up to ``deadline``.
+
+    Non-blocking writes: a command that does not read cannot hold the harness past
+    its timeout. A command that exits without reading all of it is not an error here.
+    """
+    assert proc.stdin is not None
+    fd = proc.stdin.fileno()
+    os.set_blocking(fd, False)
+    view = memoryview(data.encode())
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    try:
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(proc.args, 0)
+            if not poller.poll(max(1, int(remaining * 1000 + 1))):
+                continue
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+            except BrokenPipeError:
+                break
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+
+
 def _wait(proc: subprocess.Popen[str], stdin: str | None, timeout: float, contain: bool) -> bool:
     """Wait for ``proc`` up to ``timeout``; kill its group in any case; whether it timed out."""
+    deadline = time.monotonic() + timeout
     try:
-        proc.communicate(stdin, timeout=timeout)
+        if stdin is not None:
+            _feed(proc, stdin, deadline)
+        wait_exit(proc, deadline)
     except subprocess.TimeoutExpired:
         if contain:
             # The wrapper kills what left the group (daemons) before it exits.

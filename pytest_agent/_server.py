@@ -39,6 +39,7 @@ from pytest_agent import _tempdirs
 from pytest_agent._jsonlines import JsonLineReader
 from pytest_agent._procs import ProcessResult
 from pytest_agent._procs import stop_helper
+from pytest_agent._procs import wait_exit
 from pytest_agent._timeout import TestLimits
 
 __all__ = [
@@ -527,30 +528,6 @@ def changed_files(root: Path, timeout: float = 30.0) -> set[str] | None:
     return paths
 
 
-def _wait_exit(proc: subprocess.Popen[bytes], deadline: float) -> int:
-    """``proc.wait()`` until ``deadline`` (monotonic), woken by the exit itself.
-
-    ``Popen.wait(timeout)`` polls with sleeps that double up to 50 ms, so it returns up
-    to 50 ms after a process of a tenth of a second ended: on the proof, that is every
-    task's critical path. A ``pidfd`` is readable at the exit (Linux); elsewhere, the
-    polling wait.
-    """
-    pidfd = -1
-    with contextlib.suppress(AttributeError, OSError):
-        pidfd = os.pidfd_open(proc.pid)
-    if pidfd < 0:
-        return proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-    try:
-        while proc.poll() is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise subprocess.TimeoutExpired(proc.args, 0)
-            select.select([pidfd], [], [], remaining)
-    finally:
-        os.close(pidfd)
-    return proc.returncode
-
-
 class EarlyRun:
     """A fresh ``python -m pytest`` process started before it is needed (see ``_gate``).
 
@@ -625,7 +602,7 @@ class EarlyRun:
             return None
         timed_out = False
         try:
-            rc = _wait_exit(self.proc, started + timeout)
+            rc = wait_exit(self.proc, started + timeout)
         except subprocess.TimeoutExpired:
             timed_out, rc = True, -signal.SIGKILL
         self._kill_group()  # whatever the tests started ends with the run

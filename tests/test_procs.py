@@ -204,3 +204,53 @@ def test_huge_output_is_capped(tmp_path: Path) -> None:
     assert result.output.startswith("first line")
     assert result.output.rstrip().endswith("last line")
     assert "bytes of output cut" in result.output
+
+
+def test_stdin_larger_than_a_pipe_reaches_the_command(tmp_path: Path) -> None:
+    data = "".join(f"line {i}\n" for i in range(40_000))  # ~400 KB: many pipe buffers
+    result = run_process([sys.executable, "-c", "import sys; sys.stdout.write(sys.stdin.read())"],
+                         cwd=tmp_path, timeout=60, stdin=data)
+    assert result.returncode == 0 and not result.timed_out
+    assert result.output == data
+
+
+def test_a_command_that_never_reads_its_stdin_still_times_out(
+    tmp_path: Path, killer: list[int]
+) -> None:
+    pids = tmp_path / "pids"
+    argv = script(tmp_path, f"""\
+        import os, time
+        open({str(pids)!r}, "w").write(str(os.getpid()))
+        time.sleep(600)
+        """)
+    result = run_process(argv, cwd=tmp_path, timeout=2, stdin="x" * (4 << 20))
+    killer.extend(pids_in(pids))
+    assert result.timed_out and result.returncode == -signal.SIGKILL
+    assert wait_gone(pids_in(pids)) == []
+
+
+def test_exit_codes_and_output_of_short_commands(tmp_path: Path) -> None:
+    # The exit is seen through a pidfd on Linux: every code comes back as the wait gave it.
+    for code in (0, 1, 3, 77):
+        result = run_process([sys.executable, "-c", f"print('out'); raise SystemExit({code})"],
+                             cwd=tmp_path, timeout=60)
+        assert (result.returncode, result.output, result.timed_out) == (code, "out\n", False)
+    killed = run_process([sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"],
+                         cwd=tmp_path, timeout=60)
+    assert killed.returncode == -signal.SIGKILL and not killed.timed_out
+
+
+def test_wait_exit_returns_the_code_or_raises_at_the_deadline(tmp_path: Path) -> None:
+    from pytest_agent._procs import wait_exit
+
+    proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(5)"])
+    assert wait_exit(proc, time.monotonic() + 60) == 5
+    assert wait_exit(proc, time.monotonic() + 60) == 5  # already collected: the same code
+    sleeper = subprocess.Popen(["sleep", "600"])
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            wait_exit(sleeper, time.monotonic() + 0.2)
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=60)

@@ -507,6 +507,7 @@ def stop_zygote() -> None:
             del os.environ[ZYGOTE_ENV]  # ours, for our workers: gone with it
         zygote.close()
 
+
 def changed_files(root: Path, timeout: float = 30.0) -> set[str] | None:
     """Absolute paths of files in the git worktree ``root`` that differ from its HEAD
     (modified, added, deleted, renamed, untracked); ``None`` if git cannot tell."""

@@ -23,15 +23,20 @@ Nothing else differs: a spare is the same server, started the same way (its
 environment and working directory are replaced when it attaches). It is not started
 where no task of this process would fork its runs: ``--collect-only``, the controller
 of an xdist run (its workers run the tasks, each starting its own), ``test_server:
-subprocess`` in the environment or the ini file, no ``os.fork``. The settings are not
-loaded yet, so ``.agent.yml`` is not read: a task whose settings refuse the server
-stops the spare (:func:`take_spare`), as does the end of the run for a spare no task
-took (a recovered or skipped task).
+subprocess`` in the environment, in ``.agent.yml`` or in the ini file, no ``os.fork``.
+The settings are not loaded yet (pydantic and ruamel take a while to import: the start
+overlaps them), so ``.agent.yml`` is read for one plain line ``test_server: <value>``
+only; once the settings are loaded, :func:`settle_spare` stops the spare and the zygote
+if they refuse the server after all (the value written another way). A task whose
+settings refuse the server stops the spare (:func:`take_spare`), as does the end of the
+run for a spare no task took (a recovered or skipped task).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -41,7 +46,7 @@ if TYPE_CHECKING:
     from pytest_agent._server import TestServer
     from pytest_agent.settings import AgentSettings
 
-__all__ = ["close_spare", "start_next_spare", "start_spare", "take_spare"]
+__all__ = ["close_spare", "settle_spare", "start_next_spare", "start_spare", "take_spare"]
 
 _spare_key: pytest.StashKey[TestServer] = pytest.StashKey()
 #: Whether the run's cleanup stops a spare left over (registered once).
@@ -63,8 +68,25 @@ def _test_server_guess(early_config: pytest.Config) -> str:
     """The ``test_server`` setting from the environment or the ini file, without loading
     the settings (pydantic, ruamel): a guess, since ``.agent.yml`` may say otherwise; the
     task decides with its settings (:func:`take_spare`)."""
-    value = os.environ.get("AGENT_TEST_SERVER") or early_config.getini("agent_test_server")
+    value = (os.environ.get("AGENT_TEST_SERVER") or _agent_yml_line(early_config.rootpath)
+             or early_config.getini("agent_test_server"))
     return str(value or "auto")
+
+
+#: ``test_server: subprocess`` (quoted or not, a comment after it) on a line of its own.
+_TEST_SERVER_LINE = re.compile(
+    r"""^test_server[ \t]*:[ \t]*(["']?)([A-Za-z]+)\1[ \t]*(?:#.*)?$""", re.MULTILINE)
+
+
+def _agent_yml_line(root: Path) -> str:
+    """``.agent.yml``'s ``test_server`` when a top-level line of its own says it (the
+    usual way to write it), read without a YAML parser; ``""`` otherwise."""
+    try:
+        text = (root / ".agent.yml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    match = _TEST_SERVER_LINE.search(text)
+    return match.group(2) if match else ""
 
 
 def _xdist_controller(namespace: Any) -> bool:
@@ -89,6 +111,19 @@ def start_spare(early_config: pytest.Config) -> None:
         if _may_run_several_tasks(namespace):
             _start_zygote(early_config)
         _start(early_config)
+
+
+def settle_spare(config: pytest.Config, settings: AgentSettings) -> None:
+    """With the run's settings loaded: stop what :func:`start_spare` started on its
+    guess if the settings refuse the server (this process's spare and zygote; an xdist
+    controller's zygote, before its workers start and would connect to it)."""
+    from pytest_agent._server import fork_available
+    from pytest_agent._server import stop_zygote
+
+    if fork_available(settings.test_server):
+        return
+    close_spare(config)
+    stop_zygote()
 
 
 def _may_run_several_tasks(namespace: Any) -> bool:

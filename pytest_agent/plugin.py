@@ -115,6 +115,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     settings = early_settings(early_config)
     if settings is None:
         return
+    from pytest_agent._spare import settle_spare
+
+    settle_spare(early_config, settings)  # .agent.yml may turn the server off
     anchor = plan_anchor(early_config, settings)
     if anchor is not None:
         namespace.file_or_dir = [str(anchor)]

@@ -211,20 +211,58 @@ def test_value():
 """
 
 
-def _lineage_run(project: GitProject, lineage: Path, tasks: int, *args: str
-                 ) -> list[list[str]]:
+ZYGOTES_TEST = """\
+import os
+from pathlib import Path
+
+from src.m{i} import value
+
+
+def _parent(pid):
+    return int(Path(f"/proc/{{pid}}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _image(pid):
+    # A zygote's forks (the task servers) keep its command line.
+    return b"--zygote" in Path(f"/proc/{{pid}}/cmdline").read_bytes().split(b"\\0")
+
+
+def test_value():
+    # The zygotes started by an ancestor of this test (one of the run's processes):
+    # other runs' zygotes on the machine have other parents.
+    ancestors, pid = set(), os.getpid()
+    while pid > 1:
+        ancestors.add(pid)
+        pid = _parent(pid)
+    zygotes = []
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = _parent(int(entry.name))
+            if _image(entry.name) and parent in ancestors and not _image(parent):
+                zygotes.append(entry.name)
+        except (OSError, ValueError):
+            continue
+    with open(os.environ["AGENT_LINEAGE"], "a") as log:
+        log.write(" ".join(["zygotes:", *zygotes]) + "\\n")
+    assert value() == {i}
+"""
+
+
+def _lineage_run(project: GitProject, lineage: Path, tasks: int, *args: str,
+                 test: str = LINEAGE_TEST, agent_yml: str = "") -> list[list[str]]:
     """An agent run over ``tasks`` tasks; each inner run's parent, grandparent and
     great-grandparent, tagged Z (a process of the zygote's image), A (the run's
-    ``pytest --agent-...`` process) or - (anything else)."""
+    ``pytest --agent-...`` process) or - (anything else). ``test``: another body of
+    the accept tests (each writes a line); ``agent_yml``: more of ``.agent.yml``."""
     plan = ["tasks:"]
     for i in range(tasks):
         project.write(f"src/m{i}.py", "def value():\n    return -1\n")
-        project.write(f"tests/test_m{i}.py", LINEAGE_TEST.format(i=i))
+        project.write(f"tests/test_m{i}.py", test.format(i=i))
         plan += [f"  - id: T-{i:02d}", f"    description: m{i}",
                  f"    accept_tests: [tests/test_m{i}.py::test_value]",
                  "    status: pending", "    attempts: 0"]
     project.write("plans/sprint-12.yaml", "\n".join(plan) + "\n")
-    project.write(".agent.yml", "lint_command: []\nmax_reflexion_retries: 0\n")
+    project.write(".agent.yml", "lint_command: []\nmax_reflexion_retries: 0\n" + agent_yml)
     project.write("conftest.py", textwrap.dedent(TWO_TASKS_CONFTEST))
     project.commit_all("tasks")
     result = project.pytester.runpytest_subprocess(*args)
@@ -268,6 +306,28 @@ def test_a_single_task_run_starts_its_server_without_a_zygote(
     assert not any(pid.endswith("Z") for r in runs for pid in r), runs
     # The baseline's server is a child of the run's process: run -> server -> harness.
     assert any(r[1].endswith("A") and not r[0].endswith("A") for r in runs), runs
+
+
+@pytest.mark.parametrize(("xdist", "agent_yml", "zygotes"), [
+    (True, "", 1),  # the control: a shared zygote is seen from every test
+    (True, "test_server: subprocess  # no forks here\n", 0),
+    (True, "# test_server: fork\ntest_server: 'subprocess'\n", 0),
+    # Not the one-line form the start reads without YAML: stopped once the settings load.
+    (True, "test_server:\n  subprocess\n", 0),
+    (False, "test_server: subprocess\n", 0),
+], ids=["xdist-auto", "xdist-off", "xdist-off-quoted", "xdist-off-next-line",
+        "one-process-off"])
+def test_no_zygote_runs_when_agent_yml_turns_the_server_off(
+        project: GitProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        xdist: bool, agent_yml: str, zygotes: int) -> None:
+    lineage = tmp_path / "lineage.txt"
+    monkeypatch.setenv("AGENT_LINEAGE", str(lineage))
+    args = ["-p", "xdist.plugin", "-n", "2"] if xdist else []
+    runs = _lineage_run(project, lineage, 2, *args, "--agent-all", test=ZYGOTES_TEST,
+                        agent_yml=agent_yml)
+    # Each task: the baseline and the proof; every one saw the same zygotes.
+    assert len(runs) == 4 and all(r[0] == "zygotes:" for r in runs), runs
+    assert {len(r) - 1 for r in runs} == {zygotes}, runs
 
 
 def test_a_worker_that_cannot_reach_the_shared_zygote_starts_its_own(

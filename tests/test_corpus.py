@@ -63,7 +63,7 @@ def test_corpus_is_big_enough() -> None:
     assert len([p for p in PROGRAMS if p.name.startswith("l")]) >= 20
 
 
-@pytest.mark.parametrize("split", ["study"])
+@pytest.mark.parametrize("split", ["study", "heldout"])
 def test_new_halves_are_big_and_varied(split: str) -> None:
     metas = [_meta(p) for p in PROGRAMS if _split(p) == split]
     assert len(metas) >= 18

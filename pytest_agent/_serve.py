@@ -324,10 +324,12 @@ def _validator(server: Server, req: dict[str, Any], inherited: Sequence[int],
         sock.settimeout(30.0)
         sock.connect(str(req["socket"]))
         sock.settimeout(None)
-        # After the baseline, the server imported the outside modules its run loaded
-        # (the same tests' files): no probe session needed to find them.
+        # Probe even after the baseline taught the server its outside modules: the
+        # server leaves out the packages pytest rewrites (a plugin's, hypothesis), and
+        # a session that imports one lazily (hypothesis's terminal summary) imported
+        # and rewrote it again in every candidate's child (1-3 s a session, semver).
         validator = Validator(root, int(req.get("mem_headroom", server.mem_headroom)),
-                              mutable, in_memory=True, probe=not server.learned)
+                              mutable, in_memory=True, probe=True)
         serve(sock.makefile("r", encoding="utf-8"), sock.makefile("w", encoding="utf-8"),
               validator)
         code = 0

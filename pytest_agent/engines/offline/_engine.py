@@ -37,6 +37,8 @@ from pytest_agent._types import Workspace
 from pytest_agent.engines.offline._evidence import Evidence
 from pytest_agent.engines.offline._hang import hang_frames
 from pytest_agent.engines.offline._hang import hang_locations
+from pytest_agent.engines.offline._order import NOT_FOUND
+from pytest_agent.engines.offline._order import ordered_args
 from pytest_agent.engines.offline._pool import RunResult
 from pytest_agent.engines.offline._pool import WorkerPool
 from pytest_agent.engines.offline._pool import open_pool
@@ -104,6 +106,14 @@ class SearchReport:
     setup_time: float = 0.0
     others_time: float = 0.0
     run_times: tuple[float, ...] = ()
+    #: The set-up's parts (seconds): opening the pool, the regression run, warming, sanity.
+    setup_parts: Mapping[str, float] = field(default_factory=dict)
+
+
+def _ran_tests(result: RunResult) -> bool:
+    """Whether a session reached any test (not only collectors: a module that does not
+    import is an outcome of its file)."""
+    return any("::" in nodeid for nodeid in result.outcomes)
 
 
 def _belongs(nodeid: str, accept: Sequence[str]) -> bool:
@@ -367,11 +377,13 @@ def search(
     finished = [d for n, d in known.durations.items() if n not in failing]
     limits = TestLimits.from_settings(settings, slowest=max(finished, default=0.0))
     files = list(dict.fromkeys(a.split("::", 1)[0] for a in accept))
+    opening = time.monotonic()
     with open_pool(root, test_root, size, mutable=sorted(sources), mem_headroom=mem_headroom,
                    limits=limits, test_server=settings.test_server, tests=files) as pool:
         found = _Search(pool, sources, singles, susp, accept, failing, previous_diffs,
                         settings, deadline, started, known, evidence)
         found.rank_time = rank_time
+        found.setup_parts["pool"] = time.monotonic() - opening
         return found.run()
 
 
@@ -419,6 +431,7 @@ class _Search:
         #: Candidates dispatched so far (the rank of the next is one more).
         self.dispatched = 0
         self.rank_time = self.setup_time = self.others_time = 0.0
+        self.setup_parts: dict[str, float] = {}
         self.run_times: list[float] = []
 
     def _regression(self) -> tuple[list[str], float] | str:
@@ -450,13 +463,32 @@ class _Search:
 
         :returns: Why the search cannot run (``""`` when it can).
         """
+        clock = time.monotonic()
         found = self._regression()
+        clock = self._part("regression", clock)
         if isinstance(found, str):
             return found
         regression, seconds = found
         failing_first = list(dict.fromkeys(self.failing))
         rest = [a for a in self.accept if a not in failing_first]
-        self.args = ["-x", *SESSION_ARGS, *failing_first, *rest, *regression]
+        self._set_timeout(seconds)
+        sanity = self._warm(ordered_args(SESSION_ARGS, [failing_first, rest, regression]))
+        if sanity.rc == NOT_FOUND and not _ran_tests(sanity):
+            # A test id the order plugin cannot match (not in pytest's form): node ids.
+            sanity = self._warm(["-x", *SESSION_ARGS, *failing_first, *rest, *regression])
+        if sanity.ok:
+            where = ("forks of the task's test server" if self.pool.forked
+                     else "a copy of the workspace")
+            return (f"the accept tests pass in the validation workers ({where}): they fail "
+                    "only in the harness's run")
+        if not _ran_tests(sanity) and not sanity.timed_out and sanity.rc not in (0, 1):
+            how = (_CRASHED if sanity.crashed
+                   else f"pytest exit code {sanity.rc}, no test ran")
+            return f"the tests could not run in the validation workers ({how})"
+        return ""
+
+    def _set_timeout(self, seconds: float) -> None:
+        """A candidate's timeout from the base's test time ``seconds``."""
         # A correct candidate runs about as long as the baseline; loops are cut early.
         self.timeout = min(self.settings.candidate_timeout, max(1.0, 5 * seconds + 0.5))
         if self.known.hang:
@@ -465,20 +497,24 @@ class _Search:
             # candidate) then stays within its deadline and the worker is kept.
             self.timeout = max(self.timeout, 2.0)
             self.pool.limits = self.pool.limits.within(self.timeout / 2)
-        # Every worker parses this argument list once (and probes it) before the
-        # first candidate, so that cost never counts against a candidate's timeout.
+
+    def _warm(self, args: list[str]) -> RunResult:
+        """Use ``args`` for every candidate: every worker parses them once (and probes
+        them) before the first candidate, so that cost never counts against a
+        candidate's timeout; then one sanity run of the original code."""
+        self.args = args
+        clock = time.monotonic()
         self.pool.warm(self.args, self.timeout + STARTUP_ALLOWANCE)
+        clock = self._part("warm", clock)
         sanity = self.pool.run({}, self.args, self.timeout + STARTUP_ALLOWANCE)
-        if sanity.ok:
-            where = ("forks of the task's test server" if self.pool.forked
-                     else "a copy of the workspace")
-            return (f"the accept tests pass in the validation workers ({where}): they fail "
-                    "only in the harness's run")
-        if not sanity.outcomes and not sanity.timed_out and sanity.rc not in (0, 1):
-            how = (_CRASHED if sanity.crashed
-                   else f"pytest exit code {sanity.rc}, no test ran")
-            return f"the tests could not run in the validation workers ({how})"
-        return ""
+        self._part("sanity", clock)
+        return sanity
+
+    def _part(self, name: str, since: float) -> float:
+        """Record a part of the set-up that began at ``since``; the time now."""
+        now = time.monotonic()
+        self.setup_parts[name] = now - since
+        return now
 
     def _groups(self) -> Iterator[tuple[tuple[Edit, ...], float]]:
         """Safe singles, then pairs of them (some), then the risky singles (known
@@ -514,7 +550,7 @@ class _Search:
     def run(self) -> SearchReport:
         setup = time.monotonic()
         problem = self._baseline()
-        self.setup_time = time.monotonic() - setup
+        self.setup_time = time.monotonic() - setup + self.setup_parts.get("pool", 0.0)
         if problem:
             return self._report(None, False, problem)
         stream = candidates(self._groups(), self.sources, self.previous_diffs, self.seen)
@@ -680,7 +716,8 @@ class _Search:
                             rejected_count=len(self.rejected),
                             rejected_broke=self.rejected[0][1] if self.rejected else (),
                             rank_time=self.rank_time, setup_time=self.setup_time,
-                            others_time=self.others_time, run_times=tuple(self.run_times))
+                            others_time=self.others_time, run_times=tuple(self.run_times),
+                            setup_parts=dict(self.setup_parts))
 
 
 #: Seconds the other test files of the accept tests' directories may run (at the base, and

@@ -853,3 +853,35 @@ def test_a_method_that_returns_a_changed_copy_may_return_itself_for_no_arguments
         """)
     found = {e.new.strip() for e in edits_of(text) if e.op == "guard"}
     assert "if not segments:\n            return self" in found
+
+
+def test_a_value_that_may_be_falsy_gets_a_default_of_the_module_or_none() -> None:
+    # The developer's fixes `result or [0]` (a constant polynomial's derivative) and
+    # `s.strip() or None` (blank text read as missing): a returned or assigned value,
+    # `or` a display of constants the module writes, None, or the empty return value.
+    text = textwrap.dedent("""
+        ZERO = [0]
+
+
+        def derivative(coeffs):
+            result = [i * c for i, c in enumerate(coeffs)][1:]
+            return result
+
+
+        def label(s) -> str:
+            value = s.strip()
+            return value
+
+
+        def size(items):
+            n = len(items)
+            return isinstance(items, list) and n
+        """)
+    found = results(text, "or-default")
+    assert text.replace("return result\n", "return result or [0]\n") in found
+    assert text.replace("value = s.strip()", "value = s.strip() or None") in found
+    assert text.replace("return value\n", 'return value or ""\n') in found
+    assert "or-default" in PRIORS
+    # Not for numbers or truth values: `len(items) or [0]` would make no sense.
+    lines = {e.line for e in edits_of(text) if e.op == "or-default"}
+    assert lines and not lines & {16, 17}

@@ -76,6 +76,7 @@ PRIORS: Final[dict[str, float]] = {
     "use-parameter": 0.45,
     "own-class": 0.45,
     "raise-guard": 0.4,
+    "or-default": 0.35,
     "regex": 0.5,
 }
 
@@ -190,6 +191,7 @@ class Mutator:
         self.statements = self._simple_statements()
         self.call_names = self._call_names()
         self.returns = self._return_values()
+        self.displays = self._constant_displays()
         self.unary_functions = [
             f.name for f in src.tree.body if isinstance(f, _FUNC_NODES)
             and len(f.args.args) == 1 and not f.name.startswith(("test", "_"))]
@@ -287,6 +289,18 @@ class Mutator:
                 if "\n" not in text and len(text) <= 40:
                     values.setdefault(text, None)
         return list(values)
+
+    def _constant_displays(self) -> list[str]:
+        """The module's short non-empty displays of constants (``[0]``, ``(0, 0)``), most
+        frequent first: the values it writes for a default."""
+        found: dict[str, int] = {}
+        for node in ast.walk(self.src.tree):
+            if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and node.elts and all(
+                    isinstance(e, ast.Constant) for e in node.elts):
+                text = self.src.segment(node)
+                if "\n" not in text and len(text) <= 20:
+                    found[text] = found.get(text, 0) + 1
+        return sorted(found, key=lambda t: -found[t])
 
     # -- helpers ---------------------------------------------------------------
 

@@ -25,6 +25,8 @@ synthesize-condition   ``if c`` -> ``if c and n > 0`` / ``if c or not pending``
 use-parameter          ``" ".join(parts)`` -> ``sep.join(parts)`` (a parameter never read)
 own-class              ``Version(...)`` -> ``type(self)(...)`` in a method of ``Version``
 raise-guard            ``if n < 0: raise ValueError`` where a test expected the error
+or-default             ``return result`` -> ``return result or [0]``;
+                       ``v = s.strip()`` -> ``v = s.strip() or None``
 =====================  =======================================================
 """
 
@@ -559,6 +561,51 @@ def _catch_actions(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef,
     return [*actions, *([f"return {empty}"] if empty else []), "return None"]
 
 
+# -- or-default ------------------------------------------------------------------------
+
+#: Values that ``or <default>`` may follow: a value that can be falsy (not a condition,
+#: a constant or a display).
+_DEFAULTABLE = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
+#: Calls whose value is a truth value or a number (``isinstance(x, T) or None``,
+#: ``len(x) or [0]`` make no sense).
+_NOT_DEFAULTED: Final = frozenset({"bool", "isinstance", "issubclass", "callable", "hasattr",
+                                   "all", "any", "len", "sum", "min", "max", "abs", "int",
+                                   "float", "round", "divmod", "hash", "id", "ord"})
+
+
+def _defaultable(fs: FunctionScope, value: ast.expr) -> bool:
+    if isinstance(value, ast.Name):
+        return value.id not in fs.numbers
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        return value.func.id not in _NOT_DEFAULTED
+    return isinstance(value, _DEFAULTABLE)
+
+
+def _defaults(m: Mutator, node: ast.stmt, text: str) -> list[str]:
+    func = m.enclosing_function(node)
+    empty = m.function_facts(func)[2] if func is not None else None
+    found = ["None", *([empty] if empty else []), *m.displays[:3]]
+    return [d for d in dict.fromkeys(found) if d != text][:_PER_SITE // 2]
+
+
+def or_default(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """A value that may be falsy (empty or ``None``; not a number) replaced by a default then:
+    ``result`` -> ``result or [0]``, ``s.strip()`` -> ``s.strip() or None``,
+    ``d.get(k)`` -> ``d.get(k) or []``; the default is ``None``, the empty value of what
+    the function returns, or a display of constants the module writes (``[0]``).
+    Returned or assigned values only."""
+    if isinstance(node, ast.Return) or (isinstance(node, ast.Assign)
+                                        and len(node.targets) == 1):
+        value = node.value
+    else:
+        return
+    if value is None or not _defaultable(fs, value) or not _one_line(m, value):
+        return
+    text = m.src.segment(value)
+    for default in _defaults(m, node, text):
+        yield m.replace(value, f"{text} or {default}", "or-default", f"{text} or {default}")
+
+
 Template = Callable[["Mutator", FunctionScope, ast.AST], Iterator[Edit]]
 
 #: Every template, by name; each runs on every node of a searched function.
@@ -577,6 +624,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "own-class": own_class,
     "raise-guard": raise_guard,
     "catch": catch,
+    "or-default": or_default,
 }
 
 

@@ -17,6 +17,17 @@ parent), never below ``floor`` and never above ``cap``; before any test has fini
 it is ``cap``. The whole run still has its own ceiling (``test_timeout``), enforced
 by the parent, which kills the process group.
 
+An instrumented run (localization's coverage run: coverage.py with a context per test,
+and the value and statement recorders in the accept tests) declares how much slower
+its tests are (:func:`instrumented`): the floor and what earlier, plain runs saw are
+scaled by that ``slowdown`` (what this run measures itself already includes it), the
+first test of each module gets the cap (it pays the module's set-up: module fixtures,
+lazy imports, first-use caches, which earlier runs of other tests never measured),
+and so do the tests the instrumenting plugin names (:func:`allow_cap`: the accept
+tests, which the recorders slow most). A test stopped only because coverage slowed
+it down would otherwise read as a hang, and a hang is strong evidence of where the
+fault is (issue #17, STUDY class 2).
+
 A hang that never returns to the interpreter (a C loop holding the GIL) cannot be
 interrupted by a signal handler: ``faulthandler`` is armed as a backstop a few
 seconds after the limit; it prints every thread's stack and ends the process, so the
@@ -49,7 +60,10 @@ from typing import final
 
 import pytest
 
-__all__ = ["HUNG_PREFIX", "LIMITS_ENV", "PLUGIN", "TestLimits", "hung_where", "set_limits"]
+__all__ = [
+    "HUNG_PREFIX", "LIMITS_ENV", "PLUGIN", "TestLimits", "allow_cap", "hung_where",
+    "instrumented", "set_limits",
+]
 
 #: The module name to load it with ``-p``.
 PLUGIN = "pytest_agent._timeout"
@@ -78,15 +92,19 @@ class TestLimits:
     cap: float = 20.0
     #: The slowest test that finished in an earlier run of the same tests (seconds).
     slowest: float = 0.0
+    #: How many times slower this run's tests are than the runs ``slowest`` and
+    #: ``floor`` were measured in (an instrumented run, see :func:`instrumented`).
+    slowdown: float = 1.0
 
     def limit(self, slowest: float = 0.0) -> float:
-        """The limit for the next test, given the slowest finished test of this run."""
-        seen = max(self.slowest, slowest)
+        """The limit for the next test, given the slowest finished test of this run
+        (measured in this run: not scaled by ``slowdown``)."""
         if self.cap <= 0:
             return 0.0
-        if seen <= 0:
+        if self.slowest <= 0 and slowest <= 0:
             return self.cap
-        return min(self.cap, max(self.floor, self.factor * seen))
+        earlier = self.slowdown * max(self.floor, self.factor * self.slowest)
+        return min(self.cap, max(earlier, self.factor * slowest))
 
     def seen(self, slowest: float) -> TestLimits:
         """These limits, knowing that a test took ``slowest`` seconds."""
@@ -98,7 +116,7 @@ class TestLimits:
 
     def to_env(self) -> dict[str, str]:
         value = f"floor={self.floor:g} factor={self.factor:g} cap={self.cap:g} " \
-                f"slowest={self.slowest:.6f}"
+                f"slowest={self.slowest:.6f} slowdown={self.slowdown:g}"
         return {LIMITS_ENV: value}
 
     @classmethod
@@ -107,7 +125,7 @@ class TestLimits:
         fields: dict[str, float] = {}
         for part in (value or "").split():
             key, _, raw = part.partition("=")
-            if key in ("floor", "factor", "cap", "slowest"):
+            if key in ("floor", "factor", "cap", "slowest", "slowdown"):
                 try:
                     fields[key] = float(raw)
                 except ValueError:
@@ -182,6 +200,9 @@ class TimeoutPlugin:
         #: Node id -> ``hung in ...`` headline, for the tests stopped here.
         self.hung: dict[str, str] = {}
         self._current: pytest.Item | None = None
+        #: The test files whose first test has run (an instrumented run gives that
+        #: first test the cap: it pays the module's set-up).
+        self._modules: set[str] = set()
         self._limit = 0.0
         self._took = 0.0
         #: The handler, timer and time before ours, restored when a test ends.
@@ -231,9 +252,20 @@ class TimeoutPlugin:
             self._stderr_fd = -1
             self._backstop = False
 
+    def limit_for(self, item: pytest.Item) -> float:
+        """The limit of ``item``: the cap for a test named by :func:`allow_cap` and, in
+        an instrumented run, for the first test of each module; else from the tests
+        that finished."""
+        module = str(item.path)
+        first = module not in self._modules
+        self._modules.add(module)
+        if item.stash.get(_CAPPED, False) or (first and self.limits.slowdown > 1):
+            return max(0.0, self.limits.cap)
+        return self.limits.limit(self.slowest)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
-        limit = self.limits.limit(self.slowest) if self._usable else 0.0
+        limit = self.limit_for(item) if self._usable else 0.0
         armed = limit > 0 and self._arm(limit)
         self._current, self._limit, self._took = item, limit, 0.0
         try:
@@ -278,6 +310,7 @@ class TimeoutPlugin:
 
 
 _key = pytest.StashKey[TimeoutPlugin]()
+_CAPPED = pytest.StashKey[bool]()
 
 
 def set_limits(config: pytest.Config, value: str) -> None:
@@ -286,6 +319,26 @@ def set_limits(config: pytest.Config, value: str) -> None:
     plugin = config.stash.get(_key, None)
     if plugin is not None:
         plugin.limits = TestLimits.from_env(value)
+
+
+def instrumented(config: pytest.Config, slowdown: float, cap: float = 0.0) -> None:
+    """This session's tests run about ``slowdown`` times slower than plain runs (a
+    plugin that traces or profiles them says so from its ``pytest_configure``, called
+    after this module's: ``trylast``); ``cap`` (> 0) lowers the per-test cap, and sets
+    one when per-test timeouts were off."""
+    plugin = config.stash.get(_key, None)
+    if plugin is None:
+        return
+    limits = replace(plugin.limits, slowdown=max(1.0, slowdown))
+    if cap > 0:
+        limits = replace(limits, cap=min(limits.cap, cap) if limits.cap > 0 else cap)
+    plugin.limits = limits
+
+
+def allow_cap(item: pytest.Item) -> None:
+    """Give ``item`` the whole per-test cap (from ``pytest_runtest_protocol``, before
+    this module's wrapper runs: ``tryfirst``)."""
+    item.stash[_CAPPED] = True
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -11,12 +11,15 @@ from pathlib import Path
 import pytest
 
 from pytest_agent._types import Task
+from pytest_agent._types import TestOutcome
+from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
 from pytest_agent.localize import localize_detailed
 from pytest_agent.localize._attribution import statement_calls
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import _parse
 from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._coverage import without_false_hangs
 from pytest_agent.localize._covplugin import selects
 from pytest_agent.localize._rank import rank
 from pytest_agent.localize._ranker import Ranker
@@ -444,3 +447,156 @@ class TestOnlyTheAcceptTestsAreProfiled:
     def test_which_node_ids_are_selected(self, nodeid: str, wanted: str,
                                          selected: bool) -> None:
         assert selects(nodeid, frozenset([wanted])) is selected
+
+
+class TestTheCoverageRunIsNotMistakenForAHang:
+    """STUDY class 2: the coverage run is several times slower than the baseline; a
+    test stopped by a per-test limit learned from the baseline read as a hang, and
+    "the test hung here" outranked the fault (lark's Earley bugs)."""
+
+    # ``build`` is slow only under a profile function (the value and statement
+    # recorders, in the accept tests' call phases): the baseline sees it finish at
+    # once, the coverage run takes 2.5 s in it, more than the per-test floor (2 s).
+    PROJECT = '''\
+        import sys
+        import time
+
+
+        def build():
+            if sys.getprofile() is not None:
+                time.sleep(2.5)
+            return [1, 2, 3]
+
+
+        def total(xs):
+            return xs[1] + xs[2] + xs[3]
+        '''
+    TESTS = '''\
+        from calc import build, total
+
+
+        def test_total():
+            assert total(build()) == 6
+
+
+        def test_build():
+            assert len(build()) == 3
+        '''
+
+    def test_the_accept_tests_get_the_whole_cap(self, proj: Path) -> None:
+        write(proj, "calc.py", self.PROJECT)
+        write(proj, "tests/test_calc.py", self.TESTS)
+        accept = "tests/test_calc.py::test_total"
+        # The baseline saw the accept test take a millisecond: its limit was the
+        # per-test floor (2 s), learned from a run 10-1000x faster on call-heavy code.
+        baseline = run_tests(proj, [accept], timeout=60)
+        assert baseline.failing == (accept,) and not baseline.hung
+        run = run_spectrum(proj, proj, ["tests/test_calc.py"], timeout=120, per_test_limit=30,
+                           profiled=[accept])
+        assert not any(r.hung for r in run.exceptions)
+        assert run.failing == {accept}
+        assert run.passing == {"tests/test_calc.py::test_build"}
+
+    def test_a_hang_the_baseline_did_not_show_is_no_evidence(self, proj: Path) -> None:
+        write(proj, "calc.py", self.PROJECT)
+        write(proj, "tests/test_calc.py", self.TESTS)
+        accept = "tests/test_calc.py::test_total"
+        task = Task(id="T-1", description="fix it", accept_tests=(accept,))
+        ws = Workspace(root=proj, branch="agent/T-1", base_commit="0" * 40, repo_root=proj)
+        baseline = run_tests(proj, [accept], timeout=60)
+        # A per-test cap of 1 s: the coverage run stops the accept test inside build().
+        settings = AgentSettings(test_timeout=60, per_test_timeout_max=1)
+        raw = run_spectrum(proj, proj, ["tests/test_calc.py"], timeout=90, per_test_limit=1,
+                           profiled=[accept])
+        assert accept in [r.nodeid for r in raw.exceptions if r.hung]
+        assert raw.failures[accept].startswith("hung in build")
+        kept = without_false_hangs(raw, baseline)
+        # The accept test still fails, with the baseline's text; what the coverage run
+        # saw of it (where the alarm struck, the lines up to there) is left out.
+        assert kept.disturbed == (accept,)
+        assert kept.failing == raw.failing
+        assert kept.failures[accept] == baseline.failures[accept]
+        assert accept not in [r.nodeid for r in kept.exceptions]
+        assert all(accept not in per for per in kept.coverage.values())
+        assert kept.passing == raw.passing == {"tests/test_calc.py::test_build"}
+        # The ranking reads the baseline's traceback: no "hung here" on build.
+        found = localize_detailed(task, ws, baseline, settings)
+        assert not any("hung" in e for loc in found.functions for e in loc.evidence)
+        assert found.functions[0].function == "total"
+
+    def test_a_hang_the_baseline_showed_is_kept(self, proj: Path) -> None:
+        write(proj, "calc.py", self.PROJECT)
+        write(proj, "tests/test_calc.py", self.TESTS)
+        accept = "tests/test_calc.py::test_total"
+        raw = run_spectrum(proj, proj, ["tests/test_calc.py"], timeout=90, per_test_limit=1,
+                           profiled=[accept])
+        hung = TestRun(outcomes={accept: TestOutcome.FAILED}, failures={accept: "hung in x"},
+                       output="", exit_code=1, duration=1.0, hung={accept: "hung in build"})
+        assert without_false_hangs(raw, hung) is raw
+        never_ran = TestRun(outcomes={accept: TestOutcome.MISSING}, failures={}, output="",
+                            exit_code=-9, duration=1.0, timed_out=True)
+        assert without_false_hangs(raw, never_ran) is raw
+
+
+class TestARunCutBeforeTheAcceptTests:
+    """bidict-7ca069d: the coverage run was cut at its ceiling before the accept tests
+    ran; an unrelated failing test became "the failing test" and every function it ran
+    tied at Ochiai 1.0. The run says so, and the ranking uses the baseline instead."""
+
+    def test_the_ranking_falls_back_to_the_baseline(self, proj: Path) -> None:
+        write(proj, "calc.py", '''\
+            def unrelated():
+                return 1
+
+
+            def total(xs):
+                return sum(xs[1:])
+            ''')
+        write(proj, "tests/test_calc.py", '''\
+            import time
+
+            from calc import total, unrelated
+
+
+            def test_a_unrelated():
+                assert unrelated() == 2
+
+
+            def test_b_slow():
+                time.sleep(60)
+
+
+            def test_c_total():
+                assert total([1, 2, 3]) == 6
+            ''')
+        accept = "tests/test_calc.py::test_c_total"
+        task = Task(id="T-1", description="fix it", accept_tests=(accept,))
+        baseline = run_tests(proj, [accept], timeout=60)
+        run = run_spectrum(proj, proj, ["tests/test_calc.py"], timeout=4, per_test_limit=30,
+                           profiled=[accept])
+        assert run.timed_out and run.cut_before_accept
+        assert run.failing == {"tests/test_calc.py::test_a_unrelated"}
+        test_file = str((proj / "tests/test_calc.py").resolve())
+        ranking = rank(proj, task, run, baseline, "ochiai", [test_file], proj)
+        assert "coverage" not in ranking.method
+        assert ranking.functions[0].function == "total"
+
+    def test_which_runs_are_cut_before_the_accept_tests(self) -> None:
+        def parse(*records: dict[str, object], timed_out: bool = True) -> SpectrumRun:
+            return _parse(list(records), "", 1.0, timed_out=timed_out)
+
+        collected = {"kind": "accept-collected", "nodeids": ["t.py::a", "t.py::b"]}
+        other = {"kind": "coverage-test", "nodeid": "t.py::x", "lines": {}}
+        a_done = {"kind": "coverage-test", "nodeid": "t.py::a", "lines": {}}
+        assert parse(collected, other).cut_before_accept
+        # One accept test finished: its spectrum is there (more-itertools' cut runs
+        # kept 2 of 3 failing tests and ranked well).
+        assert not parse(collected, other, a_done).cut_before_accept
+        # Not cut: a run that ended normally ran what it collected.
+        assert not parse(collected, a_done, timed_out=False).cut_before_accept
+        # No accept tests named: cut before any failing test finished.
+        failed = {"kind": "report", "nodeid": "t.py::x", "when": "call", "outcome": "failed"}
+        assert parse(failed).cut_before_accept
+        assert not parse(failed, other).cut_before_accept
+        assert not parse(failed, timed_out=False).cut_before_accept
+

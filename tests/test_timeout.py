@@ -173,3 +173,94 @@ def test_an_outer_timer_due_sooner_is_kept(tmp_path: Path) -> None:
     assert run.outcomes["test_outer.py::test_loop"] is TestOutcome.FAILED
     assert "outer alarm" in run.failures["test_outer.py::test_loop"]
     assert run.hung == {}
+
+
+# An instrumented run (localization's coverage run) says how much slower its tests
+# are, and names the tests that get the whole cap (issue #17, STUDY class 2).
+INSTRUMENTED_CONFTEST = textwrap.dedent("""\
+    import pytest
+
+    from pytest_agent._timeout import allow_cap, instrumented
+
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(config):
+        instrumented(config, 10)
+
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(item):
+        if item.name == "test_named":
+            allow_cap(item)
+        return (yield)
+    """)
+
+#: Earlier (plain) runs saw 20 ms at most: 10x slower, the limit is 1 s, not 0.1 s.
+SEEN_PLAIN = TestLimits(floor=0.1, factor=2, cap=30, slowest=0.02)
+
+
+def test_an_instrumented_run_scales_what_plain_runs_saw(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(INSTRUMENTED_CONFTEST)
+    (tmp_path / "test_b.py").write_text(textwrap.dedent("""\
+        import time
+
+
+        def test_fast():
+            pass
+
+
+        def test_slow():
+            time.sleep(0.4)
+
+
+        def test_loop():
+            while True:
+                pass
+
+
+        def test_named():
+            time.sleep(1.5)
+        """))
+    run = run_tests(tmp_path, ["test_b.py"], timeout=120, limits=SEEN_PLAIN)
+    outcomes = {n.split("::")[1]: o for n, o in run.outcomes.items()}
+    assert outcomes == {"test_fast": TestOutcome.PASSED, "test_slow": TestOutcome.PASSED,
+                        "test_loop": TestOutcome.FAILED, "test_named": TestOutcome.PASSED}
+    # A real hang is still stopped, at the scaled limit (10 x max(0.1, 2 x 0.02)).
+    assert run.hung == {"test_b.py::test_loop": "hung in test_loop (test_b.py:13)"}
+    assert "per-test timeout of 1.0s" in run.failures["test_b.py::test_loop"]
+
+
+def test_the_first_test_of_a_module_pays_its_set_up(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(INSTRUMENTED_CONFTEST)
+    (tmp_path / "test_a.py").write_text(textwrap.dedent("""\
+        import time
+
+
+        def test_first():
+            time.sleep(1.5)  # a module fixture, a lazy import, a cache filled once
+
+
+        def test_loop():
+            while True:
+                pass
+        """))
+    run = run_tests(tmp_path, ["test_a.py"], timeout=120, limits=SEEN_PLAIN)
+    assert run.outcomes["test_a.py::test_first"] is TestOutcome.PASSED
+    assert set(run.hung) == {"test_a.py::test_loop"}
+    # Without instrumentation the first test gets no more than the others (a new
+    # directory: the runs in one remember their slowest test).
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "test_a.py").write_text((tmp_path / "test_a.py").read_text())
+    run = run_tests(plain, ["test_a.py::test_first"], timeout=120, limits=SEEN_PLAIN)
+    assert set(run.hung) == {"test_a.py::test_first"}
+
+
+def test_slowdown_arithmetic() -> None:
+    limits = TestLimits(floor=2, factor=10, cap=20, slowdown=5)
+    assert limits.limit() == 20  # nothing finished yet: the cap
+    assert limits.limit(0.01) == 10  # the floor, scaled
+    assert limits.seen(0.3).limit() == 15  # a plain run's slowest, scaled
+    assert limits.seen(0.3).limit(1.8) == 18  # this run's own slowest is not scaled
+    assert limits.limit(7) == 20
+    assert TestLimits.from_env(limits.to_env()["PYTEST_AGENT_TEST_LIMITS"]) == limits

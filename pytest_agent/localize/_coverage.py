@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from typing import final
@@ -16,14 +17,20 @@ from pytest_agent import _tempdirs
 from pytest_agent._collector import COVERAGE_PROFILED_ENV as PROFILED_ENV
 from pytest_agent._collector import read_records
 from pytest_agent._procs import run_process
+from pytest_agent._types import TestOutcome
+from pytest_agent._types import TestRun
 from pytest_agent.localize._attribution import StatementCalls
 from pytest_agent.localize._attribution import statement_calls
 from pytest_agent.localize._covplugin import LIMIT_ENV
 from pytest_agent.localize._covplugin import OUT_ENV
 from pytest_agent.localize._covplugin import SOURCE_ENV
+from pytest_agent.localize._covplugin import selects
 from pytest_agent.testrun import inner_pytest_env
 
-__all__ = ["ExceptionRecord", "ProjectObject", "SpectrumRun", "StatementCalls", "run_spectrum"]
+__all__ = [
+    "ExceptionRecord", "ProjectObject", "SpectrumRun", "StatementCalls", "run_spectrum",
+    "without_false_hangs",
+]
 
 _INNER_ARGS: tuple[str, ...] = (
     "-p", "pytest_agent.localize._covplugin",
@@ -93,6 +100,15 @@ class SpectrumRun:
     warnings: tuple[str, ...] = field(default=())
     #: Per failing test: which of its statements entered which project function.
     attribution: tuple[StatementCalls, ...] = field(default=())
+    #: The run ended (cut at its ceiling, or crashed) before any of the accept tests it
+    #: collected had finished (without accept tests named: cut before any failing test
+    #: finished). Its spectrum holds none of the task's failures, only tests that ran
+    #: before them (bidict-7ca069d: one unrelated failing test, every function it ran
+    #: at Ochiai 1.0): the ranking uses the baseline's tracebacks instead.
+    cut_before_accept: bool = False
+    #: Tests stopped as hung here that finished in the baseline run: the per-test
+    #: limit, not the fault, stopped them (see :func:`without_false_hangs`). Left out.
+    disturbed: tuple[str, ...] = field(default=())
 
     @property
     def failing(self) -> frozenset[str]:
@@ -150,18 +166,11 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
     warnings: list[str] = []
     attribution: list[StatementCalls] = []
     finished: set[str] = set()
+    accept: set[str] | None = None
     for rec in records:
         kind = rec.get("kind")
         if kind == "report":
-            nodeid = str(rec["nodeid"])
-            failed = rec["outcome"] in _FAILED
-            if failed:
-                outcomes[nodeid] = "failed"
-                text = str(rec.get("longrepr") or "")
-                failures[nodeid] = (failures.get(nodeid, "") + "\n" + text).strip()
-            elif (rec["when"] == "call" and outcomes.get(nodeid) != "failed"
-                  and rec["outcome"] in ("passed", "xfailed")):
-                outcomes[nodeid] = "passed"
+            _report(rec, outcomes, failures)
         elif kind == "collect-error":
             nodeid = str(rec["nodeid"])
             collect_errors.append(nodeid)
@@ -177,15 +186,74 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
             attribution.append(statement_calls(rec))
         elif kind == "warning":
             warnings.append(str(rec.get("text", "")))
+        elif kind == "accept-collected":
+            accept = set(map(str, rec["nodeids"]))
     if timed_out:
         # Cut short: a test that reported passing but was killed before its coverage
         # was written would count as a passing test that ran nothing.
         outcomes = {n: o for n, o in outcomes.items() if o == "failed" or n in finished}
+    cut = _cut_before_accept(accept, outcomes, finished, timed_out)
     return SpectrumRun(
         outcomes=outcomes, failures=failures, exceptions=tuple(exceptions),
         coverage=coverage, collect_errors=tuple(collect_errors), output=output,
         duration=duration, timed_out=timed_out, has_coverage=bool(finished),
-        warnings=tuple(warnings), attribution=tuple(attribution),
+        warnings=tuple(warnings), attribution=tuple(attribution), cut_before_accept=cut,
+    )
+
+
+def _report(rec: dict[str, Any], outcomes: dict[str, str], failures: dict[str, str]) -> None:
+    """One test phase's report: a failing phase fails the test; its call phase's
+    pass (or xfail) makes it passing unless another phase failed."""
+    nodeid = str(rec["nodeid"])
+    if rec["outcome"] in _FAILED:
+        outcomes[nodeid] = "failed"
+        text = str(rec.get("longrepr") or "")
+        failures[nodeid] = (failures.get(nodeid, "") + "\n" + text).strip()
+    elif (rec["when"] == "call" and outcomes.get(nodeid) != "failed"
+          and rec["outcome"] in ("passed", "xfailed")):
+        outcomes[nodeid] = "passed"
+
+
+def _cut_before_accept(accept: set[str] | None, outcomes: Mapping[str, str],
+                       finished: set[str], timed_out: bool) -> bool:
+    if accept is not None:
+        return bool(accept) and not accept & finished
+    # No accept tests named (or cut before the collection ended).
+    return timed_out and not {n for n, o in outcomes.items() if o == "failed"} & finished
+
+
+def without_false_hangs(run: SpectrumRun, baseline: TestRun | None) -> SpectrumRun:
+    """``run`` without what it saw of the tests it stopped as hung that finished in
+    ``baseline``.
+
+    The coverage run is several times slower than the baseline (coverage, the
+    recorders, another load on the machine); a test it stopped at its per-test limit
+    that the baseline saw finish did not hang: its traceback is where the alarm struck
+    (lark's Earley bugs: inside grammar construction, long before the faulty parser
+    ran) and its coverage stops there. Both are left out; the test still fails, with
+    the baseline's failure text (whose traceback the ranking then reads), and is named
+    in ``disturbed``. A hang the baseline also showed is kept.
+    """
+    if baseline is None:
+        return run
+    finished = frozenset(n for n, o in baseline.outcomes.items()
+                         if o is not TestOutcome.MISSING and n not in baseline.hung)
+    false = frozenset(r.nodeid for r in run.exceptions
+                      if r.hung and selects(r.nodeid, finished))
+    if not false:
+        return run
+    failures = dict(run.failures)
+    for nodeid in false:
+        failures[nodeid] = next((text for n, text in sorted(baseline.failures.items())
+                                 if selects(nodeid, frozenset([n]))), "")
+    return replace(
+        run,
+        failures=failures,
+        exceptions=tuple(r for r in run.exceptions if r.nodeid not in false),
+        coverage={f: {n: lines for n, lines in per.items() if n not in false}
+                  for f, per in run.coverage.items()},
+        attribution=tuple(a for a in run.attribution if a.nodeid not in false),
+        disturbed=tuple(sorted(false)),
     )
 
 

@@ -42,6 +42,7 @@ def rank(
 ) -> Ranking:
     """Rank project code for ``task`` from the localization run (and the baseline)."""
     test_files = list(test_files)
+    spectrum = None if spectrum is not None and spectrum.cut_before_accept else spectrum
     ranker = Ranker(root, test_files)
     methods: list[str] = []
     failing = spectrum.failing if spectrum is not None else frozenset()

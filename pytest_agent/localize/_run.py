@@ -10,6 +10,7 @@ from pytest_agent._types import TestRun
 from pytest_agent._types import Workspace
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._coverage import without_false_hangs
 from pytest_agent.localize._pack import build_pack
 from pytest_agent.localize._rank import rank
 from pytest_agent.settings import AgentSettings
@@ -25,9 +26,10 @@ def run_localization(
     targets = task.accept_test_files or task.accept_tests
     spectrum: SpectrumRun | None = None
     if targets:
-        # Per test: a quarter of the run's budget, never above the per-test cap
-        # (``per_test_timeout_max``, 0: none); a hanging test is stopped and reported
-        # where it was, the other tests still run (see _covplugin).
+        # The per-test cap: a quarter of the run's budget, never above
+        # ``per_test_timeout_max`` (0: none); a hanging test is stopped and reported
+        # where it was, the other tests still run (``_timeout``, told by _covplugin
+        # how much slower the coverage run is).
         per_test = max(1.0, settings.test_timeout / 4)
         if settings.per_test_timeout_max > 0:
             per_test = min(per_test, max(1.0, settings.per_test_timeout_max))
@@ -36,6 +38,7 @@ def run_localization(
             timeout=settings.test_timeout * 1.5, per_test_limit=per_test,
             profiled=task.accept_tests,
         )
+        spectrum = without_false_hangs(spectrum, baseline)
     test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
     ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,
                    test_files, test_root)

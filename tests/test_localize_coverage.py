@@ -600,3 +600,47 @@ class TestARunCutBeforeTheAcceptTests:
         assert not parse(failed, other).cut_before_accept
         assert not parse(failed, timed_out=False).cut_before_accept
 
+
+class TestUnittestRenderingIsUntraced:
+    """``self.assertEqual(tree, expected)`` renders both trees once ``==`` said no: a
+    ``__repr__`` the failing test alone ran (lark-d6dae10, lark-a2f914e: ``Tree.__repr__``
+    first at Ochiai 1.0). What runs to report a failure is no evidence."""
+
+    TREE = '''\
+        class Tree:
+            def __init__(self, data):
+                self.data = data
+
+            def __eq__(self, other):
+                return self.data == other.data
+
+            def __repr__(self):
+                return "Tree(%r)" % (self.data,)
+        '''
+
+    @pytest.mark.parametrize("check", [
+        "self.assertEqual(Tree(1), Tree(2))",  # _common_shorten_repr
+        "self.assertEqual([Tree(1)], [Tree(2)])",  # assertListEqual: safe_repr, pformat
+        "self.assertEqual({'a': Tree(1)}, {'a': Tree(2)})",  # assertDictEqual: pformat
+        "self.assertIn(Tree(1), [Tree(2)])",  # safe_repr
+    ])
+    def test_repr_of_a_failed_unittest_assert_is_not_covered(self, proj: Path,
+                                                              check: str) -> None:
+        write(proj, "tree.py", self.TREE)
+        write(proj, "tests/test_tree.py", f'''\
+            import unittest
+
+            from tree import Tree
+
+
+            class TestTree(unittest.TestCase):
+                def test_equal(self):
+                    {check}
+            ''')
+        run = spectrum(proj, "tests/test_tree.py")
+        nodeid = "tests/test_tree.py::TestTree::test_equal"
+        assert run.failing == {nodeid}
+        assert "Tree(1)" in run.failures[nodeid]  # the message was still rendered
+        ran = {Path(f).name: per[nodeid] for f, per in run.coverage.items() if nodeid in per}
+        assert 6 in ran["tree.py"]  # __eq__ ran: a comparison is evidence
+        assert 9 not in ran["tree.py"]  # __repr__'s body did not count

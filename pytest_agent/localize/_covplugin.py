@@ -76,6 +76,22 @@ COVERAGE_SLOWDOWN = 5.0
 # called only after the assertion failed, and runs user code (``__repr__``,
 # ``__eq__`` of the operands' elements through ``pytest_assertrepr_compare``).
 _RENDERING = ("_saferepr", "_format_assertmsg", "_call_reprcompare")
+# The same for unittest's ``assert*`` methods (``self.assertEqual(tree, expected)``
+# renders both trees with their ``__repr__`` once ``==`` said no): the helpers
+# ``unittest.case`` looks up on its module to build a failure message, and
+# ``pprint`` (``pprint.pformat`` for the diffs of sequences and dicts).
+_UNITTEST_RENDERING = ("safe_repr", "_common_shorten_repr")
+
+
+class _ModuleProxy:
+    """A module with some attributes replaced (``unittest.case``'s ``pprint``)."""
+
+    def __init__(self, module: object, **replaced: object) -> None:
+        self._module = module
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
 
 
 def selects(nodeid: str, wanted: frozenset[str]) -> bool:
@@ -98,7 +114,8 @@ class LocalizePlugin:
         self._data: Any = None
         self._tracing = False
         self._paused = 0
-        self._patched: dict[str, Callable[..., Any]] = {}
+        #: (module, attribute) -> the original, while patched.
+        self._patched: dict[tuple[Any, str], Any] = {}
         self._compared: tuple[tuple[str, ...], tuple[object, ...]] | None = None
         self._is_project = ProjectFiles(source)
         self._recorder = ReturnRecorder(self._is_project)
@@ -175,21 +192,32 @@ class LocalizePlugin:
 
     def _patch_rendering(self) -> None:
         # pytest's assertion rewriter looks these up on its module at every failed
-        # assert; a wrapper pauses the tracer while they run. Names that a pytest
-        # version lacks are skipped (the run is then only less precise).
+        # assert (unittest's methods on theirs); a wrapper pauses the tracer while
+        # they run. Names that a version lacks are skipped (the run is then only less
+        # precise).
+        import pprint
+        import unittest.case
+
         from _pytest.assertion import rewrite
 
         for name in _RENDERING:
-            original = getattr(rewrite, name, None)
-            if callable(original):
-                self._patched[name] = original
-                setattr(rewrite, name, self._untraced(original, name == "_call_reprcompare"))
+            self._patch(rewrite, name, compares=name == "_call_reprcompare")
+        for name in _UNITTEST_RENDERING:
+            self._patch(unittest.case, name)
+        if getattr(unittest.case, "pprint", None) is pprint:
+            self._patched[(unittest.case, "pprint")] = pprint
+            unittest.case.pprint = _ModuleProxy(  # type: ignore[attr-defined]
+                pprint, pformat=self._untraced(pprint.pformat, False))
+
+    def _patch(self, module: Any, name: str, compares: bool = False) -> None:
+        original = getattr(module, name, None)
+        if callable(original):
+            self._patched[(module, name)] = original
+            setattr(module, name, self._untraced(original, compares))
 
     def _unpatch_rendering(self) -> None:
-        from _pytest.assertion import rewrite
-
-        for name, original in self._patched.items():
-            setattr(rewrite, name, original)
+        for (module, name), original in self._patched.items():
+            setattr(module, name, original)
         self._patched.clear()
 
     def _untraced(self, func: Callable[..., Any], compares: bool) -> Callable[..., Any]:

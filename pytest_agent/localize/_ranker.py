@@ -103,6 +103,8 @@ class Ranker:
         self._test_trees: dict[str, ast.Module | None] = {}
         self._real_paths: dict[str, str] = {}
         self._thin: dict[tuple[str, int], bool] = {}
+        #: Dotted module names looked up (``_signals.module_path``) and their files.
+        self.module_paths: dict[str, str | None] = {}
 
     # -- paths -----------------------------------------------------------------
 

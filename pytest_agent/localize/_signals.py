@@ -50,6 +50,7 @@ in the task's ``files``                     +0.02   every function of the file
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -736,37 +737,57 @@ def _function_node(tree: ast.Module, name: str, line: int = 0,
                    owner: str = "") -> ast.AST | None:
     """The test function ``name``: the one around ``line`` when given, else the one in
     class ``owner`` (two classes of a file often have a test of the same name)."""
-    found: list[tuple[ast.AST, str]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            found += [(sub, node.name) for sub in node.body
-                      if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef)
-                      and sub.name == name]
-    found += [(node, "") for node in tree.body
-              if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name]
+    methods, top, nested = _test_functions(tree)
+    found = [(node, cls) for node, cls in methods if node.name == name]
+    found += [(node, "") for node in top if node.name == name]
     for node, cls in found:
-        end = getattr(node, "end_lineno", 0) or 0
-        if (line and getattr(node, "lineno", 0) <= line <= end) or (
-                not line and owner and cls == owner):
+        end = node.end_lineno or 0
+        if (line and node.lineno <= line <= end) or (not line and owner and cls == owner):
             return node
     if found:
         return found[0][0]
-    return next((node for node in ast.walk(tree)
-                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-                 and node.name == name), None)
+    return next((node for node in nested if node.name == name), None)
 
 
-def _imported_modules(tree: ast.Module) -> list[str]:
+_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@functools.lru_cache(maxsize=64)
+def _test_functions(tree: ast.Module) -> tuple[list[tuple[_FunctionNode, str]],
+                                              list[_FunctionNode], list[_FunctionNode]]:
+    """A file's methods (with their class's name), module-level functions and every
+    function, each in ``ast.walk`` order; listed once per tree (the signals look test
+    functions up per failing test and per signal)."""
+    methods: list[tuple[_FunctionNode, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            methods += [(sub, node.name) for sub in node.body
+                        if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef)]
+    top = [node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    nested = [node for node in ast.walk(tree)
+              if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return methods, top, nested
+
+
+@functools.lru_cache(maxsize=64)
+def _imported_modules(tree: ast.Module) -> tuple[str, ...]:
     mods: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             mods.append(node.module)
         elif isinstance(node, ast.Import):
             mods.extend(alias.name for alias in node.names)
-    return mods
+    return tuple(mods)
 
 
 def module_path(ranker: Ranker, module: str) -> str | None:
+    """The project file of a dotted module name (``pkg.mod``, under ``src/`` too)."""
+    if module not in ranker.module_paths:
+        ranker.module_paths[module] = _find_module(ranker, module)
+    return ranker.module_paths[module]
+
+
+def _find_module(ranker: Ranker, module: str) -> str | None:
     base = Path(*module.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py",
                       Path("src") / base.with_suffix(".py"), Path("src") / base / "__init__.py"):
@@ -815,17 +836,22 @@ def _module_aliases(ranker: Ranker, tree: ast.Module) -> dict[str, str]:
     """Names the test binds to project modules (``import pkg.mod as m``, ``from pkg
     import mod``) and the modules' paths."""
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
-        pairs: list[tuple[str, str]] = []
-        if isinstance(node, ast.Import):
-            pairs = [(a.asname or a.name, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            pairs = [(a.asname or a.name, f"{node.module}.{a.name}") for a in node.names]
-        for alias, module in pairs:
-            rel = module_path(ranker, module)
-            if rel is not None:
-                aliases[alias] = rel
+    for alias, module in _import_bindings(tree):
+        rel = module_path(ranker, module)
+        if rel is not None:
+            aliases[alias] = rel
     return aliases
+
+
+@functools.lru_cache(maxsize=64)
+def _import_bindings(tree: ast.Module) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            pairs += [(a.asname or a.name, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            pairs += [(a.asname or a.name, f"{node.module}.{a.name}") for a in node.names]
+    return tuple(pairs)
 
 
 def _code_words(text: str) -> set[str]:

@@ -8,6 +8,7 @@ pytest's failure text.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -75,15 +76,24 @@ def import_error_target(message: str) -> tuple[str, str, str | None] | None:
 
 def statement_at(tree: ast.Module, line: int) -> ast.stmt | None:
     """The innermost simple statement of ``tree`` spanning ``line``."""
-    best: ast.stmt | None = None
+    return _statement_index(tree).get(line)
+
+
+@functools.lru_cache(maxsize=64)
+def _statement_index(tree: ast.Module) -> dict[int, ast.stmt]:
+    """Each line's innermost statement (the one starting last; a ``def``/``class`` is
+    never one), built once per tree: the signals ask for a test file's statements
+    hundreds of times per localization (each walked the whole file)."""
+    index: dict[int, ast.stmt] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and not isinstance(
             node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
         ):
-            end = node.end_lineno or node.lineno
-            if node.lineno <= line <= end and (best is None or node.lineno >= best.lineno):
-                best = node
-    return best
+            for n in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                best = index.get(n)
+                if best is None or node.lineno >= best.lineno:
+                    index[n] = node
+    return index
 
 
 def called_names(node: ast.AST | None) -> list[str]:

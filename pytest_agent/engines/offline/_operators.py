@@ -10,8 +10,11 @@ condition); they are round numbers, not fitted to our corpus. See docs/offline.m
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
+import collections
 import dataclasses
+import math
 import re
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -196,6 +199,8 @@ class Mutator:
             f.name for f in src.tree.body if isinstance(f, _FUNC_NODES)
             and len(f.args.args) == 1 and not f.name.startswith(("test", "_"))]
         self._scopes: dict[ast.AST, FunctionScope] = {}
+        self._docstrings: list[tuple[int, int]] | None = None
+        self._enclosing: dict[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None] = {}
         self._stores: dict[ast.AST, set[str]] = {}
         #: Per-node and per-function facts, computed once (every statement of a long
         #: function asks for them: walking the function each time was quadratic).
@@ -305,12 +310,13 @@ class Mutator:
     # -- helpers ---------------------------------------------------------------
 
     def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        if node in self._enclosing:
+            return self._enclosing[node]
         cur = self.parents.get(node)
-        while cur is not None:
-            if isinstance(cur, _FUNC_NODES):
-                return cur
+        while cur is not None and not isinstance(cur, _FUNC_NODES):
             cur = self.parents.get(cur)
-        return None
+        self._enclosing[node] = cur
+        return cur
 
     def function_scope(self, node: ast.AST) -> FunctionScope | None:
         """The typed names of the function enclosing ``node`` (computed once)."""
@@ -445,23 +451,56 @@ class Mutator:
     # -- the walk ----------------------------------------------------------
 
     def run(self) -> Iterator[Edit]:
-        docstrings = self._docstring_spans()
-        for node in ast.walk(self.src.tree):
+        for node in self._nodes_in_range():
+            for edit in self.edits_at(node):
+                if self._touches_docstring(edit):
+                    # A statement put before a docstring makes it a plain string
+                    # (``__doc__`` becomes None); moving or editing it changes only
+                    # the documentation: never a fix, sometimes a plausible one.
+                    continue
+                if self.makes_constant_condition(edit, node):
+                    continue
+                risky = risk_of(edit, node, self.parents)
+                hint = self.hint(edit, node)
+                if risky or hint != 1.0:
+                    edit = dataclasses.replace(edit, risky=risky, hint=hint)
+                yield edit
+
+    def _nodes_in_range(self) -> Iterator[ast.AST]:
+        """The nodes starting in lines ``first..last``, in ``ast.walk``'s order: its
+        breadth-first walk without the subtrees that lie wholly outside those lines
+        (walking the whole module for each searched function was most of the edit
+        generation of a 2,500-line module)."""
+        queue: collections.deque[ast.AST] = collections.deque([self.src.tree])
+        while queue:
+            node = queue.popleft()
+            queue.extend(child for child in ast.iter_child_nodes(node)
+                         if not self._outside(child))
             if self.in_range(node):
-                for edit in self.edits_at(node):
-                    if any(start <= edit.start < end or edit.start == start == edit.end
-                           or (edit.start < start < edit.end) for start, end in docstrings):
-                        # A statement put before a docstring makes it a plain string
-                        # (``__doc__`` becomes None); moving or editing it changes only
-                        # the documentation: never a fix, sometimes a plausible one.
-                        continue
-                    if self.makes_constant_condition(edit, node):
-                        continue
-                    risky = risk_of(edit, node, self.parents)
-                    hint = self.hint(edit, node)
-                    if risky or hint != 1.0:
-                        edit = dataclasses.replace(edit, risky=risky, hint=hint)
-                    yield edit
+                yield node
+
+    def _outside(self, node: ast.AST) -> bool:
+        """``node`` and everything below it lie outside lines ``first..last`` (decorators
+        come before a definition's ``lineno``; nodes without lines are never skipped)."""
+        start: int | None = getattr(node, "lineno", None)
+        end: int | None = getattr(node, "end_lineno", None)
+        if start is None or end is None:
+            return False
+        for decorator in getattr(node, "decorator_list", ()):
+            start = min(start, decorator.lineno)
+        return end < self.first or start > self.last
+
+    def _touches_docstring(self, edit: Edit) -> bool:
+        """The edit changes a docstring, or inserts at its start or across it."""
+        if self._docstrings is None:
+            self._docstrings = sorted(self._docstring_spans())
+        spans = self._docstrings
+        # Docstring spans never overlap: the last one starting at or before the edit is
+        # the only one that can hold its start; the next one may start inside the edit.
+        at = bisect.bisect_right(spans, (edit.start, math.inf)) - 1
+        if at >= 0 and (edit.start < spans[at][1] or edit.start == spans[at][0] == edit.end):
+            return True
+        return at + 1 < len(spans) and spans[at + 1][0] < edit.end
 
     def condition_facts(self, node: ast.AST) -> ConditionFacts:
         """The names and attributes that are always true where ``node`` is (see

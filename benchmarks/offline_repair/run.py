@@ -11,7 +11,7 @@ check that both validators give every candidate the same verdict.
 
 Quality (``--quality``): for every program of ``benchmarks/corpus`` (a copy without
 ``heldout/``, ``fix.diff``, ``meta.json``), the task is built from ``meta.json`` and
-the engine's ``propose`` runs with the default settings (400 candidates, 60 s).
+the engine's ``propose`` runs with the default settings (2000 candidates, 60 s).
 The proposal is applied with the patch engine; *repaired* means the accept tests
 pass; *correct* means the visible tests and the held-out tests all pass too.
 
@@ -291,6 +291,7 @@ def report(quality_rows: list[Quality], speed_rows: list[Speed], args: argparse.
                          f"{'yes' if s.agree else 'NO'} |")
         lines.append("")
     if quality_rows:
+        defaults = AgentSettings()
         total = len(quality_rows)
         repaired = sum(q.repaired for q in quality_rows)
         correct = sum(q.correct for q in quality_rows)
@@ -307,7 +308,8 @@ def report(quality_rows: list[Quality], speed_rows: list[Speed], args: argparse.
             f"**{repaired}/{total} repaired** (accept tests pass), **{correct}/{total} correct**"
             f" (visible and held-out tests pass too); time per program median "
             f"{statistics.median(times):.1f} s, max {max(times):.1f} s (default settings: "
-            "400 candidates, 60 s).", "",
+            f"{defaults.offline_max_candidates} candidates, "
+            f"{defaults.offline_time_budget:g} s).", "",
             "; ".join(groups) + ".", "",
             HISTORY if args.split == "tuned" else "", "",
             "| program | fault kind | repaired | correct | seconds | edit |",

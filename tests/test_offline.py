@@ -885,3 +885,29 @@ def test_a_value_that_may_be_falsy_gets_a_default_of_the_module_or_none() -> Non
     # Not for numbers or truth values: `len(items) or [0]` would make no sense.
     lines = {e.line for e in edits_of(text) if e.op == "or-default"}
     assert lines and not lines & {16, 17}
+
+
+def test_a_truth_test_may_become_a_presence_test() -> None:
+    # A falsy value is not a missing one: `if self.cache.get(key):` -> `if key in
+    # self.cache:` (a study bug's fix, tinydb), `if not x:` -> `if x is None:`.
+    text = textwrap.dedent("""
+        class LRU:
+            def set(self, key, value):
+                if self.cache.get(key):
+                    self.cache[key] = value
+                elif not self.order and key:
+                    self.order.append(key)
+                while isinstance(key, int) and key > 3:
+                    key -= 1
+        """)
+    found = results(text, "truth-test")
+    assert text.replace("if self.cache.get(key):", "if key in self.cache:") in found
+    assert text.replace("if self.cache.get(key):", "if self.cache.get(key) is not None:") \
+        in found
+    assert text.replace("elif not self.order and key:", "elif self.order is None and key:") \
+        in found
+    elif_key = "elif not self.order and key is not None:"
+    assert text.replace("elif not self.order and key:", elif_key) in found
+    assert "truth-test" in PRIORS
+    # Comparisons and truth calls are truth values already.
+    assert not {e.line for e in edits_of(text) if e.op == "truth-test"} & {8}

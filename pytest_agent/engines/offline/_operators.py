@@ -80,6 +80,7 @@ PRIORS: Final[dict[str, float]] = {
     "own-class": 0.45,
     "raise-guard": 0.4,
     "or-default": 0.35,
+    "truth-test": 0.45,
     "regex": 0.5,
 }
 

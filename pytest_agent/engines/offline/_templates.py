@@ -25,6 +25,7 @@ synthesize-condition   ``if c`` -> ``if c and n > 0`` / ``if c or not pending``
 use-parameter          ``" ".join(parts)`` -> ``sep.join(parts)`` (a parameter never read)
 own-class              ``Version(...)`` -> ``type(self)(...)`` in a method of ``Version``
 raise-guard            ``if n < 0: raise ValueError`` where a test expected the error
+truth-test             ``if x:`` -> ``if x is not None:``; ``if d.get(k):`` -> ``if k in d:``
 or-default             ``return result`` -> ``return result or [0]``;
                        ``v = s.strip()`` -> ``v = s.strip() or None``
 =====================  =======================================================
@@ -561,6 +562,59 @@ def _catch_actions(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef,
     return [*actions, *([f"return {empty}"] if empty else []), "return None"]
 
 
+# -- truth-test ------------------------------------------------------------------------
+
+
+def _truth_operands(test: ast.expr) -> Iterator[ast.expr]:
+    """The operands a condition tests for truth: itself, or those of its ``and``/``or``."""
+    if isinstance(test, ast.BoolOp):
+        for value in test.values:
+            yield from _truth_operands(value)
+    else:
+        yield test
+
+
+def _tested_value(operand: ast.expr) -> tuple[ast.expr, bool] | None:
+    """The value a truth test reads and whether it is negated (``not x``), when it is a
+    value that may be falsy without being ``None`` (not a comparison or a truth call)."""
+    negated = isinstance(operand, ast.UnaryOp) and isinstance(operand.op, ast.Not)
+    inner = operand.operand if isinstance(operand, ast.UnaryOp) and negated else operand
+    if not isinstance(inner, _DEFAULTABLE) or (
+            isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+            and inner.func.id in _TRUTH_CALLS):
+        return None
+    return inner, negated
+
+
+def _membership(m: Mutator, value: ast.expr, negated: bool) -> str | None:
+    """``d.get(k)`` tested for truth -> ``k in d`` (``k not in d`` under ``not``)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+            value.func.attr == "get" and len(value.args) == 1 and not value.keywords:
+        key, owner = m.src.segment(value.args[0]), m.src.segment(value.func.value)
+        return f"{key} {'not in' if negated else 'in'} {owner}"
+    return None
+
+
+def truth_test(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """A truth test that should ask for presence: ``if x:`` -> ``if x is not None:``,
+    ``if not x:`` -> ``if x is None:`` (a falsy value -- 0, "", an empty container -- is
+    not a missing one), ``if d.get(k):`` -> ``if k in d:`` (a key stored with a falsy
+    value is still there). Operands of a condition's ``and``/``or`` too."""
+    if not isinstance(node, (ast.If, ast.While, ast.IfExp)):
+        return
+    for operand in _truth_operands(node.test):
+        found = _tested_value(operand)
+        if found is None or not _one_line(m, operand):
+            continue
+        value, negated = found
+        text = m.src.segment(value)
+        check = f"{text} is None" if negated else f"{text} is not None"
+        yield m.replace(operand, check, "truth-test", check)
+        member = _membership(m, value, negated)
+        if member is not None:
+            yield m.replace(operand, member, "truth-test", member)
+
+
 # -- or-default ------------------------------------------------------------------------
 
 #: Values that ``or <default>`` may follow: a value that can be falsy (not a condition,
@@ -571,6 +625,11 @@ _DEFAULTABLE = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
 _NOT_DEFAULTED: Final = frozenset({"bool", "isinstance", "issubclass", "callable", "hasattr",
                                    "all", "any", "len", "sum", "min", "max", "abs", "int",
                                    "float", "round", "divmod", "hash", "id", "ord"})
+
+
+#: Calls whose value is already a truth value.
+_TRUTH_CALLS: Final = frozenset({"bool", "isinstance", "issubclass", "callable", "hasattr",
+                                 "all", "any"})
 
 
 def _defaultable(fs: FunctionScope, value: ast.expr) -> bool:
@@ -625,6 +684,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "raise-guard": raise_guard,
     "catch": catch,
     "or-default": or_default,
+    "truth-test": truth_test,
 }
 
 

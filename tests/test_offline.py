@@ -911,3 +911,45 @@ def test_a_truth_test_may_become_a_presence_test() -> None:
     assert "truth-test" in PRIORS
     # Comparisons and truth calls are truth values already.
     assert not {e.line for e in edits_of(text) if e.op == "truth-test"} & {8}
+
+
+def test_a_counter_nothing_counts_up_is_incremented_in_a_loop() -> None:
+    # Set to 0, read, decremented elsewhere, never incremented: the loop that walks its
+    # objects is where `node.count += 1` goes (a study program's missing statement).
+    text = textwrap.dedent("""
+        class Node:
+            def __init__(self):
+                self.count = 0
+                self.size = 0
+
+
+        def insert(root, word):
+            node = root
+            for ch in word:
+                node = node.child(ch)
+            root.size += 1
+            return node.count
+
+
+        def remove(node):
+            node.count -= 1
+        """)
+    found = results(text, "insert-statement")
+    assert text.replace("node = node.child(ch)\n",
+                        "node = node.child(ch)\n        node.count += 1\n") in found
+    # `size` is counted up already: never a candidate.
+    assert not any("size += 1" in e.new for e in edits_of(text) if e.op == "insert-statement")
+    # A lookup that changes nothing gets no counter (a side effect of a query).
+    lookup = text.replace("    root.size += 1\n", "")
+    assert not any("count += 1" in e.new for e in edits_of(lookup)
+                   if e.op == "insert-statement")
+
+
+def test_floor_division_may_count_started_groups() -> None:
+    text = "def pages(items, per_page):\n    return len(items) // per_page\n"
+    found = results(text, "ceil-division")
+    assert text.replace("len(items) // per_page", "(len(items) + per_page - 1) // per_page") \
+        in found
+    assert text.replace("len(items) // per_page", "-(-len(items) // per_page)") in found
+    assert not results("def half(n):\n    return n // 1\n", "ceil-division")
+    assert "ceil-division" in PRIORS

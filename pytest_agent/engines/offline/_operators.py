@@ -81,6 +81,7 @@ PRIORS: Final[dict[str, float]] = {
     "raise-guard": 0.4,
     "or-default": 0.35,
     "truth-test": 0.45,
+    "ceil-division": 0.4,
     "regex": 0.5,
 }
 
@@ -196,6 +197,7 @@ class Mutator:
         self.call_names = self._call_names()
         self.returns = self._return_values()
         self.displays = self._constant_displays()
+        self.counters = self._idle_counters()
         self.unary_functions = [
             f.name for f in src.tree.body if isinstance(f, _FUNC_NODES)
             and len(f.args.args) == 1 and not f.name.startswith(("test", "_"))]
@@ -295,6 +297,28 @@ class Mutator:
                 if "\n" not in text and len(text) <= 40:
                     values.setdefault(text, None)
         return list(values)
+
+    def _idle_counters(self) -> set[str]:
+        """Attributes the module sets to 0 and never counts up (``self.count = 0``, no
+        ``x.count += ...`` nor another assignment; ``x.count -= 1`` may be there): a
+        counter nobody counts with."""
+        zero: set[str] = set()
+        changed: set[str] = set()
+        for node in ast.walk(self.src.tree):
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Attribute):
+                if not isinstance(node.op, ast.Sub):
+                    changed.add(node.target.attr)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if not isinstance(target, ast.Attribute):
+                        continue
+                    value = node.value
+                    if isinstance(value, ast.Constant) and value.value == 0 and \
+                            type(value.value) is int:
+                        zero.add(target.attr)
+                    else:
+                        changed.add(target.attr)
+        return zero - changed
 
     def _constant_displays(self) -> list[str]:
         """The module's short non-empty displays of constants (``[0]``, ``(0, 0)``), most

@@ -18,7 +18,8 @@ wrap-call              ``s + v`` -> ``max(0, s + v)``; ``names`` -> ``sorted(nam
 return-expression      ``return True`` -> ``return balance == 0``; ``return []`` -> ``return [x]``
 loop-condition         ``while True`` -> ``while pending``
 none-guard             ``node.next is None`` -> ``node is None or node.next is None``
-insert-statement       ``prev = cur`` / ``seen.add(v)`` / ``out.append(v)`` inserted in a loop
+insert-statement       ``prev = cur`` / ``seen.add(v)`` / ``out.append(v)`` / ``node.count += 1``
+                       inserted in a loop
 reuse-expression       ``lookup(x) + w`` -> ``dist + w`` (a name bound earlier in the function)
 swap-concat            ``acc + item`` -> ``item + acc``
 synthesize-condition   ``if c`` -> ``if c and n > 0`` / ``if c or not pending``
@@ -26,6 +27,7 @@ use-parameter          ``" ".join(parts)`` -> ``sep.join(parts)`` (a parameter n
 own-class              ``Version(...)`` -> ``type(self)(...)`` in a method of ``Version``
 raise-guard            ``if n < 0: raise ValueError`` where a test expected the error
 truth-test             ``if x:`` -> ``if x is not None:``; ``if d.get(k):`` -> ``if k in d:``
+ceil-division          ``n // size`` -> ``(n + size - 1) // size``
 or-default             ``return result`` -> ``return result or [0]``;
                        ``v = s.strip()`` -> ``v = s.strip() or None``
 =====================  =======================================================
@@ -331,6 +333,15 @@ def none_guard(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
 # -- insert-statement ----------------------------------------------------------------------
 
 
+def _changes_state(func: ast.AST) -> bool:
+    """``func`` assigns an attribute or an item (``x.a = ...``, ``x.a += ...``,
+    ``d[k] = ...``): a command, not a query."""
+    return any(isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(
+        isinstance(t, (ast.Attribute, ast.Subscript))
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+        for n in ast.walk(func))
+
+
 def _loop_statements(m: Mutator, fs: FunctionScope, loop: ast.For) -> list[str]:
     """Statements a loop body commonly misses, typed by the names around it."""
     target = m.src.segment(loop.target)
@@ -349,6 +360,15 @@ def _loop_statements(m: Mutator, fs: FunctionScope, loop: ast.For) -> list[str]:
     # ``prev = cur``: state set to a constant before the loop and read in it.
     for name in sorted(fs.bound_before(loop.lineno) & inside & fs.constant_init - {target}):
         out.append(f"{name} = {target}")
+    # ``node.count += 1``: a counter of the objects the loop walks that nothing counts
+    # up (set to 0, read, never incremented); its objects are the names the loop binds.
+    # Only in a function that changes state already: a lookup gets no side effect.
+    func = m.enclosing_function(loop)
+    walked = [target, *sorted({n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+                               and isinstance(n.ctx, ast.Store)} - {target})]
+    for name in walked[:3] if func is not None and _changes_state(func) else ():
+        out.extend(f"{name}.{attr} += 1"
+                   for attr in sorted(m.counters & m.attributes.get(name, set())))
     # A call statement of the function with its argument replaced by the loop item.
     for text in m.call_statements(m.enclosing_function(loop), loop.lineno, loop_end):
         out.extend(text.format(item) for item in items[:3])
@@ -562,6 +582,25 @@ def _catch_actions(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef,
     return [*actions, *([f"return {empty}"] if empty else []), "return None"]
 
 
+# -- ceil-division ---------------------------------------------------------------------
+
+
+def ceil_division(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """Floor division where the count of *started* groups is meant (pages, chunks,
+    blocks): ``n // size`` -> ``(n + size - 1) // size`` and ``-(-n // size)``."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv)) or \
+            not _one_line(m, node) or (isinstance(node.right, ast.Constant) and \
+            node.right.value in (0, 1)):
+        return
+    left, right = _paren(m, node.left), m.src.segment(node.right)
+    if isinstance(node.right, (ast.BinOp, ast.BoolOp, ast.IfExp, ast.Compare)):
+        right = f"({right})"
+    if isinstance(node.left, ast.BinOp):
+        left = f"({m.src.segment(node.left)})"
+    for text in (f"({left} + {right} - 1) // {right}", f"-(-{left} // {right})"):
+        yield m.replace(node, text, "ceil-division", text)
+
+
 # -- truth-test ------------------------------------------------------------------------
 
 
@@ -685,6 +724,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "catch": catch,
     "or-default": or_default,
     "truth-test": truth_test,
+    "ceil-division": ceil_division,
 }
 
 

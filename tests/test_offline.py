@@ -953,3 +953,30 @@ def test_floor_division_may_count_started_groups() -> None:
     assert text.replace("len(items) // per_page", "-(-len(items) // per_page)") in found
     assert not results("def half(n):\n    return n // 1\n", "ceil-division")
     assert "ceil-division" in PRIORS
+
+
+def test_a_split_unpacked_into_names_is_limited() -> None:
+    text = 'def parse(pair):\n    key, value = pair.split("=")\n    return key, value\n'
+    found = results(text, "split-limit")
+    assert text.replace('pair.split("=")', 'pair.split("=", 1)') in found
+    assert text.replace('pair.split("=")', 'pair.rsplit("=", 1)') in found
+    assert not results('def words(s):\n    return s.split(" ")\n', "split-limit")
+    assert not results('def f(s):\n    head, *rest = s.split(",")\n    return head\n',
+                       "split-limit")
+    assert "split-limit" in PRIORS
+
+
+def test_two_values_of_one_callee_may_be_the_same_thing() -> None:
+    # `if ra == rb: return False` (a union of one set): a structural guard, not marked.
+    text = textwrap.dedent("""
+        class Sets:
+            def union(self, a, b):
+                ra, rb = self.find(a), self.find(b)
+                self.parent[rb] = ra
+                return True
+        """)
+    guard = [e for e in edits_of(text) if e.op == "pair-guard"]
+    first = next(e for e in guard if e.new.split() == ["if", "ra", "==", "rb:", "return",
+                                                       "False"])
+    assert first.line == 5 and not first.risky
+    assert "pair-guard" in PRIORS

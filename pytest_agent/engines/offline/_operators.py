@@ -60,6 +60,7 @@ PRIORS: Final[dict[str, float]] = {
     "strengthen": 0.4,
     "weaken": 0.35,
     "guard": 0.4,
+    "pair-guard": 0.4,
     "catch": 0.4,
     "delete": 0.35,
     "move": 0.3,
@@ -82,6 +83,7 @@ PRIORS: Final[dict[str, float]] = {
     "or-default": 0.35,
     "truth-test": 0.45,
     "ceil-division": 0.4,
+    "split-limit": 0.5,
     "regex": 0.5,
 }
 
@@ -158,6 +160,17 @@ def span_mutations(src: SourceFile, spans: Iterable[tuple[int, int]],
         mutator.first, mutator.last = first, last
         for edit in mutator.run():
             yield index, edit
+
+
+def _assigned_pairs(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
+    """(name, value) of an assignment to names: ``a = v`` and ``a, b = v, w``."""
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and \
+            len(target.elts) == len(value.elts):
+        return [(t.id, v) for t, v in zip(target.elts, value.elts, strict=True)
+                if isinstance(t, ast.Name)]
+    return []
 
 
 def _store_names(node: ast.AST) -> set[str]:
@@ -1048,6 +1061,36 @@ class Mutator:
                                                                      func.args.kwarg) if a])
                  if c not in conds]
         yield from self.insert_branches(start, indent, stmt.lineno, extra, actions, "guard",
+                                        _MAX_PER_SITE)
+        yield from self.pair_guards(stmt, start, indent, func, [*conds, *extra], actions)
+
+    def pair_guards(self, stmt: ast.stmt, start: int, indent: str,
+                    func: ast.FunctionDef | ast.AsyncFunctionDef, conds: list[str],
+                    actions: list[str]) -> Iterator[Edit]:
+        """``if ra == rb: return False`` before ``stmt``: two names the function got from
+        the same callee before it (``ra, rb = find(a), find(b)``) may be the same thing,
+        the degenerate case of an operation on two of them (a union of one set, an edge to
+        itself, a merge with itself). With a cap of their own; a function that returns
+        ``True`` returns ``False`` there first (and the other way round)."""
+        by_callee: dict[str, list[str]] = {}
+        for node in ast.walk(func):
+            if isinstance(node, ast.Assign) and node.lineno < stmt.lineno and \
+                    len(node.targets) == 1:
+                for name, value in _assigned_pairs(node.targets[0], node.value):
+                    if isinstance(value, ast.Call):
+                        by_callee.setdefault(self.src.segment(value.func), []).append(name)
+        found = [f"{names[0]} == {names[1]}" for names in by_callee.values()
+                 if len(names) >= 2 and names[0] != names[1]]
+        found = [c for c in dict.fromkeys(found) if c not in conds]
+        if not found:
+            return
+        flips = [f"return {not v!r}" for v in (True, False) if any(
+            isinstance(n, ast.Return) and isinstance(n.value, ast.Constant)
+            and n.value.value is v for n in ast.walk(func))]
+        # Its own operator: a structural condition, not a test's input special-cased,
+        # so its literal return is not the guard's overfitting pattern (``_risk``).
+        yield from self.insert_branches(start, indent, stmt.lineno, found,
+                                        list(dict.fromkeys([*flips, *actions])), "pair-guard",
                                         _MAX_PER_SITE)
 
     def returns_own_kind(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -28,6 +28,7 @@ own-class              ``Version(...)`` -> ``type(self)(...)`` in a method of ``
 raise-guard            ``if n < 0: raise ValueError`` where a test expected the error
 truth-test             ``if x:`` -> ``if x is not None:``; ``if d.get(k):`` -> ``if k in d:``
 ceil-division          ``n // size`` -> ``(n + size - 1) // size``
+split-limit            ``k, v = s.split("=")`` -> ``k, v = s.split("=", 1)``
 or-default             ``return result`` -> ``return result or [0]``;
                        ``v = s.strip()`` -> ``v = s.strip() or None``
 =====================  =======================================================
@@ -582,6 +583,40 @@ def _catch_actions(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef,
     return [*actions, *([f"return {empty}"] if empty else []), "return None"]
 
 
+# -- split-limit -----------------------------------------------------------------------
+
+
+def _unpacked_into(m: Mutator, call: ast.Call) -> int:
+    """How many names the value of ``call`` is unpacked into (0: not unpacked)."""
+    parent = m.parents.get(call)
+    target: ast.AST | None = None
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0]
+    elif isinstance(parent, ast.For) and parent.iter is call:
+        return 0  # each item of a split is one string
+    if isinstance(target, (ast.Tuple, ast.List)) and not any(
+            isinstance(e, ast.Starred) for e in target.elts):
+        return len(target.elts)
+    return 0
+
+
+def split_limit(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """A split unpacked into n names splits at most n - 1 times: ``k, v =
+    s.split("=")`` -> ``s.split("=", 1)`` (a value that holds the separator), or from the
+    right: ``s.rsplit("=", 1)``."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("split", "rsplit") and len(node.args) == 1
+            and not node.keywords and _one_line(m, node)):
+        return
+    names = _unpacked_into(m, node)
+    if names < 2:
+        return
+    owner, sep = m.src.segment(node.func.value), m.src.segment(node.args[0])
+    for method in ("split", "rsplit"):
+        text = f"{owner}.{method}({sep}, {names - 1})"
+        yield m.replace(node, text, "split-limit", text)
+
+
 # -- ceil-division ---------------------------------------------------------------------
 
 
@@ -725,6 +760,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "or-default": or_default,
     "truth-test": truth_test,
     "ceil-division": ceil_division,
+    "split-limit": split_limit,
 }
 
 

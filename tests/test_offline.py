@@ -980,3 +980,34 @@ def test_two_values_of_one_callee_may_be_the_same_thing() -> None:
                                                        "False"])
     assert first.line == 5 and not first.risky
     assert "pair-guard" in PRIORS
+
+
+def test_a_parameters_default_is_handled_where_the_body_starts() -> None:
+    # flake8-bugbear B006: a mutable default is shared by every call; a None default read
+    # without a check. One splice keeps the docstring between the signature and the body.
+    text = textwrap.dedent('''\
+        def tag(text, tags=[]):
+            """Tags of the text."""
+            tags.append(text)
+            return tags
+
+
+        def between(start, holidays=None):
+            return set(holidays)
+
+
+        def checked(items=None):
+            if items is None:
+                items = []
+            return items
+        ''')
+    found = results(text, "default-param")
+    assert text.replace('def tag(text, tags=[]):\n    """Tags of the text."""\n',
+                        'def tag(text, tags=None):\n    """Tags of the text."""\n'
+                        '    if tags is None:\n        tags = []\n') in found
+    assert text.replace("    return set(holidays)",
+                        "    if holidays is None:\n        holidays = ()\n"
+                        "    return set(holidays)") in found
+    # Checked already: nothing to add.
+    assert not [e for e in edits_of(text) if e.op == "default-param" and e.line > 10]
+    assert "default-param" in PRIORS

@@ -84,6 +84,7 @@ PRIORS: Final[dict[str, float]] = {
     "truth-test": 0.45,
     "ceil-division": 0.4,
     "split-limit": 0.5,
+    "default-param": 0.4,
     "regex": 0.5,
 }
 
@@ -491,10 +492,12 @@ class Mutator:
     def run(self) -> Iterator[Edit]:
         for node in self._nodes_in_range():
             for edit in self.edits_at(node):
-                if self._touches_docstring(edit):
+                if edit.op != "default-param" and self._touches_docstring(edit):
                     # A statement put before a docstring makes it a plain string
                     # (``__doc__`` becomes None); moving or editing it changes only
                     # the documentation: never a fix, sometimes a plausible one.
+                    # (default-param spans a docstring from the signature to the body
+                    # and keeps its text.)
                     continue
                 if self.makes_constant_condition(edit, node):
                     continue

@@ -29,6 +29,7 @@ raise-guard            ``if n < 0: raise ValueError`` where a test expected the 
 truth-test             ``if x:`` -> ``if x is not None:``; ``if d.get(k):`` -> ``if k in d:``
 ceil-division          ``n // size`` -> ``(n + size - 1) // size``
 split-limit            ``k, v = s.split("=")`` -> ``k, v = s.split("=", 1)``
+default-param          ``tags=[]`` -> ``tags=None`` + ``if tags is None: tags = []``
 or-default             ``return result`` -> ``return result or [0]``;
                        ``v = s.strip()`` -> ``v = s.strip() or None``
 =====================  =======================================================
@@ -54,6 +55,7 @@ __all__ = ["TEMPLATES", "template_edits"]
 _PER_SITE: Final = 8
 _BUILTIN_NAMES: Final = frozenset(dir(builtins))
 _NAME_LIKE = (ast.Name, ast.Attribute)
+_FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _free(node: ast.AST) -> set[str]:
@@ -617,6 +619,80 @@ def split_limit(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
         yield m.replace(node, text, "split-limit", text)
 
 
+# -- default-param ---------------------------------------------------------------------
+
+#: Displays (and calls) of a mutable default, shared by every call of the function.
+_MUTABLE_DEFAULTS = (ast.List, ast.Dict, ast.Set)
+
+
+def _param_defaults(func: ast.FunctionDef | ast.AsyncFunctionDef
+                    ) -> list[tuple[ast.arg, ast.expr]]:
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults,
+                     strict=True))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+              if d is not None]
+    return pairs
+
+
+def _empty_for(fs: FunctionScope, m: Mutator, name: str) -> list[str]:
+    """Empty values a parameter may stand for, by what the module calls on it."""
+    called = m.attributes.get(name, set())
+    found = ["[]" if called & {"append", "extend", "insert", "pop"} else "",
+             "set()" if "add" in called else "",
+             "{}" if called & {"items", "keys", "values", "get", "setdefault"} else ""]
+    return [v for v in found if v] or ["()", "[]"]
+
+
+def _body_insert_at(m: Mutator, func: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+    """Where a statement goes first in ``func``'s body: after its docstring."""
+    body = func.body
+    first = body[1] if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(
+        getattr(body[0], "value", None), ast.Constant) and isinstance(
+        body[0].value.value, str) else body[0]  # type: ignore[attr-defined]
+    if first is body[0] and first.lineno == func.lineno:
+        return None  # a one-line function: nowhere to put a statement
+    return m.src.line_start(first.lineno)
+
+
+def default_param(m: Mutator, fs: FunctionScope, node: ast.AST) -> Iterator[Edit]:
+    """A parameter's default handled where the body starts (flake8-bugbear B006):
+    ``tags=[]`` -> ``tags=None`` and ``if tags is None: tags = []`` (a mutable default is
+    shared by every call); ``holidays=None`` read as a collection without a check ->
+    ``if holidays is None: holidays = ()``. One splice from the default to the body."""
+    func = m.parents.get(node)
+    if not isinstance(func, _FUNCTION_DEFS) or node is not func.body[0]:
+        return  # once per function, at its first statement (where its scope is known)
+    at = _body_insert_at(m, func)
+    if at is None:
+        return
+    indent = m.src.indent_of(m.src.text.count("\n", 0, at) + 1)
+    checked = {m.src.segment(c) for c in ast.walk(func) if isinstance(c, ast.Compare)}
+    read = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+    for arg, default in _param_defaults(func):
+        name = arg.arg
+        if f"{name} is None" in checked or f"{name} is not None" in checked:
+            continue
+        if isinstance(default, _MUTABLE_DEFAULTS):
+            values = [m.src.segment(default)]
+            start, end = m.src.span(default)
+            head = "None"
+        elif isinstance(default, ast.Constant) and default.value is None and \
+                name in read:
+            values = _empty_for(fs, m, name)
+            start, end = m.src.span(default)
+            head = "None"
+        else:
+            continue
+        between = m.src.text[end:at]
+        for value in values[:2]:
+            text = f"{head}{between}{indent}if {name} is None:\n{indent}    {name} = {value}\n"
+            yield m.edit(start, at, text, func.body[0].lineno, "default-param",
+                         f"{name}={head}; if {name} is None: {name} = {value}")
+
+
 # -- ceil-division ---------------------------------------------------------------------
 
 
@@ -761,6 +837,7 @@ TEMPLATES: Final[dict[str, Template]] = {
     "truth-test": truth_test,
     "ceil-division": ceil_division,
     "split-limit": split_limit,
+    "default-param": default_param,
 }
 
 

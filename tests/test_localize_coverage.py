@@ -5,6 +5,7 @@ a failing test entered which project function. Real coverage runs on small proje
 from __future__ import annotations
 
 import ast
+import json
 import textwrap
 from pathlib import Path
 
@@ -644,3 +645,101 @@ class TestUnittestRenderingIsUntraced:
         ran = {Path(f).name: per[nodeid] for f, per in run.coverage.items() if nodeid in per}
         assert 6 in ran["tree.py"]  # __eq__ ran: a comparison is evidence
         assert 9 not in ran["tree.py"]  # __repr__'s body did not count
+
+
+class TestEachTestsLinesReadOnce:
+    """The coverage data is erased every few tests (the query of one context scanned
+    every context of the run: quadratic in its tests). The records are the same as
+    the old way's, which a conftest of the project computes from the same run: it
+    keeps all the data (before each erase, and what is left at the end) and queries
+    each test's context in it, as the plugin did before."""
+
+    CONFTEST = '''\
+        import json
+        import os
+        import re
+
+        import coverage
+
+
+        def pytest_sessionstart(session):
+            plugin = session.config.pluginmanager.get_plugin("agent-localize")
+            plugin.ERASE_EVERY = 2  # a small project: erase often
+            data = plugin._data
+            kept = coverage.CoverageData(no_disk=True)
+            erase = data.erase
+
+            def keep_then_erase(*args, **kwargs):
+                kept.update(data)
+                erase(*args, **kwargs)
+
+            data.erase = keep_then_erase
+            session.config._kept_coverage = kept, data
+
+
+        def pytest_sessionfinish(session):
+            kept, data = session.config._kept_coverage
+            kept.update(data)  # the tests since the last erase
+            old_way = {}
+            for nodeid in sorted(kept.measured_contexts() - {""}):
+                kept.set_query_contexts(["^" + re.escape(nodeid) + "$"])
+                lines = {}
+                for filename in sorted(kept.measured_files()):
+                    ran = kept.lines(filename)
+                    if ran:
+                        lines[filename] = sorted(ran)
+                old_way[nodeid] = lines
+            with open(os.environ["OLD_WAY_OUT"], "w") as out:
+                json.dump(old_way, out)
+        '''
+
+    def test_the_records_are_the_old_ways(self, proj: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+        write(proj, "doc.py", DOC)
+        write(proj, "shapes.py", '''\
+            def area(w, h):
+                if w < 0 or h < 0:
+                    raise ValueError("negative")
+                return w * h
+
+
+            def perimeter(w, h):
+                return 2 * (w + h)
+            ''')
+        write(proj, "tests/conftest.py", self.CONFTEST)
+        write(proj, "tests/test_doc.py", DOC_TESTS + textwrap.dedent('''
+
+            import pytest
+
+            from shapes import area, perimeter
+
+
+            @pytest.fixture
+            def square():
+                side = perimeter(1, 1) // 4
+                yield side
+                area(side, side)
+
+
+            @pytest.mark.parametrize("w", [-1, 0, 2])
+            def test_area(w, square):
+                assert area(w, square) == w
+
+
+            def test_nothing():
+                pass
+            '''))
+        old_way_out = tmp_path / "old_way.json"
+        monkeypatch.setenv("OLD_WAY_OUT", str(old_way_out))
+        run = spectrum(proj, "tests/test_doc.py")
+        old_way = json.loads(old_way_out.read_text())
+        new_way: dict[str, dict[str, list[int]]] = {}
+        for filename, per_test in run.coverage.items():
+            for nodeid, lines in per_test.items():
+                new_way.setdefault(nodeid, {})[filename] = sorted(lines)
+        assert len(run.outcomes) == 6 and set(new_way) == set(run.outcomes)
+        assert old_way == new_way
+        # Each test's own lines: the fixture's setup and teardown count for the test.
+        shapes = str((proj / "shapes.py").resolve())
+        assert new_way["tests/test_doc.py::test_area[2]"][shapes] == [2, 4, 8]
+        assert new_way["tests/test_doc.py::test_area[-1]"][shapes] == [2, 3, 4, 8]

@@ -103,6 +103,9 @@ def selects(nodeid: str, wanted: frozenset[str]) -> bool:
 
 
 class LocalizePlugin:
+    #: The coverage data is erased after this many tests (their lines are written).
+    ERASE_EVERY = 64
+
     def __init__(self, out: IO[str], source: str,
                  profiled: frozenset[str] | None = None) -> None:
         self._out = out
@@ -112,6 +115,7 @@ class LocalizePlugin:
         self._source = source
         self._cov: Any = None
         self._data: Any = None
+        self._emitted = 0
         self._tracing = False
         self._paused = 0
         #: (module, attribute) -> the original, while patched.
@@ -168,6 +172,13 @@ class LocalizePlugin:
             if ran:
                 lines[filename] = sorted(ran)
         data.set_query_contexts(None)
+        # coverage matches the query against every context the data holds (a regex
+        # per row): over a whole run that was quadratic in its tests (lark's 1,146:
+        # half the time of this method). The tests written are erased now and then;
+        # not after each one: a new in-memory database per test costs as much.
+        self._emitted += 1
+        if self._emitted % self.ERASE_EVERY == 0:
+            data.erase()
         # Written even when empty: the record says the test finished.
         self._emit({"kind": "coverage-test", "nodeid": nodeid, "lines": lines})
 

@@ -41,7 +41,12 @@ every process compiled the modules of ours it imports from source: measured, 0.4
 of CPU in a light ready task's outer process against 0.35 s with bytecode, and
 ~0.05 s over its inner processes; an installed wheel never pays that.
 
-    python benchmarks/task_overhead/run.py [--rounds 5] [--modes fork,subprocess]
+    python benchmarks/task_overhead/run.py [--rounds 5] [--modes fork,subprocess] [--compare DIR]
+
+``--compare DIR`` measures a second ``pytest_agent`` package (another commit's, e.g.
+``git archive <commit> pytest_agent | tar -x -C /tmp/old``, then ``--compare
+/tmp/old/pytest_agent``) in the same rounds, each configuration paired with its own cold
+run: before/after figures under the same load.
 """
 
 from __future__ import annotations
@@ -180,12 +185,15 @@ def make_repo(root: Path, project: str) -> None:
 SITE: list[Path] = []
 
 
-def env(extra: dict[str, str]) -> dict[str, str]:
+def env(extra: dict[str, str], package: Path | None = None) -> dict[str, str]:
+    """The environment of a measured process; ``package``: the directory holding the
+    ``pytest_agent`` to measure, instead of ``SITE[0]`` (``--compare``)."""
     e = {k: v for k, v in os.environ.items()
          if not k.startswith(("PYTEST_ADDOPTS", "AGENT_", "BENCH_"))}
-    if SITE:
+    site = [package, *SITE[1:]] if package is not None else SITE
+    if site:
         e["PYTHONPATH"] = os.pathsep.join(
-            [*map(str, SITE), *([e["PYTHONPATH"]] if e.get("PYTHONPATH") else [])])
+            [*map(str, site), *([e["PYTHONPATH"]] if e.get("PYTHONPATH") else [])])
     e.pop("PYTEST_AGENT_NO_FORK", None)
     e.update({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_PLUGINS": "pytest_agent.plugin",
               "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
@@ -203,11 +211,12 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(argv: list[str], cwd: Path, extra: dict[str, str]) -> tuple[float, str]:
+def timed(argv: list[str], cwd: Path, extra: dict[str, str],
+          package: Path | None = None) -> tuple[float, str]:
     cpu = children_cpu()
     start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env(extra),
-                          timeout=900, check=False)
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
+                          env=env(extra, package), timeout=900, check=False)
     LAST_CPU[0] = children_cpu() - cpu
     return time.perf_counter() - start, proc.stdout + proc.stderr
 
@@ -221,21 +230,36 @@ def cold_accept(repo: Path) -> float:
     return seconds
 
 
-def task(repo: Path, work: Path, proposer: str, mode: str) -> float:
+def task(repo: Path, work: Path, proposer: str, mode: str, package: Path | None = None
+         ) -> float:
     clone = work / f"clone-{time.monotonic_ns()}"
     git(work, "clone", "-q", str(repo), str(clone))
     extra = {"AGENT_TEST_SERVER": mode}
     if proposer == "ready":
         extra["BENCH_READY"] = "1"
     seconds, out = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                          "--agent-run", "T-1"], clone, extra)
+                          "--agent-run", "T-1"], clone, extra, package)
     if "1 passed" not in out:
         raise SystemExit(f"the task did not pass ({proposer}, {mode}):\n{out[-3000:]}")
     subprocess.run(["rm", "-rf", str(clone)], check=True)
     return seconds
 
 
-Key = tuple[str, str, str]
+#: (project, proposer, inner runs, package: "" for the measured one, "compare").
+Key = tuple[str, str, str, str]
+#: The ``--compare`` package's directory (compiled copy), when given.
+COMPARE: list[Path] = []
+
+
+def compiled_copy(source: Path, work: Path) -> Path:
+    """``--compare``: a compiled copy of the ``pytest_agent`` package at ``source``."""
+    import shutil
+
+    target = work / "compare" / "pytest_agent"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True,
+                   timeout=300)
+    return target.parent
 
 
 def report(configs: list[Key], rounds: int, loads: list[float], colds: dict[str, list[float]],
@@ -256,7 +280,8 @@ def report(configs: list[Key], rounds: int, loads: list[float], colds: dict[str,
           "wall: median of paired ratios (min-max) | task CPU, median | same ratio, CPU |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for c in configs:
-        project, proposer, mode = c
+        project, proposer, mode, package = c
+        mode = f"{mode} ({package})" if package else mode
         print(f"| {project} | {proposer} | {mode} | {med(walls[c]):.2f} s "
               f"| **{med(ratios[c]):.2f}x** ({min(ratios[c]):.2f}-{max(ratios[c]):.2f}) "
               f"| {med(cpus[c]):.2f} s | {med(cpu_ratios[c]):.2f}x |")
@@ -268,9 +293,13 @@ def main() -> None:
     parser.add_argument("--modes", default="fork,subprocess")
     parser.add_argument("--projects", default="light,heavy,heavy-lib")
     parser.add_argument("--proposers", default="ready,offline")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="a second pytest_agent package directory (another commit's, "
+                             "e.g. from git archive), measured in the same rounds")
     args = parser.parse_args()
-    configs = [(p, q, m) for p in args.projects.split(",") for q in args.proposers.split(",")
-               for m in args.modes.split(",")]
+    packages = ["", "compare"] if args.compare is not None else [""]
+    configs = [(p, q, m, w) for p in args.projects.split(",") for q in args.proposers.split(",")
+               for m in args.modes.split(",") for w in packages]
     ratios: dict[Key, list[float]] = {c: [] for c in configs}
     cpu_ratios: dict[Key, list[float]] = {c: [] for c in configs}
     walls: dict[Key, list[float]] = {c: [] for c in configs}
@@ -285,6 +314,9 @@ def main() -> None:
         SITE[:] = [installed_copy(work), work / "site"]
         print(f"measuring pytest-agent from {SITE[0]} (a compiled copy of "
               f"{Path(__import__('pytest_agent').__file__).parent})", flush=True)
+        if args.compare is not None:
+            COMPARE[:] = [compiled_copy(args.compare.resolve(), work)]
+            print(f"compared with {COMPARE[0]} (a compiled copy of {args.compare})", flush=True)
         repos = {}
         for project in colds:
             repos[project] = work / project
@@ -293,18 +325,19 @@ def main() -> None:
         for r in range(args.rounds):
             order = configs if r % 2 == 0 else list(reversed(configs))
             for config in order:
-                project, proposer, mode = config
+                project, proposer, mode, package = config
                 loads.append(os.getloadavg()[0])
                 cold = cold_accept(repos[project])
                 cold_cpus[project].append(LAST_CPU[0])
-                wall = task(repos[project], work, proposer, mode)
+                wall = task(repos[project], work, proposer, mode,
+                            COMPARE[0] if package else None)
                 cpus[config].append(LAST_CPU[0])
                 cpu_ratios[config].append(LAST_CPU[0] / cold_cpus[project][-1])
                 colds[project].append(cold)
                 walls[config].append(wall)
                 ratios[config].append(wall / cold)
             print(f"round {r + 1} (load {os.getloadavg()[0]:.1f}): " + "  ".join(
-                f"{'/'.join(c)} {ratios[c][-1]:.2f}x" for c in configs), flush=True)
+                f"{'/'.join(filter(None, c))} {ratios[c][-1]:.2f}x" for c in configs), flush=True)
     report(configs, args.rounds, loads, colds, cold_cpus, walls, cpus, ratios, cpu_ratios)
 
 

@@ -18,6 +18,7 @@ from pytest_agent.localize._ranker import Ranking
 from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._signals import TracebackSignals
 from pytest_agent.localize._signals import constant_signal
+from pytest_agent.localize._signals import crash_order
 from pytest_agent.localize._signals import name_signals
 from pytest_agent.localize._signals import record_from_text
 from pytest_agent.localize._signals import spectrum_signal
@@ -77,6 +78,7 @@ def rank(
     test_name_signal(ranker, failing, share, test_root)
     test_module_signal(ranker, failing, share)
     constant_signal(ranker)
+    crash_order(ranker, signals.crashes)
     if not methods and ranker.functions:
         methods.append("names")
     return ranker.ranking("+".join(methods) or "none")

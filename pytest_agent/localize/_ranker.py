@@ -86,6 +86,60 @@ def _passes_on(func: ast.expr, params: set[str]) -> bool:
     return func.id not in params and not hasattr(builtins, func.id)
 
 
+def _own_statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    """The statements of a function, not of the functions and classes inside it."""
+    found: list[ast.stmt] = []
+    todo: list[ast.stmt] = list(node.body)
+    while todo:
+        stmt = todo.pop(0)
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        found.append(stmt)
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            todo += [s for s in getattr(stmt, name, ()) if isinstance(s, ast.stmt)]
+        for handler in getattr(stmt, "handlers", ()):
+            todo += handler.body
+    return found
+
+
+def _names_in(node: ast.AST | None) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node else set()
+
+
+def _collector_calls(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[str, str]]:
+    """``(receiver, name)`` of the calls, as whole statements, that are handed what the
+    function's ``return`` is built from (see :meth:`Ranker.writers`)."""
+    stmts = _own_statements(node)
+    returned: set[str] = set()
+    for stmt in stmts:
+        if isinstance(stmt, ast.Return):
+            returned |= _names_in(stmt.value)
+    assigns = [(t.id, stmt.value) for stmt in stmts if isinstance(stmt, ast.Assign)
+               for t in stmt.targets if isinstance(t, ast.Name)]
+    for _ in range(3):  # what the returned names were assigned from, a few steps back
+        returned |= {n for target, value in assigns if target in returned
+                     for n in _names_in(value)}
+    collectors = returned - {"self", "cls"}
+    for _ in range(2):  # objects made from a collector write into it
+        collectors |= {target for target, value in assigns if isinstance(value, ast.Call)
+                       and _names_in(value) & collectors}
+    found: list[tuple[str, str]] = []
+    for stmt in stmts:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not isinstance(call, ast.Call):
+            continue
+        args = [*call.args, *(k.value for k in call.keywords)]
+        if not any(isinstance(a, ast.Name) and a.id in collectors for a in args):
+            continue
+        func = call.func
+        if isinstance(func, ast.Name):
+            found.append(("", func.id))
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id in ("self", "cls"):
+            found.append((func.value.id, func.attr))
+    return found
+
+
 class Ranker:
     def __init__(self, root: Path, test_files: Iterable[str]) -> None:
         self.root = root.resolve()
@@ -103,6 +157,7 @@ class Ranker:
         self._test_trees: dict[str, ast.Module | None] = {}
         self._real_paths: dict[str, str] = {}
         self._thin: dict[tuple[str, int], bool] = {}
+        self._writers: dict[tuple[str, int], list[tuple[str, FunctionSpan]]] = {}
         #: Dotted module names looked up (``_signals.module_path``) and their files.
         self.module_paths: dict[str, str | None] = {}
 
@@ -313,6 +368,44 @@ class Ranker:
         params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
         return (any(isinstance(n, ast.Call) and _passes_on(n.func, params) for n in parts)
                 and not any(isinstance(n, _COMPUTES) for n in parts))
+
+    def writers(self, rel: str, span: FunctionSpan) -> list[tuple[str, FunctionSpan]]:
+        """The project functions that filled in what ``span`` returns: ``span`` returns
+        an object it built from a buffer or collector (``value = output.getvalue()``)
+        and hands that collector, or an object made from it (``handler =
+        XMLGenerator(output)``), to a project function called for its effect alone
+        (``_emit(key, value, handler)``, its result unused). The returned value was
+        written there, by a *recursive* worker (``_emit`` calls itself for each child:
+        the conversion of the whole input is its); a small helper that appends one
+        line of what ``span`` computed (``_append_line(lines, widths, ...)``) is not.
+        ``self`` is no collector (every method call would write it)."""
+        key = (rel, span.def_line)
+        if key not in self._writers:
+            node = self._def_node(rel, span)
+            names = _collector_calls(node) if node is not None else []
+            found: list[tuple[str, FunctionSpan]] = []
+            for receiver, name in names:
+                found += [(r, s) for r, s in self.functions_named(name)
+                          if (r == rel or receiver != "") and not s.is_class
+                          and s.qualname != span.qualname and self._recursive(r, s)]
+            self._writers[key] = found
+        return self._writers[key]
+
+    def _recursive(self, rel: str, span: FunctionSpan) -> bool:
+        node = self._def_node(rel, span)
+        name = span.qualname.rsplit(".", 1)[-1]
+        return node is not None and any(
+            isinstance(c, ast.Call) and (
+                (isinstance(c.func, ast.Name) and c.func.id == name)
+                or (isinstance(c.func, ast.Attribute) and c.func.attr == name))
+            for c in ast.walk(node))
+
+    def _def_node(self, rel: str, span: FunctionSpan
+                  ) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        tree = self.tree(rel)
+        return next((n for n in ast.walk(tree)
+                     if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                     and n.lineno == span.def_line), None) if tree is not None else None
 
     def raise_guard(self, rel: str, line: int) -> int | None:
         """For a ``raise`` statement at ``line``: the line of the ``if`` test guarding

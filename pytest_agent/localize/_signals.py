@@ -80,6 +80,7 @@ from pytest_agent.localize._traceback import statement_at
 __all__ = [
     "TracebackSignals",
     "constant_signal",
+    "crash_order",
     "name_signals",
     "record_from_text",
     "spectrum_signal",
@@ -128,6 +129,12 @@ _ERROR_LINE = re.compile(r"^(?:E\s+)?(\w*(?:Error|Exception|Exit)\b.*)$", re.MUL
 _DID_NOT = ("DID NOT RAISE", "DID NOT WARN")
 
 _Frame = tuple[str, int, str]
+
+#: Exceptions whose deepest project frame is no crash site: an ``assert`` of the
+#: project is a check (like an explicit ``raise``), a recursion too deep stops anywhere
+#: in the cycle, and a hang or a kill interrupted the code wherever it was.
+_NOT_CRASHES = frozenset({"AssertionError", "RecursionError", "KeyboardInterrupt", "Failed",
+                          "Timeout", "SystemExit"})
 _TestSite = tuple[ast.Module, int, str]
 
 
@@ -208,8 +215,20 @@ class TracebackSignals:
         default_factory=dict)
     #: Hanging tests whose structured record was scored.
     _hung_tests: set[str] = field(default_factory=set)
+    #: Where the interpreter raised (a crash, not a check) and the project functions
+    #: the exception went up through (see :func:`crash_order`).
+    crashes: list[tuple[tuple[str, str], tuple[tuple[str, str], ...]]] = field(
+        default_factory=list)
+    #: Functions that return what recursive workers wrote into a collector they passed
+    #: (:meth:`Ranker.writers`), and those workers' names.
+    _relays: dict[tuple[str, str], str] = field(default_factory=dict)
+    _writers: dict[tuple[str, str], list[tuple[str, FunctionSpan]]] = field(
+        default_factory=dict)
 
     def run(self, records: Iterable[ExceptionRecord]) -> bool:
+        records = list(records)
+        for rec in records:  # before any weight is given: any test's view may need them
+            self._find_relays(rec)
         used = False
         for rec in records:
             used = self.record(rec) or used
@@ -251,6 +270,11 @@ class TracebackSignals:
             # ``__getattr__``, ``return list(self.cache.keys())``) passes on what the
             # functions it calls computed (#17, the study split's misses).
             weight, why = 0.0, why + " (it only delegates: no weight)"
+        elif key in self._relays:
+            for wrel, wspan in self._writers[key]:
+                self._checked(wrel, wspan, weight, f"wrote what `{span.qualname}` returned "
+                              "to the failing line")
+            weight, why = 0.0, why + f" (it returns what {self._relays[key]} wrote: no weight)"
         _, best, whys = self._pending.get(key, (span, 0.0, []))
         self._pending[key] = (span, max(best, weight), [*whys, why])
 
@@ -322,6 +346,8 @@ class TracebackSignals:
         guard = self.ranker.raise_guard(rel, n)
         if guard is None:
             self.ranker.add_line(rel, n, W_DEEPEST_FRAME * self.share, why)
+            if rec.type not in _NOT_CRASHES:
+                self._crash(frames)
             return
         # An explicit ``raise``: a check refused its input. Either the check is wrong
         # (its condition) or the caller passed bad values.
@@ -332,6 +358,15 @@ class TracebackSignals:
         if len(frames) > 1:
             crel, cn, _ = frames[-2]
             self.ranker.add_line(crel, cn, half, "called the check that raised")
+
+    def _crash(self, frames: list[_Frame]) -> None:
+        rel, n, _ = frames[-1]
+        crashed = (rel, self.ranker.function_at(rel, n).name)
+        callers = tuple(dict.fromkeys(
+            key for key in ((f, self.ranker.function_at(f, fn).name) for f, fn, _ in frames[:-1])
+            if key != crashed))
+        if callers:
+            self.crashes.append((crashed, callers))
 
     def hang_text(self, nodeid: str, text: str) -> bool:
         """``hung in <qualname> (<file>:<line>)``: a per-test timeout's interrupted frame,
@@ -364,17 +399,38 @@ class TracebackSignals:
 
     def value_flow(self, rec: ExceptionRecord) -> bool:
         used = False
-        for filename, first_line, qualname, depth in dict.fromkeys(rec.producers):
-            rel = self.ranker.project_rel(filename)
-            info = self.ranker.module(rel) if rel else None
-            span = info.enclosing(first_line) if info is not None else None
-            if rel is None or span is None or span.is_class:
-                continue
+        for rel, span, qualname, depth in self._producers(rec):
             how = "returned" if depth == 1 else f"produced ({depth} calls down)"
             self._checked(rel, span, W_VALUE_PRODUCER * self.share,
                           f"{how} the value the failing line checks ({qualname})")
             used = True
         return used
+
+    def _producers(self, rec: ExceptionRecord) -> list[tuple[str, FunctionSpan, str, int]]:
+        found: list[tuple[str, FunctionSpan, str, int]] = []
+        for filename, first_line, qualname, depth in dict.fromkeys(rec.producers):
+            rel = self.ranker.project_rel(filename)
+            info = self.ranker.module(rel) if rel else None
+            span = info.enclosing(first_line) if info is not None else None
+            if rel is not None and span is not None and not span.is_class:
+                found.append((rel, span, qualname, depth))
+        return found
+
+    def _find_relays(self, rec: ExceptionRecord) -> None:
+        """``return output.getvalue()`` after ``_emit(key, value, handler)`` wrote into
+        ``output``: the value was made below (#17, the study split's xmltodict-ab4c86f
+        and -79ac9a4, ``unparse`` over the recursive ``_emit``). Returned, called on
+        the failing line, computed a checked name: one fact, and it is the writers'
+        (as for a delegation)."""
+        for rel, span, _, _ in self._producers(rec):
+            writers = [(r, s) for r, s in self.ranker.writers(rel, span) if self._ran(r, s)]
+            if writers:
+                self._relays[(rel, span.qualname)] = ", ".join(
+                    f"`{s.qualname}`" for _, s in writers)
+                self._writers[(rel, span.qualname)] = writers
+
+    def _ran(self, rel: str, span: FunctionSpan) -> bool:
+        return any(span.contains(n) for n in self.ranker.executed.get(rel, ()))
 
     def missing_members(self, rec: ExceptionRecord, site: _TestSite | None) -> bool:
         """A project class lacks the member the failing statement needs."""
@@ -448,6 +504,7 @@ class TracebackSignals:
         if site is None:
             return False
         tree, tline, tname = site
+        first = rec.nodeid not in self.seen_tests
         self.seen_tests.add(rec.nodeid)
         used = False
         stmt = statement_at(tree, tline)
@@ -468,8 +525,33 @@ class TracebackSignals:
             self._checked(rel, span, W_COMPUTED_CHECKED * self.share,
                           "computed a value the failing line checks")
             used = True
-        _body_calls(self.ranker, tree, tname, self.share, tline)
+        if first:  # a test with several failures (subtests) calls its body's functions once
+            _body_calls(self.ranker, tree, tname, self.share, tline)
         return used
+
+
+def crash_order(ranker: Ranker,
+                crashes: Iterable[tuple[tuple[str, str], tuple[tuple[str, str], ...]]]) -> None:
+    """Where the interpreter raised (a ``TypeError`` of ``"%s" % args``, an
+    ``IndexError``; not an explicit ``raise``, which is a check) ranks above the project
+    functions the exception went up through (#17, the study split's schema-d81871b).
+
+    Those callers are on the failure's path: their spectrum (a thin ``is_valid``
+    wrapper only the failing test calls has Ochiai 1.0) and being called on the
+    failing line say that they ran, not that they computed anything wrong; the test
+    checked no value of theirs, it crashed below them. The crash site gets what it
+    lacks to lead them (a margin of 0.001); weights elsewhere are unchanged.
+    """
+    for crashed, callers in crashes:
+        totals = ranker.function_totals()
+        if crashed not in ranker.functions:
+            continue
+        lead = max((totals.get(key, 0.0) for key in callers), default=0.0)
+        missing = lead - totals.get(crashed, 0.0)
+        if missing >= 0:
+            ranker.add_function(crashed[0], ranker.functions[crashed].span, missing + 0.001,
+                                "raised here, below the project functions that called it "
+                                "(they only passed the exception on)")
 
 
 def _in_loop(ranker: Ranker, rel: str, line: int) -> bool:

@@ -1,0 +1,180 @@
+"""Ranking rules drawn from the study split's misses (issue #17, fifth round).
+
+Each test is a small project in a temp dir with the shape of a miss, localized by the
+real code (a real coverage run); each fails without its rule.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_agent._types import Task
+from pytest_agent._types import Workspace
+from pytest_agent.localize import Localization
+from pytest_agent.localize import localize_detailed
+from pytest_agent.settings import AgentSettings
+from pytest_agent.testrun import run_tests
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+    def localize(self, *accept: str) -> Localization:
+        task = Task(id="T-1", description="fix it", accept_tests=accept)
+        settings = AgentSettings()
+        baseline = run_tests(self.root, accept, timeout=settings.test_timeout)
+        ws = Workspace(root=self.root, branch="agent/T-1", base_commit="0" * 40,
+                       repo_root=self.root)
+        return localize_detailed(task, ws, baseline, settings)
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Project:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n")
+    return Project(root)
+
+
+def test_the_crash_site_leads_the_callers_the_exception_went_through(proj: Project) -> None:
+    # The shape of study schema-d81871b: ``is_valid`` (only the failing test calls it:
+    # Ochiai 1.0, and it is called on the failing line) wraps ``validate``, which many
+    # passing tests run and which crashed on its faulty line with a TypeError (a format
+    # string short of arguments). The test checked no value of ``is_valid``'s.
+    proj.write("schema.py", '''\
+        class SchemaError(Exception):
+            pass
+
+
+        class Schema:
+            def __init__(self, kind, error="%s is no good"):
+                self.kind = kind
+                self.error = error
+
+            def validate(self, data):
+                if isinstance(data, self.kind):
+                    return data
+                message = self.error % data
+                raise SchemaError(message)
+
+            def is_valid(self, data):
+                try:
+                    self.validate(data)
+                except SchemaError:
+                    return False
+                else:
+                    return True
+        ''')
+    proj.write("tests/test_schema.py", '''\
+        import pytest
+
+        from schema import Schema, SchemaError
+
+
+        def test_validate_int():
+            assert Schema(int).validate(3) == 3
+
+
+        def test_validate_error():
+            with pytest.raises(SchemaError, match="x is no good"):
+                Schema(int).validate("x")
+
+
+        def test_validate_custom_error():
+            with pytest.raises(SchemaError, match="x is not an int"):
+                Schema(int, error="%s is not an int").validate("x")
+
+
+        def test_validate_str():
+            assert Schema(str).validate("x") == "x"
+
+
+        def test_is_valid_with_a_tuple():
+            assert not Schema(int).is_valid((1, 2))
+        ''')
+    found = proj.localize("tests/test_schema.py::test_is_valid_with_a_tuple")
+    names = [f.function for f in found.functions]
+    assert names[0] == "Schema.validate", names
+    assert any("raised here: TypeError" in e for e in found.functions[0].evidence)
+    assert names.index("Schema.is_valid") > 0
+
+
+def test_a_value_written_by_a_recursive_worker_is_the_workers(proj: Project) -> None:
+    # The shape of study xmltodict-79ac9a4 and -ab4c86f: ``render`` returns
+    # ``out.getvalue()`` of the buffer it handed to ``_emit``, the recursive worker
+    # that wrote it (and that misses the case of an empty list). ``render`` is what
+    # the failing line calls and what returned the checked string; the string was made
+    # in ``_emit``, which other tests also reach through ``write``.
+    proj.write("markup.py", '''\
+        from io import StringIO
+
+
+        def _emit(key, value, out):
+            if isinstance(value, dict):
+                out.write(f"<{key}>")
+                for k, v in value.items():
+                    _emit(k, v, out)
+                out.write(f"</{key}>")
+            elif isinstance(value, list):
+                for item in value:
+                    _emit(key, item, out)
+            else:
+                out.write(f"<{key}>{value}</{key}>")
+
+
+        def write(doc, out):
+            for key, value in doc.items():
+                _emit(key, value, out)
+
+
+        def render(doc):
+            out = StringIO()
+            for key, value in doc.items():
+                _emit(key, value, out)
+            return out.getvalue()
+        ''')
+    proj.write("tests/test_markup.py", '''\
+        from io import StringIO
+
+        from markup import render, write
+
+
+        def written(doc):
+            buf = StringIO()
+            write(doc, buf)
+            return buf.getvalue()
+
+
+        def test_write_scalar():
+            assert written({"a": 1}) == "<a>1</a>"
+
+
+        def test_write_list():
+            assert written({"a": [1, 2]}) == "<a>1</a><a>2</a>"
+
+
+        def test_write_nested():
+            assert written({"a": {"b": [3]}}) == "<a><b>3</b></a>"
+
+
+        def test_render_scalar():
+            assert render({"a": 1}) == "<a>1</a>"
+
+
+        def test_render_empty_list():
+            assert render({"a": []}) == "<a></a>"
+        ''')
+    found = proj.localize("tests/test_markup.py::test_render_empty_list")
+    names = [f.function for f in found.functions]
+    assert names[:2] == ["_emit", "render"], names
+    assert any("wrote what `render` returned" in e for e in found.functions[0].evidence)
+    assert any("it returns what `_emit` wrote" in e for e in found.functions[1].evidence)

@@ -178,3 +178,66 @@ def test_a_value_written_by_a_recursive_worker_is_the_workers(proj: Project) -> 
     assert names[:2] == ["_emit", "render"], names
     assert any("wrote what `render` returned" in e for e in found.functions[0].evidence)
     assert any("it returns what `_emit` wrote" in e for e in found.functions[1].evidence)
+
+
+def test_the_raise_site_of_the_exception_the_test_checks_leads(proj: Project) -> None:
+    # The shape of study schema-15158c5: the failing test catches ``WrongKey`` and
+    # checks its message; ``check`` raised it and lost the pattern's own message. Only
+    # the failing test uses a ``Pattern`` key, so ``Pattern``'s code has Ochiai 1.0;
+    # ``check``, which every test runs, made the value the test checks.
+    proj.write("keys.py", '''\
+        import re
+
+
+        class WrongKey(Exception):
+            pass
+
+
+        class Pattern:
+            def __init__(self, regex, error=None):
+                self.regex = re.compile(regex)
+                self.error = error
+
+            def matches(self, key):
+                return bool(self.regex.match(key))
+
+
+        def _known(schema, key):
+            return any(k.matches(key) if isinstance(k, Pattern) else k == key for k in schema)
+
+
+        def check(schema, data):
+            for key in data:
+                if not _known(schema, key):
+                    raise WrongKey(f"wrong key {key!r}")
+            return data
+        ''')
+    proj.write("tests/test_keys.py", '''\
+        import pytest
+
+        from keys import Pattern, WrongKey, check
+
+
+        def test_known_keys():
+            assert check(["a", "b"], {"a": 1}) == {"a": 1}
+
+
+        def test_no_keys():
+            assert check(["a"], {}) == {}
+
+
+        def test_wrong_key_message():
+            with pytest.raises(WrongKey, match="wrong key 'c'"):
+                check(["a"], {"c": 1})
+
+
+        def test_wrong_key_keeps_the_patterns_message():
+            try:
+                check([Pattern("^[A-Z]", error="names start upper-case")], {"foo": 1})
+            except WrongKey as e:
+                assert str(e) == "names start upper-case"
+        ''')
+    found = proj.localize("tests/test_keys.py::test_wrong_key_keeps_the_patterns_message")
+    names = [f.function for f in found.functions]
+    assert names[0] == "check", names
+    assert "raised the exception the failing test caught and checks" in found.functions[0].evidence

@@ -125,6 +125,9 @@ EVERY_TEST = 0.01
 _CODE_WORD = re.compile(r"`(\w+)`|\b(\w+)\(|\b(\w*_\w*)\b|\b\w+\.(\w+)\b")
 _ERROR_LINE = re.compile(r"^(?:E\s+)?(\w*(?:Error|Exception|Exit)\b.*)$", re.MULTILINE)
 
+#: How a traceback shows the exception being handled when another one was raised.
+_DURING_HANDLING = "During handling of the above exception"
+
 #: pytest's messages when a ``with pytest.raises/warns`` block ended without one.
 _DID_NOT = ("DID NOT RAISE", "DID NOT WARN")
 
@@ -255,6 +258,7 @@ class TracebackSignals:
             return used
         site = self.test_site(rec)
         used = self.value_flow(rec) or used
+        used = self.caught_exception(rec, frames) or used
         used = self.missing_members(rec, site) or used
         used = self.test_frame(rec, site) or used
         self._flush_checked()
@@ -405,6 +409,25 @@ class TracebackSignals:
                           f"{how} the value the failing line checks ({qualname})")
             used = True
         return used
+
+    def caught_exception(self, rec: ExceptionRecord, frames: list[_Frame]) -> bool:
+        """The test caught a project exception and checks it (``except E as e: assert
+        e.code == ...``, a ``match=`` of ``pytest.raises``): the failure text shows the
+        caught one's traceback "during handling" of the assertion. Where it was raised
+        made the value the failing line checks (#17, the study split's
+        schema-15158c5: the raise site of ``SchemaWrongKeyError``, which lost the key
+        schema's message, below code only the failing test's input ran)."""
+        if not frames or rec.type != "AssertionError" or self._project(rec.frames):
+            return False
+        if _DURING_HANDLING not in rec.message + self.texts.get(rec.nodeid, ""):
+            return False
+        rel, n, _ = frames[-1]
+        span = self.ranker.function_at(rel, n).span
+        if span is None or span.is_class:
+            return False
+        self._checked(rel, span, W_VALUE_PRODUCER * self.share,
+                      "raised the exception the failing test caught and checks")
+        return True
 
     def _producers(self, rec: ExceptionRecord) -> list[tuple[str, FunctionSpan, str, int]]:
         found: list[tuple[str, FunctionSpan, str, int]] = []

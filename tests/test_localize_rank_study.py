@@ -241,3 +241,47 @@ def test_the_raise_site_of_the_exception_the_test_checks_leads(proj: Project) ->
     names = [f.function for f in found.functions]
     assert names[0] == "check", names
     assert "raised the exception the failing test caught and checks" in found.functions[0].evidence
+
+
+def test_a_test_file_named_after_a_function_names_it(proj: Project) -> None:
+    # The shape of study dotenv-8411987: ``tests/test_is_remote.py`` tests the helper
+    # ``_is_remote`` through ``find``; no module is called ``is_remote``, so the file's
+    # name is a function's, and the test's words ``remote`` still count (they used to
+    # be dropped as the module's name). Both helpers run in every test: only the name
+    # tells them apart.
+    proj.write("finder.py", '''\
+        def _is_cached(path):
+            return path.startswith("/tmp/")
+
+
+        def _is_remote(path):
+            return path.startswith("http://")
+
+
+        def find(path):
+            cached = _is_cached(path)
+            remote = _is_remote(path)
+            if cached or remote:
+                return "skip"
+            return path
+        ''')
+    proj.write("tests/test_is_remote.py", '''\
+        from finder import find
+
+
+        def test_local_path():
+            assert find("/home/x") == "/home/x"
+
+
+        def test_http_url():
+            assert find("http://x") == "skip"
+
+
+        def test_is_remote_with_ftp():
+            assert find("ftp://x") == "skip"
+        ''')
+    found = proj.localize("tests/test_is_remote.py::test_is_remote_with_ftp")
+    names = [f.function for f in found.functions]
+    assert names.index("_is_remote") < names.index("_is_cached"), names
+    remote = found.functions[names.index("_is_remote")]
+    assert "named like the failing test (remote)" in remote.evidence

@@ -1019,7 +1019,8 @@ def test_name_signal(ranker: Ranker, failing: Iterable[str], share: float,
         # (``test_parse.py::TestParse::test_pipe``: ``parse`` says nothing; nor do
         # ``path`` and ``spec`` of ``test_pathspec.py::PathSpecTest``).
         words = set().union(set(), *(name_tokens(p) for p in parts))
-        stem_words = name_tokens(Path(file_part).stem)
+        stem_words = name_tokens(Path(file_part).stem) if _names_a_module(
+            ranker, file_part) else set()
         words = {w for w in words if not any(w in s for s in stem_words)}
         tree = ranker.test_tree(test_root / file_part)
         owner = parts[-2] if len(parts) > 1 else ""
@@ -1038,6 +1039,21 @@ def test_name_signal(ranker: Ranker, failing: Iterable[str], share: float,
             fs = ranker.functions[key]
             ranker.add_function(key[0], fs.span, W_TEST_NAME * share * weight,
                                 f"named like the failing test ({', '.join(sorted(matched))})")
+
+
+def _names_a_module(ranker: Ranker, test_file: str) -> bool:
+    """The test file is named after a project module (``test_parser.py`` and
+    ``parser.py``, or a package's directory), not after a function
+    (``test_is_interactive.py`` tests ``find_dotenv``'s ``_is_interactive``)."""
+    stem = Path(test_file).stem
+    target = stem.removeprefix("test_").removesuffix("_test")
+    if not target or target == stem:
+        return True
+    for rel in ranker.modules:
+        path = Path(rel)
+        if (path.parent.name if path.stem == "__init__" else path.stem) == target:
+            return True
+    return False
 
 
 def test_module_signal(ranker: Ranker, failing: Iterable[str], share: float) -> None:

@@ -285,3 +285,57 @@ def test_a_test_file_named_after_a_function_names_it(proj: Project) -> None:
     assert names.index("_is_remote") < names.index("_is_cached"), names
     remote = found.functions[names.index("_is_remote")]
     assert "named like the failing test (remote)" in remote.evidence
+
+
+def test_a_caller_that_crashed_in_another_failing_test_keeps_its_place(proj: Project) -> None:
+    # Seeded l19_bowling's shape: one failing test crashes in ``score`` itself (the
+    # faulty index), the other in its helper ``is_spare`` called from ``score``.
+    # ``score`` is a crash site, not only the path of the helper's exception.
+    proj.write("bowling.py", '''\
+        def is_spare(rolls, i):
+            return rolls[i] + rolls[i + 1] == 10
+
+
+        def score(rolls):
+            total, i = 0, 0
+            for _frame in range(10):
+                if i >= len(rolls):
+                    break
+                if rolls[i] == 10:
+                    total += 10 + rolls[i + 1] + rolls[i + 2]
+                    i += 2
+                elif is_spare(rolls, i):
+                    total += 10 + rolls[i + 2]
+                    i += 2
+                else:
+                    total += rolls[i] + rolls[i + 1]
+                    i += 2
+            return total
+        ''')
+    proj.write("tests/test_bowling.py", '''\
+        from bowling import score
+
+
+        def test_gutter_game():
+            assert score([0] * 20) == 0
+
+
+        def test_spare():
+            assert score([5, 5, 3] + [0] * 17) == 16
+
+
+        def test_open_frames():
+            assert score([1, 2] * 10) == 30
+
+
+        def test_one_strike():
+            assert score([10, 3, 4] + [0] * 16) == 24
+
+
+        def test_perfect_game():
+            assert score([10] * 12) == 300
+        ''')
+    found = proj.localize("tests/test_bowling.py::test_one_strike",
+                          "tests/test_bowling.py::test_perfect_game")
+    names = [f.function for f in found.functions]
+    assert names[0] == "score", [(f.function, f.evidence) for f in found.functions]

@@ -369,8 +369,7 @@ class TracebackSignals:
         callers = tuple(dict.fromkeys(
             key for key in ((f, self.ranker.function_at(f, fn).name) for f, fn, _ in frames[:-1])
             if key != crashed))
-        if callers:
-            self.crashes.append((crashed, callers))
+        self.crashes.append((crashed, callers))
 
     def hang_text(self, nodeid: str, text: str) -> bool:
         """``hung in <qualname> (<file>:<line>)``: a per-test timeout's interrupted frame,
@@ -565,7 +564,12 @@ def crash_order(ranker: Ranker,
     checked no value of theirs, it crashed below them. The crash site gets what it
     lacks to lead them (a margin of 0.001); weights elsewhere are unchanged.
     """
-    for crashed, callers in crashes:
+    crashes = list(crashes)
+    # A caller that is itself where another failing test crashed (``score`` raised in
+    # one test, its helper ``is_spare`` in another) is no mere path: not demoted.
+    sites = {crashed for crashed, _ in crashes}
+    for crashed, all_callers in crashes:
+        callers = [key for key in all_callers if key not in sites]
         totals = ranker.function_totals()
         if crashed not in ranker.functions:
             continue

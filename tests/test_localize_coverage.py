@@ -605,7 +605,8 @@ class TestARunCutBeforeTheAcceptTests:
 class TestUnittestRenderingIsUntraced:
     """``self.assertEqual(tree, expected)`` renders both trees once ``==`` said no: a
     ``__repr__`` the failing test alone ran (lark-d6dae10, lark-a2f914e: ``Tree.__repr__``
-    first at Ochiai 1.0). What runs to report a failure is no evidence."""
+    first at Ochiai 1.0; lark-a2f914e compares sets). What runs to report a failure is
+    no evidence."""
 
     TREE = '''\
         class Tree:
@@ -617,6 +618,9 @@ class TestUnittestRenderingIsUntraced:
 
             def __repr__(self):
                 return "Tree(%r)" % (self.data,)
+
+            def __hash__(self):
+                return 0
         '''
 
     @pytest.mark.parametrize("check", [
@@ -624,6 +628,7 @@ class TestUnittestRenderingIsUntraced:
         "self.assertEqual([Tree(1)], [Tree(2)])",  # assertListEqual: safe_repr, pformat
         "self.assertEqual({'a': Tree(1)}, {'a': Tree(2)})",  # assertDictEqual: pformat
         "self.assertIn(Tree(1), [Tree(2)])",  # safe_repr
+        "self.assertEqual({Tree(1)}, {Tree(2)})",  # assertSetEqual: the builtin repr
     ])
     def test_repr_of_a_failed_unittest_assert_is_not_covered(self, proj: Path,
                                                               check: str) -> None:

@@ -81,6 +81,8 @@ _RENDERING = ("_saferepr", "_format_assertmsg", "_call_reprcompare")
 # ``unittest.case`` looks up on its module to build a failure message, and
 # ``pprint`` (``pprint.pformat`` for the diffs of sequences and dicts).
 _UNITTEST_RENDERING = ("safe_repr", "_common_shorten_repr")
+#: Stands for "no such attribute" among the originals of patched names.
+_ABSENT = object()
 
 
 class _ModuleProxy:
@@ -219,6 +221,11 @@ class LocalizePlugin:
             self._patched[(unittest.case, "pprint")] = pprint
             unittest.case.pprint = _ModuleProxy(  # type: ignore[attr-defined]
                 pprint, pformat=self._untraced(pprint.pformat, False))
+        if "repr" not in vars(unittest.case):
+            # assertSetEqual lists the differing members with the builtin ``repr``:
+            # a module global of that name is found before the builtin.
+            self._patched[(unittest.case, "repr")] = _ABSENT
+            unittest.case.repr = self._untraced(repr, False)  # type: ignore[attr-defined]
 
     def _patch(self, module: Any, name: str, compares: bool = False) -> None:
         original = getattr(module, name, None)
@@ -228,7 +235,10 @@ class LocalizePlugin:
 
     def _unpatch_rendering(self) -> None:
         for (module, name), original in self._patched.items():
-            setattr(module, name, original)
+            if original is _ABSENT:
+                delattr(module, name)
+            else:
+                setattr(module, name, original)
         self._patched.clear()
 
     def _untraced(self, func: Callable[..., Any], compares: bool) -> Callable[..., Any]:

@@ -297,7 +297,7 @@ def report(quality_rows: list[Quality], speed_rows: list[Speed], args: argparse.
         correct = sum(q.correct for q in quality_rows)
         times = [q.seconds for q in quality_rows]
         groups = []
-        for prefix, label in (("l", "shared corpus l01-l30"), ("o", "generality check o01-o05"),
+        for prefix, label in (("l", "shared corpus l01-l30"), ("o", "generality check o01-o15"),
                               ("s", "seeded study s*"), ("h", "seeded held-out h*")):
             rows = [q for q in quality_rows if q.name.startswith(prefix)]
             if rows:

@@ -22,10 +22,16 @@ the frame where a hanging test was stopped  +0.6    that line (x share)
 (the innermost one inside a loop)
 deepest project frame of a failing test     +0.5    that line (x share)
 (where the interpreter raised)
+... and it ranks above the project callers  margin  the function
+the exception went up through (not a
+crash site of another failing test)
 ... that frame is an explicit ``raise``     3x0.15  the raise, its ``if``, the caller
 the member is missing, raised in project    +0.2    the class (x share)
 deepest function returning the checked      +0.2    the function (x share)
-value (value flow)
+value (value flow); the raise site of a
+project exception the test caught and checks
+... a value a recursive worker wrote into   (moved) the worker, not the function
+a collector the returning function passed           returning the collector's value
 called on the failing line of the test      +0.15   the function (x share)
 (DID NOT RAISE: what its block called)
 called where the test assigned a name the   +0.15   the function (x share)

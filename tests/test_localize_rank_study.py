@@ -6,35 +6,10 @@ real code (a real coverage run); each fails without its rule.
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
-
-from pytest_agent._types import Task
-from pytest_agent._types import Workspace
-from pytest_agent.localize import Localization
-from pytest_agent.localize import localize_detailed
-from pytest_agent.settings import AgentSettings
-from pytest_agent.testrun import run_tests
-
-
-class Project:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
-    def localize(self, *accept: str) -> Localization:
-        task = Task(id="T-1", description="fix it", accept_tests=accept)
-        settings = AgentSettings()
-        baseline = run_tests(self.root, accept, timeout=settings.test_timeout)
-        ws = Workspace(root=self.root, branch="agent/T-1", base_commit="0" * 40,
-                       repo_root=self.root)
-        return localize_detailed(task, ws, baseline, settings)
+from test_localize import Project
 
 
 @pytest.fixture
@@ -101,7 +76,7 @@ def test_the_crash_site_leads_the_callers_the_exception_went_through(proj: Proje
         def test_is_valid_with_a_tuple():
             assert not Schema(int).is_valid((1, 2))
         ''')
-    found = proj.localize("tests/test_schema.py::test_is_valid_with_a_tuple")
+    found = proj.localize(proj.task("tests/test_schema.py::test_is_valid_with_a_tuple"))
     names = [f.function for f in found.functions]
     assert names[0] == "Schema.validate", names
     assert any("raised here: TypeError" in e for e in found.functions[0].evidence)
@@ -173,7 +148,7 @@ def test_a_value_written_by_a_recursive_worker_is_the_workers(proj: Project) -> 
         def test_render_empty_list():
             assert render({"a": []}) == "<a></a>"
         ''')
-    found = proj.localize("tests/test_markup.py::test_render_empty_list")
+    found = proj.localize(proj.task("tests/test_markup.py::test_render_empty_list"))
     names = [f.function for f in found.functions]
     assert names[:2] == ["_emit", "render"], names
     assert any("wrote what `render` returned" in e for e in found.functions[0].evidence)
@@ -237,7 +212,8 @@ def test_the_raise_site_of_the_exception_the_test_checks_leads(proj: Project) ->
             except WrongKey as e:
                 assert str(e) == "names start upper-case"
         ''')
-    found = proj.localize("tests/test_keys.py::test_wrong_key_keeps_the_patterns_message")
+    found = proj.localize(
+        proj.task("tests/test_keys.py::test_wrong_key_keeps_the_patterns_message"))
     names = [f.function for f in found.functions]
     assert names[0] == "check", names
     assert "raised the exception the failing test caught and checks" in found.functions[0].evidence
@@ -280,7 +256,7 @@ def test_a_test_file_named_after_a_function_names_it(proj: Project) -> None:
         def test_is_remote_with_ftp():
             assert find("ftp://x") == "skip"
         ''')
-    found = proj.localize("tests/test_is_remote.py::test_is_remote_with_ftp")
+    found = proj.localize(proj.task("tests/test_is_remote.py::test_is_remote_with_ftp"))
     names = [f.function for f in found.functions]
     assert names.index("_is_remote") < names.index("_is_cached"), names
     remote = found.functions[names.index("_is_remote")]
@@ -335,7 +311,7 @@ def test_a_caller_that_crashed_in_another_failing_test_keeps_its_place(proj: Pro
         def test_perfect_game():
             assert score([10] * 12) == 300
         ''')
-    found = proj.localize("tests/test_bowling.py::test_one_strike",
-                          "tests/test_bowling.py::test_perfect_game")
+    found = proj.localize(proj.task("tests/test_bowling.py::test_one_strike",
+                                    "tests/test_bowling.py::test_perfect_game"))
     names = [f.function for f in found.functions]
     assert names[0] == "score", [(f.function, f.evidence) for f in found.functions]

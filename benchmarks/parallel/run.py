@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _installed import compiled_copy
 from _installed import installed_copy
 
 ACCEPT_TEST = """\
@@ -150,17 +151,6 @@ NO_LOCALIZE = -1
 Config = tuple[Path | None, Jobs]
 
 
-def compiled_copy(source: Path, work: Path) -> Path:
-    """``--compare``: a compiled copy of the ``pytest_agent`` package at ``source``."""
-    import shutil
-
-    target = work / "compare" / "pytest_agent"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True,
-                   timeout=300)
-    return target.parent
-
-
 def run_agent(template: Path, work: Path, config: Config, tasks: int) -> tuple[float, float]:
     """One ``--agent-all`` run in a fresh clone."""
     site, jobs = config
@@ -217,7 +207,7 @@ def main() -> None:
         print(f"measuring pytest-agent from {SITE[0]} (a compiled copy of "
               f"{Path(__import__('pytest_agent').__file__).parent})", flush=True)
         if args.compare is not None:
-            other = compiled_copy(args.compare.resolve(), work)
+            other = compiled_copy(args.compare.resolve(), work / "compare")
             configs += [(other, j) for j in jobs]
             print(f"compared with {other} (a compiled copy of {args.compare})", flush=True)
         times: dict[Config, list[float]] = {c: [] for c in configs}

@@ -63,6 +63,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _installed import compiled_copy
 from _installed import installed_copy
 
 STATS = """\
@@ -251,17 +252,6 @@ Key = tuple[str, str, str, str]
 COMPARE: list[Path] = []
 
 
-def compiled_copy(source: Path, work: Path) -> Path:
-    """``--compare``: a compiled copy of the ``pytest_agent`` package at ``source``."""
-    import shutil
-
-    target = work / "compare" / "pytest_agent"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True,
-                   timeout=300)
-    return target.parent
-
-
 def report(configs: list[Key], rounds: int, loads: list[float], colds: dict[str, list[float]],
            cold_cpus: dict[str, list[float]], walls: dict[Key, list[float]],
            cpus: dict[Key, list[float]], ratios: dict[Key, list[float]],
@@ -315,7 +305,7 @@ def main() -> None:
         print(f"measuring pytest-agent from {SITE[0]} (a compiled copy of "
               f"{Path(__import__('pytest_agent').__file__).parent})", flush=True)
         if args.compare is not None:
-            COMPARE[:] = [compiled_copy(args.compare.resolve(), work)]
+            COMPARE[:] = [compiled_copy(args.compare.resolve(), work / "compare")]
             print(f"compared with {COMPARE[0]} (a compiled copy of {args.compare})", flush=True)
         repos = {}
         for project in colds:

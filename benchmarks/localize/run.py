@@ -42,7 +42,6 @@ import argparse
 import contextlib
 import json
 import os
-import pickle
 import platform
 import shutil
 import statistics
@@ -60,6 +59,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CORPUS = REPO / "benchmarks" / "corpus"
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+import spectrum_cache as bench_cache  # noqa: E402  (benchmarks/localize/spectrum_cache.py)
 
 from pytest_agent._procs import run_process  # noqa: E402
 from pytest_agent._types import Task  # noqa: E402
@@ -201,7 +203,8 @@ def _matches(loc_path: str, loc_function: str, file: str, function: str,
 
 
 def _cached_spectrum(cache: Path) -> Callable[..., object]:
-    """``run_spectrum`` that keeps its result in ``cache`` and reuses it (``--cache``)."""
+    """``run_spectrum`` that keeps its result in ``cache`` and reuses it (``--cache``;
+    stored relative to the bug's directory, see spectrum_cache.py)."""
     from pytest_agent.localize import _coverage
 
     real = _coverage.run_spectrum
@@ -209,9 +212,9 @@ def _cached_spectrum(cache: Path) -> Callable[..., object]:
     def run_spectrum(*args: object, **kwargs: object) -> object:
         stored = cache / "spectrum.pickle"
         if stored.is_file():
-            return pickle.loads(stored.read_bytes())
+            return bench_cache.load(stored)
         found = real(*args, **kwargs)  # type: ignore[arg-type]
-        stored.write_bytes(pickle.dumps(found))
+        bench_cache.store(stored, found)
         return found
 
     return run_spectrum
@@ -259,13 +262,13 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
         ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
         stored = tmp / "baseline.pickle"
         if cache_root and stored.is_file():
-            baseline = pickle.loads(stored.read_bytes())
+            baseline = bench_cache.load(stored)
         else:
             baseline = run_tests(root, task.accept_tests, timeout=settings.test_timeout)
             if cache_root:
-                stored.write_bytes(pickle.dumps(baseline))
+                bench_cache.store(stored, baseline)
         reused = tmp / "spectrum.pickle" if cache_root else None
-        reused_run = (pickle.loads(reused.read_bytes()).duration
+        reused_run = (bench_cache.load(reused).duration
                       if reused is not None and reused.is_file() else 0.0)
         started = time.monotonic()
         found = localize_detailed(task, ws, baseline, settings)
@@ -358,7 +361,10 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
     for bug in load_manifest(split=args.split):
         if not any(w in bug.id for w in wanted) or bug.project in args.exclude.split(","):
             continue
-        r = measure_real(bug.id, settings, args.subject, args.cache)
+        try:
+            r = measure_real(bug.id, settings, args.subject, args.cache)
+        except bench_cache.CacheError as exc:
+            raise SystemExit(f"--cache: {exc}") from None
         print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "
               f"{r.seconds:5.1f}s  first {r.top} {r.error}", flush=True)
         results.append(r)
@@ -422,7 +428,9 @@ def main() -> int:
                         help="real bugs: keep each bug, its baseline and its coverage run in"
                              " this directory and reuse them (only the ranking runs again;"
                              " a reused bug's time is the ranking's plus the time its"
-                             " coverage run took when it ran)")
+                             " coverage run took when it ran; paths are stored relative to"
+                             " the bug's directory, so a copied or moved cache keeps its"
+                             " coverage, see spectrum_cache.py)")
     parser.add_argument("--without", default="",
                         help="ablation, comma-separated: every-test (lines every test runs keep"
                              " their score), constants (no module-constant signal)")

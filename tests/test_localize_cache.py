@@ -1,0 +1,106 @@
+"""The localization benchmark's cache (benchmarks/localize/spectrum_cache.py): a cache
+copied elsewhere keeps its coverage, or is refused with a message; never silently empty."""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from pytest_agent._types import TestOutcome
+from pytest_agent._types import TestRun
+from pytest_agent.localize._coverage import ExceptionRecord
+from pytest_agent.localize._coverage import SpectrumRun
+
+BUG = "proj-abc1234"
+
+
+def _module() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "localize" / "spectrum_cache.py"
+    spec = importlib.util.spec_from_file_location("spectrum_cache", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("spectrum_cache", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+cache = _module()
+
+
+def _runs(bug_dir: Path) -> tuple[SpectrumRun, TestRun]:
+    src = str(bug_dir / BUG / "proj" / "core.py")
+    spectrum = SpectrumRun(
+        outcomes={"tests/test_core.py::test_a": "failed", "tests/test_core.py::test_b": "passed"},
+        failures={"tests/test_core.py::test_a": f'File "{src}", line 3, in parse'},
+        exceptions=(ExceptionRecord(nodeid="tests/test_core.py::test_a", type="ValueError",
+                                    message="bad", frames=((src, 3, "parse"),)),),
+        coverage={src: {"tests/test_core.py::test_a": frozenset({2, 3}),
+                        "tests/test_core.py::test_b": frozenset({2})}},
+        collect_errors=(), output="", duration=1.5, timed_out=False, has_coverage=True,
+    )
+    baseline = TestRun(outcomes={"tests/test_core.py::test_a": TestOutcome.FAILED},
+                       failures={"tests/test_core.py::test_a": f"{src}:3: ValueError"},
+                       output="", exit_code=1, duration=0.5)
+    return spectrum, baseline
+
+
+def _bug_dir(root: Path) -> Path:
+    path = root / "cache" / BUG
+    path.mkdir(parents=True)
+    return path
+
+
+def test_a_moved_cache_keeps_its_paths(tmp_path: Path) -> None:
+    made = _bug_dir(tmp_path / "a")
+    spectrum, baseline = _runs(made)
+    cache.store(made / "spectrum.pickle", spectrum)
+    cache.store(made / "baseline.pickle", baseline)
+    assert str(made).encode() not in (made / "spectrum.pickle").read_bytes()
+
+    moved = tmp_path / "b" / "cache" / BUG
+    shutil.copytree(made, moved)
+    shutil.rmtree(made)
+    got = cache.load(moved / "spectrum.pickle")
+    src = str(moved / BUG / "proj" / "core.py")
+    assert list(got.coverage) == [src]
+    assert got.coverage[src] == spectrum.coverage[str(made / BUG / "proj" / "core.py")]
+    assert got.exceptions[0].frames == ((src, 3, "parse"),)
+    assert got.failures["tests/test_core.py::test_a"].startswith(f'File "{src}"')
+    old = cache.load(moved / "baseline.pickle")
+    assert old.outcomes == {"tests/test_core.py::test_a": TestOutcome.FAILED}
+    assert type(old.outcomes["tests/test_core.py::test_a"]) is TestOutcome
+    assert old.failures["tests/test_core.py::test_a"] == f"{src}:3: ValueError"
+
+
+def test_an_old_format_cache_is_moved_to_where_it_is(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    made = _bug_dir(tmp_path / "a")
+    spectrum, _ = _runs(made)
+    moved = _bug_dir(tmp_path / "b")
+    (moved / "spectrum.pickle").write_bytes(pickle.dumps(spectrum))  # format 1: bare
+    got = cache.load(moved / "spectrum.pickle")
+    assert list(got.coverage) == [str(moved / BUG / "proj" / "core.py")]
+    assert "old-format cache made in" in capsys.readouterr().err
+    # Read where it was made: unchanged, no message.
+    (made / "spectrum.pickle").write_bytes(pickle.dumps(spectrum))
+    assert cache.load(made / "spectrum.pickle") == spectrum
+    assert capsys.readouterr().err == ""
+
+
+def test_a_cache_that_cannot_be_placed_is_refused(tmp_path: Path) -> None:
+    spectrum, _ = _runs(tmp_path / "elsewhere")  # paths without /<id>/<id>/
+    odd = SpectrumRun(**{**spectrum.__dict__, "coverage": {"/x/core.py": {"t": frozenset({1})}},
+                         "failures": {}, "exceptions": ()})
+    here = _bug_dir(tmp_path / "b")
+    (here / "spectrum.pickle").write_bytes(pickle.dumps(odd))
+    with pytest.raises(cache.CacheError, match="made elsewhere"):
+        cache.load(here / "spectrum.pickle")
+    (here / "spectrum.pickle").write_bytes(pickle.dumps({"format": "other/9", "run": None}))
+    with pytest.raises(cache.CacheError, match="rebuild the cache"):
+        cache.load(here / "spectrum.pickle")

@@ -126,6 +126,12 @@ class AgentSettings(BaseModel):
     localize_formula: Literal["ochiai", "dstar"] = "ochiai"
     context_token_budget: int = Field(6000, ge=500)
     """Estimated tokens (chars / 4) of the context pack given to a proposer."""
+    localize_mutation_seconds: float = Field(0.0, ge=0)
+    """Seconds for the mutation-based signal (docs/localize.md): the first functions of
+    the ranking are mutated and re-ordered by what their mutants do to the tests; 0 turns
+    it off."""
+    localize_mutation_weight: float = Field(1.0, ge=0)
+    """How much a function's mutation score (0..1) adds to its localization score."""
 
     @field_validator("lint_command", mode="before")
     @classmethod

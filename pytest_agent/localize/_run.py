@@ -11,6 +11,7 @@ from pytest_agent._types import Workspace
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import run_spectrum
 from pytest_agent.localize._coverage import without_false_hangs
+from pytest_agent.localize._mutants import mutation_signal
 from pytest_agent.localize._pack import build_pack
 from pytest_agent.localize._rank import rank
 from pytest_agent.settings import AgentSettings
@@ -42,6 +43,7 @@ def run_localization(
     test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
     ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,
                    test_files, test_root)
+    ranking = mutation_signal(ranking, task, workspace, spectrum, baseline, settings)  # mbfl
     failures: dict[str, str] = {}
     if baseline is not None:
         failures.update(baseline.failures)

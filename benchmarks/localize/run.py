@@ -69,6 +69,7 @@ from pytest_agent._types import Workspace  # noqa: E402
 from pytest_agent.localize import estimate_tokens  # noqa: E402
 from pytest_agent.localize import localize_detailed  # noqa: E402
 from pytest_agent.localize._functions import read_module  # noqa: E402
+from pytest_agent.localize._mutants import run_mutants as _ORIGINAL_RUN_MUTANTS  # noqa: E402
 from pytest_agent.localize._run import run_spectrum as _ORIGINAL_RUN_SPECTRUM  # noqa: E402
 from pytest_agent.settings import AgentSettings  # noqa: E402
 from pytest_agent.testrun import inner_pytest_env  # noqa: E402
@@ -190,6 +191,8 @@ class RealResult:
     error: str = ""
     #: The first ten ranked functions: path, function, score, evidence (for --dump).
     ranking: list[dict[str, object]] = field(default_factory=list)
+    #: Seconds the mutation signal took (--mutation; a reused run: when it ran).
+    mutation_seconds: float = 0.0
 
 
 def _matches(loc_path: str, loc_function: str, file: str, function: str,
@@ -220,6 +223,38 @@ def _cached_spectrum(cache: Path) -> Callable[..., object]:
     return run_spectrum
 
 
+#: Seconds of each mutation run of the current bug (``_cached_mutants`` appends).
+_MUTATION_SECONDS: list[float] = []
+
+
+def _cached_mutants(cache: Path | None) -> Callable[..., object]:
+    """``run_mutants`` that records its time and, with ``--cache``, keeps its result in
+    the bug's directory and reuses it while the mutated functions and tests are the same
+    (the combination with the ranking then runs again: --mutation-weight)."""
+    from pytest_agent.localize import _mutants
+
+    real = _ORIGINAL_RUN_MUTANTS
+
+    def run_mutants(root: Path, test_root: Path, targets: object, failing: object,
+                    passing: object, settings: AgentSettings) -> object:
+        key = repr((targets, failing, passing, _mutants.PER_FUNCTION, _mutants.PER_LINE,
+                    settings.localize_mutation_seconds))
+        stored = cache / "mutants.pickle" if cache is not None else None
+        if stored is not None and stored.is_file():
+            held_key, held = pickle.loads(stored.read_bytes())
+            if held_key == key:
+                _MUTATION_SECONDS.append(held.duration)
+                return held
+        found = real(root, test_root, targets, failing, passing,  # type: ignore[arg-type]
+                     settings)
+        _MUTATION_SECONDS.append(found.duration)
+        if stored is not None:
+            stored.write_bytes(pickle.dumps((key, found)))
+        return found
+
+    return run_mutants
+
+
 @contextlib.contextmanager
 def _bug_dir(bug_id: str, cache_root: str) -> Iterator[Path]:
     """A temp dir for the bug, or its directory under ``--cache`` (kept, reused)."""
@@ -237,6 +272,7 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
     sys.path.insert(0, str(REAL_BUGS))
     from materialize import materialize  # the corpus's own materializer
 
+    from pytest_agent.localize import _mutants
     from pytest_agent.localize import _run
 
     with _bug_dir(bug_id, cache_root) as tmp:
@@ -252,6 +288,9 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
         # ranking and the pack run again (their time is what ``seconds`` then says).
         _run.run_spectrum = (_cached_spectrum(tmp) if cache_root  # type: ignore[assignment]
                              else _ORIGINAL_RUN_SPECTRUM)
+        _mutants.run_mutants = _cached_mutants(  # type: ignore[assignment]
+            tmp if cache_root else None)
+        _MUTATION_SECONDS.clear()
         meta = json.loads((root / "meta.json").read_text())
         tests = ", ".join(t.rsplit("::", 1)[-1] for t in meta["accept_tests"][:4])
         description = f"Make the failing tests pass: {tests}"
@@ -290,7 +329,8 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
         {"path": loc.path, "function": loc.function, "score": loc.score,
          "evidence": list(loc.evidence)} for loc in found.functions[:10]]
     return RealResult(bug_id, meta["fault_kind"], ranks[0], min(known) if known else None,
-                      top, found.method, seconds, estimate_tokens(found.pack), "", ranking)
+                      top, found.method, seconds, estimate_tokens(found.pack), "", ranking,
+                      sum(_MUTATION_SECONDS))
 
 
 def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
@@ -305,7 +345,9 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
         + (f" --test-timeout {args.test_timeout:g}" if args.test_timeout != 60 else "")
         + (" --subject" if args.subject else "")
         + (f" --without {args.without}" if args.without else "")
-        + "".join(f" --set {w}" for w in args.set) + "`",
+        + "".join(f" --set {w}" for w in args.set)
+        + (f" --mutation {args.mutation:g} --mutation-weight {args.mutation_weight:g}"
+           if args.mutation else "") + "`",
         f"({len(ok)} bugs of benchmarks/real_bugs, materialized from local git mirrors;"
         f" Python {platform.python_version()}, {os.cpu_count()} cores shared with other"
         " work; child pytest runs without plugin autoload; the task's description names"
@@ -331,6 +373,11 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
             f"{sum(1 for r in ok if r.id.rsplit('-', 1)[0] == p)}"
             for p in dict.fromkeys(r.id.rsplit("-", 1)[0] for r in ok)) + ".",
     ]
+    if args.mutation:
+        mut = sorted(r.mutation_seconds for r in ok)
+        lines += ["", f"Mutation signal (--mutation {args.mutation:g}, weight"
+                  f" {args.mutation_weight:g}): median {statistics.median(mut):.1f} s per bug,"
+                  f" p90 {mut[int(0.9 * (len(mut) - 1))]:.1f} s, max {mut[-1]:.1f} s."]
     if args.split in ("heldout", "all"):
         # The held-out split stays unread: its report carries the figures, not which
         # function each bug's fix changed or what was ranked above it (--dump has that
@@ -366,7 +413,8 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
         except bench_cache.CacheError as exc:
             raise SystemExit(f"--cache: {exc}") from None
         print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "
-              f"{r.seconds:5.1f}s  first {r.top} {r.error}", flush=True)
+              f"{r.seconds:5.1f}s  mut {r.mutation_seconds:5.1f}s  first {r.top} {r.error}",
+              flush=True)
         results.append(r)
     text = real_report(results, args)
     print(text)
@@ -434,6 +482,11 @@ def main() -> int:
     parser.add_argument("--without", default="",
                         help="ablation, comma-separated: every-test (lines every test runs keep"
                              " their score), constants (no module-constant signal)")
+    parser.add_argument("--mutation", type=float, default=0.0, metavar="SECONDS",
+                        help="the mutation signal's budget per bug (localize_mutation_seconds;"
+                             " 0: off); with --cache its runs are kept and reused")
+    parser.add_argument("--mutation-weight", type=float, default=1.0,
+                        help="localize_mutation_weight")
     args = parser.parse_args()
     ablate(args.without, args.set)
     if args.autoload:
@@ -441,7 +494,9 @@ def main() -> int:
     else:
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_PLUGINS", None)
-    settings = AgentSettings(localize_formula=args.formula, test_timeout=args.test_timeout)
+    settings = AgentSettings(localize_formula=args.formula, test_timeout=args.test_timeout,
+                             localize_mutation_seconds=args.mutation,
+                             localize_mutation_weight=args.mutation_weight)
     if args.corpus == "real":
         return main_real(args, settings)
     results = []

@@ -124,6 +124,10 @@ class AgentSettings(BaseModel):
 
     # -- localization -----------------------------------------------------
     localize_formula: Literal["ochiai", "dstar"] = "ochiai"
+    localize_extra_tests_seconds: float = Field(0.0, ge=0)
+    """Seconds localization may spend running tests of *other* test files that name the
+    functions tied at the top of its spectrum (their passing tests are added to it; the
+    run is cut at this budget, keeping the tests that finished); 0 turns it off."""
     context_token_budget: int = Field(6000, ge=500)
     """Estimated tokens (chars / 4) of the context pack given to a proposer."""
     localize_mutation_seconds: float = Field(0.0, ge=0)

@@ -748,3 +748,130 @@ class TestEachTestsLinesReadOnce:
         shapes = str((proj / "shapes.py").resolve())
         assert new_way["tests/test_doc.py::test_area[2]"][shapes] == [2, 4, 8]
         assert new_way["tests/test_doc.py::test_area[-1]"][shapes] == [2, 3, 4, 8]
+
+
+class TestExtraTests:
+    """More passing tests for the spectrum (``localize_extra_tests_seconds``, ``_widen``):
+    tests of other files that run the functions tied at the top."""
+
+    CALC = '''\
+        def evaluate(text):
+            return compute(tokenize(text))
+
+
+        def tokenize(text):
+            return text.split()
+
+
+        def compute(tokens):
+            total = 0
+            for tok in tokens:
+                total += _value(tok)
+            return total
+
+
+        def _value(tok):
+            if tok.startswith("-"):
+                return int(tok[1:])
+            return int(tok)
+        '''
+    # The accept tests' file: its one failing test runs every function of calc.py and
+    # no passing test does; all tie at Ochiai 1.0.
+    ACCEPT = '''\
+        from calc import evaluate
+
+
+        def test_negative():
+            assert evaluate("3 -1") == 2
+
+
+        def test_nothing():
+            assert True
+        '''
+    # Another file, named after the module: a passing test that runs all but the
+    # negative branch, and a failing one, which is someone else's failure.
+    OTHER = '''\
+        import calc
+
+
+        def test_positive():
+            assert calc.evaluate("1 2") == 3
+
+
+        def test_unrelated_breakage():
+            assert calc.tokenize("a  b") == ["a", "", "b"]
+        '''
+
+    def test_passing_tests_of_other_files_separate_the_fault(self, proj: Path) -> None:
+        from pytest_agent.localize._run import _widened
+
+        write(proj, "calc.py", self.CALC)
+        write(proj, "tests/test_evaluate.py", self.ACCEPT)
+        write(proj, "tests/test_calc.py", self.OTHER)
+        accept = "tests/test_evaluate.py::test_negative"
+        task = Task(id="T-1", description="fix it", accept_tests=(accept,))
+        ws = Workspace(root=proj, branch="agent/T-1", base_commit="0" * 40, repo_root=proj)
+        run = spectrum(proj, "tests/test_evaluate.py")
+        wide = _widened(run, task, ws, ["tests/test_evaluate.py"], budget=60, per_test=30)
+        # Only the other file's passing test is added; its failure is not the task's.
+        assert set(wide.outcomes) - set(run.outcomes) == {"tests/test_calc.py::test_positive"}
+        assert wide.failing == run.failing == {accept}
+        assert wide.extra_tests == 1
+
+        def ranked(spectrum_run: SpectrumRun) -> list[str]:
+            ranking = rank(proj, task, spectrum_run, None, "ochiai", ["tests/test_evaluate.py"],
+                           proj)
+            return [loc.function for loc in ranking.functions]
+
+        # Alone, value flow breaks the tie for what returned the checked sum; with the
+        # other file's passing test only the negative branch keeps Ochiai 1.0.
+        assert ranked(run)[0] != "_value"
+        assert ranked(wide)[0] == "_value"
+
+    def test_which_tests_are_chosen(self, tmp_path: Path) -> None:
+        from pytest_agent.localize._widen import Tied
+        from pytest_agent.localize._widen import extra_targets
+
+        write(tmp_path, "tests/test_accept.py", "from calc import _value\n")
+        write(tmp_path, "tests/test_calc.py", "def test_a():\n    pass\n")  # named after
+        write(tmp_path, "tests/test_some.py", '''\
+            from calc import compute, _value
+
+
+            def test_compute():
+                assert compute(["1"]) == 1
+
+
+            def test_other():
+                pass
+
+
+            class TestValue:
+                def test_value(self):
+                    assert _value("2") == 2
+
+                def helper(self):
+                    pass
+
+
+            class Helper:
+                def test_not_collected(self):
+                    pass
+            ''')
+        # A name used in a helper: which tests run it is unknown, the whole file.
+        write(tmp_path, "tests/sub/test_helper.py",
+              "import calc\n\n\ndef check():\n    calc.compute([])\n\n\n"
+              "def test_x():\n    check()\n")
+        write(tmp_path, "tests/test_unrelated.py", "def test_y():\n    pass\n")
+        tied = Tied(names=frozenset({"compute", "_value"}), modules=frozenset({"calc"}),
+                    count=2)
+        assert extra_targets(tied, tmp_path, ["tests/test_accept.py::test_x"]) == [
+            "tests/test_calc.py",
+            "tests/test_some.py::test_compute", "tests/test_some.py::TestValue::test_value",
+            "tests/sub/test_helper.py",
+        ]
+        # One function alone at the top: nothing to separate.
+        assert extra_targets(Tied(tied.names, tied.modules, 1), tmp_path, []) == []
+        # A project that renames what pytest collects: whole files only.
+        write(tmp_path, "pytest.ini", "[pytest]\npython_functions = check_*\n")
+        assert "tests/test_some.py" in extra_targets(tied, tmp_path, [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,6 +110,14 @@ class SpectrumRun:
     #: Tests stopped as hung here that finished in the baseline run: the per-test
     #: limit, not the fault, stopped them (see :func:`without_false_hangs`). Left out.
     disturbed: tuple[str, ...] = field(default=())
+    #: Passing tests of other test files added to the spectrum (:mod:`._widen`), and the
+    #: seconds their run took.
+    extra_tests: int = 0
+    extra_seconds: float = 0.0
+    #: ``time.monotonic()`` (system-wide) when the run was started, and when each test's
+    #: coverage was written: what a shorter budget would have kept (the benchmark's).
+    started_at: float = 0.0
+    finished_at: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def failing(self) -> frozenset[str]:
@@ -137,10 +146,12 @@ def run_spectrum(
     """
     from pytest_agent.testrun import spectrum_records
 
+    started = time.monotonic()
     if python == sys.executable:
         records, proc = spectrum_records(test_root, source_root, targets, timeout=timeout,
                                          per_test_limit=per_test_limit, profiled=profiled)
-        return _parse(records, proc.output, proc.duration, proc.timed_out)
+        return replace(_parse(records, proc.output, proc.duration, proc.timed_out),
+                       started_at=started)
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("localize")) as tmp:
         out = Path(tmp) / "localize.jsonl"
         argv = [python, "-m", "pytest", *_INNER_ARGS, "-q", "--no-header", "-rN",
@@ -153,7 +164,8 @@ def run_spectrum(
         })
         proc = run_process(argv, cwd=test_root, timeout=timeout, env=env, contain=True)
         records = read_records(out)
-    return _parse(records, proc.output, proc.duration, proc.timed_out)
+    return replace(_parse(records, proc.output, proc.duration, proc.timed_out),
+                   started_at=started)
 
 
 def _parse(records: list[dict[str, Any]], output: str, duration: float,
@@ -166,6 +178,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
     warnings: list[str] = []
     attribution: list[StatementCalls] = []
     finished: set[str] = set()
+    finished_at: dict[str, float] = {}
     accept: set[str] | None = None
     for rec in records:
         kind = rec.get("kind")
@@ -180,6 +193,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
         elif kind == "coverage-test":
             nodeid = str(rec["nodeid"])
             finished.add(nodeid)
+            finished_at[nodeid] = float(rec.get("at", 0.0))
             for filename, lines in rec["lines"].items():
                 coverage.setdefault(str(filename), {})[nodeid] = frozenset(map(int, lines))
         elif kind == "attribution":
@@ -198,6 +212,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
         coverage=coverage, collect_errors=tuple(collect_errors), output=output,
         duration=duration, timed_out=timed_out, has_coverage=bool(finished),
         warnings=tuple(warnings), attribution=tuple(attribution), cut_before_accept=cut,
+        finished_at=finished_at,
     )
 
 

@@ -38,6 +38,7 @@ import functools
 import json
 import os
 import re
+import time
 import traceback
 from collections.abc import Callable
 from collections.abc import Generator
@@ -182,7 +183,8 @@ class LocalizePlugin:
         if self._emitted % self.ERASE_EVERY == 0:
             data.erase()
         # Written even when empty: the record says the test finished.
-        self._emit({"kind": "coverage-test", "nodeid": nodeid, "lines": lines})
+        self._emit({"kind": "coverage-test", "nodeid": nodeid, "lines": lines,
+                    "at": time.monotonic()})
 
     def _trace(self, on: bool) -> None:
         if self._cov is None or on == self._tracing:

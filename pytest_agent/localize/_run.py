@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 
 from pytest_agent._types import Localization
 from pytest_agent._types import Task
@@ -14,6 +16,10 @@ from pytest_agent.localize._coverage import without_false_hangs
 from pytest_agent.localize._mutants import mutation_signal
 from pytest_agent.localize._pack import build_pack
 from pytest_agent.localize._rank import rank
+from pytest_agent.localize._signals import task_failures
+from pytest_agent.localize._widen import extra_targets
+from pytest_agent.localize._widen import merge_passing
+from pytest_agent.localize._widen import tied_functions
 from pytest_agent.settings import AgentSettings
 
 __all__ = ["run_localization"]
@@ -40,6 +46,9 @@ def run_localization(
             profiled=task.accept_tests,
         )
         spectrum = without_false_hangs(spectrum, baseline)
+        if settings.localize_extra_tests_seconds > 0:
+            spectrum = _widened(spectrum, task, workspace, targets,
+                                settings.localize_extra_tests_seconds, per_test)
     test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
     ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,
                    test_files, test_root)
@@ -57,3 +66,23 @@ def run_localization(
         duration=time.monotonic() - started,
         timed_out=spectrum.timed_out if spectrum is not None else False,
     )
+
+
+def _widened(run: SpectrumRun, task: Task, workspace: Workspace, targets: Sequence[str],
+             budget: float, per_test: float) -> SpectrumRun:
+    """``run`` with the passing tests of other test files that name the functions tied
+    at its top, run under the same plugin for at most ``budget`` seconds (:mod:`._widen`)."""
+    failing = task_failures(task.accept_tests, run.failing)
+    if run.cut_before_accept or not run.has_coverage or not failing:
+        return run
+    started = time.monotonic()
+    tied = tied_functions(run, failing, workspace.root)
+    extra = extra_targets(tied, workspace.test_root, targets)
+    if not extra:
+        return run
+    # The accept tests are named as the profiled ones: none of them is among these
+    # files, so no test here gets the value and statement recorders.
+    found = run_spectrum(workspace.test_root, workspace.root, extra, timeout=budget,
+                         per_test_limit=min(per_test, max(1.0, budget / 2)),
+                         profiled=task.accept_tests)
+    return replace(merge_passing(run, found), extra_seconds=time.monotonic() - started)

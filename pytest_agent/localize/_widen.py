@@ -1,0 +1,255 @@
+"""More passing tests for the spectrum: tests of other files that run the tied functions.
+
+The coverage run covers the accept tests' files only. In a larger project the failing
+test runs many functions that no passing test of its file runs: they all tie at
+Ochiai 1.0 (``ef = F``, ``ep = 0``) and the tie-breaks decide. Passing tests elsewhere
+in the project that run the same functions are what separate the fault from the
+bystanders (the SBFL literature measures spectra over the whole suite).
+
+:func:`extra_targets` chooses them cheaply, without importing anything: the functions
+tied at the top (a line every counted failing test ran and no passing test did), then
+the project's other test files that name one of those functions (a word of the source)
+or are named after its module (``test_core.py`` for ``core.py``), most names first;
+inside a file, the tests (module-level ``test*`` functions, ``test*`` methods of
+module-level classes) whose source names one, or the whole file when a name is used
+outside them (a helper, a fixture, tests made by a factory). :func:`merge_passing`
+adds what that run saw of its *passing* tests (their failures are someone else's) to
+the spectrum. The run itself (:mod:`._run`) is the coverage run's, cut at a budget of
+seconds (``localize_extra_tests_seconds``): the tests that finished keep their coverage.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import replace
+from pathlib import Path
+from typing import final
+
+from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._functions import read_module
+from pytest_agent.localize._paths import EXCLUDED_DIRS
+from pytest_agent.localize._paths import is_excluded
+from pytest_agent.localize._paths import is_test_path
+
+__all__ = ["Tied", "extra_targets", "merge_passing", "tied_functions"]
+
+#: Test files read to choose from (a bound on the cost in a very large project).
+MAX_FILES = 2000
+#: Test files chosen at most: the budget cuts the run anyway, this keeps its command short.
+MAX_CHOSEN = 20
+#: A file named after a tied function's module counts as this many named functions.
+NAMED_AFTER = 3
+
+
+@final
+@dataclass(frozen=True)
+class Tied:
+    """The functions tied at the top of the spectrum."""
+
+    #: Names a test would use for them (a function's or method's name, a class for
+    #: its ``__init__`` and special methods).
+    names: frozenset[str]
+    #: Stems of their modules (a package's ``__init__.py``: the package's name).
+    modules: frozenset[str]
+    #: How many distinct functions tie.
+    count: int
+
+
+def tied_functions(run: SpectrumRun, failing: frozenset[str], source_root: Path) -> Tied:
+    """The project functions holding a line that every test of ``failing`` ran and no
+    passing test did (Ochiai 1.0), from ``run``'s coverage."""
+    passing = run.passing
+    names: set[str] = set()
+    modules: set[str] = set()
+    functions: set[tuple[str, str]] = set()
+    for filename, per_test in sorted(run.coverage.items()):
+        rel = _project_rel(filename, source_root)
+        if rel is None or not failing:
+            continue
+        lines = _unseparated(per_test, failing, passing)
+        info = read_module(Path(filename)) if lines else None
+        if info is None:
+            continue
+        for line in sorted(lines - info.import_lines):
+            span = info.enclosing(line)
+            if span is None:
+                continue
+            functions.add((rel, span.qualname))
+            names.add(_test_name(span.qualname))
+            modules.add(_module_stem(Path(rel)))
+    names.discard("")
+    return Tied(frozenset(names), frozenset(modules), len(functions))
+
+
+def _unseparated(per_test: Mapping[str, frozenset[int]], failing: frozenset[str],
+                 passing: frozenset[str]) -> set[int]:
+    ran_by_all: set[int] | None = None
+    for test in failing:
+        lines = per_test.get(test, frozenset())
+        ran_by_all = set(lines) if ran_by_all is None else ran_by_all & lines
+    if not ran_by_all:
+        return set()
+    for test in passing:
+        ran_by_all -= per_test.get(test, frozenset())
+    return ran_by_all
+
+
+def _project_rel(filename: str, source_root: Path) -> str | None:
+    try:
+        rel = Path(filename).resolve().relative_to(source_root.resolve())
+    except ValueError:
+        return None
+    if rel.suffix != ".py" or is_test_path(rel) or is_excluded(rel):
+        return None
+    return rel.as_posix()
+
+
+def _test_name(qualname: str) -> str:
+    """What a test would call to run ``qualname``."""
+    parts = [p for p in qualname.split(".") if p != "<locals>"]
+    last = parts[-1]
+    if last.startswith("__") and last.endswith("__"):
+        return parts[-2] if len(parts) > 1 else ""
+    return "" if last.startswith("<") else last
+
+
+def _module_stem(rel: Path) -> str:
+    return rel.parent.name if rel.name == "__init__.py" else rel.stem
+
+
+def extra_targets(tied: Tied, test_root: Path, already: Iterable[str]) -> list[str]:
+    """Node ids (or whole test files) of other test files that may run ``tied``'s
+    functions, the most promising first; none when fewer than two functions tie (one
+    alone already leads the spectrum: more passing tests could only lower it)."""
+    if tied.count < 2 or not tied.names:
+        return []
+    done = {str((test_root / a.split("::", 1)[0]).resolve()) for a in already}
+    word = re.compile(r"\b(" + "|".join(map(re.escape, sorted(tied.names))) + r")\b")
+    scored: list[tuple[int, int, str, list[str]]] = []
+    whole = _custom_collection(test_root)
+    for path in _test_files(test_root):
+        if str(path.resolve()) in done:
+            continue
+        found = _choose(path, test_root, word, tied.modules, whole)
+        if found is not None:
+            score, size, targets = found
+            scored.append((-score, size, path.as_posix(), targets))
+    scored.sort()
+    return [t for _, _, _, targets in scored[:MAX_CHOSEN] for t in targets]
+
+
+def _test_files(test_root: Path) -> Iterable[Path]:
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(test_root):
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in EXCLUDED_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
+                seen += 1
+                if seen > MAX_FILES:
+                    return
+                yield Path(dirpath) / name
+
+
+def _choose(path: Path, test_root: Path, word: re.Pattern[str],
+            modules: frozenset[str], whole: bool) -> tuple[int, int, list[str]] | None:
+    """``(score, size, targets)`` of one test file, ``None`` when it names nothing tied."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    stem = path.stem.removeprefix("test_").removesuffix("_test")
+    named_after = stem in modules
+    mentioned = set(word.findall(text))
+    if not mentioned and not named_after:
+        return None
+    score = len(mentioned) + (NAMED_AFTER if named_after else 0)
+    rel = path.relative_to(test_root).as_posix()
+    tests = None if named_after or whole else _tests_naming(text, word)
+    return score, len(text), [rel] if tests is None else [f"{rel}::{t}" for t in tests]
+
+
+def _tests_naming(text: str, word: re.Pattern[str]) -> list[str] | None:
+    """The tests of a file whose source names a tied function; ``None`` (the whole
+    file) when a name is used elsewhere than in a test or an import, or the file does
+    not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    lines = text.splitlines()
+    chosen: list[str] = []
+    for unit, node in _units(tree.body):
+        source = "\n".join(lines[node.lineno - 1:node.end_lineno])
+        if not word.search(source):
+            continue
+        if unit is None:
+            return None
+        chosen.append(unit)
+    return chosen or None
+
+
+def _units(body: list[ast.stmt]) -> Iterable[tuple[str | None, ast.stmt]]:
+    """Each statement of a module with the test it is (``None``: not one pytest would
+    collect under that node id); a class's statements one by one, so that a helper
+    method counts as no test. A node id that pytest does not find would stop the whole
+    run ("not found"): only pytest's default names are trusted (``test*`` functions,
+    classes named ``Test*`` or deriving from a ``*TestCase``)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield (stmt.name if stmt.name.startswith("test") else None), stmt
+        elif isinstance(stmt, ast.ClassDef) and _collected_class(stmt):
+            for inner in stmt.body:
+                name = getattr(inner, "name", "")
+                yield (f"{stmt.name}::{name}" if _is_test_def(inner) else None), inner
+        else:
+            yield None, stmt
+
+
+def _is_test_def(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and stmt.name.startswith("test"))
+
+
+def _collected_class(node: ast.ClassDef) -> bool:
+    bases = [ast.unparse(b).rsplit(".", 1)[-1] for b in node.bases]
+    if any(b.endswith("TestCase") for b in bases):
+        return True
+    return node.name.startswith("Test") and not any(
+        isinstance(s, ast.FunctionDef) and s.name == "__init__" for s in node.body)
+
+
+def _custom_collection(test_root: Path) -> bool:
+    """The project's pytest configuration renames what is collected: only whole files
+    are then safe to run."""
+    for name in ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"):
+        try:
+            text = (test_root / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "python_classes" in text or "python_functions" in text:
+            return True
+    return False
+
+
+def merge_passing(run: SpectrumRun, extra: SpectrumRun) -> SpectrumRun:
+    """``run`` with the passing tests of ``extra`` (that finished, with their coverage)."""
+    added = extra.passing - run.outcomes.keys()
+    if not added:
+        return run
+    coverage = {f: dict(per) for f, per in run.coverage.items()}
+    for filename, per_test in extra.coverage.items():
+        for nodeid, lines in per_test.items():
+            if nodeid in added:
+                coverage.setdefault(filename, {})[nodeid] = lines
+    outcomes = {**run.outcomes, **{n: "passed" for n in sorted(added)}}
+    return replace(run, outcomes=outcomes, coverage=coverage, extra_tests=len(added),
+                   extra_seconds=extra.duration)
+

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -50,10 +51,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -193,6 +196,8 @@ class RealResult:
     ranking: list[dict[str, object]] = field(default_factory=list)
     #: Seconds the mutation signal took (--mutation; a reused run: when it ran).
     mutation_seconds: float = 0.0
+    #: Passing tests of the extra tests' run (``--extra-seconds``).
+    extra: int = 0
 
 
 def _matches(loc_path: str, loc_function: str, file: str, function: str,
@@ -205,22 +210,78 @@ def _matches(loc_path: str, loc_function: str, file: str, function: str,
     return function.startswith(loc_function + ".") and function not in buggy_spans
 
 
-def _cached_spectrum(cache: Path) -> Callable[..., object]:
-    """``run_spectrum`` that keeps its result in ``cache`` and reuses it (``--cache``;
-    stored relative to the bug's directory, see spectrum_cache.py)."""
-    from pytest_agent.localize import _coverage
+class _SpectrumRuns:
+    """``run_spectrum`` for one bug: each run it made or reused (``--cache DIR``: kept
+    in the bug's directory, relative to it, see spectrum_cache.py; the accept tests'
+    run as ``spectrum.pickle``, another, such as the extra tests' run, under a key of
+    its targets)."""
 
-    real = _coverage.run_spectrum
+    def __init__(self, cache: Path | None, primary: Sequence[str]) -> None:
+        self._real = _ORIGINAL_RUN_SPECTRUM
+        self._cache = cache
+        self._primary = list(primary)
+        #: (targets, the run, reused from the cache).
+        self.calls: list[tuple[list[str], Any, bool]] = []
 
-    def run_spectrum(*args: object, **kwargs: object) -> object:
-        stored = cache / "spectrum.pickle"
-        if stored.is_file():
-            return bench_cache.load(stored)
-        found = real(*args, **kwargs)  # type: ignore[arg-type]
-        bench_cache.store(stored, found)
+    def _stored(self, targets: list[str]) -> Path | None:
+        if self._cache is None:
+            return None
+        if targets == self._primary:
+            return self._cache / "spectrum.pickle"
+        key = hashlib.sha256("\n".join(targets).encode()).hexdigest()[:12]
+        return self._cache / f"spectrum-{key}.pickle"
+
+    def __call__(self, test_root: Path, source_root: Path, targets: Sequence[str],
+                 **kwargs: Any) -> Any:
+        stored = self._stored(list(targets))
+        found = self._load(stored, float(kwargs.get("timeout", 0.0)), list(targets))
+        reused = found is not None
+        if found is None:
+            found = self._real(test_root, source_root, targets, **kwargs)
+            if stored is not None:
+                bench_cache.store(stored, found if list(targets) == self._primary
+                                  else {"budget": kwargs.get("timeout", 0.0), "run": found})
+        self.calls.append((list(targets), found, reused))
         return found
 
-    return run_spectrum
+    def _load(self, stored: Path | None, budget: float, targets: list[str]) -> Any:
+        """The stored run, or None to run it again. An extra tests' run made with a
+        larger budget is cut to this one (the tests whose coverage was written by then:
+        ``SpectrumRun.finished_at``); one made with a smaller budget is run again."""
+        if stored is None or not stored.is_file():
+            return None
+        found = bench_cache.load(stored)
+        if targets == self._primary:
+            return found
+        if float(found["budget"]) < budget:
+            return None
+        return _cut(found["run"], budget) if float(found["budget"]) > budget else found["run"]
+
+    @property
+    def reused_seconds(self) -> float:
+        """What the reused runs took when they ran."""
+        return sum(run.duration for _, run, reused in self.calls if reused)
+
+    @property
+    def extra_passing(self) -> int:
+        return sum(len(run.passing) for targets, run, _ in self.calls
+                   if targets != self._primary)
+
+
+def _cut(run: Any, seconds: float) -> Any:
+    """``run`` as a budget of ``seconds`` would have left it: the tests whose coverage
+    was written by then (passing ones: what the extra tests' run adds)."""
+    from dataclasses import replace
+
+    if not run.started_at:
+        return run
+    end = run.started_at + seconds
+    kept = {n for n, at in run.finished_at.items() if at <= end}
+    return replace(
+        run, outcomes={n: o for n, o in run.outcomes.items() if n in kept},
+        coverage={f: {n: lines for n, lines in per.items() if n in kept}
+                  for f, per in run.coverage.items()},
+        duration=min(run.duration, seconds), timed_out=run.timed_out or run.duration > seconds)
 
 
 #: Seconds of each mutation run of the current bug (``_cached_mutants`` appends).
@@ -284,10 +345,6 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
                 root = materialize(bug_id, tmp)
         except (OSError, KeyError, RuntimeError) as exc:
             return RealResult(bug_id, "", None, None, "", "", 0.0, 0, f"materialize: {exc}")
-        # --cache: the coverage run and the baseline are kept and reused; only the
-        # ranking and the pack run again (their time is what ``seconds`` then says).
-        _run.run_spectrum = (_cached_spectrum(tmp) if cache_root  # type: ignore[assignment]
-                             else _ORIGINAL_RUN_SPECTRUM)
         _mutants.run_mutants = _cached_mutants(  # type: ignore[assignment]
             tmp if cache_root else None)
         _MUTATION_SECONDS.clear()
@@ -298,6 +355,11 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
             description = meta["description"]
         task = Task(id=bug_id, description=description,
                     accept_tests=tuple(meta["accept_tests"]))
+        # --cache: the coverage runs and the baseline are kept and reused; only the
+        # ranking and the pack run again (``seconds`` adds what the reused runs took).
+        runs = _SpectrumRuns(tmp if cache_root else None,
+                             task.accept_test_files or task.accept_tests)
+        _run.run_spectrum = runs  # type: ignore[assignment]
         ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
         stored = tmp / "baseline.pickle"
         if cache_root and stored.is_file():
@@ -306,13 +368,10 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
             baseline = run_tests(root, task.accept_tests, timeout=settings.test_timeout)
             if cache_root:
                 bench_cache.store(stored, baseline)
-        reused = tmp / "spectrum.pickle" if cache_root else None
-        reused_run = (bench_cache.load(reused).duration
-                      if reused is not None and reused.is_file() else 0.0)
         started = time.monotonic()
         found = localize_detailed(task, ws, baseline, settings)
         # A reused coverage run is counted at the time it took when it ran.
-        seconds = time.monotonic() - started + reused_run
+        seconds = time.monotonic() - started + runs.reused_seconds
         spans: dict[str, set[str]] = {}
         for change in meta["changed"]:
             info = read_module(root / change["file"])
@@ -330,7 +389,19 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
          "evidence": list(loc.evidence)} for loc in found.functions[:10]]
     return RealResult(bug_id, meta["fault_kind"], ranks[0], min(known) if known else None,
                       top, found.method, seconds, estimate_tokens(found.pack), "", ranking,
-                      sum(_MUTATION_SECONDS))
+                      sum(_MUTATION_SECONDS), runs.extra_passing)
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+
+
+def settings_extra(args: argparse.Namespace) -> float:
+    """The extra tests' budget of this run (``--extra-seconds``, or the settings' default)."""
+    if args.extra_seconds is not None:
+        return float(args.extra_seconds)
+    return AgentSettings().localize_extra_tests_seconds
 
 
 def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
@@ -343,6 +414,8 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
         + (f" --cache {args.cache}" if args.cache else "")
         + (f" --exclude {args.exclude}" if args.exclude else "")
         + (f" --test-timeout {args.test_timeout:g}" if args.test_timeout != 60 else "")
+        + (f" --extra-seconds {args.extra_seconds:g}" if args.extra_seconds is not None
+           else "")
         + (" --subject" if args.subject else "")
         + (f" --without {args.without}" if args.without else "")
         + "".join(f" --set {w}" for w in args.set)
@@ -364,7 +437,10 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
     lines += [
         "",
         f"Localization time per bug (coverage run, ranking, pack): median "
-        f"{statistics.median(secs):.1f} s, max {max(secs):.1f} s. Pack: median "
+        f"{statistics.median(secs):.1f} s, p90 {_p90(secs):.1f} s, max {max(secs):.1f} s;"
+        f" extra passing tests (other files, ``localize_extra_tests_seconds`` "
+        f"{settings_extra(args):g}): median {statistics.median(r.extra for r in ok):g},"
+        f" {sum(1 for r in ok if r.extra)} bugs with any. Pack: median "
         f"{statistics.median(r.pack_tokens for r in ok)} estimated tokens, max "
         f"{max(r.pack_tokens for r in ok)} (budget {AgentSettings().context_token_budget}).",
         "",
@@ -413,7 +489,8 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
         except bench_cache.CacheError as exc:
             raise SystemExit(f"--cache: {exc}") from None
         print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "
-              f"{r.seconds:5.1f}s  mut {r.mutation_seconds:5.1f}s  first {r.top} {r.error}",
+              f"{r.seconds:5.1f}s  mut {r.mutation_seconds:5.1f}s  extra {r.extra:4}  "
+              f"first {r.top} {r.error}",
               flush=True)
         results.append(r)
     text = real_report(results, args)
@@ -479,6 +556,11 @@ def main() -> int:
                              " coverage run took when it ran; paths are stored relative to"
                              " the bug's directory, so a copied or moved cache keeps its"
                              " coverage, see spectrum_cache.py)")
+    parser.add_argument("--extra-seconds", type=float, default=None,
+                        help="the settings' localize_extra_tests_seconds (passing tests of"
+                             " other test files added to the spectrum; 0: off); with --cache"
+                             " their run is kept too, so 0 re-ranks the same accept-files run"
+                             " without them")
     parser.add_argument("--without", default="",
                         help="ablation, comma-separated: every-test (lines every test runs keep"
                              " their score), constants (no module-constant signal)")
@@ -496,6 +578,7 @@ def main() -> int:
     os.environ.pop("PYTEST_PLUGINS", None)
     settings = AgentSettings(localize_formula=args.formula, test_timeout=args.test_timeout,
                              localize_mutation_seconds=args.mutation,
+                             localize_extra_tests_seconds=settings_extra(args),
                              localize_mutation_weight=args.mutation_weight)
     if args.corpus == "real":
         return main_real(args, settings)

@@ -302,7 +302,7 @@ def _cached_mutants(cache: Path | None) -> Callable[..., object]:
                     settings.localize_mutation_seconds))
         stored = cache / "mutants.pickle" if cache is not None else None
         if stored is not None and stored.is_file():
-            held_key, held = pickle.loads(stored.read_bytes())
+            held_key, held = bench_cache.load(stored)
             if held_key == key:
                 _MUTATION_SECONDS.append(held.duration)
                 return held
@@ -310,7 +310,7 @@ def _cached_mutants(cache: Path | None) -> Callable[..., object]:
                      settings)
         _MUTATION_SECONDS.append(found.duration)
         if stored is not None:
-            stored.write_bytes(pickle.dumps((key, found)))
+            bench_cache.store(stored, (key, found))
         return found
 
     return run_mutants

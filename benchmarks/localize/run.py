@@ -43,6 +43,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import platform
 import shutil
 import statistics

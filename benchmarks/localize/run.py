@@ -43,7 +43,6 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
 import platform
 import shutil
 import statistics

@@ -1,8 +1,9 @@
 """The real-bug corpus's manifest keeps its promises (benchmarks/real_bugs/bugs.json).
 
-The held-out split is only an honest measure while nothing reads it by accident and no
-project is in two splits (tuned, held-out, study); and the corpus must never draw on the
-published APR benchmarks or the projects BugsInPy is built from, which are how we are measured.
+The held-out and check splits are only honest measures while nothing reads them by
+accident and no project is in two splits (tuned, held-out, study, check); and the corpus
+must never draw on the published APR benchmarks or the projects BugsInPy is built from,
+which are how we are measured.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def test_every_bug_has_a_known_split_and_no_project_is_in_both(
     splits_of_project: dict[str, set[object]] = {}
     for bug in _bugs(manifest):
         split = _split_of(bug, projects)
-        assert split in ("tuned", "heldout", "study"), bug["id"]
+        assert split in ("tuned", "heldout", "study", "check"), bug["id"]
         splits_of_project.setdefault(str(bug["project"]), set()).add(split)
     assert {p: s for p, s in splits_of_project.items() if len(s) > 1} == {}
     assert {"tuned", "heldout"} <= set().union(*splits_of_project.values())
@@ -95,6 +96,7 @@ def test_readers_get_the_tuned_split_unless_they_ask(
     assert len(default) == expected["tuned"]
     assert len(materialize.load_manifest(split="heldout")) == expected["heldout"]
     assert len(materialize.load_manifest(split="study")) == expected["study"]
+    assert len(materialize.load_manifest(split="check")) == expected["check"]
     assert len(materialize.load_manifest(split="all")) == len(_bugs(manifest))
     with pytest.raises(ValueError, match="split 'test'"):
         materialize.load_manifest(split="test")

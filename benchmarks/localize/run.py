@@ -454,10 +454,10 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
         lines += ["", f"Mutation signal (--mutation {args.mutation:g}, weight"
                   f" {args.mutation_weight:g}): median {statistics.median(mut):.1f} s per bug,"
                   f" p90 {mut[int(0.9 * (len(mut) - 1))]:.1f} s, max {mut[-1]:.1f} s."]
-    if args.split in ("heldout", "all"):
-        # The held-out split stays unread: its report carries the figures, not which
-        # function each bug's fix changed or what was ranked above it (--dump has that
-        # for the one who runs it).
+    if args.split in ("heldout", "check", "all"):
+        # The held-out split stays unread, and the check split is read by its counts
+        # only: the report carries the figures, not which function each bug's fix
+        # changed or what was ranked above it (--dump has that for the one who runs it).
         errors = sum(1 for r in results if r.error)
         lines += ["", f"Per-bug rows are not written for this split ({errors} bug(s) errored)."]
         return "\n".join(lines) + "\n"
@@ -532,13 +532,14 @@ def main() -> int:
     parser.add_argument("-k", dest="only", default="", help="only programs whose name has this")
     parser.add_argument("--corpus", choices=("seeded", "real"), default="seeded",
                         help="benchmarks/corpus (seeded faults) or benchmarks/real_bugs")
-    parser.add_argument("--split", choices=("tuned", "heldout", "study", "all"),
+    parser.add_argument("--split", choices=("tuned", "heldout", "study", "check", "all"),
                         default="tuned",
                         help="seeded: the programs of this split (meta.json; tuned: l*/o*);"
                         " real bugs: this split of bugs.json (heldout: projects nobody"
                         " tunes on, run at the end; writes RESULTS-real-heldout.md; study:"
                         " projects whose misses are read, RESULTS-real-study.md with"
-                        " per-bug rows)")
+                        " per-bug rows; check (real bugs only): counts only,"
+                        " RESULTS-real-check.md without per-bug rows)")
     parser.add_argument("--subject", action="store_true",
                         help="real bugs: the description gives the fix commit's subject")
     parser.add_argument("--set", action="append", default=[], metavar="W_NAME=VALUE",
@@ -570,6 +571,8 @@ def main() -> int:
     parser.add_argument("--mutation-weight", type=float, default=1.0,
                         help="localize_mutation_weight")
     args = parser.parse_args()
+    if args.split == "check" and args.corpus != "real":
+        parser.error("--split check is a split of the real bugs: add --corpus real")
     ablate(args.without, args.set)
     if args.autoload:
         os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)

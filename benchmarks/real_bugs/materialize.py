@@ -60,10 +60,11 @@ __all__ = [
 MANIFEST = HERE / "bugs.json"
 # "tuned": the bugs the team measures and tunes on; "heldout": bugs of projects nobody
 # tunes on (issue #17), run only at the end for an honest figure; "study": bugs of yet other
-# projects whose misses the team reads to learn what generalizes (not tuned on bug by bug).
-# Readers of the manifest get the tuned split unless they ask for another, so held-out bugs
-# never leak by default.
-SPLITS = ("tuned", "heldout", "study", "all")
+# projects whose misses the team reads to learn what generalizes (not tuned on bug by bug);
+# "check": bugs of yet other projects that the team measures on by counts only (top-1/3/5),
+# to tell a change that generalizes from one fitted to tuned/study. Readers of the manifest
+# get the tuned split unless they ask for another, so held-out bugs never leak by default.
+SPLITS = ("tuned", "heldout", "study", "check", "all")
 HARNESS_MARK = "# real_bugs harness:"
 EXCLUDED = ("meta.json", "fix.diff")
 BASE_ARGS = ("-p", "no:cacheprovider", "-o", "addopts=", "-q", "--no-header", "-rN",
@@ -86,7 +87,8 @@ class Bug:
     src_root: str = ""  # "src" for a src layout: put on sys.path by a harness conftest
     dist_name: str = ""  # write <dist_name>-0.0.0.dist-info: the package reads its metadata
     deleted_test_files: tuple[str, ...] = ()
-    split: str = "tuned"  # "heldout": measured at the end (#17); "study": read, not tuned on
+    split: str = "tuned"  # "heldout": measured at the end (#17); "study": read, not tuned on;
+    # "check": measured by counts only
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,7 +106,7 @@ class Bug:
 
 def load_manifest(path: Path = MANIFEST, *, split: str = "tuned") -> list[Bug]:
     """The bugs of ``bugs.json`` in ``split`` (``tuned`` by default, ``heldout``,
-    ``study``, or ``all``), project fields (repo, license, src_root) merged in."""
+    ``study``, ``check``, or ``all``), project fields (repo, license, src_root) merged in."""
     if split not in SPLITS:
         raise ValueError(f"split {split!r}: expected one of {', '.join(SPLITS)}")
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ For each bug of ``bugs.json`` (materialized from the local mirror into a temp di
     python benchmarks/real_bugs/run.py                   # every tuned bug; RESULTS-run.md
     python benchmarks/real_bugs/run.py --split heldout   # the held-out projects (#17)
     python benchmarks/real_bugs/run.py --split study     # the study projects: RESULTS-run-study.md
+    python benchmarks/real_bugs/run.py --split check     # counts only: RESULTS-run-check.md
     python benchmarks/real_bugs/run.py -k tomlkit --no-write
     python benchmarks/real_bugs/run.py --jobs 2          # two bugs at a time
 
@@ -307,7 +308,8 @@ def _commit() -> str:
                           capture_output=True, timeout=60, check=False).stdout.strip()
 
 
-def report(verdicts: list[Verdict], commit: str, retries: int | None = 0) -> str:
+def report(verdicts: list[Verdict], commit: str, retries: int | None = 0,
+           per_bug: bool = True) -> str:
     n = len(verdicts)
     rep = sum(v.repaired for v in verdicts)
     eq = sum(v.equal for v in verdicts)
@@ -333,6 +335,10 @@ def report(verdicts: list[Verdict], commit: str, retries: int | None = 0) -> str
         f" max {max(secs):.1f} s." if secs else "",
         "",
         *_breakdown(verdicts),
+    ]
+    if not per_bug:  # the check split is read by its counts only (#17)
+        return "\n".join([*lines, "", "Per-bug rows are not written for this split."]) + "\n"
+    lines += [
         "",
         "| bug | fault kind | status | repaired | equal (AST / held-out) | diff lines | time |"
         " first line of last_error |",
@@ -357,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SPLITS, default="tuned",
                         help="the bugs of this split of bugs.json (default: tuned; heldout:"
                         " the held-out projects, writes results-heldout.json and"
-                        " RESULTS-run-heldout.md)")
+                        " RESULTS-run-heldout.md; check: counts only, RESULTS-run-check.md"
+                        " without per-bug rows)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the materialized repos")
     parser.add_argument("--no-write", action="store_true")
@@ -402,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("    " + v.repair.replace("\n", "\n    "), flush=True)
             if not args.no_write:  # after every bug: a run cut short keeps what it measured
                 _write(_in_order(kept + verdicts), commit, total, retries, args.split)
-    print(report(_in_order(kept + verdicts), commit, retries))
+    print(report(_in_order(kept + verdicts), commit, retries, per_bug=args.split != "check"))
     return 0
 
 
@@ -451,7 +458,7 @@ def _write(verdicts: list[Verdict], commit: str, total: int, retries: int | None
                                         "selected": total, "bugs": [
         asdict(v) | {"equal": v.equal, "plausible_wrong": v.plausible_wrong}
         for v in verdicts]}, indent=1) + "\n", encoding="utf-8")
-    text = report(verdicts, commit, retries)
+    text = report(verdicts, commit, retries, per_bug=split != "check")
     if len(verdicts) < total:
         text = f"(partial: {len(verdicts)} of {total} bugs run so far)\n\n" + text
     results_md.write_text(text, encoding="utf-8")

@@ -186,7 +186,11 @@ class Ranker:
 
     # -- scores ----------------------------------------------------------------
 
-    def add_line(self, rel: str, line: int, value: float, why: str) -> None:
+    def add_line(self, rel: str, line: int, value: float, why: str, kind: str = "") -> None:
+        """Add ``value`` to a line's score. ``kind`` names the signal: the weight of
+        :mod:`._signals` that ``value`` is a multiple of (``"W_DEEPEST_FRAME"``), or
+        ``"sbfl"``; the ranking does not read it (benchmarks/localize/fit.py does, to
+        re-rank under other weights)."""
         key = (rel, line)
         self.line_score[key] = self.line_score.get(key, 0.0) + value
         evidence = self.line_evidence.setdefault(key, [])
@@ -204,7 +208,9 @@ class Ranker:
             self.functions[key] = FunctionScore(rel, span)
         return self.functions[key]
 
-    def add_function(self, rel: str, span: FunctionSpan | None, value: float, why: str) -> None:
+    def add_function(self, rel: str, span: FunctionSpan | None, value: float, why: str,
+                     kind: str = "") -> None:
+        """Add ``value`` to a function's bonus; ``kind`` as for :meth:`add_line`."""
         fs = self.function(rel, span)
         fs.bonus += value
         if why not in fs.evidence:

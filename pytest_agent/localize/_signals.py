@@ -85,6 +85,7 @@ from pytest_agent.localize._traceback import statement_at
 
 __all__ = [
     "TracebackSignals",
+    "constant_readers",
     "constant_signal",
     "crash_order",
     "name_signals",
@@ -174,10 +175,11 @@ def spectrum_signal(ranker: Ranker, spectrum: SpectrumRun, formula: Formula,
         ranker.line_ef[(rel, line)] = st.ef
         if every_test_counts and st.nf == 0 and st.np == 0:
             ranker.add_line(rel, line, st.score * EVERY_TEST,
-                            f"run by every test ({formula} {st.score:.2f}): no evidence")
+                            f"run by every test ({formula} {st.score:.2f}): no evidence",
+                            kind="sbfl")
         else:
             ranker.add_line(rel, line, st.score,
-                            f"{formula} {st.score:.2f} (ef={st.ef} ep={st.ep})")
+                            f"{formula} {st.score:.2f} (ef={st.ef} ep={st.ep})", kind="sbfl")
     return bool(stats)
 
 
@@ -220,7 +222,9 @@ class TracebackSignals:
     share: float
     #: Failing tests whose own frame was found (their calls were scored).
     seen_tests: set[str] = field(default_factory=set)
-    _pending: dict[tuple[str, str], tuple[FunctionSpan, float, list[str]]] = field(
+    #: Per function: the strongest weight of each kind of "made the checked value"
+    #: evidence (:meth:`_checked`) and the reasons, until the record is done.
+    _pending: dict[tuple[str, str], tuple[FunctionSpan, dict[str, float], list[str]]] = field(
         default_factory=dict)
     #: Hanging tests whose structured record was scored.
     _hung_tests: set[str] = field(default_factory=set)
@@ -259,7 +263,7 @@ class TracebackSignals:
                 self.deepest_frame(rec, frames)
             for rel, n, _ in frames[:-1]:
                 self.ranker.add_line(rel, n, W_OTHER_FRAME * self.share,
-                                     "in a failing test's traceback")
+                                     "in a failing test's traceback", kind="W_OTHER_FRAME")
         if collecting:
             return used
         site = self.test_site(rec)
@@ -270,7 +274,8 @@ class TracebackSignals:
         self._flush_checked()
         return used
 
-    def _checked(self, rel: str, span: FunctionSpan, weight: float, why: str) -> None:
+    def _checked(self, rel: str, span: FunctionSpan, weight: float, why: str,
+                 kind: str) -> None:
         """Evidence that ``span`` made what the failing statement checks (it returned
         the value, was called on the line, or computed a name the line reads): one
         fact seen three ways, so a function gets the strongest, not their sum."""
@@ -283,15 +288,18 @@ class TracebackSignals:
         elif key in self._relays:
             for wrel, wspan in self._writers[key]:
                 self._checked(wrel, wspan, weight, f"wrote what `{span.qualname}` returned "
-                              "to the failing line")
+                              "to the failing line", kind)
             weight, why = 0.0, why + f" (it returns what {self._relays[key]} wrote: no weight)"
-        _, best, whys = self._pending.get(key, (span, 0.0, []))
-        self._pending[key] = (span, max(best, weight), [*whys, why])
+        _, weights, whys = self._pending.get(key, (span, {}, []))
+        weights[kind] = max(weights.get(kind, 0.0), weight)
+        self._pending[key] = (span, weights, [*whys, why])
 
     def _flush_checked(self) -> None:
-        for (rel, _), (span, weight, whys) in sorted(self._pending.items()):
+        for (rel, _), (span, weights, whys) in sorted(self._pending.items()):
+            weight = max(weights.values())
             for i, why in enumerate(dict.fromkeys(whys)):
-                self.ranker.add_function(rel, span, weight if i == 0 else 0.0, why)
+                self.ranker.add_function(rel, span, weight if i == 0 else 0.0, why,
+                                         kind="strongest")
         self._pending.clear()
 
     # -- errors before any test ran ---------------------------------------------------
@@ -304,7 +312,8 @@ class TracebackSignals:
         if rel is None:
             return False
         self.ranker.add_line(rel, syntax[1], W_IMPORT_ERROR,
-                             f"{rec.type or 'SyntaxError'} here: {rec.message[:120]}")
+                             f"{rec.type or 'SyntaxError'} here: {rec.message[:120]}",
+                             kind="W_IMPORT_ERROR")
         return True
 
     def import_error(self, rec: ExceptionRecord) -> bool:
@@ -316,16 +325,17 @@ class TracebackSignals:
         info = self.ranker.module(rel) if rel else None
         if not rel or info is None:
             return False
-        fs = self.ranker.function(rel, None)  # module level
-        fs.bonus += W_IMPORT_ERROR * 0.5
-        fs.evidence.append(f"cannot import name {name!r} from {module!r}")
+        self.ranker.add_function(rel, None, W_IMPORT_ERROR * 0.5,  # module level
+                                 f"cannot import name {name!r} from {module!r}",
+                                 kind="W_IMPORT_ERROR")
         return True
 
     def collect_error(self, rec: ExceptionRecord, frame: _Frame) -> None:
         rel, n, _ = frame
         error = _error_line(rec.message + "\n" + self.texts.get(rec.nodeid, "")) \
             or f"{rec.type}: {rec.message[:100]}"
-        self.ranker.add_line(rel, n, W_IMPORT_ERROR, f"error while importing: {error}")
+        self.ranker.add_line(rel, n, W_IMPORT_ERROR, f"error while importing: {error}",
+                             kind="W_IMPORT_ERROR")
 
     # -- frames --------------------------------------------------------------------------
 
@@ -355,19 +365,21 @@ class TracebackSignals:
         why = f"raised here: {rec.type}: {rec.message[:80]}".rstrip(": ")
         guard = self.ranker.raise_guard(rel, n)
         if guard is None:
-            self.ranker.add_line(rel, n, W_DEEPEST_FRAME * self.share, why)
+            self.ranker.add_line(rel, n, W_DEEPEST_FRAME * self.share, why,
+                                 kind="W_DEEPEST_FRAME")
             if rec.type not in _NOT_CRASHES:
                 self._crash(frames)
             return
         # An explicit ``raise``: a check refused its input. Either the check is wrong
         # (its condition) or the caller passed bad values.
         half = W_EXPLICIT_RAISE * self.share / 2
-        self.ranker.add_line(rel, n, half, why)
+        self.ranker.add_line(rel, n, half, why, kind="W_EXPLICIT_RAISE")
         if guard:
-            self.ranker.add_line(rel, guard, half, "guards the raise")
+            self.ranker.add_line(rel, guard, half, "guards the raise", kind="W_EXPLICIT_RAISE")
         if len(frames) > 1:
             crel, cn, _ = frames[-2]
-            self.ranker.add_line(crel, cn, half, "called the check that raised")
+            self.ranker.add_line(crel, cn, half, "called the check that raised",
+                                 kind="W_EXPLICIT_RAISE")
 
     def _crash(self, frames: list[_Frame]) -> None:
         rel, n, _ = frames[-1]
@@ -402,7 +414,7 @@ class TracebackSignals:
         rel, n, _ = loop
         why = f"the test hung here ({deepest[2]})" if loop == deepest else \
             f"the test hung in this loop (stopped below it, in {deepest[2]})"
-        self.ranker.add_line(rel, n, W_HUNG * self.share, why)
+        self.ranker.add_line(rel, n, W_HUNG * self.share, why, kind="W_HUNG")
 
     # -- the failing statement's values ------------------------------------------------
 
@@ -411,7 +423,8 @@ class TracebackSignals:
         for rel, span, qualname, depth in self._producers(rec):
             how = "returned" if depth == 1 else f"produced ({depth} calls down)"
             self._checked(rel, span, W_VALUE_PRODUCER * self.share,
-                          f"{how} the value the failing line checks ({qualname})")
+                          f"{how} the value the failing line checks ({qualname})",
+                          "W_VALUE_PRODUCER")
             used = True
         return used
 
@@ -431,7 +444,8 @@ class TracebackSignals:
         if span is None or span.is_class:
             return False
         self._checked(rel, span, W_VALUE_PRODUCER * self.share,
-                      "raised the exception the failing test caught and checks")
+                      "raised the exception the failing test caught and checks",
+                      "W_VALUE_PRODUCER")
         return True
 
     def _producers(self, rec: ExceptionRecord) -> list[tuple[str, FunctionSpan, str, int]]:
@@ -484,18 +498,19 @@ class TracebackSignals:
         built = _constructed(site)
         for (rel, member), (span, class_name) in sorted(wanted.items()):
             if not in_test:
-                weight = W_MEMBER_IN_PROJECT
+                weight, kind = W_MEMBER_IN_PROJECT, "W_MEMBER_IN_PROJECT"
             elif member in ("__eq__", "__hash__") and class_name.rsplit(".", 1)[-1] in built:
                 # ``== Point(2, 3)`` with no ``Point.__eq__``: identity can never hold.
-                weight = W_MISSING_EQ_CERTAIN
+                weight, kind = W_MISSING_EQ_CERTAIN, "W_MISSING_EQ_CERTAIN"
             else:
-                weight = W_MISSING_MEMBER
+                weight, kind = W_MISSING_MEMBER, "W_MISSING_MEMBER"
             fs = self.ranker.function(rel, span)
             fs.mark = span.end
             self.ranker.add_function(
                 rel, span, weight * self.share,
                 f"the failing {'line' if in_test else 'code'} needs `{class_name}.{member}`, "
-                f"which the class does not define (a new member goes after line {span.end})")
+                f"which the class does not define (a new member goes after line {span.end})",
+                kind=kind)
         return bool(wanted)
 
     def _raised_in_test(self, rec: ExceptionRecord) -> bool:
@@ -543,7 +558,7 @@ class TracebackSignals:
             targets += [t for sub in stmt.body for t in called_targets(sub)]
         for rel, span in calls_in_project(self.ranker, targets, tree):
             self._checked(rel, span, W_CALLED_ON_FAILING_LINE * self.share,
-                          "called on the failing line of a test")
+                          "called on the failing line of a test", "W_CALLED_ON_FAILING_LINE")
             used = True
         function = _function_node(tree, tname, tline)
         # ``l = findall(...)`` then ``assertEqual(l, [])``: the call that computed the
@@ -551,7 +566,7 @@ class TracebackSignals:
         earlier = [t for t in dict.fromkeys(assigned_calls(function, stmt)) if t not in targets]
         for rel, span in calls_in_project(self.ranker, earlier, tree):
             self._checked(rel, span, W_COMPUTED_CHECKED * self.share,
-                          "computed a value the failing line checks")
+                          "computed a value the failing line checks", "W_COMPUTED_CHECKED")
             used = True
         if first:  # a test with several failures (subtests) calls its body's functions once
             _body_calls(self.ranker, tree, tname, self.share, tline)
@@ -584,7 +599,7 @@ def crash_order(ranker: Ranker,
         if missing >= 0:
             ranker.add_function(crashed[0], ranker.functions[crashed].span, missing + 0.001,
                                 "raised here, below the project functions that called it "
-                                "(they only passed the exception on)")
+                                "(they only passed the exception on)", kind="crash_order")
 
 
 def _in_loop(ranker: Ranker, rel: str, line: int) -> bool:
@@ -669,9 +684,10 @@ def _body_calls(ranker: Ranker, tree: ast.Module, test_name: str, share: float,
     for rel, span in dict.fromkeys(calls_in_project(ranker, called_targets(body), tree)):
         if ranker.delegates(rel, span):
             ranker.add_function(rel, span, 0.0, "called by a failing test (it only delegates:"
-                                " no weight)")
+                                " no weight)", kind="W_CALLED_IN_TEST")
         else:
-            ranker.add_function(rel, span, W_CALLED_IN_TEST * share, "called by a failing test")
+            ranker.add_function(rel, span, W_CALLED_IN_TEST * share, "called by a failing test",
+                                kind="W_CALLED_IN_TEST")
 
 
 # -- 3. names -----------------------------------------------------------------------------
@@ -685,7 +701,8 @@ def name_signals(ranker: Ranker, task: Task, test_files: Iterable[str]) -> None:
         if prel and info is not None:
             for span in info.spans:
                 if not span.is_class:
-                    ranker.add_function(prel, span, W_TASK_FILE, "in the task's files")
+                    ranker.add_function(prel, span, W_TASK_FILE, "in the task's files",
+                                        kind="W_TASK_FILE")
     # Modules already scored are parsed; nothing else is scanned (the tree may be big).
     for rel, _line in list(ranker.line_score):
         ranker.module(rel)
@@ -695,7 +712,8 @@ def name_signals(ranker: Ranker, task: Task, test_files: Iterable[str]) -> None:
             load_imports(ranker, tree)
     for name in sorted(_code_words(task.description)):
         for rel, span in ranker.functions_named(name):
-            ranker.add_function(rel, span, W_NAMED_IN_TASK, "named in the task")
+            ranker.add_function(rel, span, W_NAMED_IN_TASK, "named in the task",
+                                kind="W_NAMED_IN_TASK")
 
 
 def constant_signal(ranker: Ranker) -> None:
@@ -704,20 +722,33 @@ def constant_signal(ranker: Ranker) -> None:
     Lines that run at import have no spectrum; a constant is still reached through the
     functions that read it: the module gets half the best such function's score.
     """
+    totals = ranker.function_totals()
     best: dict[str, tuple[float, int, str, str]] = {}
-    for (rel, name), total in sorted(ranker.function_totals().items()):
+    for rel, name, line, read in constant_readers(ranker, totals):
+        candidate = (totals[(rel, name)] * W_READS_CONSTANT, line, read, name)
+        if candidate[0] > best.get(rel, (0.0, 0, "", ""))[0]:
+            best[rel] = candidate
+    for rel, (score, line, constant, reader) in sorted(best.items()):
+        # A line of ``<module>``, not a bonus of it: module-level code is one location,
+        # scored by its best line, so two constants (or a table entry) do not add up.
+        ranker.add_line(rel, line, score, f"module-level `{constant}` is read by `{reader}`",
+                        kind="W_READS_CONSTANT")
+
+
+def constant_readers(ranker: Ranker, totals: Mapping[tuple[str, str], float]
+                     ) -> list[tuple[str, str, int, str]]:
+    """``(module, reading function, the constant's line, the constant)`` for each
+    module-level constant read by a function with a score, in the order
+    :func:`constant_signal` weighs them (the first best reader of a module wins)."""
+    found: list[tuple[str, str, int, str]] = []
+    for (rel, name), total in sorted(totals.items()):
         fs = ranker.functions[(rel, name)]
         if total <= 0 or fs.span is None or fs.span.is_class:
             continue
         constants = _module_constants(ranker, rel)
         for read in sorted(_globals_read(ranker, rel, fs.span) & constants.keys()):
-            candidate = (total * W_READS_CONSTANT, constants[read], read, name)
-            if candidate[0] > best.get(rel, (0.0, 0, "", ""))[0]:
-                best[rel] = candidate
-    for rel, (score, line, constant, reader) in sorted(best.items()):
-        # A line of ``<module>``, not a bonus of it: module-level code is one location,
-        # scored by its best line, so two constants (or a table entry) do not add up.
-        ranker.add_line(rel, line, score, f"module-level `{constant}` is read by `{reader}`")
+            found.append((rel, name, constants[read], read))
+    return found
 
 
 def table_signal(ranker: Ranker, failing: frozenset[str], passing: frozenset[str],
@@ -747,7 +778,7 @@ def table_signal(ranker: Ranker, failing: frozenset[str], passing: frozenset[str
                 score *= EVERY_TEST
             ranker.add_line(rel, line, score * W_TABLE_ENTRY,
                             f"the failing tests select entry {key!r} of `{table}` "
-                            f"(ochiai {score:.2f}, ef={ef} ep={ep})")
+                            f"(ochiai {score:.2f}, ef={ef} ep={ep})", kind="W_TABLE_ENTRY")
 
 
 def _tables_read(ranker: Ranker) -> dict[tuple[str, str], list[tuple[str, int]]]:
@@ -1048,7 +1079,8 @@ def test_name_signal(ranker: Ranker, failing: Iterable[str], share: float,
             weight = sum(idf[w] for w in matched) / sum(idf[w] for w in own[key])
             fs = ranker.functions[key]
             ranker.add_function(key[0], fs.span, W_TEST_NAME * share * weight,
-                                f"named like the failing test ({', '.join(sorted(matched))})")
+                                f"named like the failing test ({', '.join(sorted(matched))})",
+                                kind="W_TEST_NAME")
 
 
 def _names_a_module(ranker: Ranker, test_file: str) -> bool:
@@ -1081,4 +1113,5 @@ def test_module_signal(ranker: Ranker, failing: Iterable[str], share: float) -> 
             module = path.parent.name if path.stem == "__init__" else path.stem
             if total > 0 and module == target and fs.span is not None:
                 ranker.add_function(rel, fs.span, W_TEST_MODULE * share,
-                                    "in the module the failing test's file is named after")
+                                    "in the module the failing test's file is named after",
+                                    kind="W_TEST_MODULE")

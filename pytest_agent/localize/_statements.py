@@ -86,7 +86,8 @@ def _one_test(ranker: Ranker, calls: StatementCalls, rec: ExceptionRecord | None
         if found:
             stmt = min(found, key=lambda s: s != failed_at)  # the failing one first
             ranker.add_function(rel, ranker.functions[(rel, name)].span, W_STATEMENT * share,
-                                f"entered by {wanted[stmt]} of a failing test (line {stmt[1]})")
+                                f"entered by {wanted[stmt]} of a failing test (line {stmt[1]})",
+                                kind="W_STATEMENT")
     return True
 
 

@@ -117,17 +117,23 @@ PROJECTS: dict[str, dict[str, str]] = {
     # dpath: candidates only, none verified (every fix's tests import nose, gone on 3.11)
     "dpath": {"repo": "dpath-maintainers/dpath-python", "license": "MIT", "split": "study"},
     # check (issue #17): yet other projects, for counts only: the figure that tells a change
-    # that generalizes from one fitted to tuned/study (nobody reads their per-bug rankings)
+    # that generalizes from one fitted to tuned/study (nobody reads their per-bug rankings);
+    # candidates only (README.md says why): soupsieve, packaging, parsimonious, jsonpatch,
+    # sortedcontainers, humanfriendly, textdistance, glom, slugify, markdown2
     "mistune": {"repo": "lepture/mistune", "license": "BSD-3-Clause", "split": "check"},
     "soupsieve": {"repo": "facelessuser/soupsieve", "license": "MIT", "split": "check"},
     "structlog": {"repo": "hynek/structlog", "license": "MIT OR Apache-2.0", "split": "check"},
     "dateutil": {"repo": "dateutil/dateutil", "license": "Apache-2.0 AND BSD-3-Clause",
                  "split": "check"},
+    # packaging: candidates only; pytest imports the installed packaging before any
+    # conftest can put the tree's copy first, so no fix's tests run on its own code
     "packaging": {"repo": "pypa/packaging", "license": "Apache-2.0 OR BSD-2-Clause",
                   "split": "check"},
     "parsimonious": {"repo": "erikrose/parsimonious", "license": "MIT", "split": "check"},
     "bottle": {"repo": "bottlepy/bottle", "license": "MIT", "split": "check"},
-    "pint": {"repo": "hgrecco/pint", "license": "BSD-3-Clause", "split": "check"},
+    # pint: from 4bf26dd1 (2026-05) on it needs Python 3.12+ (a `type` statement)
+    "pint": {"repo": "hgrecco/pint", "license": "BSD-3-Clause", "split": "check",
+             "head": "4bf26dd1^"},
     "jsonpatch": {"repo": "stefankoegl/python-json-patch", "license": "BSD-3-Clause",
                   "split": "check"},
     "sortedcontainers": {"repo": "grantjenks/python-sortedcontainers", "license": "Apache-2.0",
@@ -160,8 +166,9 @@ def _src_root(gitdir: Path, sha: str) -> str:
 def candidates(project: str, *, max_src_files: int, max_src_lines: int,
                limit: int) -> list[dict[str, Any]]:
     gitdir = mirror_dir(PROJECTS[project]["repo"])
+    # "head": where the walk starts when the newest history cannot run here (Python 3.11)
     log = git(gitdir, "log", "--no-merges", "--format=%H%x00%P%x00%s",
-              "HEAD")
+              PROJECTS[project].get("head", "HEAD"))
     assert isinstance(log, str)
     found = []
     for line in log.splitlines():

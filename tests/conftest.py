@@ -170,6 +170,15 @@ def _isolated_git(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
 
 
+def _only_our_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Child pytest runs load our plugin and no other installed one: the dev environment
+    has many (hypothesis, xdist, benchmark, ...), and importing them costs about 1.5 s per
+    child run. Set for the session too, so that the agent runs of module-scoped fixtures
+    (tests/test_redaction.py: three times faster with it) do not load them either."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTEST_PLUGINS", "pytest_agent.plugin")
+
+
 class NetworkRefused(OSError):
     """A test tried to reach a host other than this machine."""
 
@@ -211,6 +220,7 @@ def _clean_session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iter
         for name in _leaks(os.environ):
             monkeypatch.delenv(name)
         _isolated_git(monkeypatch, tmp_path_factory.mktemp("session-home"))
+        _only_our_plugin(monkeypatch)
         _no_network(monkeypatch)
         yield
 
@@ -227,8 +237,7 @@ def _clean_test_environment(
     (e.g. ``-p xdist.plugin``) or deletes these variables.
     """
     _isolated_git(monkeypatch, tmp_path_factory.mktemp("home"))
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("PYTEST_PLUGINS", "pytest_agent.plugin")
+    _only_our_plugin(monkeypatch)
 
 
 @pytest.fixture

@@ -219,6 +219,10 @@ def _clean_session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iter
     with pytest.MonkeyPatch.context() as monkeypatch:
         for name in _leaks(os.environ):
             monkeypatch.delenv(name)
+        # An xdist worker of this suite (addopts ``-n 2``) is not a worker of the agent
+        # runs its tests start: their plugin reads PYTEST_XDIST_WORKER to tell.
+        for name in [n for n in os.environ if n.startswith("PYTEST_XDIST_")]:
+            monkeypatch.delenv(name)
         _isolated_git(monkeypatch, tmp_path_factory.mktemp("session-home"))
         _only_our_plugin(monkeypatch)
         _no_network(monkeypatch)
@@ -281,3 +285,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "faults: fault injection (#15): random kill -9, concurrent runs, fuzzing")
+    # pytest-xdist's own marker, also known when a run blocks xdist (``-p no:xdist``).
+    config.addinivalue_line(
+        "markers", "xdist_group(name): tests that share a module-scoped run go to one worker")

@@ -124,7 +124,9 @@ def test_part_of_the_suite_passes_in_a_hostile_environment(
         # The retry count (4 attempts, not the hostile 1) and the accept tests' timeout.
         f"{TESTS / 'test_loop.py'}::TestRetries::test_failure_after_all_retries_leaves_nothing",
     ]
-    result = pytester.runpytest_subprocess(*selection, "-p", "no:cacheprovider", timeout=240)
+    # ``-n 0``: in one process (the suite's ini says ``-n 2``; four tests need no workers).
+    result = pytester.runpytest_subprocess(*selection, "-p", "no:cacheprovider", "-n", "0",
+                                           timeout=240)
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     result.assert_outcomes(passed=4)
 

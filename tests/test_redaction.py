@@ -23,6 +23,9 @@ from conftest import git
 
 from pytest_agent.memory import redact
 
+#: Every test reads the one agent run of ``run``: one xdist worker makes it once.
+pytestmark = pytest.mark.xdist_group("redaction-agent-run")
+
 #: No key shape (``sk-``, ``Bearer``, ``ghp_``): only the configured list redacts it.
 SECRET = "tangerine-Horse-7731"
 #: Credentials in the configured endpoint's URL: its password and its query.

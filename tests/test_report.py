@@ -165,6 +165,11 @@ def run_agent(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+#: The tests that read the one agent run share an xdist worker (``--dist loadgroup``):
+#: spread over two, the run would be made twice.
+SHARED_RUN = pytest.mark.xdist_group("report-agent-run")
+
+
 @pytest.fixture(scope="module")
 def agent_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentRun]:
     root = tmp_path_factory.mktemp("reports")
@@ -248,6 +253,7 @@ def section(dom: Node, task_id: str) -> Node:
 # -- junit XML -------------------------------------------------------------------
 
 
+@SHARED_RUN
 class TestJunitProperties:
     @staticmethod
     def props(run: AgentRun) -> dict[str, dict[str, str]]:
@@ -291,6 +297,7 @@ class TestJunitProperties:
 # -- GitHub job summary ------------------------------------------------------------
 
 
+@SHARED_RUN
 class TestStepSummary:
     def test_table_appended_after_earlier_content(self, agent_run: AgentRun) -> None:
         text = agent_run.summary.read_text()
@@ -351,6 +358,7 @@ class TestStepSummary:
 # -- the HTML page -------------------------------------------------------------------
 
 
+@SHARED_RUN
 class TestHtmlPage:
     @pytest.fixture(scope="class")
     @staticmethod
@@ -642,6 +650,7 @@ class Pixels:
         )
 
 
+@SHARED_RUN
 class TestChromium:
     def test_page_loads_without_console_errors(
         self, browser: str, agent_run: AgentRun, tmp_path: Path
@@ -699,7 +708,8 @@ class TestMissingBrowser:
         monkeypatch.setenv("PATH", str(pytester.path / "no-browser-here"))
         monkeypatch.setenv("CI", ci)
         test = f"{Path(__file__)}::TestChromium::test_blank_check_can_fail"
-        result = pytester.runpytest_subprocess(test, "-p", "no:cacheprovider", "-rEs",
+        # ``-n 0``: one test needs no xdist workers (the suite's ini says ``-n 2``).
+        result = pytester.runpytest_subprocess(test, "-p", "no:cacheprovider", "-rEs", "-n", "0",
                                                timeout=120)
         result.assert_outcomes(**{outcome: 1})
         line = ("*no headless Chromium on PATH*in CI (CI=true) the browser tests must run*"

@@ -100,3 +100,20 @@ def test_readers_get_the_tuned_split_unless_they_ask(
     assert len(materialize.load_manifest(split="all")) == len(_bugs(manifest))
     with pytest.raises(ValueError, match="split 'test'"):
         materialize.load_manifest(split="test")
+
+
+def test_the_check_split_is_reported_by_its_counts_only() -> None:
+    """The offline engine's report of the check split names no bug (issue #17): the others
+    read its counts, never which bug was repaired."""
+    spec = importlib.util.spec_from_file_location("_real_bugs_run_report", CORPUS / "run.py")
+    assert spec is not None and spec.loader is not None
+    runner = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = runner  # its dataclasses look their module up there
+    spec.loader.exec_module(runner)  # it puts its own directory on sys.path
+    verdict = runner.Verdict(id="proj-abc1234", project="proj", fault_kind="wrong-value: x",
+                             status="done", repaired=True, equal_ast=True, heldout_pass=True,
+                             seconds=3.0, diff_lines=2, last_error="")
+    counts = runner.report([verdict], "c0ffee", per_bug=False)
+    assert "| repaired (accept tests pass) | 1/1 |" in counts
+    assert "proj-abc1234" not in counts and "wrong-value" not in counts
+    assert "proj-abc1234" in runner.report([verdict], "c0ffee")

@@ -488,10 +488,13 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
             r = measure_real(bug.id, settings, args.subject, args.cache)
         except bench_cache.CacheError as exc:
             raise SystemExit(f"--cache: {exc}") from None
-        print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "
-              f"{r.seconds:5.1f}s  mut {r.mutation_seconds:5.1f}s  extra {r.extra:4}  "
-              f"first {r.top} {r.error}",
-              flush=True)
+        if args.split == "check":  # counts only: no bug's ranks on the console either
+            print(f"{r.id:24} {r.seconds:5.1f}s {r.error or 'done'}", flush=True)
+        else:
+            print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "
+                  f"{r.seconds:5.1f}s  mut {r.mutation_seconds:5.1f}s  extra {r.extra:4}  "
+                  f"first {r.top} {r.error}",
+                  flush=True)
         results.append(r)
     text = real_report(results, args)
     print(text)

@@ -174,9 +174,14 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
-def test_no_import_cycles() -> None:
+@pytest.fixture(scope="module")
+def graph() -> dict[str, dict[str, bool]]:
+    """The package's import graph, parsed once for the tests below (they only read it)."""
+    return import_graph()
+
+
+def test_no_import_cycles(graph: dict[str, dict[str, bool]]) -> None:
     """Lazy (function-level) imports count; ``if TYPE_CHECKING:`` imports do not run."""
-    graph = import_graph()
     runtime = {m: {t for t, typing_only in edges.items() if not typing_only}
                for m, edges in graph.items()}
     cycles = {frozenset(c) for c in _cycles(runtime)}
@@ -186,19 +191,18 @@ def test_no_import_cycles() -> None:
     assert not fixed, "fixed, remove from KNOWN_CYCLES:\n" + "\n".join(fixed)
 
 
-def test_floors_run_one_way() -> None:
+def test_floors_run_one_way(graph: dict[str, dict[str, bool]]) -> None:
     """face -> loop -> steps -> ground: no import goes up a floor (type-only ones neither)."""
     offenders = sorted(
         f"{module} ({floor_of(module)}) imports {target} ({floor_of(target)})"
-        for module, edges in import_graph().items()
+        for module, edges in graph.items()
         for target in edges
         if RANK[floor_of(target)] > RANK[floor_of(module)]
     )
     assert not offenders, "imports going up a floor:\n" + "\n".join(offenders)
 
 
-def test_the_graph_sees_lazy_imports() -> None:
-    graph = import_graph()
+def test_the_graph_sees_lazy_imports(graph: dict[str, dict[str, bool]]) -> None:
     # plugin.py imports the session inside pytest_configure only.
     assert "pytest_agent.session" in graph["pytest_agent.plugin"]
     assert floor_of("pytest_agent.session._xdist") == "face"

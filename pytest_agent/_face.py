@@ -36,7 +36,7 @@ INI_SETTINGS: tuple[str, ...] = (
     "request_retries", "tool_mode", "max_tokens_per_task", "max_cost_per_task",
     "daily_cost_cap", "memory_limit_chars", "offline_max_candidates", "offline_time_budget",
     "offline_workers", "candidate_timeout", "localize_formula", "context_token_budget",
-    "localize_mutation_seconds", "localize_mutation_weight",
+    "localize_mutation_seconds", "localize_mutation_weight", "localize_extra_tests_seconds",
 )
 
 #: The run's :class:`~pytest_agent.session.AgentSession` (set in ``plugin.pytest_configure``).

@@ -42,6 +42,7 @@ import math
 import pickle
 import sys
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,14 +58,13 @@ sys.path.insert(0, str(REPO))
 from pytest_agent._types import Task  # noqa: E402
 from pytest_agent._types import Workspace  # noqa: E402
 from pytest_agent.localize import _rank  # noqa: E402
-from pytest_agent.localize import _run  # noqa: E402
 from pytest_agent.localize import _signals  # noqa: E402
 from pytest_agent.localize import _statements  # noqa: E402
+from pytest_agent.localize._coverage import without_false_hangs  # noqa: E402
 from pytest_agent.localize._functions import MODULE  # noqa: E402
 from pytest_agent.localize._functions import read_module  # noqa: E402
 from pytest_agent.localize._ranker import MAX_FUNCTIONS  # noqa: E402
 from pytest_agent.localize._ranker import Ranker  # noqa: E402
-from pytest_agent.settings import AgentSettings  # noqa: E402
 
 Key = tuple[str, str]  # (path, qualname) of a function
 KS = (1, 3, 5)
@@ -255,8 +255,11 @@ def _load_bug(cache: Path, bug_id: str) -> tuple[Path, Any, Any, dict[str, Any]]
         if not needed.is_file():
             raise SystemExit(f"{needed}: not in the cache (build it with benchmarks/localize/"
                              f"run.py --corpus real --cache {cache})")
-    return (root, pickle.loads(baseline_file.read_bytes()),
-            pickle.loads(spectrum_file.read_bytes()), json.loads(meta_file.read_text()))
+    sys.path.insert(0, str(HERE))
+    import spectrum_cache  # run.py's cache format (both versions), read only
+
+    return (root, spectrum_cache.load(baseline_file), spectrum_cache.load(spectrum_file),
+            json.loads(meta_file.read_text()))
 
 
 def _targets(root: Path, meta: dict[str, Any], keys: Sequence[Key]) -> list[set[Key]]:
@@ -280,13 +283,15 @@ def capture(cache: Path, split: str, bug_id: str, project: str) -> Ledger:
                 accept_tests=tuple(meta["accept_tests"]))
     ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
     ledger = Ledger(bug_id, project, split)
+    # The ranking as run_localization calls it, on the cached run (no test runs: the
+    # extra tests' run and the mutation signal are off by default and not fitted here).
+    spectrum = without_false_hangs(spectrum, baseline)
+    targets = task.accept_test_files or task.accept_tests
+    test_files = [str((ws.test_root / t.split("::", 1)[0]).resolve()) for t in targets]
     _CURRENT.append(ledger)
-    original = _run.run_spectrum
-    _run.run_spectrum = lambda *a, **k: spectrum  # type: ignore[assignment]
     try:
-        found = _run.run_localization(task, ws, baseline, AgentSettings(test_timeout=120))
+        found = _rank.rank(root, task, spectrum, baseline, "ochiai", test_files, ws.test_root)
     finally:
-        _run.run_spectrum = original
         _CURRENT.pop()
     ledger.real_top = [(loc.path, loc.function) for loc in found.functions]
     targets = _targets(root, meta, list(ledger.functions))
@@ -297,13 +302,18 @@ def capture(cache: Path, split: str, bug_id: str, project: str) -> Ledger:
     return ledger
 
 
+#: bugs.json to read the splits from (``--manifest``; default: this checkout's).
+MANIFEST: list[Path] = []
+
+
 def capture_split(cache: Path, split: str) -> list[Ledger]:
     sys.path.insert(0, str(REAL_BUGS))
+    from materialize import MANIFEST as DEFAULT_MANIFEST
     from materialize import load_manifest
 
     ledgers = []
     with recording():
-        for bug in load_manifest(split=split):
+        for bug in load_manifest(*(MANIFEST or [DEFAULT_MANIFEST]), split=split):
             if (cache / bug.id).is_dir():
                 ledgers.append(capture(cache, split, bug.id, bug.project))
     return ledgers
@@ -508,10 +518,11 @@ def fired(bugs: Sequence[Compiled]) -> dict[str, int]:
 
 
 def coordinate_search(bugs: Sequence[Compiled], w0: dict[str, float],
-                      params: Sequence[str], passes: int = 3) -> dict[str, float]:
+                      params: Sequence[str], loss_moves: bool = True,
+                      passes: int = 3) -> dict[str, float]:
     """From the current weights, one weight at a time over GRID x its current value;
-    a move is taken only when it raises top-1, or keeps it and lowers the pairwise
-    loss (by more than 0.1%)."""
+    a move is taken only when it raises top-1, or (``loss_moves``) keeps it and lowers
+    the pairwise loss by more than 0.1%."""
     w = dict(w0)
     now = evaluate(bugs, w)
     for _ in range(passes):
@@ -523,7 +534,7 @@ def coordinate_search(bugs: Sequence[Compiled], w0: dict[str, float],
                     continue
                 trial = {**w, p: value}
                 got = evaluate(bugs, trial)
-                if got.top(1) > now.top(1) or (got.top(1) == now.top(1)
+                if got.top(1) > now.top(1) or (loss_moves and got.top(1) == now.top(1)
                                                and got.loss < now.loss * 0.999):
                     w, now, moved = trial, got, True
         if not moved:
@@ -531,7 +542,88 @@ def coordinate_search(bugs: Sequence[Compiled], w0: dict[str, float],
     return w
 
 
-def lopo(bugs: Sequence[Compiled], w0: dict[str, float], params: Sequence[str]
+#: The logistic fit: competitors per bug, the regularization toward the start, the
+#: linearizations (outer rounds) and gradient steps per round.
+_COMPETITORS = 10
+_ROUNDS = 6
+_STEPS = 150
+
+
+@dataclass
+class _Pairs:
+    """One bug linearized at the weights ``w``: score = offset + w . features, for the
+    changed function and its competitors (the first others of the order)."""
+
+    target: tuple[float, list[float]]
+    others: list[tuple[float, list[float]]]
+
+
+def _linearize(c: Compiled, w: dict[str, float], params: Sequence[str]) -> _Pairs | None:
+    order, score = ranked(c, w)
+    targets = [k for k in order if k in c.ledger.main]
+    if not targets:
+        return None
+    slopes: dict[str, dict[Key, float]] = {}
+    for p in params:  # one-sided slopes: the scores are piecewise linear in each weight
+        step = w[p] * 1e-4
+        moved = ranked(c, {**w, p: w[p] + step})[1]
+        slopes[p] = {k: (moved[k] - score[k]) / step for k in score}
+
+    def row(key: Key) -> tuple[float, list[float]]:
+        feats = [slopes[p][key] for p in params]
+        return score[key] - sum(w[p] * f for p, f in zip(params, feats, strict=True)), feats
+
+    rivals = [k for k in order if k not in c.ledger.main][:_COMPETITORS]
+    return _Pairs(row(targets[0]), [row(k) for k in rivals])
+
+
+def _logistic_step(pairs: Sequence[_Pairs], start: dict[str, float], theta: list[float],
+                   params: Sequence[str], lam: float) -> tuple[float, list[float]]:
+    """The loss and its gradient in ``theta`` (w = start x exp(theta)): per bug the mean
+    softplus of (other - changed) / tau over its competitors, plus lam x |theta|^2."""
+    w = [start[p] * math.exp(t) for p, t in zip(params, theta, strict=True)]
+    loss = lam * sum(t * t for t in theta)
+    grad = [2 * lam * t for t in theta]
+    for bug in pairs:
+        t_off, t_feat = bug.target
+        t_score = t_off + sum(a * b for a, b in zip(w, t_feat, strict=True))
+        for off, feat in bug.others:
+            z = (off + sum(a * b for a, b in zip(w, feat, strict=True)) - t_score) / _TAU
+            loss += (z + math.log1p(math.exp(-z)) if z > 0 else math.log1p(math.exp(z))) \
+                / len(bug.others) / len(pairs)
+            sig = 1 / (1 + math.exp(-z)) if z > -30 else 0.0
+            scale = sig / _TAU / len(bug.others) / len(pairs)
+            for i, (a, b) in enumerate(zip(feat, t_feat, strict=True)):
+                grad[i] += scale * (a - b) * w[i]
+    return loss, grad
+
+
+def logistic_fit(bugs: Sequence[Compiled], start: dict[str, float], params: Sequence[str],
+                 lam: float) -> dict[str, float]:
+    """Regularized pairwise logistic regression toward ``start`` (log-weights, L2): the
+    scores are linearized at the current estimate, fitted by gradient descent with a
+    halving step, and linearized again (``_ROUNDS`` times)."""
+    theta = [0.0] * len(params)
+    for _ in range(_ROUNDS):
+        w = {**start, **{p: start[p] * math.exp(t) for p, t in zip(params, theta, strict=True)}}
+        pairs = [x for x in (_linearize(c, w, params) for c in bugs) if x is not None]
+        pairs = [x for x in pairs if x.others]
+        rate = 1.0
+        loss, grad = _logistic_step(pairs, start, theta, params, lam)
+        for _ in range(_STEPS):
+            trial = [t - rate * g for t, g in zip(theta, grad, strict=True)]
+            got, got_grad = _logistic_step(pairs, start, trial, params, lam)
+            if got < loss:
+                theta, loss, grad, rate = trial, got, got_grad, rate * 1.2
+            else:
+                rate /= 2
+                if rate < 1e-6:
+                    break
+    return {**start, **{p: start[p] * math.exp(t) for p, t in zip(params, theta, strict=True)}}
+
+
+def lopo(bugs: Sequence[Compiled], w0: dict[str, float], params: Sequence[str],
+         fit: Callable[[Sequence[Compiled]], dict[str, float]]
          ) -> tuple[list[int | None], dict[str, dict[str, float]]]:
     """Leave one project out: each project's bugs ranked under the weights fitted on
     the other projects' bugs. Returns the ranks (in ``bugs``' order) and each fold's
@@ -540,7 +632,7 @@ def lopo(bugs: Sequence[Compiled], w0: dict[str, float], params: Sequence[str]
     folds: dict[str, dict[str, float]] = {}
     for project in sorted({c.ledger.project for c in bugs}):
         train = [c for c in bugs if c.ledger.project != project]
-        w = coordinate_search(train, w0, params)
+        w = fit(train)
         folds[project] = w
         for i, c in enumerate(bugs):
             if c.ledger.project == project:
@@ -606,25 +698,138 @@ def _spread(folds: dict[str, dict[str, float]], params: Sequence[str]) -> dict[s
     return spread
 
 
-def check_counts(path: str, w0: dict[str, float], fitted: dict[str, float]) -> None:
+def _sign_test(won: int, lost: int) -> float:
+    """P(at least ``won`` of ``won + lost`` discordant bugs favour the fit by chance)."""
+    n = won + lost
+    return sum(math.comb(n, i) for i in range(won, n + 1)) / 2**n if n else 1.0
+
+
+def sensitivity(bugs: Sequence[Compiled], w0: dict[str, float], params: Sequence[str]
+                ) -> None:
+    """Top-1 with one weight at a time moved to each factor of GRID (the rest current)."""
+    print("\n| weight (acts on bugs) | top-1 at x" + " | x".join(f"{f:g}" for f in GRID)
+          + " |\n| --- |" + " --- |" * len(GRID))
+    counts = fired(bugs)
+    for p in params:
+        grid = SBFL_GRID if p == "sbfl" else GRID
+        cells = {f: evaluate(bugs, {**w0, p: w0[p] * f}).top(1) for f in grid}
+        print(f"| {p} ({counts.get(p, 0)}) | "
+              + " | ".join(str(cells.get(f, "")) for f in GRID) + " |")
+
+
+def reachable(bugs: Sequence[Compiled], w0: dict[str, float], params: Sequence[str]
+              ) -> None:
+    """How many misses some weights put first: the search run on each miss alone (a
+    bound on what any weighting can do, per bug, not one weighting for all)."""
+    misses = [c for c in bugs if rank_of(c, w0)[0] != 1]
+    scored = [c for c in misses if rank_of(c, w0)[0] is not None]
+    lifted = [c for c in scored if rank_of(c, coordinate_search([c], w0, params))[0] == 1]
+    print(f"\nmisses under the current weights: {len(misses)} ({len(misses) - len(scored)} not"
+          f" among the first {MAX_FUNCTIONS}); some weights (searched per bug) put "
+          f"{len(lifted)} of them first; the other {len(misses) - len(lifted)} no weights"
+          " tried do")
+
+
+def check_counts(path: str, w0: dict[str, float], fitted: dict[str, dict[str, float]]
+                 ) -> None:
     """The check split: counts only (no per-bug line is printed or kept)."""
     bugs = [compile_ledger(x) for x in capture_split(Path(path), "check")]
-    now, then = evaluate(bugs, w0), evaluate(bugs, fitted)
-    print(f"\ncheck split, {len(bugs)} bugs (counts only): current {now.cells()}; "
-          f"fitted on all {then.cells()}")
+    agree = len(bugs) - len(verify(bugs, w0))  # how many, never which
+    print(f"\ncheck split, {len(bugs)} bugs (counts only; the replay agrees with the real "
+          f"ranking on {agree}): current weights {evaluate(bugs, w0).cells()}")
+    for name, w in fitted.items():
+        print(f"  {name}: {evaluate(bugs, w).cells()}")
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", action="append", default=[], metavar="SPLIT=DIR",
                         help="a run.py --cache directory of the split (tuned, study)")
     parser.add_argument("--ledgers", default="",
                         help="keep the captured ledgers in this pickle and reuse them")
     parser.add_argument("--check", default="", help="the check split's cache: counts only")
+    parser.add_argument("--fitted", action="append", default=[],
+                        help="no fit: compare the current weights with the 'fitted' ones of"
+                             " this --out file (on the caches and --check; repeatable)")
+    parser.add_argument("--manifest", default="",
+                        help="the bugs.json that lists the splits (default: this checkout's)")
     parser.add_argument("--min-bugs", type=int, default=3,
                         help="fit only the weights that act on at least this many bugs")
     parser.add_argument("--out", default="", help="write the figures and weights as JSON")
-    args = parser.parse_args()
+    parser.add_argument("--moves", choices=("top1+loss", "top1"), default="top1+loss",
+                        help="coordinate search: move on a top-1 gain, or also on a lower"
+                             " pairwise loss at equal top-1 (the default)")
+    parser.add_argument("--method", choices=("coordinate", "logistic"), default="coordinate",
+                        help="coordinate search on top-1, or a pairwise logistic regression"
+                             " regularized toward the start (--lam)")
+    parser.add_argument("--lam", type=float, default=0.1,
+                        help="logistic: L2 weight on the log-weights' distance to the start")
+    parser.add_argument("--start", choices=("current", "uniform"), default="current",
+                        help="where the search starts: the current weights, or every"
+                             " fitted weight at 0.1 (a start that has not seen these bugs)")
+    parser.add_argument("--params", default="",
+                        help="fit only these weights (comma-separated; default: every"
+                             " weight acting on --min-bugs bugs, and sbfl)")
+    return parser
+
+
+def _report_cv(bugs: Sequence[Compiled], w0: dict[str, float], ranks: list[int | None],
+               fitted: dict[str, float]) -> dict[str, dict[str, list[int] | int]]:
+    base = _by_split(bugs, evaluate(bugs, w0).ranks)
+    cv = _by_split(bugs, ranks)
+    full = _by_split(bugs, evaluate(bugs, fitted).ranks)
+    print("\n| split | bugs | current weights top-1/3/5 | LOPO-CV fitted | fitted on all"
+          " (in-sample) |\n| --- | --- | --- | --- | --- |")
+    for split in base:
+        print(f"| {split} | {len(base[split].ranks)} | {base[split].cells()} | "
+              f"{cv[split].cells()} | {full[split].cells()} |")
+    both = list(zip(base["all"].ranks, ranks, strict=True))
+    won = sum(1 for a, b in both if b == 1 and a != 1)
+    lost = sum(1 for a, b in both if a == 1 and b != 1)
+    print(f"\nLOPO-CV against the current weights: {won} bugs entered first place, "
+          f"{lost} left it (one-sided sign test on those: p = {_sign_test(won, lost):.3f})")
+    firsts: dict[str, list[int]] = {}
+    for c, (a, b) in zip(bugs, both, strict=True):
+        pair = firsts.setdefault(c.ledger.project, [0, 0])
+        pair[0] += a == 1
+        pair[1] += b == 1
+    print("per project, first places (current -> LOPO-CV): "
+          + ", ".join(f"{p} {a}->{b}" for p, (a, b) in firsts.items()))
+    return {s: {"current": [base[s].top(k) for k in KS], "cv": [cv[s].top(k) for k in KS],
+                "fitted": [full[s].top(k) for k in KS], "bugs": len(base[s].ranks)}
+            for s in base}
+
+
+def _fit(args: argparse.Namespace, bugs: Sequence[Compiled], w0: dict[str, float],
+         params: Sequence[str]) -> dict[str, float]:
+    start = w0 if args.start == "current" else {
+        **w0, **{p: 0.1 for p in params if p != "sbfl"}}
+    started = time.monotonic()
+    if args.method == "logistic":
+        def fit(train: Sequence[Compiled]) -> dict[str, float]:
+            return logistic_fit(train, start, params, args.lam)
+    else:
+        def fit(train: Sequence[Compiled]) -> dict[str, float]:
+            return coordinate_search(train, start, params, args.moves == "top1+loss")
+    ranks, folds = lopo(bugs, start, params, fit)
+    fitted = fit(bugs)
+    print(f"fitting took {time.monotonic() - started:.0f} s")
+    figures = _report_cv(bugs, w0, ranks, fitted)
+    spread = _spread(folds, params)
+    print("\n| weight | current | fitted on all | folds min .. median .. max |\n"
+          "| --- | --- | --- | --- |")
+    for p in params:
+        print(f"| {p} | {w0[p]:g} | {fitted[p]:g} | {spread[p]} |")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"current": w0, "fitted": fitted, "folds": folds,
+                                              "figures": figures}, indent=1))
+    return fitted
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    if args.manifest:
+        MANIFEST.append(Path(args.manifest))
     if any(s.startswith(("heldout=", "check=")) for s in args.cache):
         raise SystemExit("--cache: the held-out and check splits are never fitted on")
     w0 = current_weights()
@@ -634,42 +839,22 @@ def main() -> int:
           "agree with the real ranking")
     for line in wrong:
         print("  " + line)
-    counts = fired(bugs)
-    params = ["sbfl", *sorted(k for k, n in counts.items()
-                              if k != "sbfl" and n >= args.min_bugs)]
-    print("kinds (bugs where they act): " + ", ".join(f"{k} {n}" for k, n in
-                                                     sorted(counts.items())))
-    started = time.monotonic()
-    ranks, folds = lopo(bugs, w0, params)
-    fitted = coordinate_search(bugs, w0, params)
-    print(f"fitting took {time.monotonic() - started:.0f} s")
-    base = _by_split(bugs, evaluate(bugs, w0).ranks)
-    cv = _by_split(bugs, ranks)
-    full = _by_split(bugs, evaluate(bugs, fitted).ranks)
-    print("\n| split | bugs | current weights top-1/3/5 | LOPO-CV fitted | fitted on all"
-          " (in-sample) |\n| --- | --- | --- | --- | --- |")
-    for split in base:
-        print(f"| {split} | {len(base[split].ranks)} | {base[split].cells()} | "
-              f"{cv[split].cells()} | {full[split].cells()} |")
-    both = [(a, b) for a, b in zip(evaluate(bugs, w0).ranks, ranks, strict=True)]
-    won = sum(1 for a, b in both if b == 1 and a != 1)
-    lost = sum(1 for a, b in both if a == 1 and b != 1)
-    print(f"\nLOPO-CV against the current weights: {won} bugs entered first place, "
-          f"{lost} left it")
-    spread = _spread(folds, params)
-    print("\n| weight | current | fitted on all | folds min .. median .. max |\n"
-          "| --- | --- | --- | --- |")
-    for p in params:
-        print(f"| {p} | {w0[p]:g} | {fitted[p]:g} | {spread[p]} |")
+    fitted: dict[str, dict[str, float]] = {}
+    for name in args.fitted:
+        fitted[name] = {**w0, **json.loads(Path(name).read_text())["fitted"]}
+        for split, figures in _by_split(bugs, evaluate(bugs, fitted[name]).ranks).items():
+            print(f"{split}: {figures.cells()} with the weights of {name}")
+    if not args.fitted:
+        counts = fired(bugs)
+        params = [p for p in args.params.split(",") if p] or [
+            "sbfl", *sorted(k for k, n in counts.items() if k != "sbfl" and n >= args.min_bugs)]
+        print("kinds (bugs where they act): " + ", ".join(f"{k} {n}" for k, n in
+                                                         sorted(counts.items())))
+        sensitivity(bugs, w0, params)
+        reachable(bugs, w0, params)
+        fitted["fitted on all"] = _fit(args, bugs, w0, params)
     if args.check:
         check_counts(args.check, w0, fitted)
-    if args.out:
-        Path(args.out).write_text(json.dumps({
-            "current": w0, "fitted": fitted, "folds": folds,
-            "figures": {s: {"current": [base[s].top(k) for k in KS],
-                            "cv": [cv[s].top(k) for k in KS],
-                            "fitted": [full[s].top(k) for k in KS],
-                            "bugs": len(base[s].ranks)} for s in base}}, indent=1))
     return 0
 
 

@@ -875,3 +875,37 @@ class TestExtraTests:
         # A project that renames what pytest collects: whole files only.
         write(tmp_path, "pytest.ini", "[pytest]\npython_functions = check_*\n")
         assert "tests/test_some.py" in extra_targets(tied, tmp_path, [])
+
+    def test_the_functions_tied_at_the_top(self, tmp_path: Path) -> None:
+        from pytest_agent.localize._widen import tied_functions
+
+        mod = write(tmp_path, "pkg/core.py", '''\
+            def f():
+                return 1
+
+
+            def g():
+                return 2
+
+
+            class H:
+                def __init__(self):
+                    self.x = 3
+
+
+            def every():
+                return 4
+            ''')
+        fail, p1, p2 = "tests/test_a.py::test_fail", "tests/test_a.py::p1", "tests/test_a.py::p2"
+        ran = {fail: frozenset({2, 6, 11, 15}), p1: frozenset({2, 6, 11, 15}),
+               p2: frozenset({11, 15})}
+        run = SpectrumRun(outcomes={fail: "failed", p1: "passed", p2: "passed"}, failures={},
+                          exceptions=(), coverage={str(mod): ran}, collect_errors=(),
+                          output="", duration=0.0, timed_out=False, has_coverage=True)
+        # f and g: ef=1 ep=1 (0.71); H.__init__ ep=2 (0.58); every: every test ran it.
+        tied = tied_functions(run, frozenset({fail}), tmp_path)
+        assert (tied.names, tied.modules, tied.count) == ({"f", "g"}, {"core"}, 2)
+        ran[p1], ran[p2] = frozenset({2, 15}), frozenset({15})
+        tied = tied_functions(run, frozenset({fail}), tmp_path)
+        # Now g and H.__init__ tie at 1.0 (a class stands for its __init__).
+        assert (tied.names, tied.count) == ({"g", "H"}, 2)

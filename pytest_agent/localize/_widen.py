@@ -7,7 +7,8 @@ in the project that run the same functions are what separate the fault from the
 bystanders (the SBFL literature measures spectra over the whole suite).
 
 :func:`extra_targets` chooses them cheaply, without importing anything: the functions
-tied at the top (a line every counted failing test ran and no passing test did), then
+tied at the top of the spectrum (a line of the highest Ochiai score: most often
+``ef = F, ep = 0``, a line every counted failing test ran and no passing test), then
 the project's other test files that name one of those functions (a word of the source)
 or are named after its module (``test_core.py`` for ``core.py``), most names first;
 inside a file, the tests (module-level ``test*`` functions, ``test*`` methods of
@@ -31,10 +32,12 @@ from pathlib import Path
 from typing import final
 
 from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._functions import ModuleInfo
 from pytest_agent.localize._functions import read_module
 from pytest_agent.localize._paths import EXCLUDED_DIRS
 from pytest_agent.localize._paths import is_excluded
 from pytest_agent.localize._paths import is_test_path
+from pytest_agent.localize._sbfl import suspiciousness
 
 __all__ = ["Tied", "extra_targets", "merge_passing", "tied_functions"]
 
@@ -44,6 +47,8 @@ MAX_FILES = 2000
 MAX_CHOSEN = 20
 #: A file named after a tied function's module counts as this many named functions.
 NAMED_AFTER = 3
+#: Scores this close to the top tie with it.
+TIE = 1e-9
 
 
 @final
@@ -61,42 +66,30 @@ class Tied:
 
 
 def tied_functions(run: SpectrumRun, failing: frozenset[str], source_root: Path) -> Tied:
-    """The project functions holding a line that every test of ``failing`` ran and no
-    passing test did (Ochiai 1.0), from ``run``'s coverage."""
+    """The project functions holding a line of the spectrum's top Ochiai score (over
+    ``run``'s coverage, ``failing`` counted as the failing tests; lines run at import
+    and lines every test ran left out, as in the ranking)."""
     passing = run.passing
-    names: set[str] = set()
-    modules: set[str] = set()
-    functions: set[tuple[str, str]] = set()
-    for filename, per_test in sorted(run.coverage.items()):
+    project: dict[str, Mapping[str, frozenset[int]]] = {}
+    infos: dict[str, ModuleInfo] = {}
+    for filename, per_test in run.coverage.items():
         rel = _project_rel(filename, source_root)
-        if rel is None or not failing:
+        info = read_module(Path(filename)) if rel is not None else None
+        if rel is None or info is None:
             continue
-        lines = _unseparated(per_test, failing, passing)
-        info = read_module(Path(filename)) if lines else None
-        if info is None:
-            continue
-        for line in sorted(lines - info.import_lines):
-            span = info.enclosing(line)
-            if span is None:
-                continue
+        infos[rel] = info
+        project[rel] = {t: lines - info.import_lines for t, lines in per_test.items()}
+    stats = {key: st for key, st in suspiciousness(project, failing, passing).items()
+             if st.score > 0 and (st.nf or st.np or not passing)}
+    top = max((st.score for st in stats.values()), default=0.0)
+    functions: set[tuple[str, str]] = set()
+    for (rel, line), st in sorted(stats.items()):
+        span = infos[rel].enclosing(line) if st.score >= top - TIE else None
+        if span is not None:
             functions.add((rel, span.qualname))
-            names.add(_test_name(span.qualname))
-            modules.add(_module_stem(Path(rel)))
-    names.discard("")
+    names = {_test_name(q) for _, q in functions} - {""}
+    modules = {_module_stem(Path(rel)) for rel, _ in functions}
     return Tied(frozenset(names), frozenset(modules), len(functions))
-
-
-def _unseparated(per_test: Mapping[str, frozenset[int]], failing: frozenset[str],
-                 passing: frozenset[str]) -> set[int]:
-    ran_by_all: set[int] | None = None
-    for test in failing:
-        lines = per_test.get(test, frozenset())
-        ran_by_all = set(lines) if ran_by_all is None else ran_by_all & lines
-    if not ran_by_all:
-        return set()
-    for test in passing:
-        ran_by_all -= per_test.get(test, frozenset())
-    return ran_by_all
 
 
 def _project_rel(filename: str, source_root: Path) -> str | None:

@@ -261,6 +261,11 @@ def _parse_yaml(path: Path, text: str) -> Any:
         raise PlanError(f"{path}{where}: not valid YAML: {problem}") from None
     except YAMLError as exc:
         raise PlanError(f"{path}: not valid YAML: {exc}") from None
+    except TypeError as exc:
+        # A key that is itself a mapping or a list (``? `` then ``- x`` or ``a: 1``):
+        # ruamel cannot hash it and raises TypeError instead of a YAML error.
+        raise PlanError(f"{path}: not valid for a plan: a mapping or list used as a key "
+                        f"({exc})") from None
 
 
 def _no_alias_composer() -> Any:

@@ -49,6 +49,15 @@ def test_merge_key_alias_is_refused_too(tmp_path: Path) -> None:
     assert "aliases (*base) are not allowed" in one_error(path)
 
 
+@pytest.mark.parametrize("key", ["  meta: {a: 1}", "  - id: T-1"])
+def test_a_mapping_or_list_as_a_key_is_one_clear_error(tmp_path: Path, key: str) -> None:
+    # Found by test_faults.py's fuzzing: ruamel raised TypeError (unhashable CommentedMap).
+    path = tmp_path / "plan.yaml"
+    path.write_text(f"? \n{key}")
+    message = one_error(path)
+    assert message.startswith(f"{path}: not valid for a plan: a mapping or list used as a key")
+
+
 @pytest.mark.parametrize(("written", "expected"), [
     ("a..b", "must not contain '..'"),
     ("a.lock", "must not end with '.lock'"),

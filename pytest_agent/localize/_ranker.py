@@ -358,10 +358,7 @@ class Ranker:
         return self._thin[key]
 
     def _delegates(self, rel: str, span: FunctionSpan) -> bool:
-        tree = self.tree(rel)
-        node = next((n for n in ast.walk(tree)
-                     if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-                     and n.lineno == span.def_line), None) if tree is not None else None
+        node = self.def_node(rel, span)
         if node is None:
             return False
         body = node.body
@@ -387,7 +384,7 @@ class Ranker:
         ``self`` is no collector (every method call would write it)."""
         key = (rel, span.def_line)
         if key not in self._writers:
-            node = self._def_node(rel, span)
+            node = self.def_node(rel, span)
             names = _collector_calls(node) if node is not None else []
             found: list[tuple[str, FunctionSpan]] = []
             for receiver, name in names:
@@ -398,7 +395,7 @@ class Ranker:
         return self._writers[key]
 
     def _recursive(self, rel: str, span: FunctionSpan) -> bool:
-        node = self._def_node(rel, span)
+        node = self.def_node(rel, span)
         name = span.qualname.rsplit(".", 1)[-1]
         return node is not None and any(
             isinstance(c, ast.Call) and (
@@ -406,8 +403,9 @@ class Ranker:
                 or (isinstance(c.func, ast.Attribute) and c.func.attr == name))
             for c in ast.walk(node))
 
-    def _def_node(self, rel: str, span: FunctionSpan
-                  ) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    def def_node(self, rel: str, span: FunctionSpan
+                 ) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The ``def`` of ``span`` in the parsed module (``None``: not parsed)."""
         tree = self.tree(rel)
         return next((n for n in ast.walk(tree)
                      if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)

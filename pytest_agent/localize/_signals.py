@@ -851,9 +851,7 @@ def _module_constants(ranker: Ranker, rel: str) -> dict[str, int]:
 
 
 def _globals_read(ranker: Ranker, rel: str, span: FunctionSpan) -> set[str]:
-    tree = ranker.tree(rel)
-    node = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-                 and n.lineno == span.def_line), None) if tree is not None else None
+    node = ranker.def_node(rel, span)
     if node is None:
         return set()
     loaded: set[str] = set()

@@ -91,6 +91,7 @@ __all__ = [
     "constant_signal",
     "crash_order",
     "name_signals",
+    "project_coverage",
     "record_from_text",
     "spectrum_signal",
     "table_signal",
@@ -159,15 +160,8 @@ def spectrum_signal(ranker: Ranker, spectrum: SpectrumRun, formula: Formula,
 
     :param failing: The failing tests that count (the task's, see :func:`task_failures`).
     """
-    project_cov: dict[str, Mapping[str, frozenset[int]]] = {}
-    for filename, per_test in spectrum.coverage.items():
-        rel = ranker.project_rel(filename)
-        if rel is None:
-            continue
-        info = ranker.module(rel)
-        at_import = info.import_lines if info is not None else frozenset()
-        kept = {test: lines - at_import for test, lines in per_test.items()}
-        project_cov[rel] = kept
+    project_cov = project_coverage(ranker, spectrum)
+    for rel, kept in project_cov.items():
         ranker.executed[rel] = set().union(*kept.values())
     stats = suspiciousness(project_cov, failing, spectrum.passing, formula)
     every_test_counts = bool(spectrum.passing)
@@ -183,6 +177,21 @@ def spectrum_signal(ranker: Ranker, spectrum: SpectrumRun, formula: Formula,
             ranker.add_line(rel, line, st.score,
                             f"{formula} {st.score:.2f} (ef={st.ef} ep={st.ep})", kind="sbfl")
     return bool(stats)
+
+
+def project_coverage(ranker: Ranker, spectrum: SpectrumRun
+                     ) -> dict[str, Mapping[str, frozenset[int]]]:
+    """Per project file (root-relative): the lines each test ran, less the lines run at
+    import (no evidence: they run once per process, in whichever test imports first)."""
+    project_cov: dict[str, Mapping[str, frozenset[int]]] = {}
+    for filename, per_test in spectrum.coverage.items():
+        rel = ranker.project_rel(filename)
+        if rel is None:
+            continue
+        info = ranker.module(rel)
+        at_import = info.import_lines if info is not None else frozenset()
+        project_cov[rel] = {test: lines - at_import for test, lines in per_test.items()}
+    return project_cov
 
 
 def task_failures(accept_tests: Iterable[str], failing: frozenset[str]) -> frozenset[str]:

@@ -33,11 +33,10 @@ from typing import final
 
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._functions import ModuleInfo
-from pytest_agent.localize._functions import read_module
 from pytest_agent.localize._paths import EXCLUDED_DIRS
-from pytest_agent.localize._paths import is_excluded
-from pytest_agent.localize._paths import is_test_path
+from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._sbfl import suspiciousness
+from pytest_agent.localize._signals import project_coverage
 
 __all__ = ["Tied", "extra_targets", "merge_passing", "tied_functions"]
 
@@ -70,15 +69,13 @@ def tied_functions(run: SpectrumRun, failing: frozenset[str], source_root: Path)
     ``run``'s coverage, ``failing`` counted as the failing tests; lines run at import
     and lines every test ran left out, as in the ranking)."""
     passing = run.passing
+    ranker = Ranker(source_root, ())  # for its project files and their parsed modules
     project: dict[str, Mapping[str, frozenset[int]]] = {}
     infos: dict[str, ModuleInfo] = {}
-    for filename, per_test in run.coverage.items():
-        rel = _project_rel(filename, source_root)
-        info = read_module(Path(filename)) if rel is not None else None
-        if rel is None or info is None:
-            continue
-        infos[rel] = info
-        project[rel] = {t: lines - info.import_lines for t, lines in per_test.items()}
+    for rel, per_test in project_coverage(ranker, run).items():
+        info = ranker.module(rel)
+        if info is not None:
+            infos[rel], project[rel] = info, per_test
     stats = {key: st for key, st in suspiciousness(project, failing, passing).items()
              if st.score > 0 and (st.nf or st.np or not passing)}
     top = max((st.score for st in stats.values()), default=0.0)
@@ -90,16 +87,6 @@ def tied_functions(run: SpectrumRun, failing: frozenset[str], source_root: Path)
     names = {_test_name(q) for _, q in functions} - {""}
     modules = {_module_stem(Path(rel)) for rel, _ in functions}
     return Tied(frozenset(names), frozenset(modules), len(functions))
-
-
-def _project_rel(filename: str, source_root: Path) -> str | None:
-    try:
-        rel = Path(filename).resolve().relative_to(source_root.resolve())
-    except ValueError:
-        return None
-    if rel.suffix != ".py" or is_test_path(rel) or is_excluded(rel):
-        return None
-    return rel.as_posix()
 
 
 def _test_name(qualname: str) -> str:

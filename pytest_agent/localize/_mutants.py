@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import final
 
+from pytest_agent._outcomes import FAILING
 from pytest_agent._types import Location
 from pytest_agent._types import Task
 from pytest_agent._types import TestRun
@@ -36,13 +37,14 @@ from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._functions import read_module
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._ranker import Ranking
-from pytest_agent.localize._signals import task_failures
+from pytest_agent.localize._signals import failing_tests
 from pytest_agent.settings import AgentSettings
 
 if TYPE_CHECKING:
     from pytest_agent.engines.offline._pool import RunResult
     from pytest_agent.engines.offline._pool import WorkerPool
     from pytest_agent.engines.offline._source import Edit
+    from pytest_agent.engines.offline._source import SourceFile
 
 __all__ = [
     "MutantOutcome", "MutationRun", "Target", "combine", "mutation_signal", "plan_mutants",
@@ -74,7 +76,6 @@ STARTUP_ALLOWANCE = 3.0
 #: A mutant is not started with less than this many seconds of the budget left.
 MIN_RUN = 0.5
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
-_FAILING = frozenset({"failed", "error", "xpassed"})
 
 
 @final
@@ -182,10 +183,8 @@ def mutation_signal(ranking: Ranking, task: Task, workspace: Workspace,
 
 def _failing(task: Task, spectrum: SpectrumRun | None, baseline: TestRun | None
              ) -> frozenset[str]:
-    failing = spectrum.failing if spectrum is not None else frozenset()
-    if not failing and baseline is not None:
-        failing = frozenset(baseline.failing)
-    return frozenset(n for n in task_failures(task.accept_tests, failing) if "::" in n)
+    return frozenset(n for n in failing_tests(task.accept_tests, spectrum, baseline)
+                     if "::" in n)
 
 
 def _targets(root: Path, functions: Iterable[Location], spectrum: SpectrumRun | None,
@@ -288,11 +287,9 @@ def _pick(edits: list[Edit]) -> list[Edit]:
     return [e for _, e in sorted(keyed, key=lambda k: k[0])][:PER_LINE]
 
 
-def _mutant(src: object, target: Target, edit: Edit) -> Mutant | None:
-    from pytest_agent.engines.offline._source import SourceFile
+def _mutant(src: SourceFile, target: Target, edit: Edit) -> Mutant | None:
     from pytest_agent.engines.offline._source import apply_edits
 
-    assert isinstance(src, SourceFile)
     text = apply_edits(src.text, [edit])
     try:
         compile(text, target.path, "exec", dont_inherit=True)
@@ -342,7 +339,7 @@ def _seen(result: RunResult) -> _Seen:
     for record in result.records:
         name, outcome = str(record["nodeid"]), str(record["outcome"])
         held = seen.get(name)
-        if held is None or (held[0] not in _FAILING and outcome in _FAILING):
+        if held is None or (held[0] not in FAILING and outcome in FAILING):
             seen[name] = (outcome, _message(str(record.get("longrepr", ""))))
     return seen
 
@@ -395,7 +392,7 @@ class _Runner:
                                            self.timeout + STARTUP_ALLOWANCE))
         self.base = _seen(base)
         self.failing = tuple(t for t in self.run_.failing
-                             if self.base.get(t, ("", ""))[0] in _FAILING)
+                             if self.base.get(t, ("", ""))[0] in FAILING)
         self.passing = tuple(t for t in self.run_.passing
                              if self.base.get(t, ("", ""))[0] == "passed")
         if not self.failing:
@@ -433,7 +430,7 @@ class _Runner:
         if result is None or result.timed_out or result.crashed:
             return replace(outcome, lost=True)
         seen = _seen(result)
-        broken_import = any("::" not in n and o in _FAILING for n, (o, _) in seen.items())
+        broken_import = any("::" not in n and o in FAILING for n, (o, _) in seen.items())
         fixed, changed, broke = [], [], []
         for test in self.failing:
             now = seen.get(test)
@@ -446,7 +443,7 @@ class _Runner:
                 changed.append(test)
         for test in self.passing:
             now = seen.get(test)
-            if (now is None and broken_import) or (now is not None and now[0] in _FAILING):
+            if (now is None and broken_import) or (now is not None and now[0] in FAILING):
                 broke.append(test)
         return replace(outcome, fixed=tuple(fixed), changed=tuple(changed), broke=tuple(broke))
 

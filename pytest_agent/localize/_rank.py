@@ -19,11 +19,11 @@ from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._signals import TracebackSignals
 from pytest_agent.localize._signals import constant_signal
 from pytest_agent.localize._signals import crash_order
+from pytest_agent.localize._signals import failing_tests
 from pytest_agent.localize._signals import name_signals
 from pytest_agent.localize._signals import record_from_text
 from pytest_agent.localize._signals import spectrum_signal
 from pytest_agent.localize._signals import table_signal
-from pytest_agent.localize._signals import task_failures
 from pytest_agent.localize._signals import test_body_signal
 from pytest_agent.localize._signals import test_module_signal
 from pytest_agent.localize._signals import test_name_signal
@@ -46,10 +46,7 @@ def rank(
     spectrum = None if spectrum is not None and spectrum.cut_before_accept else spectrum
     ranker = Ranker(root, test_files)
     methods: list[str] = []
-    failing = spectrum.failing if spectrum is not None else frozenset()
-    if not failing and baseline is not None:
-        failing = frozenset(baseline.failing)
-    failing = task_failures(task.accept_tests, failing)
+    failing = failing_tests(task.accept_tests, spectrum, baseline)
 
     # 1. Spectrum-based scores from per-test coverage.
     if (spectrum is not None and spectrum.has_coverage and failing

@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import final
 
 from pytest_agent._types import Task
+from pytest_agent._types import TestRun
 from pytest_agent.localize._coverage import ExceptionRecord
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._functions import FunctionSpan
@@ -90,6 +91,7 @@ __all__ = [
     "constant_readers",
     "constant_signal",
     "crash_order",
+    "failing_tests",
     "name_signals",
     "project_coverage",
     "record_from_text",
@@ -192,6 +194,16 @@ def project_coverage(ranker: Ranker, spectrum: SpectrumRun
         at_import = info.import_lines if info is not None else frozenset()
         project_cov[rel] = {test: lines - at_import for test, lines in per_test.items()}
     return project_cov
+
+
+def failing_tests(accept_tests: Iterable[str], spectrum: SpectrumRun | None,
+                  baseline: TestRun | None) -> frozenset[str]:
+    """The failing tests that count: the run's (the baseline's when the run has none),
+    narrowed to the task's by :func:`task_failures`."""
+    failing = spectrum.failing if spectrum is not None else frozenset()
+    if not failing and baseline is not None:
+        failing = frozenset(baseline.failing)
+    return task_failures(accept_tests, failing)
 
 
 def task_failures(accept_tests: Iterable[str], failing: frozenset[str]) -> frozenset[str]:

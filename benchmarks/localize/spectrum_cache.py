@@ -44,18 +44,25 @@ def _map_strings(obj: Any, fn: Callable[[str], str]) -> Any:
     dataclasses, mappings, lists, tuples and sets; other values as they are."""
     if type(obj) is str:  # not an enum's member (``TestOutcome`` is a ``str``)
         return fn(obj)
-    if isinstance(obj, (set, frozenset)) and all(type(v) is int for v in obj):
-        return obj  # a test's lines: no strings inside
+    if isinstance(obj, (set, frozenset)) and all(_numbers(v) for v in obj):
+        return obj  # a test's lines or arcs: no strings inside
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        # A field the stored run lacks (a run cached before it was added: ``arcs``)
+        # gets its default.
         changes = {f.name: _map_strings(getattr(obj, f.name), fn)
-                   for f in dataclasses.fields(obj) if f.init}
-        return dataclasses.replace(obj, **changes)
+                   for f in dataclasses.fields(obj) if f.init and hasattr(obj, f.name)}
+        return type(obj)(**changes)
     if isinstance(obj, dict):
         return {_map_strings(k, fn): _map_strings(v, fn) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
         mapped = [_map_strings(v, fn) for v in obj]
         return mapped if isinstance(obj, list) else type(obj)(mapped)
     return obj
+
+
+def _numbers(value: object) -> bool:
+    """A line number, or an arc (a pair of them)."""
+    return type(value) is int or (type(value) is tuple and all(type(v) is int for v in value))
 
 
 def _strings(obj: Any) -> Iterator[str]:
@@ -119,7 +126,7 @@ def _relocate_old(path: Path, run: Any) -> Any:
                 h in s for s in _strings(run) for h in here):
             raise CacheError(f"{path}: an old-format cache made elsewhere (its paths are not"
                              f" under {bug_dir}): use it where it was made, or rebuild it")
-        return run
+        return _map_strings(run, str)  # the same strings; fields it lacks get defaults
     print(f"{path}: old-format cache made in {made_in}; its paths moved to {bug_dir}",
           file=sys.stderr)
     return _map_strings(run, _replacer([made_in], str(bug_dir)))

@@ -118,6 +118,10 @@ class SpectrumRun:
     #: coverage was written: what a shorter budget would have kept (the benchmark's).
     started_at: float = 0.0
     finished_at: Mapping[str, float] = field(default_factory=dict)
+    #: Absolute filename -> test node id -> the arcs (``(from line, to line)``, coverage.py's:
+    #: a negative number is a code object's entry or exit) that test took; empty when the
+    #: run measured lines only (:mod:`._arcs` reads them).
+    arcs: Mapping[str, Mapping[str, frozenset[tuple[int, int]]]] = field(default_factory=dict)
 
     @property
     def failing(self) -> frozenset[str]:
@@ -174,6 +178,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
     failures: dict[str, str] = {}
     exceptions: list[ExceptionRecord] = []
     coverage: dict[str, dict[str, frozenset[int]]] = {}
+    arcs: dict[str, dict[str, frozenset[tuple[int, int]]]] = {}
     collect_errors: list[str] = []
     warnings: list[str] = []
     attribution: list[StatementCalls] = []
@@ -196,6 +201,9 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
             finished_at[nodeid] = float(rec.get("at", 0.0))
             for filename, lines in rec["lines"].items():
                 coverage.setdefault(str(filename), {})[nodeid] = frozenset(map(int, lines))
+            for filename, taken in rec.get("arcs", {}).items():
+                arcs.setdefault(str(filename), {})[nodeid] = frozenset(
+                    (int(a), int(b)) for a, b in taken)
         elif kind == "attribution":
             attribution.append(statement_calls(rec))
         elif kind == "warning":
@@ -212,7 +220,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
         coverage=coverage, collect_errors=tuple(collect_errors), output=output,
         duration=duration, timed_out=timed_out, has_coverage=bool(finished),
         warnings=tuple(warnings), attribution=tuple(attribution), cut_before_accept=cut,
-        finished_at=finished_at,
+        finished_at=finished_at, arcs=arcs,
     )
 
 
@@ -267,6 +275,8 @@ def without_false_hangs(run: SpectrumRun, baseline: TestRun | None) -> SpectrumR
         exceptions=tuple(r for r in run.exceptions if r.nodeid not in false),
         coverage={f: {n: lines for n, lines in per.items() if n not in false}
                   for f, per in run.coverage.items()},
+        arcs={f: {n: taken for n, taken in per.items() if n not in false}
+              for f, per in run.arcs.items()},
         attribution=tuple(a for a in run.attribution if a.nodeid not in false),
         disturbed=tuple(sorted(false)),
     )

@@ -146,7 +146,9 @@ class LocalizePlugin:
         # Started and stopped around each test phase (below): pytest's own collection
         # and reporting then run untraced, which keeps the run close to a plain one.
         self._cov = coverage.Coverage(
-            data_file=None, config_file=False, branch=False, source=[self._source], omit=_OMIT
+            data_file=None, config_file=False, source=[self._source], omit=_OMIT,
+            # Arcs too (localize/_arcs.py); PYTEST_AGENT_COVERAGE_BRANCH=0: lines only.
+            branch=os.environ.get("PYTEST_AGENT_COVERAGE_BRANCH", "1") != "0",
         )
         # The in-memory data the collector flushes into (the same object for the whole
         # run); read per test below. Taken before the first start: ``get_data`` after
@@ -170,10 +172,12 @@ class LocalizePlugin:
         data = self._data
         data.set_query_contexts(["^" + re.escape(nodeid) + "$"])
         lines: dict[str, list[int]] = {}
+        arcs: dict[str, list[list[int]]] = {}
         for filename in sorted(data.measured_files()):
             ran = data.lines(filename)
             if ran:
                 lines[filename] = sorted(ran)
+                arcs[filename] = sorted(map(list, data.arcs(filename) or ()))
         data.set_query_contexts(None)
         # coverage matches the query against every context the data holds (a regex
         # per row): over a whole run that was quadratic in its tests (lark's 1,146:
@@ -184,7 +188,7 @@ class LocalizePlugin:
             data.erase()
         # Written even when empty: the record says the test finished.
         self._emit({"kind": "coverage-test", "nodeid": nodeid, "lines": lines,
-                    "at": time.monotonic()})
+                    "at": time.monotonic(), **({"arcs": arcs} if data.has_arcs() else {})})
 
     def _trace(self, on: bool) -> None:
         if self._cov is None or on == self._tracing:

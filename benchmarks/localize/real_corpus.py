@@ -148,6 +148,8 @@ def _cut(run: Any, seconds: float) -> Any:
         run, outcomes={n: o for n, o in run.outcomes.items() if n in kept},
         coverage={f: {n: lines for n, lines in per.items() if n in kept}
                   for f, per in run.coverage.items()},
+        arcs={f: {n: taken for n, taken in per.items() if n in kept}
+              for f, per in run.arcs.items()},
         duration=min(run.duration, seconds), timed_out=run.timed_out or run.duration > seconds)
 
 
@@ -280,6 +282,8 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
            else "")
         + (" --subject" if args.subject else "")
         + (f" --without {args.without}" if args.without else "")
+        + (f" --arc-weight {args.arc_weight:g}" if args.arc_weight is not None else "")
+        + (f" --similarity {args.similarity:g}" if args.similarity is not None else "")
         + "".join(f" --set {w}" for w in args.set)
         + (f" --mutation {args.mutation:g} --mutation-weight {args.mutation_weight:g}"
            if args.mutation else "") + "`",

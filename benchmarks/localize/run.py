@@ -77,6 +77,16 @@ def ablate(without: str, weights: list[str]) -> None:
             raise SystemExit(f"--without: unknown rule {rule!r} (every-test, constants)")
 
 
+def spectrum_refinements(arc_weight: float | None, similarity: float | None) -> None:
+    """``--arc-weight`` and ``--similarity``: localize/_arcs.py's settings in this process."""
+    from pytest_agent.localize import _arcs
+
+    if arc_weight is not None:
+        _arcs.ARC_WEIGHT = arc_weight
+    if similarity is not None:
+        _arcs.SIMILARITY = similarity
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -125,10 +135,19 @@ def main() -> int:
                              " 0: off); with --cache its runs are kept and reused")
     parser.add_argument("--mutation-weight", type=float, default=1.0,
                         help="localize_mutation_weight")
+    parser.add_argument("--arc-weight", type=float, default=None,
+                        help="localize/_arcs.py's ARC_WEIGHT for the ranking (0: no arc"
+                             " spectra; 1: a line scores the better of its own and its best"
+                             " arc's); the coverage runs record arcs either way, so a --cache"
+                             " A/B ranks the same runs")
+    parser.add_argument("--similarity", type=float, default=None,
+                        help="localize/_arcs.py's SIMILARITY: passing tests weighted by their"
+                             " likeness to the failing tests to this power (0: off)")
     args = parser.parse_args()
     if args.split == "check" and args.corpus != "real":
         parser.error("--split check is a split of the real bugs: add --corpus real")
     ablate(args.without, args.set)
+    spectrum_refinements(args.arc_weight, args.similarity)
     if args.autoload:
         os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pytest_agent._types import Task
 from pytest_agent._types import TestRun
+from pytest_agent.localize._arcs import arc_signal
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._ranker import Ranking
@@ -52,6 +53,7 @@ def rank(
     if (spectrum is not None and spectrum.has_coverage and failing
             and spectrum_signal(ranker, spectrum, formula, failing)):
         methods.append("coverage")
+        arc_signal(ranker, spectrum, formula, failing)  # arcs (_arcs), before other signals
         table_signal(ranker, failing, spectrum.passing, test_root)
 
     # 2. Tracebacks, hangs, value flow and missing members of the failing tests.

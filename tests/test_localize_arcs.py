@@ -1,0 +1,179 @@
+"""Branch (arc) spectra and likeness-weighted passing tests (localize/_arcs.py, issue #17):
+real coverage runs of small projects, and the spectrum's arithmetic on hand-made data."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import pickle
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from pytest_agent._types import Location
+from pytest_agent._types import Task
+from pytest_agent._types import TestRun
+from pytest_agent.localize import _arcs
+from pytest_agent.localize._arcs import passing_weights
+from pytest_agent.localize._arcs import weighted_spectrum
+from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._rank import rank
+from pytest_agent.testrun import run_tests
+
+# ``sign`` lacks the branch for 0; every test runs each of its lines. Only the failing
+# test and one passing test take the arc of ``if x < 0`` that falls through to
+# ``return``. ``label``, every line also run by every test, made the value the failing
+# line checks (value flow): without arcs it leads.
+SIGNS = '''\
+def sign(x):
+    s = "positive"
+    if x < 0:
+        s = "negative"
+    return s
+
+
+def label(values):
+    words = [sign(v) for v in values]
+    return ",".join(words)
+'''
+
+SIGNS_TESTS = '''\
+from signs import label
+
+
+def test_negative():
+    assert label([-3]) == "negative"
+
+
+def test_negatives():
+    assert label([-1, -2]) == "negative,negative"
+
+
+def test_mixed():
+    assert label([-1, 2]) == "negative,positive"
+
+
+def test_zero():
+    assert label([0]) == "zero"
+'''
+
+
+ACCEPT = ("tests/test_signs.py::test_zero",)
+
+
+@pytest.fixture(scope="module")
+def signs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SpectrumRun, TestRun]:
+    """The project, its coverage run and its baseline (made once)."""
+    root = tmp_path_factory.mktemp("arcs") / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "signs.py").write_text(SIGNS)
+    (root / "tests" / "test_signs.py").write_text(SIGNS_TESTS)
+    run = run_spectrum(root, root, ["tests/test_signs.py"], timeout=120, per_test_limit=30)
+    return root, run, run_tests(root, ACCEPT, timeout=60)
+
+
+def _ranking(signs: tuple[Path, SpectrumRun, TestRun], arc_weight: float,
+             monkeypatch: pytest.MonkeyPatch) -> tuple[Location, ...]:
+    monkeypatch.setattr(_arcs, "ARC_WEIGHT", arc_weight)
+    root, run, baseline = signs
+    task = Task(id="T-1", description="fix it", accept_tests=ACCEPT)
+    return rank(root, task, run, baseline, "ochiai", ["tests/test_signs.py"], root).functions
+
+
+class TestArcs:
+    def test_the_coverage_run_records_each_tests_arcs(
+            self, signs: tuple[Path, SpectrumRun, TestRun]) -> None:
+        root, run, _ = signs
+        taken = run.arcs[str((root / "signs.py").resolve())]
+        fall_through = (3, 5)
+        assert {n.rsplit("::", 1)[1] for n, arcs in taken.items() if fall_through in arcs} == {
+            "test_mixed", "test_zero"}
+        assert (3, 4) in taken["tests/test_signs.py::test_negative"]
+        # The lines are what they were without arcs: each test ran every line of sign.
+        lines = run.coverage[str((root / "signs.py").resolve())]
+        assert len(lines) == 4
+        assert all({2, 3, 5} <= ran for ran in lines.values())
+
+    def test_a_branch_every_line_of_which_every_test_runs_ranks_first(
+            self, signs: tuple[Path, SpectrumRun, TestRun],
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        first = _ranking(signs, 1.0, monkeypatch)[0]
+        assert first.function == "sign"
+        assert first.line == 3
+        assert SIGNS.splitlines()[first.line - 1].strip() == "if x < 0:"
+        assert any(e.startswith("arc 3 -> 5: ochiai 0.71") for e in first.evidence), (
+            first.evidence)
+        # Without the arcs the lines say nothing and the value flow decides.
+        assert _ranking(signs, 0.0, monkeypatch)[0].function == "label"
+
+    def test_a_partial_weight_adds_part_of_the_arcs_excess(
+            self, signs: tuple[Path, SpectrumRun, TestRun],
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        def score(weight: float) -> float:
+            return next(loc.score for loc in _ranking(signs, weight, monkeypatch)
+                        if loc.function == "sign")
+
+        assert score(0.5) - score(0.0) == pytest.approx((score(1.0) - score(0.0)) / 2, abs=1e-5)
+
+
+def _cov(**tests: set[int]) -> dict[str, dict[str, frozenset[int]]]:
+    return {"m.py": {name: frozenset(items) for name, items in tests.items()}}
+
+
+class TestWeightedSpectrum:
+    def test_unweighted_it_is_ochiai(self) -> None:
+        got = weighted_spectrum(_cov(f={1, 2}, p1={1}, p2={1, 3}), frozenset({"f"}),
+                                frozenset({"p1", "p2"}), {}, "ochiai")
+        assert got[("m.py", 2)][0] == 1.0
+        # Every failing and every passing test ran line 1: 1% of its score.
+        assert got[("m.py", 1)][0] == pytest.approx(0.01 / 3**0.5)
+        assert "run by every test" in got[("m.py", 1)][1]
+        assert ("m.py", 3) not in got  # no failing test ran it
+
+    def test_a_weighted_passing_test_counts_its_weight(self) -> None:
+        got = weighted_spectrum(_cov(f={1, 2}, p1={2}, p2={1}), frozenset({"f"}),
+                                frozenset({"p1", "p2"}), {"p1": 1.5, "p2": 0.5}, "ochiai")
+        assert got[("m.py", 2)][0] == pytest.approx(1 / 2.5**0.5)
+        assert got[("m.py", 1)][0] == pytest.approx(1 / 1.5**0.5)
+
+    def test_the_nearest_passing_test_weighs_most(self) -> None:
+        weights = passing_weights(_cov(f={1, 2, 3, 4}, near={1, 2, 3}, far={1, 9}),
+                                  frozenset({"f"}), frozenset({"near", "far"}), 1.0)
+        assert weights["near"] > weights["far"]
+        assert sum(weights.values()) == pytest.approx(2.0)  # a mean of 1
+        assert passing_weights(_cov(f={1}), frozenset({"f"}), frozenset(), 1.0) == {}
+
+
+def _cache_module() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "localize" / "spectrum_cache.py"
+    spec = importlib.util.spec_from_file_location("spectrum_cache", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("spectrum_cache", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_cached_run_keeps_its_arcs_and_one_from_before_arcs_loads(tmp_path: Path) -> None:
+    cache = _cache_module()
+    bug = tmp_path / "cache" / "proj-abc1234"
+    bug.mkdir(parents=True)
+    src = str(bug / "proj-abc1234" / "m.py")
+    run = SpectrumRun(outcomes={"t": "failed"}, failures={}, exceptions=(),
+                      coverage={src: {"t": frozenset({2})}}, collect_errors=(), output="",
+                      duration=1.0, timed_out=False, has_coverage=True,
+                      arcs={src: {"t": frozenset({(-1, 2), (2, -1)})}})
+    cache.store(bug / "spectrum.pickle", run)
+    assert cache.load(bug / "spectrum.pickle") == run
+    # A run pickled before the field existed: its instance dict lacks ``arcs``.
+    old = SpectrumRun(**{**run.__dict__, "arcs": {}})
+    del old.__dict__["arcs"]
+    for stored in ({"format": cache.FORMAT, "run": old}, old):
+        (bug / "spectrum.pickle").write_bytes(pickle.dumps(stored))
+        got = cache.load(bug / "spectrum.pickle")
+        assert got.arcs == {}
+        assert dataclasses.replace(got, arcs=run.arcs) == run

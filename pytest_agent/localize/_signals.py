@@ -73,6 +73,8 @@ from pytest_agent._types import TestRun
 from pytest_agent.localize._coverage import ExceptionRecord
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._functions import FunctionSpan
+from pytest_agent.localize._iteration import iterated_classes
+from pytest_agent.localize._iteration import lacks_iter
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._sbfl import Formula
@@ -513,10 +515,8 @@ class TracebackSignals:
             for members in protocols:
                 if not members & obj.members:
                     wanted.setdefault((rel, min(members)), (spans[0], obj.qualname))
-        for member, class_name in missing_members(rec.message):
-            for rel, span in self.ranker.classes_named(class_name):
-                if not self.ranker.defines(rel, span, member):
-                    wanted.setdefault((rel, member), (span, class_name))
+        for (rel, member), found in self._named_missing(rec, site).items():
+            wanted.setdefault((rel, member), found)
         in_test = self._raised_in_test(rec)
         built = _constructed(site)
         for (rel, member), (span, class_name) in sorted(wanted.items()):
@@ -535,6 +535,35 @@ class TracebackSignals:
                 f"which the class does not define (a new member goes after line {span.end})",
                 kind=kind)
         return bool(wanted)
+
+    def _named_missing(self, rec: ExceptionRecord, site: _TestSite | None
+                       ) -> dict[tuple[str, str], tuple[FunctionSpan, str]]:
+        """Missing members named by Python's message (``unhashable type: 'X'``) or by
+        how the failing statement iterates a project object."""
+        wanted: dict[tuple[str, str], tuple[FunctionSpan, str]] = {}
+        for member, class_name in missing_members(rec.message):
+            for rel, span in self.ranker.classes_named(class_name):
+                if not self.ranker.defines(rel, span, member):
+                    wanted.setdefault((rel, member), (span, class_name))
+        for rel, span, class_name in self._iterated_by_index(site):
+            wanted.setdefault((rel, "__iter__"), (span, class_name))
+        return wanted
+
+    def _iterated_by_index(self, site: _TestSite | None
+                           ) -> list[tuple[str, FunctionSpan, str]]:
+        """Project classes the failing statement iterates (or whose loop it is in) that
+        Python iterates by integer index: ``__getitem__`` and no ``__iter__``
+        (:mod:`._iteration`; #17, the study split's tinydb-0475b23)."""
+        if site is None:
+            return []
+        tree, line, name = site
+        load_imports(self.ranker, tree)
+        found: list[tuple[str, FunctionSpan, str]] = []
+        function = _function_node(tree, name, line)
+        for class_name in iterated_classes(function, statement_at(tree, line), line):
+            found += [(rel, span, class_name) for rel, span in
+                      self.ranker.classes_named(class_name) if lacks_iter(self.ranker, rel, span)]
+        return found
 
     def _raised_in_test(self, rec: ExceptionRecord) -> bool:
         for f, _, _ in reversed(rec.frames):

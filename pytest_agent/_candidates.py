@@ -45,6 +45,7 @@ from typing import Any
 import pytest
 
 from pytest_agent._compat import ensure_unconfigure
+from pytest_agent._forkchild import as_fresh_pytest
 from pytest_agent._forkchild import die_with_parent
 from pytest_agent._forkchild import import_outside
 from pytest_agent._forkchild import limit_memory
@@ -155,6 +156,7 @@ def _child(args: list[str], prepared: _Prepared | None, view: CandidateView | No
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
+        as_fresh_pytest(args)
         data = (json.dumps(_session(args, prepared, view)) + "\n").encode()
         while data:
             data = data[os.write(out_fd, data):]
@@ -298,6 +300,7 @@ def _probe_child(configs: _Configs, args: list[str], prepared: _Prepared | None,
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
+        as_fresh_pytest(args)
         before = set(sys.modules)
         prepared = prepared or configs._prepare(args)
         if prepared is not None:
@@ -442,8 +445,10 @@ class Validator:
         self.configs = _Configs(root, set(mutable), probe=probe)
 
     def run(self, req: Mapping[str, Any]) -> dict[str, Any]:
-        # Every session stops a hanging test after its per-test limit (``test_limits``).
-        args = ["-p", TIMEOUT_PLUGIN, *req["args"]]
+        # Every session stops a hanging test after its per-test limit (``test_limits``)
+        # and, as every inner run (``_inner.INNER_ARGS``), keeps the tests' order and
+        # seeds (no pytest-randomly).
+        args = ["-p", TIMEOUT_PLUGIN, "-p", "no:randomly", *req["args"]]
         # Read when a session configures, in the probe and candidate children forked below.
         os.environ[LIMITS_ENV] = str(req.get("test_limits", ""))
         # Parsed before any candidate file is written: the config sees the original tree.

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["data_bytes", "die_with_parent", "import_outside", "limit_memory"]
+__all__ = ["as_fresh_pytest", "data_bytes", "die_with_parent", "import_outside", "limit_memory"]
 
 
 def _load_libc() -> Any:
@@ -90,3 +90,26 @@ def import_outside(names: Sequence[str], of_project: Callable[[ModuleType], bool
         if any(of_project(sys.modules[m]) for m in new):
             for m in new:
                 del sys.modules[m]
+
+
+def as_fresh_pytest(args: Sequence[str]) -> None:
+    """Give this forked process the ``sys.argv`` and ``__main__`` of ``python -m pytest
+    args``: it was started as another program (the test server), and code under test
+    reads them (a CLI parser given no ``argv`` reads ``sys.argv[1:]``; a program's name
+    comes from ``__main__``)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("pytest.__main__")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None:
+        sys.argv = ["pytest", *args]
+        return
+    sys.argv = [spec.origin, *args]
+    main = ModuleType("__main__")
+    main.__file__ = spec.origin
+    main.__spec__ = spec
+    main.__loader__ = spec.loader
+    main.__package__ = "pytest"
+    sys.modules["__main__"] = main

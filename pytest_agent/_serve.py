@@ -49,11 +49,15 @@ from types import ModuleType
 from typing import Any
 from typing import TextIO
 
+from pytest_agent._forkchild import as_fresh_pytest
 from pytest_agent._forkchild import die_with_parent
 from pytest_agent._forkchild import import_outside
 from pytest_agent._forkchild import limit_memory
 
-__all__ = ["fingerprint", "main", "serve", "warm_imports", "warm_stack_caches", "zygote"]
+__all__ = [
+    "drop_shadowed", "fingerprint", "main", "serve", "shadowed_modules", "warm_imports",
+    "warm_stack_caches", "zygote",
+]
 
 #: Path parts of files that never belong to the project under test.
 _FOREIGN = ("site-packages", "dist-packages", "/.venv/", "/venv/", "/.tox/", "/.nox/")
@@ -146,6 +150,48 @@ def warm_stack_caches() -> None:
             linecache.getlines(path)
 
 
+#: What this process runs on: never dropped (a project that is one of them is tested
+#: by a pytest that runs on the installed copy; see :func:`shadowed_modules`).
+_KEPT = frozenset({"pytest", "_pytest", "pluggy", "pytest_agent"})
+
+
+def shadowed_modules(project: _Project) -> list[str]:
+    """Top-level modules imported here from outside ``project`` that the project
+    provides itself, first on ``sys.path`` (the server's, once attached).
+
+    This process imported pytest, its plugins and what they import (``pygments``, a
+    plugin's dependencies) before it knew the task, with another ``sys.path``; a fresh
+    ``python -m pytest`` in the project, with the project first on its path, imports
+    the project's copies of them. A test would otherwise run the installed code.
+    """
+    import importlib.machinery
+
+    found: list[str] = []
+    for name, module in list(sys.modules.items()):
+        path = _module_file(module)
+        if "." in name or not path or project.owns(path) or name in _KEPT \
+                or name in sys.stdlib_module_names:
+            continue
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(name, sys.path)
+        except (ImportError, ValueError):
+            continue
+        origin = spec.origin if spec is not None else None
+        if origin and project.owns(os.path.abspath(origin)):
+            found.append(name)
+    return sorted(found)
+
+
+def drop_shadowed(project: _Project) -> list[str]:
+    """Forget the modules of :func:`shadowed_modules` (and their submodules): the next
+    import finds the project's. Objects already imported from them (pytest's
+    references) stay as they are. Returns the top-level names dropped."""
+    names = shadowed_modules(project)
+    for name in [m for m in sys.modules if m.partition(".")[0] in names]:
+        del sys.modules[name]
+    return names
+
+
 class Server:
     """The server's state: the project, the pinned files, the modules warmed after runs."""
 
@@ -163,6 +209,11 @@ class Server:
         self.learned = False
         #: Pids of the candidate validators forked so far and not yet reaped.
         self.validators: set[int] = set()
+        #: Modules imported before the attach that the project provides itself (dropped).
+        self.shadowed: list[str] = []
+        #: Variables the conftests set (or removed) when the attach imported them.
+        self.conftest_env: dict[str, str] = {}
+        self.conftest_unset: list[str] = []
 
     # -- attach ----------------------------------------------------------------
 
@@ -177,7 +228,14 @@ class Server:
             sys.path.insert(1, root)
         self.project = _Project({cwd, root})
         self.mem_headroom = int(req.get("mem_headroom", 0))
+        # Before the conftests import anything: they must find the project's copies.
+        self.shadowed = drop_shadowed(self.project)
+        env = dict(os.environ)
         error = self._parse_once(list(req.get("args", ())))
+        # What the conftests did to the environment: a child that reuses them (and does
+        # not execute them) gets it on top of its own run's environment.
+        self.conftest_env = {k: v for k, v in os.environ.items() if env.get(k) != v}
+        self.conftest_unset = sorted(set(env) - set(os.environ))
         # The conftests too: pytest keeps only the last one outside a package in
         # ``sys.modules`` (they are all "conftest"), and children reuse every one (by
         # the path pytest asked for and the file the module came from).
@@ -188,7 +246,8 @@ class Server:
         # Everything imported so far is shared by every child: their garbage
         # collections need not scan it (nor touch its copy-on-write pages).
         gc.freeze()
-        return {"ready": True, "pinned": self.pinned, "error": error}
+        return {"ready": True, "pinned": self.pinned, "error": error,
+                "shadowed": self.shadowed}
 
     def _parse_once(self, args: list[str]) -> str:
         """Parse a config over ``args`` (imports the initial conftests), then drop it;
@@ -273,6 +332,13 @@ class Server:
         except CompatError:  # pragma: no cover - another pytest: import them again
             return False
         return True
+
+    def conftests_environ(self) -> None:
+        """Redo what the conftests' import did to ``os.environ``, in a child that takes
+        its environment from its run and reuses the conftests (never executes them)."""
+        os.environ.update(self.conftest_env)
+        for name in self.conftest_unset:
+            os.environ.pop(name, None)
 
     def reap(self, *, all_of_them: bool = False) -> None:
         """Collect validators that ended (between requests: no run's child is alive then);
@@ -412,11 +478,12 @@ def _child(server: Server, req: dict[str, Any], parent: int) -> None:
         for name, path in server.project.modules().items():
             if path not in pinned:
                 del sys.modules[name]
-        server.reuse_conftests()
+        if server.reuse_conftests():
+            server.conftests_environ()
         before = set(sys.modules)
         import pytest
 
-        sys.argv = ["pytest", *req["args"]]
+        as_fresh_pytest(list(req["args"]))
         code = int(pytest.main(list(req["args"])))
         sys.stdout.flush()
         sys.stderr.flush()

@@ -53,6 +53,17 @@ def _warm_imports() -> None:
             os.chdir(cwd)
 
 
+def _forget_project(root: Path) -> None:
+    """Forget the modules of the copy that pytest and the plugins imported (the project's
+    own ``pygments``, say: pytest imports it at its start): candidates' sessions import
+    them afresh, with the candidate's files, as a fresh ``python -m pytest`` would."""
+    root = root.resolve()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and Path(path).resolve().is_relative_to(root):
+            del sys.modules[name]
+
+
 def main() -> int:
     sys.dont_write_bytecode = True
     # Our protocol owns the real stdout; anything else printed goes to stderr.
@@ -65,6 +76,7 @@ def main() -> int:
     validator = Validator(Path(config["root"]), int(config.get("mem_headroom", 0)),
                           list(config.get("mutable", ())), in_memory=False)
     _warm_imports()
+    _forget_project(Path(config["root"]))
     # Everything imported so far is shared by every child: the children's garbage
     # collections need not scan it (and do not touch its copy-on-write pages).
     gc.freeze()

@@ -376,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=0,
                         help="the task's max_reflexion_retries (default 0: one attempt; -1:"
                         " the setting's default, 3, which repeats a failed search 3 more times)")
+    parser.add_argument("--baseline-check", action="store_true",
+                        help="run no repair: compare the accept tests' outcomes in a plain"
+                        " pytest run with the harness's baseline and the engine's validators"
+                        " on the unchanged code (baseline_check.py); counts only for check")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting of the runs (AGENT_<NAME>), e.g. --set"
                         " offline_max_candidates=2000; repeatable; the report names them")
@@ -391,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     bugs = round_robin([b for b in load_manifest(split=args.split)
                         if args.k in b.id and (ids is None or b.id in ids)])
     commit = args.commit or _commit()
+    if args.baseline_check:
+        return baseline_check(bugs, args.jobs, per_bug=args.split != "check")
     verdicts: list[Verdict] = []
     kept: list[Verdict] = []
     if args.merge and results_json.exists():  # keep the other bugs' verdicts of an earlier run
@@ -410,6 +416,46 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_write:  # after every bug: a run cut short keeps what it measured
                 _write(_in_order(kept + verdicts), commit, total, retries, args.split)
     print(report(_in_order(kept + verdicts), commit, retries, per_bug=args.split != "check"))
+    return 0
+
+
+#: Seconds one bug's baseline check may take (materialize, four worlds).
+BASELINE_CHECK_TIMEOUT = 600.0
+
+
+def _baseline_row(bug: Bug) -> dict[str, Any]:
+    """``baseline_check.py`` on one bug, in the environment of a harness run."""
+    argv = [sys.executable, str(HERE / "baseline_check.py"), bug.id]
+    try:
+        proc = subprocess.run(argv, env=_env(), capture_output=True, text=True,
+                              timeout=BASELINE_CHECK_TIMEOUT, check=False,
+                              start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return {"id": bug.id, "mismatch": {"check timed out": []}}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"id": bug.id, "mismatch": {"check failed": [proc.stderr.strip()[-300:]]}}
+    row: dict[str, Any] = json.loads(lines[-1])
+    return row
+
+
+def baseline_check(bugs: list[Bug], jobs: int, *, per_bug: bool) -> int:
+    """Count the bugs whose accept tests fail differently in the engine's validators (or
+    the harness's baseline) than in a plain pytest run, with the code unchanged."""
+    counts: dict[str, int] = {}
+    rows: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for row in pool.map(_baseline_row, bugs):
+            rows.append(row)
+            for kind in row["mismatch"] or ["none"]:
+                counts[kind] = counts.get(kind, 0) + 1
+            if per_bug:
+                print(json.dumps(row), flush=True)
+    n = len(rows)
+    any_ = sum(bool(r["mismatch"]) for r in rows)
+    print(f"baseline check: {any_} of {n} bugs with a mismatch")
+    for kind, k in sorted(counts.items(), key=lambda x: -x[1]):
+        print(f"  {kind}: {k}")
     return 0
 
 

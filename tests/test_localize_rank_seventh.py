@@ -117,3 +117,61 @@ def test_what_the_failing_statement_iterates() -> None:
             assert [r for r in load()] == list(make())  # here
         ''', "# here")
     assert iterated_classes(*none) == []
+
+
+def test_the_exception_a_failing_test_reports_is_no_evidence(proj: Project) -> None:
+    # The shape of study dacite-a440f2f: a correct check raises a project exception
+    # for a value that ``convert`` should have converted. The exception's ``__init__``
+    # and its base's run for the failing test only (Ochiai 1.0); ``convert`` runs for
+    # every test (0.71). Building the report of a failure is not the fault.
+    proj.write("loader.py", '''\
+        class FieldError(Exception):
+            def __init__(self, field):
+                super().__init__(field)
+                self.field = field
+
+
+        class WrongTypeError(FieldError):
+            def __init__(self, field, value):
+                super().__init__(field)
+                self.value = value
+
+            def __str__(self):
+                return f"wrong type for {self.field}: {self.value!r}"
+
+
+        def convert(kind, value):
+            if kind == "int" and isinstance(value, str):
+                return int(value)
+            return value
+
+
+        def load(schema, data):
+            out = {}
+            for field, kind in schema.items():
+                value = convert(kind, data[field])
+                if type(value).__name__ != kind:
+                    raise WrongTypeError(field, value)
+                out[field] = value
+            return out
+        ''')
+    proj.write("tests/test_loader.py", '''\
+        from loader import load
+
+
+        def test_load_int_from_text():
+            assert load({"a": "int"}, {"a": "3"}) == {"a": 3}
+
+
+        def test_load_plain():
+            assert load({"a": "int", "b": "str"}, {"a": 3, "b": "x"}) == {"a": 3, "b": "x"}
+
+
+        def test_load_float_from_text():
+            assert load({"a": "float"}, {"a": "2.5"}) == {"a": 2.5}
+        ''')
+    found = proj.localize(proj.task("tests/test_loader.py::test_load_float_from_text"))
+    names = [f.function for f in found.functions]
+    assert names.index("convert") < min(names.index(n) for n in names if "Error." in n), names
+    init = found.functions[names.index("WrongTypeError.__init__")]
+    assert any("builds the exception a failing test reports" in e for e in init.evidence)

@@ -83,7 +83,7 @@ def lacks_iter(ranker: Ranker, rel: str, cls: FunctionSpan) -> bool:
         if ranker.defines(mrel, span, "__iter__"):
             return False
         getitem = getitem or ranker.defines(mrel, span, "__getitem__")
-        node = _class_node(ranker, mrel, span)
+        node = ranker.class_node(mrel, span)
         if node is None:
             return False
         for base in node.bases:
@@ -97,8 +97,3 @@ def lacks_iter(ranker: Ranker, rel: str, cls: FunctionSpan) -> bool:
             todo.append(found[0])
     return getitem and not todo
 
-
-def _class_node(ranker: Ranker, rel: str, span: FunctionSpan) -> ast.ClassDef | None:
-    tree = ranker.tree(rel)
-    return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
-                 and n.lineno == span.def_line), None) if tree is not None else None

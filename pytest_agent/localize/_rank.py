@@ -48,21 +48,23 @@ def rank(
     ranker = Ranker(root, test_files)
     methods: list[str] = []
     failing = failing_tests(task.accept_tests, spectrum, baseline)
-
-    # 1. Spectrum-based scores from per-test coverage.
-    if (spectrum is not None and spectrum.has_coverage and failing
-            and spectrum_signal(ranker, spectrum, formula, failing)):
-        methods.append("coverage")
-        arc_signal(ranker, spectrum, formula, failing)  # arcs (_arcs), before other signals
-        table_signal(ranker, failing, spectrum.passing, test_root)
-
-    # 2. Tracebacks, hangs, value flow and missing members of the failing tests.
+    # The failing tests' failures: read by the spectrum (which exceptions they report)
+    # and by the traceback signals.
     texts = {n: t for n, t in _failure_texts(spectrum, baseline).items()
              if n in failing or "::" not in n}  # the task's failures, collection errors
     records = [r for r in (spectrum.exceptions if spectrum is not None else ())
                if r.nodeid in failing or "::" not in r.nodeid]
     if not records:
         records = [record_from_text(nodeid, text, test_root) for nodeid, text in texts.items()]
+
+    # 1. Spectrum-based scores from per-test coverage.
+    if (spectrum is not None and spectrum.has_coverage and failing
+            and spectrum_signal(ranker, spectrum, formula, failing, records)):
+        methods.append("coverage")
+        arc_signal(ranker, spectrum, formula, failing)  # arcs (_arcs), before other signals
+        table_signal(ranker, failing, spectrum.passing, test_root)
+
+    # 2. Tracebacks, hangs, value flow and missing members of the failing tests.
     share = 1.0 / max(1, len(failing))
     signals = TracebackSignals(ranker, test_root, texts, share)
     if signals.run(records):

@@ -411,6 +411,12 @@ class Ranker:
                      if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
                      and n.lineno == span.def_line), None) if tree is not None else None
 
+    def class_node(self, rel: str, span: FunctionSpan) -> ast.ClassDef | None:
+        """The ``class`` statement of the class ``span`` (``None``: not parsed)."""
+        tree = self.tree(rel)
+        return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
+                     and n.lineno == span.def_line), None) if tree is not None else None
+
     def raise_guard(self, rel: str, line: int) -> int | None:
         """For a ``raise`` statement at ``line``: the line of the ``if`` test guarding
         it (0 when unguarded); ``None`` when ``line`` holds no ``raise``."""

@@ -77,6 +77,7 @@ from pytest_agent.localize._iteration import iterated_classes
 from pytest_agent.localize._iteration import lacks_iter
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._reporting import reporting_spans
 from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._sbfl import suspiciousness
 from pytest_agent.localize._traceback import assigned_calls
@@ -159,16 +160,20 @@ _TestSite = tuple[ast.Module, int, str]
 
 
 def spectrum_signal(ranker: Ranker, spectrum: SpectrumRun, formula: Formula,
-                    failing: frozenset[str]) -> bool:
+                    failing: frozenset[str], records: Iterable[ExceptionRecord] = ()
+                    ) -> bool:
     """Score the lines of project files by SBFL over the run's per-test coverage.
 
     :param failing: The failing tests that count (the task's, see :func:`task_failures`).
+    :param records: Their exceptions: the methods of the project exception classes
+        they name built the failure's report (:mod:`._reporting`), no evidence.
     """
     project_cov = project_coverage(ranker, spectrum)
     for rel, kept in project_cov.items():
         ranker.executed[rel] = set().union(*kept.values())
     stats = suspiciousness(project_cov, failing, spectrum.passing, formula)
     every_test_counts = bool(spectrum.passing)
+    reporting = reporting_spans(ranker, records)
     for (rel, line), st in stats.items():
         if st.score <= 0:
             continue
@@ -177,6 +182,10 @@ def spectrum_signal(ranker: Ranker, spectrum: SpectrumRun, formula: Formula,
             ranker.add_line(rel, line, st.score * EVERY_TEST,
                             f"run by every test ({formula} {st.score:.2f}): no evidence",
                             kind="sbfl")
+        elif any(span.contains(line) for span in reporting.get(rel, ())):
+            ranker.add_line(rel, line, st.score * EVERY_TEST,
+                            f"builds the exception a failing test reports ({formula} "
+                            f"{st.score:.2f}): no evidence", kind="sbfl")
         else:
             ranker.add_line(rel, line, st.score,
                             f"{formula} {st.score:.2f} (ef={st.ef} ep={st.ep})", kind="sbfl")

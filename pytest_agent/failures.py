@@ -24,6 +24,7 @@ from typing import final
 
 import pytest
 
+from pytest_agent._outcomes import FAILING
 from pytest_agent.testrun import run_recorded
 from pytest_agent.writeback import format_timestamp
 from pytest_agent.writeback import render_scalar
@@ -48,7 +49,6 @@ WORKERINPUT_KEY = "agent_from_failures_plan"
 #: Where the generated plan goes when ``--agent-save-plan`` is not given (in the cache dir).
 CACHE_PLAN = "from-failures.yaml"
 
-_FAILING = frozenset({"failed", "error", "xpassed"})
 _ID_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_ID = 80
 _MAX_DESCRIPTION = 400
@@ -159,7 +159,7 @@ def group_failures(records: Iterable[dict[str, str]], rootpath: Path) -> list[Fa
     errors: dict[str, str] = {}
     collect: set[str] = set()
     for rec in records:
-        if rec.get("outcome") not in _FAILING:
+        if rec.get("outcome") not in FAILING:
             continue
         nodeid = rec["nodeid"]
         is_collect = rec.get("when") == "collect"

@@ -650,9 +650,9 @@ def crash_order(ranker: Ranker,
     # A caller that is itself where another failing test crashed (``score`` raised in
     # one test, its helper ``is_spare`` in another) is no mere path: not demoted.
     sites = {crashed for crashed, _ in crashes}
+    totals = ranker.function_totals()  # once: only the crash sites' totals change below
     for crashed, all_callers in crashes:
         callers = [key for key in all_callers if key not in sites]
-        totals = ranker.function_totals()
         if crashed not in ranker.functions:
             continue
         lead = max((totals.get(key, 0.0) for key in callers), default=0.0)
@@ -661,6 +661,7 @@ def crash_order(ranker: Ranker,
             ranker.add_function(crashed[0], ranker.functions[crashed].span, missing + 0.001,
                                 "raised here, below the project functions that called it "
                                 "(they only passed the exception on)", kind="crash_order")
+            totals[crashed] = totals.get(crashed, 0.0) + missing + 0.001
 
 
 def _in_loop(ranker: Ranker, rel: str, line: int) -> bool:

@@ -108,6 +108,27 @@ class SearchReport:
     run_times: tuple[float, ...] = ()
     #: The set-up's parts (seconds): opening the pool, the regression run, warming, sanity.
     setup_parts: Mapping[str, float] = field(default_factory=dict)
+    #: Tests whose outcome on the original code differs between the validators and the
+    #: harness's baseline, and what the search did about it (see ``_Search._same_world``).
+    world: tuple[str, ...] = ()
+
+
+def _outcome(result: RunResult, test: str) -> str:
+    """``test``'s outcome in ``result``: "failed" if any test it names did not pass,
+    "passed" if all of them (at least one) passed, else "" (none ran)."""
+    found = [o for n, o in result.outcomes.items() if _belongs(n, [test])]
+    if not found:
+        return ""
+    return "passed" if all(o in _PASSING for o in found) else "failed"
+
+
+_PASSING = frozenset({"passed", "skipped", "xfailed"})
+
+
+def _some(tests: Sequence[str]) -> str:
+    """The first test of ``tests``, and how many more."""
+    more = f" (and {len(tests) - 1} more)" if len(tests) > 1 else ""
+    return f"{tests[0]}{more}"
 
 
 def _ran_tests(result: RunResult) -> bool:
@@ -185,7 +206,7 @@ def propose(
     if report.winner is None:
         if not susp.spans:
             problems.insert(0, _why_no_function(context))
-        return _failure(report, susp, problems)
+        return _failure(report, susp, [*problems, *report.world])
     return Proposal(diff=report.winner.diff, notes=_winner_notes(report), engine="offline")
 
 
@@ -258,6 +279,7 @@ def _winner_notes(report: SearchReport) -> str:
         "the accept tests pass"
         + (" but other tests of their files fail with it."
            if report.plausible_only else " and the other tests of their files still pass.")
+        + "".join(f"\nNote: {w}." for w in report.world)
     )
 
 
@@ -433,6 +455,11 @@ class _Search:
         self.rank_time = self.setup_time = self.others_time = 0.0
         self.setup_parts: dict[str, float] = {}
         self.run_times: list[float] = []
+        #: What differs between the validators' world and the harness's run (notes).
+        self.world: list[str] = []
+        #: The candidates' sessions run the tests in the harness's order, not the failing
+        #: accept tests first (see ``_same_world``).
+        self.in_order = False
 
     def _regression(self) -> tuple[list[str], float] | str:
         """The regression set and the base's test time: the harness's when it knows
@@ -472,20 +499,106 @@ class _Search:
         failing_first = list(dict.fromkeys(self.failing))
         rest = [a for a in self.accept if a not in failing_first]
         self._set_timeout(seconds)
-        sanity = self._warm(ordered_args(SESSION_ARGS, [failing_first, rest, regression]))
-        if sanity.rc == NOT_FOUND and not _ran_tests(sanity):
-            # A test id the order plugin cannot match (not in pytest's form): node ids.
-            sanity = self._warm(["-x", *SESSION_ARGS, *failing_first, *rest, *regression])
-        if sanity.ok:
-            where = ("forks of the task's test server" if self.pool.forked
-                     else "a copy of the workspace")
-            return (f"the accept tests pass in the validation workers ({where}): they fail "
-                    "only in the harness's run")
+        sanity = self._warm_sessions(failing_first, rest, regression)
         if not _ran_tests(sanity) and not sanity.timed_out and sanity.rc not in (0, 1):
             how = (_CRASHED if sanity.crashed
                    else f"pytest exit code {sanity.rc}, no test ran")
             return f"the tests could not run in the validation workers ({how})"
+        return self._same_world(failing_first, rest, regression, sanity)
+
+    def _session_args(self, failing: list[str], rest: list[str],
+                      regression: list[str]) -> list[str]:
+        """The candidates' session (see ``_order``): ``failing`` first, then ``rest``, then
+        ``regression``; or all of them in the order of the harness's run (``in_order``)."""
+        if not self.in_order:
+            return ordered_args(SESSION_ARGS, [failing, rest, regression])
+        tests = [*failing, *rest, *regression]
+        ran = [n for n in self.known.durations if any(_belongs(n, [t]) for t in tests)]
+        return ordered_args(SESSION_ARGS, [[*ran, *(t for t in tests if t not in ran)]])
+
+    def _warm_sessions(self, failing: list[str], rest: list[str],
+                       regression: list[str]) -> RunResult:
+        """Warm every worker with the candidates' session; the sanity run of the original
+        code."""
+        sanity = self._warm(self._session_args(failing, rest, regression))
+        if sanity.rc == NOT_FOUND and not _ran_tests(sanity):
+            # A test id the order plugin cannot match (not in pytest's form): node ids.
+            sanity = self._warm(["-x", *SESSION_ARGS, *failing, *rest, *regression])
+        return sanity
+
+    def _where(self) -> str:
+        return ("forks of the task's test server" if self.pool.forked
+                else "a copy of the workspace")
+
+    def _check(self, sanity: RunResult | None = None) -> RunResult | None:
+        """Every test of the candidates' session once on the original code: ``sanity``
+        when nothing stopped it, else a run without ``-x``; ``None`` if it cannot tell."""
+        check = sanity if sanity is not None and sanity.ok else self.pool.run(
+            {}, [a for a in self.args if a != "-x"], self.timeout + STARTUP_ALLOWANCE,
+            prepare=False)
+        return None if check.timed_out or check.crashed else check
+
+    def _same_world(self, failing: list[str], rest: list[str], regression: list[str],
+                    sanity: RunResult) -> str:
+        """Compare the tests' outcomes on the original code in the validators with the
+        harness's baseline: a validator that sees another world (what is imported, the
+        environment, the order of the tests) judges every candidate wrongly.
+
+        - failing accept tests that pass here: in the order of the harness's run, if they
+          fail there, the candidates' sessions keep that order; else none left failing,
+          the search stops; some, it goes on and says so (``self.world``);
+        - an accept test that passed in the harness's run and fails here would reject
+          every candidate: the search stops;
+        - such a test of the regression set is left out of the candidates' sessions (the
+          final verify still runs it) and the search says so.
+
+        :returns: Why the search cannot run (``""`` when it can).
+        """
+        check = self._check(sanity)
+        if check is None:
+            return ""  # it cannot tell: the search goes on as before
+        passes = [t for t in failing if _outcome(check, t) == "passed"]
+        if passes and self.known.durations:
+            check = self._in_harness_order(failing, rest, regression) or check
+            passes = [t for t in failing if _outcome(check, t) == "passed"]
+        where = self._where()
+        if failing and len(passes) == len(failing):
+            return (f"the accept tests pass in the validation workers ({where}): they fail "
+                    "only in the harness's run")
+        broken = [t for t in rest if _outcome(check, t) == "failed"]
+        if broken:
+            return (f"{_some(broken)} passed in the harness's run but fail(s) in the "
+                    f"validation workers ({where}): every candidate would fail it")
+        if passes:
+            self.world.append(f"{_some(passes)} fail(s) in the harness's run but pass(es) in "
+                              f"the validation workers ({where}): the search could not use "
+                              "it")
+        dropped = [t for t in regression if _outcome(check, t) == "failed"]
+        if dropped:
+            self.world.append(f"{_some(dropped)} of the regression set passed in the "
+                              f"harness's run but fail(s) in the validation workers "
+                              f"({where}): left out of the candidates' sessions (the "
+                              "final verify runs it)")
+            self._warm_sessions(failing, rest, [t for t in regression if t not in dropped])
         return ""
+
+    def _in_harness_order(self, failing: list[str], rest: list[str],
+                          regression: list[str]) -> RunResult | None:
+        """The check in the order of the harness's run, when running the failing accept
+        tests first hid a failure (a test before them leaves state behind); if every
+        failing accept test fails so, the candidates' sessions keep that order."""
+        self.in_order = True
+        self.args = self._session_args(failing, rest, regression)
+        check = self._check()
+        if check is None or any(_outcome(check, t) == "passed" for t in failing):
+            self.in_order = False
+            self.args = self._session_args(failing, rest, regression)
+            return None
+        self.world.append(f"{_some(failing)} fail(s) only after the tests the harness ran "
+                          "before it: the candidates' sessions run the tests in the "
+                          "harness's order")
+        self._warm_sessions(failing, rest, regression)
+        return check
 
     def _set_timeout(self, seconds: float) -> None:
         """A candidate's timeout from the base's test time ``seconds``."""
@@ -675,11 +788,20 @@ class _Search:
         elif verdict == "plausible" and (self.plausible is None or rank < self.plausible[0]):
             self.plausible = (rank, cand)
         elif verdict == "progress":
-            fixed = min(result.passed, len(self.failing))
+            passed = self._fixed(result)
+            fixed = min(passed, len(self.failing))
             if self.best_partial is None or fixed > self.best_partial[0]:
                 self.best_partial = (fixed, cand)
             if len(cand.edits) == 1:
-                self.progress.append((cand.edits[0], float(result.passed)))
+                self.progress.append((cand.edits[0], float(passed)))
+
+    def _fixed(self, result: RunResult) -> int:
+        """Tests a candidate's session passed before its first failure: with the failing
+        accept tests first, the fixed ones lead; in the harness's order, only those
+        count."""
+        if not self.in_order:
+            return result.passed
+        return sum(_outcome(result, t) == "passed" for t in self.failing)
 
     def _classify(self, result: RunResult) -> str:
         if result.ok:
@@ -687,9 +809,11 @@ class _Search:
         if result.timed_out or result.crashed or not result.failed:
             return "fail"
         first = result.failed[0]
-        if not _belongs(first, self.accept) and result.passed >= 1:
+        accept_passed = result.passed >= 1 if not self.in_order else all(
+            _outcome(result, t) == "passed" for t in self.accept)
+        if not _belongs(first, self.accept) and accept_passed:
             return "plausible"
-        return "progress" if result.passed > 0 else "fail"
+        return "progress" if self._fixed(result) > 0 else "fail"
 
     def _lint_clean(self, cand: Candidate) -> bool:
         """The candidate adds no lint finding to the files it changes (verify checks it too)."""
@@ -717,7 +841,7 @@ class _Search:
                             rejected_broke=self.rejected[0][1] if self.rejected else (),
                             rank_time=self.rank_time, setup_time=self.setup_time,
                             others_time=self.others_time, run_times=tuple(self.run_times),
-                            setup_parts=dict(self.setup_parts))
+                            setup_parts=dict(self.setup_parts), world=tuple(self.world))
 
 
 #: Seconds the other test files of the accept tests' directories may run (at the base, and

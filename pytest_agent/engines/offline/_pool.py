@@ -135,10 +135,11 @@ class _Worker:
         return self._lines.receive(self.proc.stdout.fileno(), deadline)
 
     def run(self, files: Mapping[str, str], args: Sequence[str], timeout: float,
-            limits: TestLimits) -> RunResult:
+            limits: TestLimits, prepare: bool = True) -> RunResult:
         try:
             self._send({"files": dict(files), "args": list(args), "timeout": timeout,
-                        "test_limits": limits.within(timeout).to_env()[LIMITS_ENV]})
+                        "test_limits": limits.within(timeout).to_env()[LIMITS_ENV],
+                        "prepare": prepare})
             answer = self._receive(time.monotonic() + timeout + GRACE)
         except (OSError, ValueError):
             answer = None
@@ -324,15 +325,20 @@ class WorkerPool:
             worker.wait_ready()
             self._free.put(worker)
 
-    def run(self, files: Mapping[str, str], args: Sequence[str], timeout: float) -> RunResult:
-        """Run one candidate on the next free worker (blocks until one is free)."""
+    def run(self, files: Mapping[str, str], args: Sequence[str], timeout: float, *,
+            prepare: bool = True) -> RunResult:
+        """Run one candidate on the next free worker (blocks until one is free).
+
+        ``prepare=False``: an argument list used once; its session parses its own config
+        (the worker neither keeps it parsed nor probes it).
+        """
         worker = self._free.get()
         try:
             for rel in files:
                 self._originals.setdefault(rel, _read(self.root / rel))
             if not worker.alive:
                 worker = self._revive(worker)
-            result = worker.run(files, args, timeout, self.limits)
+            result = worker.run(files, args, timeout, self.limits, prepare)
         finally:
             self._free.put(worker)
         finished = [d for n, d in result.durations.items() if n not in result.hung]

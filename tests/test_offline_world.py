@@ -123,3 +123,45 @@ def test_a_regression_test_that_fails_only_in_the_validators_is_left_out(
     assert ("Note: tests/test_program.py::test_restart_runs_the_same_program of the "
             "regression set passed in the harness's run but fail(s) in the validation "
             "workers") in proposal.notes
+
+
+#: A regression set that takes longer than a candidate's timeout (each test sleeps):
+#: a correct candidate's session would time out running it.
+SLOW_TESTS = '''\
+import time
+
+import pytest
+
+from program import total
+
+
+def test_total():
+    assert total([1, 2]) == 3
+
+
+@pytest.mark.parametrize("n", range(30))
+def test_slow(n):
+    time.sleep(0.05)
+    assert total([n]) >= n
+'''
+
+
+def test_a_regression_set_too_slow_for_a_candidates_timeout_runs_for_winners_only(
+        tmp_path: Path) -> None:
+    for rel, text in {"program.py": PROGRAM, "tests/test_program.py": SLOW_TESTS}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    accept = ("tests/test_program.py::test_total",)
+    task = Task(id="T-1", description="fix it", accept_tests=accept)
+    ws = Workspace(root=tmp_path, branch="agent/T-1", base_commit="0" * 40,
+                   repo_root=tmp_path)
+    baseline = run_tests(tmp_path, regression.baseline_targets(task), timeout=60)
+    task = regression.resolve(task, baseline)
+    assert len(task.regression or ()) == 30
+    context = Context(task=task, workspace=ws, attempt=1, baseline=baseline)
+    # 30 x 0.05 s of sleep alone is more than a candidate's 1 s.
+    proposal = propose(task, context, ws, AgentSettings(
+        offline_workers=1, offline_time_budget=30, candidate_timeout=1.0))
+    assert "+    return sum(xs)\n" in proposal.diff, proposal.stop_reason
+    assert "review" not in proposal.notes.lower(), proposal.notes
+    assert "Note: the regression set (30 tests) took" in proposal.notes

@@ -460,6 +460,13 @@ class _Search:
         #: The candidates' sessions run the tests in the harness's order, not the failing
         #: accept tests first (see ``_same_world``).
         self.in_order = False
+        #: Seconds the harness's run of the session's tests took, and the whole session
+        #: on the original code in a validator (0: not run).
+        self.base_seconds = self.check_time = 0.0
+        #: The regression set, when it is too slow for a candidate's session: a winner
+        #: runs it once, within ``confirm_timeout`` (see ``_fit``).
+        self.confirm: list[str] = []
+        self.confirm_timeout = 0.0
 
     def _regression(self) -> tuple[list[str], float] | str:
         """The regression set and the base's test time: the harness's when it knows
@@ -499,6 +506,7 @@ class _Search:
         failing_first = list(dict.fromkeys(self.failing))
         rest = [a for a in self.accept if a not in failing_first]
         self._set_timeout(seconds)
+        self.base_seconds = seconds
         sanity = self._warm_sessions(failing_first, rest, regression)
         if not _ran_tests(sanity) and not sanity.timed_out and sanity.rc not in (0, 1):
             how = (_CRASHED if sanity.crashed
@@ -532,10 +540,15 @@ class _Search:
 
     def _check(self, sanity: RunResult | None = None) -> RunResult | None:
         """Every test of the candidates' session once on the original code: ``sanity``
-        when nothing stopped it, else a run without ``-x``; ``None`` if it cannot tell."""
-        check = sanity if sanity is not None and sanity.ok else self.pool.run(
-            {}, [a for a in self.args if a != "-x"], self.timeout + STARTUP_ALLOWANCE,
-            prepare=False)
+        when nothing stopped it, else a run without ``-x`` (within what the harness's run
+        of them took, at least a candidate's timeout); ``None`` if it cannot tell."""
+        if sanity is not None and sanity.ok:
+            self.check_time = sanity.duration
+            return sanity
+        timeout = min(OTHERS_TIMEOUT, max(self.timeout, 2 * self.base_seconds))
+        check = self.pool.run({}, [a for a in self.args if a != "-x"],
+                              timeout + STARTUP_ALLOWANCE, prepare=False)
+        self.check_time = check.duration
         return None if check.timed_out or check.crashed else check
 
     def _same_world(self, failing: list[str], rest: list[str], regression: list[str],
@@ -556,6 +569,7 @@ class _Search:
         """
         check = self._check(sanity)
         if check is None:
+            self._fit(failing, rest, regression)
             return ""  # it cannot tell: the search goes on as before
         passes = [t for t in failing if _outcome(check, t) == "passed"]
         if passes and self.known.durations:
@@ -579,8 +593,26 @@ class _Search:
                               f"harness's run but fail(s) in the validation workers "
                               f"({where}): left out of the candidates' sessions (the "
                               "final verify runs it)")
-            self._warm_sessions(failing, rest, [t for t in regression if t not in dropped])
+        kept = [t for t in regression if t not in dropped]
+        if not self._fit(failing, rest, kept) and dropped:
+            self._warm_sessions(failing, rest, kept)
         return ""
+
+    def _fit(self, failing: list[str], rest: list[str], regression: list[str]) -> bool:
+        """When the whole session on the original code took more than half a candidate's
+        timeout (or did not finish), a correct candidate would time out in it: the
+        candidates' sessions run the accept tests, and a winner the regression set once,
+        with the time it needs (``_breaks_others``). Whether it split them."""
+        if not regression or 2 * self.check_time <= self.timeout:
+            return False
+        self.confirm = regression
+        self.confirm_timeout = min(OTHERS_TIMEOUT, max(3 * self.check_time, self.timeout))
+        self.world.append(f"the regression set ({len(regression)} tests) took "
+                          f"{self.check_time:.1f}s on the unchanged code, too long for a "
+                          f"candidate's {self.timeout:.1f}s: candidates ran the accept tests, "
+                          "a winner the regression set")
+        self._warm_sessions(failing, rest, [])
+        return True
 
     def _in_harness_order(self, failing: list[str], rest: list[str],
                           regression: list[str]) -> RunResult | None:
@@ -726,6 +758,13 @@ class _Search:
         Plausible-but-wrong fixes of real bugs pass the accept tests and their files and
         break a test of another file (a changed helper that other modules call too).
         """
+        if self.confirm:
+            mine = self.pool.run(cand.files, ordered_args(SESSION_ARGS, [self.confirm]),
+                                 self.confirm_timeout + STARTUP_ALLOWANCE, prepare=False)
+            if mine.timed_out or mine.crashed:
+                return ("(the regression set did not finish with it)",)
+            if not mine.ok:
+                return mine.failed or ("(the regression set failed with it)",)
         passing = self._others()
         if not passing:
             return ()

@@ -143,11 +143,20 @@ def main() -> int:
     parser.add_argument("--similarity", type=float, default=None,
                         help="localize/_arcs.py's SIMILARITY: passing tests weighted by their"
                              " likeness to the failing tests to this power (0: off)")
+    parser.add_argument("--values-weight", type=float, default=None, metavar="W",
+                        help="the value-spectrum signal's weight (W_VALUE_ORIGIN of"
+                             " localize/_values.py; 0: off): an A/B from the same cache")
     args = parser.parse_args()
     if args.split == "check" and args.corpus != "real":
         parser.error("--split check is a split of the real bugs: add --corpus real")
     ablate(args.without, args.set)
     spectrum_refinements(args.arc_weight, args.similarity)
+    if args.values_weight is not None:
+        from pytest_agent.localize import _values
+        from pytest_agent.localize._valuerec import VALUES_ENV
+
+        _values.W_VALUE_ORIGIN = args.values_weight
+        os.environ[VALUES_ENV] = "1"  # fresh coverage runs record the value spectra
     if args.autoload:
         os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
     else:

@@ -26,6 +26,8 @@ from pytest_agent.localize._covplugin import LIMIT_ENV
 from pytest_agent.localize._covplugin import OUT_ENV
 from pytest_agent.localize._covplugin import SOURCE_ENV
 from pytest_agent.localize._covplugin import selects
+from pytest_agent.localize._valuerec import ValueSpectrum
+from pytest_agent.localize._valuerec import value_spectrum
 from pytest_agent.testrun import inner_pytest_env
 
 __all__ = [
@@ -122,6 +124,9 @@ class SpectrumRun:
     #: a negative number is a code object's entry or exit) that test took; empty when the
     #: run measured lines only (:mod:`._arcs` reads them).
     arcs: Mapping[str, Mapping[str, frozenset[tuple[int, int]]]] = field(default_factory=dict)
+    #: The value classes each test's project functions took and returned
+    #: (:mod:`._valuerec`); None: not recorded (and in runs cached before it was).
+    values: ValueSpectrum | None = None
 
     @property
     def failing(self) -> frozenset[str]:
@@ -220,7 +225,7 @@ def _parse(records: list[dict[str, Any]], output: str, duration: float,
         coverage=coverage, collect_errors=tuple(collect_errors), output=output,
         duration=duration, timed_out=timed_out, has_coverage=bool(finished),
         warnings=tuple(warnings), attribution=tuple(attribution), cut_before_accept=cut,
-        finished_at=finished_at, arcs=arcs,
+        finished_at=finished_at, arcs=arcs, values=value_spectrum(records),
     )
 
 

@@ -13,6 +13,9 @@ It runs inside the inner pytest subprocess, never in the user's pytest process. 
 - records, for a failing test, the value flow and the project objects of the
   failing statement (:mod:`._evidence`), and which statement of the test entered
   which project function (:mod:`._attribution`);
+- records, when ``PYTEST_AGENT_LOCALIZE_VALUES=1`` (off by default), the *value
+  spectrum* of every test's call phase: coarse classes of what project functions took
+  and returned (:mod:`._valuerec`), one record per test as it ends;
 - records each test's outcome and failure text as it goes (one JSON line per
   event, flushed, so a run killed on timeout still leaves them behind);
 - records the structured traceback of every failure and collection error
@@ -60,6 +63,8 @@ from pytest_agent.localize._attribution import CallAttributor
 from pytest_agent.localize._evidence import ProjectFiles
 from pytest_agent.localize._evidence import ReturnRecorder
 from pytest_agent.localize._evidence import failure_evidence
+from pytest_agent.localize._valuerec import VALUES_ENV
+from pytest_agent.localize._valuerec import ValueRecorder
 
 OUT_ENV = COVERAGE_OUT_ENV
 SOURCE_ENV = COVERAGE_SOURCE_ENV
@@ -110,7 +115,7 @@ class LocalizePlugin:
     ERASE_EVERY = 64
 
     def __init__(self, out: IO[str], source: str,
-                 profiled: frozenset[str] | None = None) -> None:
+                 profiled: frozenset[str] | None = None, values: bool = True) -> None:
         self._out = out
         #: The tests whose call phases get the value and statement recorders (``None``:
         #: every test's); see ``COVERAGE_PROFILED_ENV``.
@@ -127,6 +132,8 @@ class LocalizePlugin:
         self._is_project = ProjectFiles(source)
         self._recorder = ReturnRecorder(self._is_project)
         self._attributor = CallAttributor(self._is_project)
+        #: Value classes of every test's call phase (:mod:`._valuerec`); None: off.
+        self._values = ValueRecorder(self._is_project) if values else None
         self._trees: dict[str, ast.Module | None] = {}
 
     # -- output ----------------------------------------------------------------
@@ -200,12 +207,16 @@ class LocalizePlugin:
     def _pause(self) -> None:
         self._paused += 1
         self._attributor.paused += 1
+        if self._values is not None:
+            self._values.paused += 1
         if self._paused == 1 and self._tracing and self._cov is not None:
             self._cov.stop()
 
     def _resume(self) -> None:
         self._paused -= 1
         self._attributor.paused -= 1
+        if self._values is not None:
+            self._values.paused -= 1
         if self._paused == 0 and self._tracing and self._cov is not None:
             self._cov.start()
 
@@ -288,15 +299,28 @@ class LocalizePlugin:
             self._attributor.clear()
             self._compared = None
             self._emit_coverage(item.nodeid)
+            self._emit_values(item.nodeid)
 
-    def _traced_phase(self, record_returns: bool) -> Generator[None, object, object]:
+    def _emit_values(self, nodeid: str) -> None:
+        if self._values is not None:
+            for record in self._values.records(nodeid):
+                self._emit(record)
+            self._values.clear()
+
+    def _traced_phase(self, record_returns: bool, record_values: bool = False
+                      ) -> Generator[None, object, object]:
         self._trace(True)
         if record_returns:
             self._recorder.start()
             self._attributor.start()  # chained after the recorder's profile function
+        values = self._values if record_values else None
+        if values is not None:
+            values.start()  # chained after those, if any
         try:
             return (yield)
         finally:
+            if values is not None:
+                values.stop()
             if record_returns:
                 self._attributor.stop()
                 self._recorder.stop()
@@ -309,7 +333,7 @@ class LocalizePlugin:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         profiled = self._profiled is None or selects(item.nodeid, self._profiled)
-        return (yield from self._traced_phase(profiled))
+        return (yield from self._traced_phase(profiled, record_values=True))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -375,7 +399,7 @@ def pytest_configure(config: pytest.Config) -> None:
     named = os.environ.get(COVERAGE_PROFILED_ENV)
     profiled = frozenset(n for n in named.splitlines() if n.strip()) if named else None
     plugin = LocalizePlugin(open(out_path, "a", encoding="utf-8"), source,  # noqa: SIM115
-                            profiled or None)
+                            profiled or None, values=os.environ.get(VALUES_ENV) == "1")
     config.stash[_key] = plugin
     config.pluginmanager.register(plugin, "agent-localize")
     # Outcomes are classified where every inner run's are (``_outcomes``).

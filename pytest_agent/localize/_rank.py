@@ -29,6 +29,7 @@ from pytest_agent.localize._signals import test_body_signal
 from pytest_agent.localize._signals import test_module_signal
 from pytest_agent.localize._signals import test_name_signal
 from pytest_agent.localize._statements import statement_signal
+from pytest_agent.localize._values import value_signal
 
 __all__ = ["Ranking", "rank"]
 
@@ -63,6 +64,7 @@ def rank(
         methods.append("coverage")
         arc_signal(ranker, spectrum, formula, failing)  # arcs (_arcs), before other signals
         table_signal(ranker, failing, spectrum.passing, test_root)
+        value_signal(ranker, spectrum, failing)  # where a bad value first appeared (_values)
 
     # 2. Tracebacks, hangs, value flow and missing members of the failing tests.
     share = 1.0 / max(1, len(failing))

@@ -1,0 +1,183 @@
+"""The value-spectrum signal: where a bad value first appeared (issue #17, seventh round).
+
+Line spectra cannot separate an entry point from the worker below it when the same
+tests run both, nor the processors of a pipeline that every test runs. What the
+functions *took and returned* might: the coverage run records, for every test, coarse
+classes of each project function's arguments and return value (:mod:`._valuerec`).
+Here, as in Xie and Notkin's value spectra and CBI's "returns" predicates:
+
+- a function's **normal** classes are those it took and returned in the passing tests
+  (only functions that passing tests ran are judged: of the others nothing is known);
+  classes defined inside functions (a test's own ``class X``) count as one;
+- in a failing test, a call **returned an anomaly** when it returned a class the
+  function never returned in a passing test, from arguments of a kind passing tests
+  gave it (the same classes, together): the infection starts there, or below. The
+  function is the **origin** when none of the project functions it called returned an
+  anomaly there: its callers return a bad value only because it did (a callee handed
+  abnormal arguments does not excuse its caller: the caller made them);
+- a call **received a novel input** when its arguments' classes were never given to
+  the function together in a passing test; the deepest such function (none of the
+  functions it called received one) is where the new kind of input stops being
+  passed on, and is handled (or not).
+
+Per failing test, each origin gets ``W_VALUE_ORIGIN`` x share, each deepest receiver of
+a novel input ``W_VALUE_INPUT`` x share, as function bonuses (``share`` = 1 / failing
+tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+
+from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._valuerec import SAME
+from pytest_agent.localize._valuerec import ValueSpectrum
+from pytest_agent.localize._valuerec import split_class
+
+__all__ = ["W_VALUE_INPUT", "W_VALUE_ORIGIN", "Finding", "value_findings", "value_signal"]
+
+#: The bonus of the function where an anomalous return first appeared, and of the
+#: deepest function that received a novel input, x the share of failing tests (see
+#: docs/localize.md, "Value spectra": chosen by measurement).
+W_VALUE_ORIGIN = 0.0
+W_VALUE_INPUT = 0.0
+#: How a failing call's arguments must match the passing tests' to be normal
+#: (measured variants): ``"together"`` the same classes in one call, ``"each"`` each
+#: position's class seen in some call.
+ARGUMENTS = "together"
+#: The two kinds of :class:`Finding`.
+RETURNED, RECEIVED = "returned", "received"
+
+_LOCAL = "<local class>"
+
+_Split = tuple[tuple[str, ...], str]
+
+
+@dataclass
+class _Normal:
+    """What each function took and returned in the passing tests."""
+
+    returns: dict[int, set[str]] = field(default_factory=dict)
+    arguments: dict[int, set[tuple[str, ...]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A function where a failing test's value left what passing tests showed."""
+
+    function: int
+    #: :data:`RETURNED` (the origin of an anomalous return) or :data:`RECEIVED` (the
+    #: deepest receiver of a novel input).
+    kind: str
+    #: The class text (``args>return``) of the call.
+    cls: str
+
+
+def _local(cls: str) -> str:
+    if "<locals>" not in cls:
+        return cls
+    return _LOCAL + SAME if cls.endswith(SAME) else _LOCAL
+
+
+def _coarse(split: _Split) -> _Split:
+    """Classes defined inside functions are one class: each test defines its own, and
+    a failing test's would always be new."""
+    args, ret = split
+    return tuple(map(_local, args)), _local(ret)
+
+
+def _normal(values: ValueSpectrum, passing: Iterable[str], split: list[_Split]) -> _Normal:
+    normal = _Normal()
+    for nodeid in passing:
+        for function, cls, _ in values.observations(nodeid):
+            args, ret = split[cls]
+            normal.returns.setdefault(function, set()).add(ret)
+            normal.arguments.setdefault(function, set()).add(args)
+    return normal
+
+
+def _normal_arguments(args: tuple[str, ...], seen: set[tuple[str, ...]]) -> bool:
+    if ARGUMENTS == "each":
+        return all(any(len(s) > i and s[i] == a for s in seen) for i, a in enumerate(args))
+    return args in seen
+
+
+def _test_findings(values: ValueSpectrum, nodeid: str, normal: _Normal,
+                   split: list[_Split]) -> list[Finding]:
+    """The findings of one failing test (see the module's docstring)."""
+    anomalous: dict[int, str] = {}
+    novel: dict[int, str] = {}
+    excused: set[int] = set()
+    passed_on: set[int] = set()
+    for function, cls, caller in sorted(values.observations(nodeid)):
+        rets = normal.returns.get(function)
+        if rets is None:
+            continue  # no passing test ran it
+        args, ret = split[cls]
+        if not _normal_arguments(args, normal.arguments[function]):
+            novel.setdefault(function, values.classes[cls])
+            passed_on.add(caller)
+        elif ret not in rets:
+            anomalous.setdefault(function, values.classes[cls])
+            excused.add(caller)
+    return ([Finding(f, RETURNED, c) for f, c in sorted(anomalous.items()) if f not in excused]
+            + [Finding(f, RECEIVED, c) for f, c in sorted(novel.items()) if f not in passed_on])
+
+
+def value_findings(spectrum: SpectrumRun, failing: Iterable[str]
+                   ) -> dict[int, list[tuple[str, Finding]]]:
+    """Per function number of ``spectrum.values``: the failing tests in which it is an
+    origin or a deepest receiver, with the finding."""
+    values = spectrum.values
+    found: dict[int, list[tuple[str, Finding]]] = {}
+    if values is None:
+        return found
+    disturbed = set(spectrum.disturbed)
+    passing = sorted(n for n in spectrum.passing if n in values.tests and n not in disturbed)
+    if not passing:
+        return found
+    split = [_coarse(split_class(text)) for text in values.classes]
+    normal = _normal(values, passing, split)
+    for nodeid in sorted(failing):
+        if nodeid in values.tests and nodeid not in disturbed:
+            for finding in _test_findings(values, nodeid, normal, split):
+                found.setdefault(finding.function, []).append((nodeid, finding))
+    return found
+
+
+def _why(finding: Finding, tests: int) -> str:
+    args, ret = split_class(finding.cls)
+    if finding.kind == RETURNED:
+        return (f"value spectrum: returned {ret} from ({', '.join(args)}) in {tests} failing"
+                " test(s), a class it never returned in a passing test from such arguments,"
+                " and no function it called did")
+    return (f"value spectrum: was given ({', '.join(args)}) in {tests} failing test(s),"
+            " classes no passing test gave it, and passed them to no function it called")
+
+
+def value_signal(ranker: Ranker, spectrum: SpectrumRun | None,
+                 failing: frozenset[str]) -> bool:
+    """Add the findings' bonuses (see the module's docstring); True if any was added."""
+    weights = {RETURNED: W_VALUE_ORIGIN, RECEIVED: W_VALUE_INPUT}
+    if spectrum is None or spectrum.values is None or not any(weights.values()) \
+            or not failing:
+        return False
+    share = 1.0 / len(failing)
+    added = False
+    for function, hits in sorted(value_findings(spectrum, failing).items()):
+        filename, first_line, _ = spectrum.values.functions[function]
+        rel = ranker.project_rel(filename)
+        info = ranker.module(rel) if rel is not None else None
+        span = info.enclosing(first_line) if info is not None else None
+        if rel is None or span is None or span.is_class:
+            continue
+        for kind, weight in weights.items():
+            mine = [f for _, f in hits if f.kind == kind]
+            if mine and weight:
+                ranker.add_function(rel, span, weight * share * len(mine),
+                                    _why(mine[0], len(mine)), f"W_VALUE_{kind.upper()}")
+                added = True
+    return added

@@ -125,6 +125,28 @@ def _outcome(result: RunResult, test: str) -> str:
 _PASSING = frozenset({"passed", "skipped", "xfailed"})
 
 
+def _fitting(regression: Sequence[str], accept: Sequence[str], check: RunResult | None,
+             budget: float) -> list[str]:
+    """The tests of ``regression`` that fit in ``budget`` seconds of a session beside the
+    ``accept`` tests, by their durations in ``check`` (the session's overhead counted):
+    the tests of the accept tests' classes (or modules) first, then the fastest."""
+    if check is None:
+        return []
+    took = dict(check.durations)
+    left = budget - (check.duration - sum(took.values()))
+    left -= sum(d for n, d in took.items() if any(_belongs(n, [a]) for a in accept))
+    homes = {a.rsplit("::", 1)[0] for a in accept if "::" in a}
+    order = sorted(regression, key=lambda t: (t.rsplit("::", 1)[0] not in homes,
+                                              took.get(t, budget)))
+    kept: list[str] = []
+    for test in order:
+        left -= took.get(test, budget)
+        if left < 0:
+            break
+        kept.append(test)
+    return kept
+
+
 def _some(tests: Sequence[str]) -> str:
     """The first test of ``tests``, and how many more."""
     more = f" (and {len(tests) - 1} more)" if len(tests) > 1 else ""
@@ -594,24 +616,28 @@ class _Search:
                               f"({where}): left out of the candidates' sessions (the "
                               "final verify runs it)")
         kept = [t for t in regression if t not in dropped]
-        if not self._fit(failing, rest, kept) and dropped:
+        if not self._fit(failing, rest, kept, check) and dropped:
             self._warm_sessions(failing, rest, kept)
         return ""
 
-    def _fit(self, failing: list[str], rest: list[str], regression: list[str]) -> bool:
-        """When the whole session on the original code took more than half a candidate's
-        timeout (or did not finish), a correct candidate would time out in it: the
-        candidates' sessions run the accept tests, and a winner the regression set once,
-        with the time it needs (``_breaks_others``). Whether it split them."""
+    def _fit(self, failing: list[str], rest: list[str], regression: list[str],
+             check: RunResult | None = None) -> bool:
+        """When the whole session on the original code (``check``, ``None`` if it did not
+        finish) took more than half a candidate's timeout, a correct candidate would time
+        out in it: the candidates' sessions keep the accept tests and the regression tests
+        that fit in that half (those of the accept tests' classes first, then the fastest;
+        ``_fitting``), and a winner runs the others once, with the time they need
+        (``_breaks_others``). Whether it split them."""
         if not regression or 2 * self.check_time <= self.timeout:
             return False
-        self.confirm = regression
+        kept = _fitting(regression, [*failing, *rest], check, self.timeout / 2)
+        self.confirm = [t for t in regression if t not in kept]
         self.confirm_timeout = min(OTHERS_TIMEOUT, max(3 * self.check_time, self.timeout))
         self.world.append(f"the regression set ({len(regression)} tests) took "
                           f"{self.check_time:.1f}s on the unchanged code, too long for a "
-                          f"candidate's {self.timeout:.1f}s: candidates ran the accept tests, "
-                          "a winner the regression set")
-        self._warm_sessions(failing, rest, [])
+                          f"candidate's {self.timeout:.1f}s: candidates ran the accept tests "
+                          f"and {len(kept)} of them, a winner the others")
+        self._warm_sessions(failing, rest, kept)
         return True
 
     def _in_harness_order(self, failing: list[str], rest: list[str],

@@ -61,6 +61,8 @@ def _lint_texts(config_root: Path, texts: Mapping[str, str], settings: Any
             target = tmp_root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
+            if (config_root / rel).is_file():  # its mode too (ruff's EXE rules read it)
+                shutil.copymode(config_root / rel, target)
         if not texts:
             return [], ""
         return _lint(tmp_root, sorted(texts), settings)

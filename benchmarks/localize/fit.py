@@ -265,7 +265,7 @@ def _load_bug(cache: Path, bug_id: str) -> tuple[Path, Any, Any, dict[str, Any]]
 def _targets(root: Path, meta: dict[str, Any], keys: Sequence[Key]) -> list[set[Key]]:
     """Per changed function, the ranked functions that count as it (run.py's rule)."""
     sys.path.insert(0, str(HERE))
-    from run import _matches  # the benchmark's own matching
+    from real_corpus import _matches  # the benchmark's own matching
 
     found = []
     for change in meta["changed"]:

@@ -11,7 +11,7 @@ the class, where ``__iter__`` would go (#17, the study split's tinydb-0475b23:
 
 The failing test iterates a value when the failing line is inside a ``for`` loop
 over it, or the failing statement iterates it (a comprehension, ``list(x)``,
-``sorted(x)``, ``in``-less ``tuple``/``set``/``iter``/``enumerate``). The value's
+``sorted(x)``, ``tuple``/``set``/``iter``/``enumerate``/``sum``/...). The value's
 class is read from the test's source: a constructor call (``LRUCache()``), directly
 or in the test's last assignment of the name before the loop.
 """

@@ -14,12 +14,17 @@ signal                                      weight  applies to
 SBFL (Ochiai or DStar) of the line          [0, 1]  the line
 ... a line every test runs                  x0.01   (no evidence)
 ... a line run at import (module level)     0       (no evidence)
+... a method of the project exception      x0.01   (no evidence: it reports,
+a failing test reports (its type, or one            :mod:`._reporting`)
+it caught and checks)
 syntax error / error while importing        +1.0    the error's line
 the failing line compares (``==``, in a set)  +2.0    the class (x share)
 objects of a project class it constructs,
 and the class has no ``__eq__``/``__hash__``
 a project class lacks the member the        +1.0    the class (x share)
-failing statement needs (an attribute, ...)
+failing statement needs (an attribute, ...;
+``__iter__`` when it iterates one by index,
+:mod:`._iteration`)
 the frame where a hanging test was stopped  +0.6    that line (x share)
 (the innermost one inside a loop)
 deepest project frame of a failing test     +0.5    that line (x share)

@@ -14,8 +14,8 @@ signal                                      weight  applies to
 SBFL (Ochiai or DStar) of the line          [0, 1]  the line
 ... a line every test runs                  x0.01   (no evidence)
 ... a line run at import (module level)     0       (no evidence)
-... a method of the project exception      x0.01   (no evidence: it reports,
-a failing test reports (its type, or one            :mod:`._reporting`)
+... a method of the project exception       x0.01   (no evidence: it reports,
+a failing test reports (its type, or one             :mod:`._reporting`)
 it caught and checks)
 syntax error / error while importing        +1.0    the error's line
 the failing line compares (``==``, in a set)  +2.0    the class (x share)

@@ -72,7 +72,9 @@ def signs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SpectrumRun, 
     (root / "pytest.ini").write_text("[pytest]\n")
     (root / "signs.py").write_text(SIGNS)
     (root / "tests" / "test_signs.py").write_text(SIGNS_TESTS)
-    run = run_spectrum(root, root, ["tests/test_signs.py"], timeout=120, per_test_limit=30)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PYTEST_AGENT_COVERAGE_BRANCH", "1")  # the coverage run records arcs
+        run = run_spectrum(root, root, ["tests/test_signs.py"], timeout=120, per_test_limit=30)
     return root, run, run_tests(root, ACCEPT, timeout=60)
 
 
@@ -97,6 +99,14 @@ class TestArcs:
         lines = run.coverage[str((root / "signs.py").resolve())]
         assert len(lines) == 4
         assert all({2, 3, 5} <= ran for ran in lines.values())
+
+    def test_arcs_are_recorded_only_when_asked(
+            self, signs: tuple[Path, SpectrumRun, TestRun]) -> None:
+        root, with_arcs, _ = signs
+        run = run_spectrum(root, root, ["tests/test_signs.py"], timeout=120, per_test_limit=30)
+        assert run.arcs == {}
+        assert with_arcs.arcs
+        assert run.coverage == with_arcs.coverage
 
     def test_a_branch_every_line_of_which_every_test_runs_ranks_first(
             self, signs: tuple[Path, SpectrumRun, TestRun],

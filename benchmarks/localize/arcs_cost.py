@@ -2,8 +2,9 @@
 
 For each bug of a localization cache (``benchmarks/localize/run.py --cache DIR``: the
 materialized trees are there), the coverage run of its accept tests' files runs
-``--rounds`` times with arcs (coverage.py's ``branch=True``, the default) and as many
-without (``PYTEST_AGENT_COVERAGE_BRANCH=0``), alternating, in this process. Per bug:
+``--rounds`` times with arcs (coverage.py's ``branch=True``:
+``PYTEST_AGENT_COVERAGE_BRANCH=1``) and as many without (the default), alternating, in
+this process. Per bug:
 the median wall time and the median CPU time of the child pytest process of each kind;
 overall: the median of the per-bug ratios (with / without), and the median seconds.
 The machine may be shared: the CPU times and the ratios within one run are what to read.

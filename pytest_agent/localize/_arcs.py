@@ -4,8 +4,9 @@ passing tests weighted by how alike they are to the failing tests (issue #17).
 **Arcs.** A wrong condition or a missing branch changes *which arc* a test takes (the
 ``if`` that falls through, the loop that exits early) even when every line runs in
 every test, where the line spectrum has no evidence. The coverage run records each
-test's arcs (coverage.py's ``branch=True``: ``(from line, to line)``, a negative
-number for a code object's entry or exit). Each arc gets the line spectrum's formula
+test's arcs when ``PYTEST_AGENT_COVERAGE_BRANCH=1`` is set (coverage.py's
+``branch=True``: ``(from line, to line)``, a negative number for a code object's entry
+or exit). Each arc gets the line spectrum's formula
 and rules: only the task's failures count as failing, arcs of code run at import
 (module and class bodies, ``def`` lines: no evidence) are left out, and an arc every
 test took keeps ``EVERY_TEST`` of its score. An arc belongs to its source line (the
@@ -40,13 +41,17 @@ from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._signals import EVERY_TEST
 from pytest_agent.localize._signals import project_coverage
 
-__all__ = ["ARC_WEIGHT", "SIMILARITY", "arc_signal", "passing_weights", "weighted_spectrum"]
+__all__ = ["ARC_WEIGHT", "ENDS", "SIMILARITY", "arc_signal", "passing_weights", "weighted_spectrum"]
 
 #: The share of what a line's best arc scores above the line that the line gets (1: the
 #: line scores the better of the two; 0: arcs are not read). Off until measured.
 ARC_WEIGHT = 0.0
 #: The exponent of the likeness weights of passing tests; 0: not weighted.
 SIMILARITY = 0.0
+#: Read the arcs into and out of a code object too (a negative end): a call entered
+#: where its first line runs, and a return, or an exception leaving the function,
+#: from the line it left.
+ENDS = False
 
 _Item = TypeVar("_Item")
 _Arc = tuple[int, int]
@@ -92,8 +97,8 @@ def _project_arcs(ranker: Ranker, spectrum: SpectrumRun
             continue
         info = ranker.module(rel)
         at_import = info.import_lines if info is not None else frozenset()
-        found[rel] = {test: frozenset(a for a in taken
-                                      if (a[0] if a[0] > 0 else a[1]) not in at_import)
+        found[rel] = {test: frozenset(a for a in taken if (ENDS or min(a) > 0)
+                                      and (a[0] if a[0] > 0 else a[1]) not in at_import)
                       for test, taken in per_test.items()}
     return found
 

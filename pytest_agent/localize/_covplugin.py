@@ -154,8 +154,8 @@ class LocalizePlugin:
         # and reporting then run untraced, which keeps the run close to a plain one.
         self._cov = coverage.Coverage(
             data_file=None, config_file=False, source=[self._source], omit=_OMIT,
-            # Arcs too (localize/_arcs.py); PYTEST_AGENT_COVERAGE_BRANCH=0: lines only.
-            branch=os.environ.get("PYTEST_AGENT_COVERAGE_BRANCH", "1") != "0",
+            # Arcs only when asked (localize/_arcs.py: off, they did not win; docs/localize.md).
+            branch=os.environ.get("PYTEST_AGENT_COVERAGE_BRANCH") == "1",
         )
         # The in-memory data the collector flushes into (the same object for the whole
         # run); read per test below. Taken before the first start: ``get_data`` after

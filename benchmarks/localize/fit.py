@@ -57,9 +57,11 @@ sys.path.insert(0, str(REPO))
 
 from pytest_agent._types import Task  # noqa: E402
 from pytest_agent._types import Workspace  # noqa: E402
+from pytest_agent.localize import _arcs  # noqa: E402
 from pytest_agent.localize import _rank  # noqa: E402
 from pytest_agent.localize import _signals  # noqa: E402
 from pytest_agent.localize import _statements  # noqa: E402
+from pytest_agent.localize import _values  # noqa: E402
 from pytest_agent.localize._coverage import without_false_hangs  # noqa: E402
 from pytest_agent.localize._functions import MODULE  # noqa: E402
 from pytest_agent.localize._functions import read_module  # noqa: E402
@@ -79,6 +81,11 @@ def current_weights() -> dict[str, float]:
     found = {name: float(getattr(_signals, name)) for name in dir(_signals)
              if name.startswith("W_") and isinstance(getattr(_signals, name), float)}
     found["W_STATEMENT"] = float(_statements.W_STATEMENT)
+    # The round-7 signals of their own modules (kinds ``W_VALUE_*`` and ``arc``); 0,
+    # their default, adds nothing in the product and nothing in the replay.
+    found.update({name: float(getattr(_values, name)) for name in dir(_values)
+                  if name.startswith("W_VALUE_") and isinstance(getattr(_values, name), float)})
+    found["arc"] = float(_arcs.ARC_WEIGHT)
     found["sbfl"] = 1.0
     return found
 

@@ -145,7 +145,11 @@ def main() -> int:
                              " likeness to the failing tests to this power (0: off)")
     parser.add_argument("--values-weight", type=float, default=None, metavar="W",
                         help="the value-spectrum signal's weight (W_VALUE_ORIGIN of"
-                             " localize/_values.py; 0: off): an A/B from the same cache")
+                             " localize/_values.py; 0: off): an A/B from the same cache;"
+                             " given, fresh coverage runs record value spectra")
+    parser.add_argument("--values-input-weight", type=float, default=None, metavar="W",
+                        help="W_VALUE_INPUT of localize/_values.py (the deepest receiver of"
+                             " a novel input; 0: off)")
     args = parser.parse_args()
     if args.split == "check" and args.corpus != "real":
         parser.error("--split check is a split of the real bugs: add --corpus real")
@@ -156,6 +160,8 @@ def main() -> int:
         from pytest_agent.localize._valuerec import VALUES_ENV
 
         _values.W_VALUE_ORIGIN = args.values_weight
+        if args.values_input_weight is not None:
+            _values.W_VALUE_INPUT = args.values_input_weight
         os.environ[VALUES_ENV] = "1"  # fresh coverage runs record the value spectra
     if args.autoload:
         os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)

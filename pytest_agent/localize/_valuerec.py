@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: ``1`` in the inner run's environment turns the recording on (off by default: it
-#: costs the coverage run 1.4-1.5x its CPU time, and the signal is off, see _values).
+#: costs the coverage run 1.25-1.5x its CPU time, and the signal is off, see _values).
 VALUES_ENV = "PYTEST_AGENT_LOCALIZE_VALUES"
 #: Distinct (arguments, return) classes kept per function and test.
 PER_FUNCTION = 6

@@ -366,6 +366,32 @@ class TestRunControl:
         assert task.commit is None
         assert project.branches() == ["main"]
 
+    def test_passing_only_under_the_coverage_tracer_is_not_already_passing(
+            self, project: GitProject) -> None:
+        # The baseline runs under localization's coverage tracer; a test that passes only
+        # while a tracer is set must not make the task "done" (python-dotenv's debugger
+        # check made four failing accept tests pass there).
+        project.write("src/hello.py", "def other():\n    return 1\n\n\ndef greet(name):\n"
+                      "    return f'Hello, {name}!'\n")
+        project.write("tests/test_hello.py", """\
+            import sys
+
+            from src.hello import greet
+
+
+            def test_greet():
+                assert greet("Ada") == "Hello, Ada!"
+                assert sys.gettrace() is not None
+            """)
+        project.commit_all("passes only when traced")
+        result = project.pytester.runpytest("--agent-all")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*pass under localization's coverage tracer but not in a"
+                                     " plain pytest run*"])
+        task = load_plans([project.root / "plans/sprint-12.yaml"])[0].spec
+        assert task.status.value != "done"
+        assert project.branches() == ["main"]
+
     def test_hanging_accept_test_is_killed(self, project: GitProject) -> None:
         pids = project.root.parent / f"{project.root.name}-hung.pids"
         project.write("tests/test_hello.py", f"""\

@@ -40,6 +40,7 @@ from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._signals import EVERY_TEST
 from pytest_agent.localize._signals import project_coverage
+from pytest_agent.localize._signals import project_files
 
 __all__ = ["ARC_WEIGHT", "ENDS", "SIMILARITY", "arc_signal", "passing_weights", "weighted_spectrum"]
 
@@ -91,12 +92,7 @@ def _project_arcs(ranker: Ranker, spectrum: SpectrumRun
                   ) -> dict[str, dict[str, frozenset[_Arc]]]:
     """Per project file: the arcs each test took, less those of code run at import."""
     found: dict[str, dict[str, frozenset[_Arc]]] = {}
-    for filename, per_test in spectrum.arcs.items():
-        rel = ranker.project_rel(filename)
-        if rel is None:
-            continue
-        info = ranker.module(rel)
-        at_import = info.import_lines if info is not None else frozenset()
+    for rel, per_test, at_import in project_files(ranker, spectrum.arcs):
         found[rel] = {test: frozenset(a for a in taken if (ENDS or min(a) > 0)
                                       and (a[0] if a[0] > 0 else a[1]) not in at_import)
                       for test, taken in per_test.items()}

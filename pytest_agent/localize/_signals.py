@@ -67,10 +67,12 @@ import functools
 import math
 import re
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import TypeVar
 from typing import final
 
 from pytest_agent._types import Task
@@ -102,6 +104,7 @@ __all__ = [
     "failing_tests",
     "name_signals",
     "project_coverage",
+    "project_files",
     "record_from_text",
     "spectrum_signal",
     "table_signal",
@@ -152,6 +155,8 @@ _DURING_HANDLING = "During handling of the above exception"
 _DID_NOT = ("DID NOT RAISE", "DID NOT WARN")
 
 _Frame = tuple[str, int, str]
+#: A file's record by test in the coverage run: its lines, or its arcs.
+_PerTest = TypeVar("_PerTest")
 
 #: Exceptions whose deepest project frame is no crash site: an ``assert`` of the
 #: project is a check (like an explicit ``raise``), a recursion too deep stops anywhere
@@ -201,15 +206,20 @@ def project_coverage(ranker: Ranker, spectrum: SpectrumRun
                      ) -> dict[str, Mapping[str, frozenset[int]]]:
     """Per project file (root-relative): the lines each test ran, less the lines run at
     import (no evidence: they run once per process, in whichever test imports first)."""
-    project_cov: dict[str, Mapping[str, frozenset[int]]] = {}
-    for filename, per_test in spectrum.coverage.items():
+    return {rel: {test: lines - at_import for test, lines in per_test.items()}
+            for rel, per_test, at_import in project_files(ranker, spectrum.coverage)}
+
+
+def project_files(ranker: Ranker, per_file: Mapping[str, _PerTest]
+                  ) -> Iterator[tuple[str, _PerTest, frozenset[int]]]:
+    """The project files of a per-file record of the coverage run (lines or arcs, by
+    test): each file's root-relative path, its record and its lines run at import."""
+    for filename, per_test in per_file.items():
         rel = ranker.project_rel(filename)
         if rel is None:
             continue
         info = ranker.module(rel)
-        at_import = info.import_lines if info is not None else frozenset()
-        project_cov[rel] = {test: lines - at_import for test, lines in per_test.items()}
-    return project_cov
+        yield rel, per_test, info.import_lines if info is not None else frozenset()
 
 
 def failing_tests(accept_tests: Iterable[str], spectrum: SpectrumRun | None,

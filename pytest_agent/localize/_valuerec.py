@@ -47,8 +47,9 @@ from typing import final
 from pytest_agent.localize._evidence import ProjectFiles
 
 __all__ = [
-    "PER_FUNCTION", "PER_TEST", "RAISED", "SAME", "VALUES_ENV", "ValueRecorder", "ValueSpectrum",
-    "split_class", "value_class", "value_spectrum",
+    "MAX_ATTRS", "PER_FUNCTION", "PER_FUNCTION_PREDICATES", "PER_TEST", "RAISED", "SAME",
+    "UNCHANGED", "VALUES_ENV", "ValueRecorder", "ValueSpectrum", "split_class", "value_class",
+    "value_spectrum",
 ]
 
 #: ``1`` in the inner run's environment turns the recording on (off by default: it
@@ -70,6 +71,12 @@ RAISED = "!raise"
 #: Marks a return class: the function returned its first argument (or a str/bytes
 #: equal to it).
 SAME = "="
+#: Distinct predicates (see :meth:`ValueRecorder._predicates`) kept per function and test.
+PER_FUNCTION_PREDICATES = 12
+#: Attributes of the receiver (``self``) compared before and after a method.
+MAX_ATTRS = 8
+#: The predicate of a method that changed none of its receiver's attributes.
+UNCHANGED = ".="
 
 _SKIPPED_FLAGS = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coro, async gen
 _RETURN_OPS = frozenset(op for name, op in dis.opmap.items()
@@ -113,6 +120,43 @@ def value_class(value: object) -> str:
     return name
 
 
+_Entered = tuple[FrameType, "_Code", tuple[str, ...], object, int, "float | None",
+                 "dict[str, Any] | None", "dict[str, tuple[str, int]] | None"]
+
+
+def _measure(value: object) -> float | None:
+    """What ``ret<arg`` compares: the size of a sized value, a number (not a bool)."""
+    kind = type(value)
+    if kind in _SIZED_NAMES:
+        return len(value)  # type: ignore[arg-type]
+    if kind in _NUMBER_NAMES:
+        number: float = value  # type: ignore[assignment]
+        return number if number == number else None
+    return None
+
+
+def _attributes(obj: object) -> dict[str, Any] | None:
+    """The instance dict of ``obj`` (None: it has none); no ``__getattr__`` of the
+    project is called."""
+    try:
+        attrs = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return None
+    return attrs if type(attrs) is dict else None
+
+
+def _state(attrs: dict[str, Any]) -> dict[str, tuple[str, int]]:
+    """Class and size (-1: not sized) of the first :data:`MAX_ATTRS` attributes."""
+    state: dict[str, tuple[str, int]] = {}
+    for name, value in attrs.items():
+        if len(state) >= MAX_ATTRS:
+            break
+        if type(name) is str:
+            state[name] = (value_class(value),
+                           len(value) if type(value) in _SIZED_NAMES else -1)
+    return state
+
+
 def split_class(text: str) -> tuple[tuple[str, ...], str]:
     """``(argument classes, return class)`` of a recorded class text ``a,b>r``."""
     args, _, ret = text.rpartition(">")
@@ -123,12 +167,14 @@ def split_class(text: str) -> tuple[tuple[str, ...], str]:
 class _Code:
     """What the recorder knows of one project function's code."""
 
-    __slots__ = ("args", "calls", "fid", "returns")
+    __slots__ = ("args", "calls", "fid", "method", "returns")
 
     def __init__(self, fid: int, code: CodeType) -> None:
         self.fid = fid
         names = code.co_varnames[:code.co_argcount]
         skip_first = bool(names) and names[0] in ("self", "cls")
+        #: The receiver's state is compared before and after the call.
+        self.method = bool(names) and names[0] == "self"
         self.args = names[1 if skip_first else 0:][:MAX_ARGS]
         self.returns = frozenset(i.offset for i in dis.get_instructions(code)
                                  if i.opcode in _RETURN_OPS)
@@ -148,11 +194,15 @@ class ValueRecorder:
         self._announced = 0
         self._pid = os.getpid()
         #: Entered project frames still running: (frame, code info, argument classes,
-        #: first argument, caller's function number).
-        self._stack: list[tuple[FrameType, _Code, tuple[str, ...], object, int]] = []
+        #: first argument, caller's function number, the first argument's measure, the
+        #: receiver's attributes and their state at the call).
+        self._stack: list[_Entered] = []
         #: (function number, argument classes, return class) -> callers.
         self._seen: dict[tuple[int, tuple[str, ...], str], set[int]] = {}
         self._per_function: dict[int, int] = {}
+        #: (function number, predicate) -> callers (see :meth:`_predicates`).
+        self._preds: dict[tuple[int, str], set[int]] = {}
+        self._preds_per_function: dict[int, int] = {}
         #: The functions called in the current test (their call counts to reset).
         self._called: list[_Code] = []
         self._kept = 0
@@ -183,6 +233,8 @@ class ValueRecorder:
         self._stack.clear()
         self._seen.clear()
         self._per_function.clear()
+        self._preds.clear()
+        self._preds_per_function.clear()
         for info in self._called:
             info.calls = 0
         self._called.clear()
@@ -225,20 +277,27 @@ class ValueRecorder:
 
     def _enter(self, frame: FrameType, info: _Code) -> None:
         first: object = None
+        local = frame.f_locals if info.args or info.method else None
         if info.args:
-            local = frame.f_locals
-            values = [local.get(n) for n in info.args]
+            values = [local.get(n) for n in info.args]  # type: ignore[union-attr]
             first = values[0]
             args = tuple(map(value_class, values))
         else:
             args = ()
+        attrs: dict[str, Any] | None = None
+        state: dict[str, tuple[str, int]] | None = None
+        if info.method:
+            attrs = _attributes(local.get("self"))  # type: ignore[union-attr]
+            if attrs is not None:
+                state = _state(attrs)
         stack = self._stack
         caller = stack[-1][1].fid if stack else _NO_CALLER
-        stack.append((frame, info, args, first, caller))
+        stack.append((frame, info, args, first, caller, _measure(first), attrs, state))
 
     def _leave(self, frame: FrameType, value: object) -> None:
-        _, info, args, first, caller = self._stack.pop()
-        if value is None and frame.f_lasti not in info.returns:
+        _, info, args, first, caller, measure, attrs, state = self._stack.pop()
+        raised = value is None and frame.f_lasti not in info.returns
+        if raised:
             ret = RAISED
         else:
             ret = value_class(value)
@@ -252,9 +311,61 @@ class ValueRecorder:
             count = self._per_function.get(info.fid, 0)
             if count >= PER_FUNCTION or self._kept >= PER_TEST:
                 self._truncated = True
+            else:
+                self._per_function[info.fid] = count + 1
+                callers = self._seen[key] = set()
+        if callers is not None and caller not in callers:
+            if self._kept >= PER_TEST:
+                self._truncated = True
+            else:
+                callers.add(caller)
+                self._kept += 1
+        for predicate in self._predicates(raised, value, measure, attrs, state):
+            self._predicate(info.fid, predicate, caller)
+
+    @staticmethod
+    def _predicates(raised: bool, value: object, measure: float | None,
+                    attrs: dict[str, Any] | None, state: dict[str, tuple[str, int]] | None,
+                    ) -> list[str]:
+        """CBI's scalar-pair predicates of one call: the return against the first
+        argument (``ret<arg``, ``ret=arg``, ``ret>arg``: sizes of sized values, numbers
+        by value; a filter that drops an item returns ``ret<arg``), and the receiver's
+        attributes before against after (``.name:old>new`` when the class changed,
+        ``.name:+`` / ``.name:-`` when a sized attribute grew or shrank within its
+        class, :data:`UNCHANGED` when no attribute changed)."""
+        out: list[str] = []
+        if not raised and measure is not None:
+            after = _measure(value)
+            if after is not None:
+                out.append("ret<arg" if after < measure else "ret>arg" if after > measure
+                           else "ret=arg")
+        if attrs is not None and state is not None:
+            now = _state(attrs)
+            changed = False
+            for name in state.keys() | now.keys():
+                old_cls, old_size = state.get(name, ("", -1))
+                new_cls, new_size = now.get(name, ("", -1))
+                if old_cls != new_cls:
+                    out.append(f".{name}:{old_cls}>{new_cls}")
+                elif old_size != new_size:
+                    out.append(f".{name}:{'+' if new_size > old_size else '-'}")
+                else:
+                    continue
+                changed = True
+            if not changed:
+                out.append(UNCHANGED)
+        return out
+
+    def _predicate(self, fid: int, predicate: str, caller: int) -> None:
+        key = (fid, predicate)
+        callers = self._preds.get(key)
+        if callers is None:
+            count = self._preds_per_function.get(fid, 0)
+            if count >= PER_FUNCTION_PREDICATES or self._kept >= PER_TEST:
+                self._truncated = True
                 return
-            self._per_function[info.fid] = count + 1
-            callers = self._seen[key] = set()
+            self._preds_per_function[fid] = count + 1
+            callers = self._preds[key] = set()
         if caller not in callers:
             if self._kept >= PER_TEST:
                 self._truncated = True
@@ -276,8 +387,9 @@ class ValueRecorder:
             self._announced = len(self._functions)
         seen = [[fid, f"{','.join(args)}>{ret}", sorted(callers)]
                 for (fid, args, ret), callers in self._seen.items()]
+        preds = [[fid, text, sorted(callers)] for (fid, text), callers in self._preds.items()]
         out.append({"kind": "values-test", "pid": pid, "nodeid": nodeid, "seen": seen,
-                    "truncated": self._truncated})
+                    "preds": preds, "truncated": self._truncated})
         return out
 
 
@@ -300,6 +412,12 @@ class ValueSpectrum:
     tests: Mapping[str, frozenset[int]] = field(default_factory=dict)
     #: Tests whose observations were cut at :data:`PER_TEST` / :data:`PER_FUNCTION`.
     truncated: frozenset[str] = frozenset()
+    #: Predicate number -> its text (``ret<arg``, ``.name:old>new``, ...; see
+    #: :meth:`ValueRecorder._predicates`); empty in runs recorded before them.
+    predicate_texts: tuple[str, ...] = ()
+    #: Test node id -> its true predicates, packed as the observations (the class
+    #: number is the predicate's); None in runs recorded before them.
+    predicates: Mapping[str, frozenset[int]] | None = None
 
     @staticmethod
     def pack(function: int, cls: int, caller: int) -> int:
@@ -310,6 +428,11 @@ class ValueSpectrum:
         for packed in self.tests.get(nodeid, ()):
             yield packed >> (2 * _BITS), (packed >> _BITS) & _MASK, (packed & _MASK) - 1
 
+    def true_predicates(self, nodeid: str) -> Iterable[tuple[int, int, int]]:
+        """``(function, predicate, caller function or -1)`` true in ``nodeid``."""
+        for packed in (self.predicates or {}).get(nodeid, ()):
+            yield packed >> (2 * _BITS), (packed >> _BITS) & _MASK, (packed & _MASK) - 1
+
 
 def value_spectrum(records: Iterable[dict[str, Any]]) -> ValueSpectrum | None:
     """The :class:`ValueSpectrum` of a run's ``values-*`` records (None: there were none)."""
@@ -317,6 +440,8 @@ def value_spectrum(records: Iterable[dict[str, Any]]) -> ValueSpectrum | None:
     functions: dict[tuple[str, int, str], int] = {}
     classes: dict[str, int] = {}
     tests: dict[str, frozenset[int]] = {}
+    texts: dict[str, int] = {}
+    predicates: dict[str, frozenset[int]] = {}
     truncated: set[str] = set()
     for rec in records:
         if rec.get("kind") == "values-functions":
@@ -332,12 +457,18 @@ def value_spectrum(records: Iterable[dict[str, Any]]) -> ValueSpectrum | None:
                                    number(caller))
                 for fid, text, callers in rec["seen"] if 0 <= fid < len(table)
                 for caller in callers)
+            predicates[nodeid] = frozenset(
+                ValueSpectrum.pack(number(fid), texts.setdefault(str(text), len(texts)),
+                                   number(caller))
+                for fid, text, callers in rec.get("preds", ()) if 0 <= fid < len(table)
+                for caller in callers)
             if rec.get("truncated"):
                 truncated.add(nodeid)
     if not tests:
         return None
     return ValueSpectrum(functions=tuple(functions), classes=tuple(classes), tests=tests,
-                         truncated=frozenset(truncated))
+                         truncated=frozenset(truncated), predicate_texts=tuple(texts),
+                         predicates=predicates)
 
 
 def _numbering(table: list[tuple[str, int, str]],

@@ -76,7 +76,7 @@ PER_FUNCTION_PREDICATES = 12
 #: Attributes of the receiver (``self``) compared before and after a method.
 MAX_ATTRS = 8
 #: The predicate of a method that changed none of its receiver's attributes.
-UNCHANGED = ".="
+UNCHANGED = "{}"
 
 _SKIPPED_FLAGS = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coro, async gen
 _RETURN_OPS = frozenset(op for name, op in dis.opmap.items()
@@ -332,7 +332,10 @@ class ValueRecorder:
         by value; a filter that drops an item returns ``ret<arg``), and the receiver's
         attributes before against after (``.name:old>new`` when the class changed,
         ``.name:+`` / ``.name:-`` when a sized attribute grew or shrank within its
-        class, :data:`UNCHANGED` when no attribute changed)."""
+        class), and the call's whole change of the receiver as one predicate
+        (``{.a:+ .b:None>str:1}``; :data:`UNCHANGED` when it changed nothing), which
+        tells a method that grew one attribute without the other its passing calls
+        grew together)."""
         out: list[str] = []
         if not raised and measure is not None:
             after = _measure(value)
@@ -341,19 +344,16 @@ class ValueRecorder:
                            else "ret=arg")
         if attrs is not None and state is not None:
             now = _state(attrs)
-            changed = False
-            for name in state.keys() | now.keys():
+            changes: list[str] = []
+            for name in sorted(state.keys() | now.keys()):
                 old_cls, old_size = state.get(name, ("", -1))
                 new_cls, new_size = now.get(name, ("", -1))
                 if old_cls != new_cls:
-                    out.append(f".{name}:{old_cls}>{new_cls}")
+                    changes.append(f".{name}:{old_cls}>{new_cls}")
                 elif old_size != new_size:
-                    out.append(f".{name}:{'+' if new_size > old_size else '-'}")
-                else:
-                    continue
-                changed = True
-            if not changed:
-                out.append(UNCHANGED)
+                    changes.append(f".{name}:{'+' if new_size > old_size else '-'}")
+            out.extend(changes)
+            out.append("{" + " ".join(changes) + "}")
         return out
 
     def _predicate(self, fid: int, predicate: str, caller: int) -> None:

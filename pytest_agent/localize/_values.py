@@ -23,6 +23,18 @@ Here, as in Xie and Notkin's value spectra and CBI's "returns" predicates:
 Per failing test, each origin gets ``W_VALUE_ORIGIN`` x share, each deepest receiver of
 a novel input ``W_VALUE_INPUT`` x share, as function bonuses (``share`` = 1 / failing
 tests).
+
+The eighth round adds CBI's scalar-pair predicates (the return against the first
+argument, the receiver's attributes before against after; :mod:`._valuerec`), scored as
+Liblit et al. score them: for a function ``f`` and a predicate ``P`` of it,
+``Failure(P) = F(P) / (F(P) + S(P))`` over the tests where ``P`` was true,
+``Context(P) = F(f) / (F(f) + S(f))`` over the tests that ran ``f``, and
+``Increase(P) = Failure(P) - Context(P)``: how much more likely failure is when ``P`` is
+true than when ``f`` merely runs. In each failing test a function's strongest predicate
+of positive Increase (true there) is a **finding**; unless :data:`EXCUSE_CALLERS` is off,
+a function is left out when a project function it called in that test has a finding
+(the deepest function where the state or the return went wrong). Each gets
+``W_VALUE_PREDICATE`` x Increase x share.
 """
 
 from __future__ import annotations
@@ -32,18 +44,32 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._functions import FunctionSpan
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._valuerec import SAME
 from pytest_agent.localize._valuerec import ValueSpectrum
 from pytest_agent.localize._valuerec import split_class
 
-__all__ = ["W_VALUE_INPUT", "W_VALUE_ORIGIN", "Finding", "value_findings", "value_signal"]
+__all__ = [
+    "EXCUSE_CALLERS", "PREDICATE_KINDS", "W_VALUE_INPUT", "W_VALUE_ORIGIN", "W_VALUE_PREDICATE",
+    "Finding", "PredicateFinding", "predicate_findings", "value_findings", "value_signal",
+]
 
 #: The bonus of the function where an anomalous return first appeared, and of the
 #: deepest function that received a novel input, x the share of failing tests (see
 #: docs/localize.md, "Value spectra": chosen by measurement).
 W_VALUE_ORIGIN = 0.0
 W_VALUE_INPUT = 0.0
+#: The bonus of the deepest function whose scalar-pair predicate is true in a failing
+#: test, x its Increase x the share of failing tests (docs/localize.md, "Eighth round:
+#: values").
+W_VALUE_PREDICATE = 0.0
+#: A function whose callee in the same failing test has a finding is left out.
+EXCUSE_CALLERS = True
+#: The kinds of predicates judged (measured variants): ``ret`` the return against the
+#: first argument, ``attr`` one attribute of the receiver, ``delta`` the call's whole
+#: change of the receiver.
+PREDICATE_KINDS = frozenset({"ret", "attr", "delta"})
 #: How a failing call's arguments must match the passing tests' to be normal
 #: (measured variants): ``"together"`` the same classes in one call, ``"each"`` each
 #: position's class seen in some call.
@@ -148,6 +174,84 @@ def value_findings(spectrum: SpectrumRun, failing: Iterable[str]
     return found
 
 
+@dataclass(frozen=True)
+class PredicateFinding:
+    """A function's predicate true in a failing test, with its Increase."""
+
+    function: int
+    #: The predicate's text (``ret<arg``, ``.name:old>new``, ...).
+    predicate: str
+    increase: float
+
+
+def _increases(values: ValueSpectrum, passing: list[str], failing: list[str]
+               ) -> dict[tuple[int, int], float]:
+    """Increase(P) of every (function, predicate) true in a failing test."""
+    ran_passing: dict[int, int] = {}
+    for nodeid in passing:
+        for function in {f for f, _, _ in values.observations(nodeid)}:
+            ran_passing[function] = ran_passing.get(function, 0) + 1
+    ran_failing: dict[int, int] = {}
+    true_failing: dict[tuple[int, int], int] = {}
+    for nodeid in failing:
+        for function in {f for f, _, _ in values.observations(nodeid)}:
+            ran_failing[function] = ran_failing.get(function, 0) + 1
+        for key in {(f, p) for f, p, _ in values.true_predicates(nodeid)}:
+            true_failing[key] = true_failing.get(key, 0) + 1
+    true_passing: dict[tuple[int, int], int] = dict.fromkeys(true_failing, 0)
+    for nodeid in passing:
+        for key in {(f, p) for f, p, _ in values.true_predicates(nodeid)}:
+            if key in true_passing:
+                true_passing[key] += 1
+    increases: dict[tuple[int, int], float] = {}
+    for (function, predicate), f_true in true_failing.items():
+        f_ran, s_ran = ran_failing.get(function, 0), ran_passing.get(function, 0)
+        if not s_ran:
+            continue  # no passing test ran it: nothing is known of its normal state
+        failure = f_true / (f_true + true_passing[(function, predicate)])
+        context = f_ran / max(f_ran + s_ran, 1)
+        if failure > context:
+            increases[(function, predicate)] = failure - context
+    return increases
+
+
+def _kind(text: str) -> str:
+    return "attr" if text.startswith(".") else "delta" if text.startswith("{") else "ret"
+
+
+def predicate_findings(spectrum: SpectrumRun, failing: Iterable[str]
+                       ) -> dict[int, list[tuple[str, PredicateFinding]]]:
+    """Per function number of ``spectrum.values``: the failing tests in which one of its
+    predicates of positive Increase was true (its strongest), callers of another such
+    function left out (:data:`EXCUSE_CALLERS`)."""
+    values = spectrum.values
+    found: dict[int, list[tuple[str, PredicateFinding]]] = {}
+    if values is None or values.predicates is None:
+        return found
+    disturbed = set(spectrum.disturbed)
+    passing = sorted(n for n in spectrum.passing if n in values.tests and n not in disturbed)
+    failed = sorted(n for n in failing if n in values.tests and n not in disturbed)
+    if not passing or not failed:
+        return found
+    kinds = [_kind(text) in PREDICATE_KINDS for text in values.predicate_texts]
+    increases = {k: v for k, v in _increases(values, passing, failed).items() if kinds[k[1]]}
+    for nodeid in failed:
+        best: dict[int, tuple[float, int]] = {}
+        excused: set[int] = set()
+        for function, predicate, caller in sorted(values.true_predicates(nodeid)):
+            increase = increases.get((function, predicate))
+            if increase is None:
+                continue
+            excused.add(caller)
+            if increase > best.get(function, (0.0, -1))[0]:
+                best[function] = (increase, predicate)
+        for function, (increase, predicate) in sorted(best.items()):
+            if not (EXCUSE_CALLERS and function in excused):
+                found.setdefault(function, []).append((nodeid, PredicateFinding(
+                    function, values.predicate_texts[predicate], increase)))
+    return found
+
+
 def _why(finding: Finding, tests: int) -> str:
     args, ret = split_class(finding.cls)
     if finding.kind == RETURNED:
@@ -162,22 +266,44 @@ def value_signal(ranker: Ranker, spectrum: SpectrumRun | None,
                  failing: frozenset[str]) -> bool:
     """Add the findings' bonuses (see the module's docstring); True if any was added."""
     weights = {RETURNED: W_VALUE_ORIGIN, RECEIVED: W_VALUE_INPUT}
-    if spectrum is None or spectrum.values is None or not any(weights.values()) \
-            or not failing:
+    if spectrum is None or spectrum.values is None or not failing \
+            or not (any(weights.values()) or W_VALUE_PREDICATE):
         return False
     share = 1.0 / len(failing)
     added = False
-    for function, hits in sorted(value_findings(spectrum, failing).items()):
-        filename, first_line, _ = spectrum.values.functions[function]
-        rel = ranker.project_rel(filename)
-        info = ranker.module(rel) if rel is not None else None
-        span = info.enclosing(first_line) if info is not None else None
-        if rel is None or span is None or span.is_class:
-            continue
-        for kind, weight in weights.items():
-            mine = [f for _, f in hits if f.kind == kind]
-            if mine and weight:
-                ranker.add_function(rel, span, weight * share * len(mine),
-                                    _why(mine[0], len(mine)), f"W_VALUE_{kind.upper()}")
-                added = True
+    values = spectrum.values
+    if any(weights.values()):
+        for function, hits in sorted(value_findings(spectrum, failing).items()):
+            place = _place(ranker, values, function)
+            if place is None:
+                continue
+            for kind, weight in weights.items():
+                mine = [f for _, f in hits if f.kind == kind]
+                if mine and weight:
+                    ranker.add_function(*place, weight * share * len(mine),
+                                        _why(mine[0], len(mine)), f"W_VALUE_{kind.upper()}")
+                    added = True
+    if W_VALUE_PREDICATE:
+        for function, found in sorted(predicate_findings(spectrum, failing).items()):
+            place = _place(ranker, values, function)
+            if place is None:
+                continue
+            top = max((f for _, f in found), key=lambda f: f.increase)
+            ranker.add_function(
+                *place, W_VALUE_PREDICATE * share * sum(f.increase for _, f in found),
+                f"value predicate: {top.predicate} in {len(found)} failing test(s),"
+                f" Increase {top.increase:.2f} over the tests that ran it",
+                "W_VALUE_PREDICATE")
+            added = True
     return added
+
+
+def _place(ranker: Ranker, values: ValueSpectrum, function: int) -> tuple[str, FunctionSpan] | None:
+    """The project file and function span of ``values``' function number."""
+    filename, first_line, _ = values.functions[function]
+    rel = ranker.project_rel(filename)
+    info = ranker.module(rel) if rel is not None else None
+    span = info.enclosing(first_line) if info is not None else None
+    if rel is None or span is None or span.is_class:
+        return None
+    return rel, span

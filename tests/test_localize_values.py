@@ -7,6 +7,7 @@ projects in tmp dirs."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import pickle
 import sys
@@ -23,8 +24,10 @@ from pytest_agent.localize._coverage import run_spectrum
 from pytest_agent.localize._evidence import ProjectFiles
 from pytest_agent.localize._rank import rank
 from pytest_agent.localize._valuerec import PER_FUNCTION
+from pytest_agent.localize._valuerec import PER_FUNCTION_PREDICATES
 from pytest_agent.localize._valuerec import RAISED
 from pytest_agent.localize._valuerec import SAMPLE_AFTER
+from pytest_agent.localize._valuerec import UNCHANGED
 from pytest_agent.localize._valuerec import VALUES_ENV
 from pytest_agent.localize._valuerec import ValueRecorder
 from pytest_agent.localize._valuerec import ValueSpectrum
@@ -298,6 +301,206 @@ class TestSignal:
         old.__dict__.update(state)
         loaded = pickle.loads(pickle.dumps(old))
         assert loaded.values is None
+
+
+class TestPredicates:
+    """CBI's scalar-pair predicates (eighth round): the return against the first
+    argument, the receiver's attributes before against after."""
+
+    SOURCE = '''\
+        class Stack:
+            def __init__(self):
+                self.items = []
+                self.name = None
+
+            def push(self, item):
+                self.items.append(item)
+
+            def peek(self):
+                return self.items[-1]
+
+            def rename(self, name):
+                self.name = name
+
+            def many(self, n):
+                for i in range(n):
+                    setattr(self, f"a{i}", i)
+
+
+        class Slots:
+            __slots__ = ("x",)
+
+            def __getattr__(self, name):
+                raise AssertionError(name)
+
+            def touch(self):
+                self.x = 1
+
+
+        def drop_first(items):
+            return items[1:]
+
+
+        def copy(items):
+            return list(items)
+
+
+        def double(n):
+            return n * 2
+        '''
+
+    def observe(self, proj: Path, monkeypatch: pytest.MonkeyPatch,
+                script: str) -> tuple[ValueSpectrum, set[tuple[str, str]]]:
+        write(proj, "preds.py", self.SOURCE)
+        monkeypatch.syspath_prepend(str(proj))
+        sys.modules.pop("preds", None)
+        mod = importlib.import_module("preds")
+        recorder = ValueRecorder(ProjectFiles(str(proj)))
+        recorder.start()
+        try:
+            exec(script, vars(mod))
+        finally:
+            recorder.stop()
+        spectrum = value_spectrum(recorder.records("t.py::test_x"))
+        assert spectrum is not None and spectrum.predicates is not None
+        names = {i: q for i, (_, _, q) in enumerate(spectrum.functions)}
+        return spectrum, {(names[f], spectrum.predicate_texts[p])
+                          for f, p, _ in spectrum.true_predicates("t.py::test_x")}
+
+    def test_returns_against_arguments_and_the_receivers_state(
+            self, proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        _, seen = self.observe(proj, monkeypatch, (
+            "s = Stack(); s.push(1); s.push(2); s.peek(); s.rename('a')\n"
+            "drop_first([1, 2, 3]); copy([1, 2]); double(3); double(0)\n"
+            "t = Slots(); t.touch()\n"))
+        assert seen == {
+            # each attribute that changed class, and the call's whole change
+            ("Stack.__init__", ".items:>list:0"), ("Stack.__init__", ".name:>None"),
+            ("Stack.__init__", "{.items:>list:0 .name:>None}"),
+            ("Stack.push", ".items:list:0>list:1"), ("Stack.push", "{.items:list:0>list:1}"),
+            ("Stack.push", ".items:list:1>list:n"), ("Stack.push", "{.items:list:1>list:n}"),
+            ("Stack.peek", UNCHANGED),
+            ("Stack.rename", ".name:None>str:1"), ("Stack.rename", "{.name:None>str:1}"),
+            # a filter that dropped an item, a copy, a number that grew or stayed
+            ("drop_first", "ret<arg"), ("copy", "ret=arg"),
+            ("double", "ret>arg"), ("double", "ret=arg"),
+            # no instance dict: no state, and no __getattr__ of the project called
+        }
+
+    def test_a_sized_attribute_that_grows_within_its_class(
+            self, proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        _, seen = self.observe(proj, monkeypatch,
+                               "s = Stack(); s.push(1); s.push(2); s.push(3)\n")
+        assert ("Stack.push", ".items:+") in seen
+        assert ("Stack.push", "{.items:+}") in seen
+
+    def test_bounded_per_function(self, proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Six attributes that appear, six whole changes, one call that changed nothing.
+        spectrum, seen = self.observe(proj, monkeypatch, (
+            "for k in range(1, 7):\n    s = Stack(); s.many(k); s.many(k)\n"))
+        assert len([p for f, p in seen if f == "Stack.many"]) == PER_FUNCTION_PREDICATES
+        assert spectrum.truncated == {"t.py::test_x"}
+
+
+# The failing test checks the cache's order through an accessor (the property ``lru``),
+# which only returns what ``set``, called by an earlier statement, wrote: updating a key
+# whose value is falsy takes the branch of a new key and appends it again (tuned/study
+# class C of STUDY.md: tinydb-dcf0a01's fault, reduced). Only the failing test's ``set``
+# grew ``order`` without a new key.
+LRU = '''\
+    class Cache:
+        def __init__(self):
+            self.data = {}
+            self.order = []
+
+        def set(self, key, value):
+            if self.data.get(key):
+                self.data[key] = value
+                self.order.remove(key)
+                self.order.append(key)
+            else:
+                self.data[key] = value
+                self.order.append(key)
+
+        def get(self, key):
+            return self.data.get(key)
+
+        @property
+        def lru(self):
+            return list(self.order)
+    '''
+
+LRU_TESTS = '''\
+    from lru import Cache
+
+
+    def test_new_keys():
+        cache = Cache()
+        cache.set("a", 1)
+        cache.set("b", 2)
+        assert cache.lru == ["a", "b"]
+
+
+    def test_update_moves_to_end():
+        cache = Cache()
+        cache.set("a", 1)
+        cache.set("b", 2)
+        cache.set("a", 3)
+        assert cache.lru == ["b", "a"]
+
+
+    def test_get():
+        cache = Cache()
+        cache.set("a", 1)
+        assert cache.get("a") == 1
+
+
+    def test_update_a_falsy_value():
+        cache = Cache()
+        cache.set("a", 0)
+        cache.set("b", 2)
+        cache.set("a", 3)
+        assert cache.lru == ["b", "a"]
+    '''
+
+
+class TestPredicateSignal:
+    def test_the_mutator_that_wrote_the_checked_state_gains(
+            self, proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        write(proj, "lru.py", LRU)
+        write(proj, "tests/test_lru.py", LRU_TESTS)
+        run = run_spectrum(proj, proj, ["tests/test_lru.py"], timeout=120, per_test_limit=30)
+        assert run.failing == {"tests/test_lru.py::test_update_a_falsy_value"}
+        assert run.values is not None
+        found = _values.predicate_findings(run, run.failing)
+        # .order grew within its class (list:n) only there: Failure 1, Context 1/4.
+        assert {run.values.functions[f][2]: [(x.predicate, x.increase) for _, x in hits]
+                for f, hits in found.items()} == {"Cache.set": [(".order:+", 0.75)]}
+        task = Task(id="T-1", description="fix it",
+                    accept_tests=("tests/test_lru.py::test_update_a_falsy_value",))
+
+        def ranked() -> list[tuple[str, tuple[str, ...]]]:
+            ranking = rank(proj, task, run, None, "ochiai", ["tests/test_lru.py"], proj)
+            return [(loc.function, loc.evidence) for loc in ranking.functions]
+
+        monkeypatch.setattr(_values, "W_VALUE_PREDICATE", 0.0)
+        assert [f for f, _ in ranked()] == ["Cache.lru", "Cache.__init__", "Cache.set"]
+        monkeypatch.setattr(_values, "W_VALUE_PREDICATE", 0.3)
+        after = ranked()
+        assert [f for f, _ in after] == ["Cache.lru", "Cache.set", "Cache.__init__"]
+        assert any(e.startswith("value predicate: .order:+ in 1 failing test(s)")
+                   for e in after[1][1])
+
+    def test_a_run_without_predicates_has_no_finding(self, proj: Path) -> None:
+        write(proj, "lru.py", LRU)
+        write(proj, "tests/test_lru.py", LRU_TESTS)
+        run = run_spectrum(proj, proj, ["tests/test_lru.py"], timeout=120, per_test_limit=30)
+        assert run.values is not None
+        # A run recorded before the predicates (the localization cache) has none.
+        old = dataclasses.replace(run, values=dataclasses.replace(
+            run.values, predicate_texts=(), predicates=None))
+        assert _values.predicate_findings(old, old.failing) == {}
+        assert _values.predicate_findings(run, run.failing)
 
 
 def test_an_ordinary_run_imports_no_recorder(pytester: pytest.Pytester) -> None:

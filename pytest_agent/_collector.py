@@ -21,8 +21,8 @@ from pytest_agent._outcomes import OutcomeRecorder
 from pytest_agent._outcomes import read_records
 
 __all__ = [
-    "COVERAGE_LIMIT_ENV", "COVERAGE_OUT_ENV", "COVERAGE_PROFILED_ENV", "COVERAGE_SOURCE_ENV",
-    "REPORT_ENV", "read_records",
+    "COVERAGE_BRANCH_ENV", "COVERAGE_LIMIT_ENV", "COVERAGE_OUT_ENV", "COVERAGE_PROFILED_ENV",
+    "COVERAGE_SOURCE_ENV", "REPORT_ENV", "read_records",
 ]
 
 REPORT_ENV = "PYTEST_AGENT_REPORT"
@@ -33,6 +33,9 @@ REPORT_ENV = "PYTEST_AGENT_REPORT"
 COVERAGE_OUT_ENV = "PYTEST_AGENT_LOCALIZE_OUT"
 COVERAGE_SOURCE_ENV = "PYTEST_AGENT_LOCALIZE_SOURCE"
 COVERAGE_LIMIT_ENV = "PYTEST_AGENT_LOCALIZE_TEST_LIMIT"
+#: "1": record each test's arcs too (coverage.py's ``branch=True``), for the arc spectrum
+#: (``localize_arc_weight`` > 0).
+COVERAGE_BRANCH_ENV = "PYTEST_AGENT_COVERAGE_BRANCH"
 #: The node ids (one per line) whose call phases get the value and statement recorders
 #: (two Python-level profile functions, several times coverage's own cost on call-heavy
 #: code); unset: every test's. Only failing tests' records are read, so the harness

@@ -37,6 +37,7 @@ INI_SETTINGS: tuple[str, ...] = (
     "daily_cost_cap", "memory_limit_chars", "offline_max_candidates", "offline_time_budget",
     "offline_workers", "candidate_timeout", "localize_formula", "context_token_budget",
     "localize_mutation_seconds", "localize_mutation_weight", "localize_extra_tests_seconds",
+    "localize_arc_weight",
 )
 
 #: The run's :class:`~pytest_agent.session.AgentSession` (set in ``plugin.pytest_configure``).

@@ -174,6 +174,7 @@ class Executor:
         baseline = run_baseline(
             ws.test_root, ws.root, regression.baseline_targets(self.task),
             timeout=self.settings.test_timeout, profiled=self.task.accept_tests,
+            arcs=self.settings.localize_arc_weight > 0,
         )
         self.task = regression.resolve(self.task, baseline)
         accept = regression.accept_view(baseline, self.task.accept_tests)

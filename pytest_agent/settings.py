@@ -136,6 +136,10 @@ class AgentSettings(BaseModel):
     it off."""
     localize_mutation_weight: float = Field(1.0, ge=0)
     """How much a function's mutation score (0..1) adds to its localization score."""
+    localize_arc_weight: float = Field(0.5, ge=0)
+    """The share of what a line's best branch (arc) scores above the line that the line
+    gets (localize/_arcs.py); above 0 the coverage run records arcs (coverage.py's
+    ``branch=True``, about 5% more CPU). 0: no arcs recorded or read."""
 
     @field_validator("lint_command", mode="before")
     @classmethod

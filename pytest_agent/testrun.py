@@ -123,11 +123,13 @@ def _scope(targets: Sequence[str]) -> frozenset[str]:
 
 def _coverage_run(test_root: Path, source_root: Path, targets: Sequence[str], *,
                   timeout: float, per_test_limit: float, warm: bool,
-                  profiled: Sequence[str] = ()
+                  profiled: Sequence[str] = (), arcs: bool = False,
                   ) -> tuple[ProcessResult, list[dict[str, Any]], list[dict[str, Any]]]:
     """One run of ``targets`` with localization's coverage plugin: the run, the outcome
     records, the coverage plugin's records. ``profiled``: the tests whose call phases
-    get the value and statement recorders (the accept tests; empty: every test)."""
+    get the value and statement recorders (the accept tests; empty: every test);
+    ``arcs``: each test's arcs are recorded too."""
+    from pytest_agent._collector import COVERAGE_BRANCH_ENV as BRANCH_ENV
     from pytest_agent._collector import COVERAGE_LIMIT_ENV as LIMIT_ENV
     from pytest_agent._collector import COVERAGE_OUT_ENV as OUT_ENV
     from pytest_agent._collector import COVERAGE_PROFILED_ENV as PROFILED_ENV
@@ -138,6 +140,8 @@ def _coverage_run(test_root: Path, source_root: Path, targets: Sequence[str], *,
         env = {OUT_ENV: str(out), SOURCE_ENV: str(source_root), LIMIT_ENV: f"{per_test_limit:.3f}"}
         if profiled:
             env[PROFILED_ENV] = "\n".join(profiled)
+        if arcs:
+            env[BRANCH_ENV] = "1"
         proc, records = run_recorded(
             test_root, list(targets), timeout=timeout, plugins=(COVERAGE_PLUGIN,), env=env,
             warm=warm)
@@ -145,7 +149,8 @@ def _coverage_run(test_root: Path, source_root: Path, targets: Sequence[str], *,
 
 
 def run_baseline(test_root: Path, source_root: Path, targets: Sequence[str], *,
-                 timeout: float, warm: bool = True, profiled: Sequence[str] = ()) -> TestRun:
+                 timeout: float, warm: bool = True, profiled: Sequence[str] = (),
+                 arcs: bool = False) -> TestRun:
     """The baseline run of a task, with localization's coverage in the same session.
 
     Localization's coverage plugin records one context per test while the baseline
@@ -153,12 +158,14 @@ def run_baseline(test_root: Path, source_root: Path, targets: Sequence[str], *,
     (:func:`spectrum_records` returns them), so localization needs no second pass over
     the same tests. Hangs are stopped by the per-test timeouts (the plugin's own alarm
     is off). ``profiled``: the accept tests, whose call phases alone get the value and
-    statement recorders (only failing tests' records are read).
+    statement recorders (only failing tests' records are read); ``arcs``: the arcs of
+    each test are recorded too (``localize_arc_weight`` > 0).
     """
     from pytest_agent._server import task_tests_for
 
     proc, records, spectrum = _coverage_run(test_root, source_root, targets, timeout=timeout,
-                                            per_test_limit=0.0, warm=warm, profiled=profiled)
+                                            per_test_limit=0.0, warm=warm, profiled=profiled,
+                                            arcs=arcs)
     session = task_tests_for(test_root)
     if session is not None:
         session.spectra[_scope(targets)] = (spectrum, proc)
@@ -167,7 +174,7 @@ def run_baseline(test_root: Path, source_root: Path, targets: Sequence[str], *,
 
 def spectrum_records(
     test_root: Path, source_root: Path, targets: Sequence[str], *, timeout: float,
-    per_test_limit: float, profiled: Sequence[str] = (),
+    per_test_limit: float, profiled: Sequence[str] = (), arcs: bool = False,
 ) -> tuple[list[dict[str, Any]], ProcessResult]:
     """Localization's coverage records over ``targets``, and the run that made them.
 
@@ -182,7 +189,7 @@ def spectrum_records(
         return cached
     proc, _, spectrum = _coverage_run(test_root, source_root, targets, timeout=timeout,
                                       per_test_limit=per_test_limit, warm=True,
-                                      profiled=profiled)
+                                      profiled=profiled, arcs=arcs)
     return spectrum, proc
 
 

@@ -630,12 +630,19 @@ class TestEvidenceOfTheFault:
                     for e in loc.evidence if e.startswith("ochiai")]
         assert all(any("is read by" in e for e in loc.evidence)
                    for loc in found.lines if loc.function == "<module>")
-        # ``check`` runs in every test: ranked, but with no evidence behind its score.
-        check = next(loc for loc in found.lines if loc.function == "check")
+        # ``check`` runs in every test: ranked, but its lines have no evidence behind
+        # their score. (With arcs, the default, the filter's branch that only the
+        # failing input takes is evidence of its own: read below.)
+        task = proj.task("tests/test_cart.py::test_total")
+        lines_only = proj.localize(task, AgentSettings(localize_arc_weight=0))
+        check = next(loc for loc in lines_only.lines if loc.function == "check")
         # 1% of its Ochiai, plus the module its test file is named after.
         assert check.score == pytest.approx(0.58 * 0.01 + 0.1, abs=0.001)
-        assert check.score < found.functions[0].score
+        assert check.score < lines_only.functions[0].score
         assert any("run by every test (ochiai 0.58): no evidence" in e for e in check.evidence)
+        with_arcs = next(loc for loc in found.lines if loc.function == "check")
+        assert any(e.startswith("arc ") for e in with_arcs.evidence), with_arcs.evidence
+        assert with_arcs.score < found.functions[0].score
 
     POINT = '''\
         class Point:

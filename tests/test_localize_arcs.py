@@ -15,12 +15,14 @@ import pytest
 from pytest_agent._types import Location
 from pytest_agent._types import Task
 from pytest_agent._types import TestRun
-from pytest_agent.localize import _arcs
+from pytest_agent._types import Workspace
+from pytest_agent.localize import localize_detailed
 from pytest_agent.localize._arcs import passing_weights
 from pytest_agent.localize._arcs import weighted_spectrum
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import run_spectrum
 from pytest_agent.localize._rank import rank
+from pytest_agent.settings import AgentSettings
 from pytest_agent.testrun import run_tests
 
 # ``sign`` lacks the branch for 0; every test runs each of its lines. Only the failing
@@ -72,18 +74,17 @@ def signs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SpectrumRun, 
     (root / "pytest.ini").write_text("[pytest]\n")
     (root / "signs.py").write_text(SIGNS)
     (root / "tests" / "test_signs.py").write_text(SIGNS_TESTS)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PYTEST_AGENT_COVERAGE_BRANCH", "1")  # the coverage run records arcs
-        run = run_spectrum(root, root, ["tests/test_signs.py"], timeout=120, per_test_limit=30)
+    run = run_spectrum(root, root, ["tests/test_signs.py"], timeout=120, per_test_limit=30,
+                       arcs=True)
     return root, run, run_tests(root, ACCEPT, timeout=60)
 
 
-def _ranking(signs: tuple[Path, SpectrumRun, TestRun], arc_weight: float,
-             monkeypatch: pytest.MonkeyPatch) -> tuple[Location, ...]:
-    monkeypatch.setattr(_arcs, "ARC_WEIGHT", arc_weight)
+def _ranking(signs: tuple[Path, SpectrumRun, TestRun],
+             arc_weight: float) -> tuple[Location, ...]:
     root, run, baseline = signs
     task = Task(id="T-1", description="fix it", accept_tests=ACCEPT)
-    return rank(root, task, run, baseline, "ochiai", ["tests/test_signs.py"], root).functions
+    return rank(root, task, run, baseline, "ochiai", ["tests/test_signs.py"], root,
+                arc_weight=arc_weight).functions
 
 
 class TestArcs:
@@ -109,25 +110,47 @@ class TestArcs:
         assert run.coverage == with_arcs.coverage
 
     def test_a_branch_every_line_of_which_every_test_runs_ranks_first(
-            self, signs: tuple[Path, SpectrumRun, TestRun],
-            monkeypatch: pytest.MonkeyPatch) -> None:
-        first = _ranking(signs, 1.0, monkeypatch)[0]
+            self, signs: tuple[Path, SpectrumRun, TestRun]) -> None:
+        first = _ranking(signs, 1.0)[0]
         assert first.function == "sign"
         assert first.line == 3
         assert SIGNS.splitlines()[first.line - 1].strip() == "if x < 0:"
         assert any(e.startswith("arc 3 -> 5: ochiai 0.71") for e in first.evidence), (
             first.evidence)
         # Without the arcs the lines say nothing and the value flow decides.
-        assert _ranking(signs, 0.0, monkeypatch)[0].function == "label"
+        assert _ranking(signs, 0.0)[0].function == "label"
 
     def test_a_partial_weight_adds_part_of_the_arcs_excess(
-            self, signs: tuple[Path, SpectrumRun, TestRun],
-            monkeypatch: pytest.MonkeyPatch) -> None:
+            self, signs: tuple[Path, SpectrumRun, TestRun]) -> None:
         def score(weight: float) -> float:
-            return next(loc.score for loc in _ranking(signs, weight, monkeypatch)
+            return next(loc.score for loc in _ranking(signs, weight)
                         if loc.function == "sign")
 
         assert score(0.5) - score(0.0) == pytest.approx((score(1.0) - score(0.0)) / 2, abs=1e-5)
+
+
+class TestTheSetting:
+    """``localize_arc_weight``: the harness's localization records arcs and reads them
+    when it is above 0 (the default, 0.5), and neither at 0."""
+
+    def _localize(self, signs: tuple[Path, SpectrumRun, TestRun],
+                  **settings: float) -> tuple[Location, ...]:
+        root, _, baseline = signs
+        task = Task(id="T-1", description="fix it", accept_tests=ACCEPT)
+        ws = Workspace(root=root, branch="agent/T-1", base_commit="0" * 40, repo_root=root)
+        return localize_detailed(task, ws, baseline, AgentSettings(**settings)).functions
+
+    def test_by_default_the_branch_only_the_failing_input_takes_leads(
+            self, signs: tuple[Path, SpectrumRun, TestRun]) -> None:
+        assert AgentSettings().localize_arc_weight == 0.5
+        first = self._localize(signs)[0]
+        assert (first.function, first.line) == ("sign", 3)
+        assert any(e.startswith("arc 3 -> 5: ") for e in first.evidence), first.evidence
+
+    def test_at_zero_no_arc_is_read(self, signs: tuple[Path, SpectrumRun, TestRun]) -> None:
+        found = self._localize(signs, localize_arc_weight=0.0)
+        assert found[0].function == "label"
+        assert not any(e.startswith("arc ") for loc in found for e in loc.evidence)
 
 
 def _cov(**tests: set[int]) -> dict[str, dict[str, frozenset[int]]]:

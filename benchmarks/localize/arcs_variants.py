@@ -5,11 +5,11 @@ arcs round, from the same coverage runs.
     python benchmarks/localize/arcs_variants.py --split study --cache /tmp/arcs-study \\
         --variant arc=0 --variant arc=1 --variant sim=2
 
-Each ``--variant`` sets ``ARC_WEIGHT`` (``arc=``), ``SIMILARITY`` (``sim=``) and
-``ENDS`` (``ends=1``); what it does not name is 0. Prints top-1/3/5 of the main changed
-function per variant and, for the tuned and study splits, the bugs whose rank differs
-from the first variant's; for the check split only counts (how many moved up or down),
-as everywhere.
+Each ``--variant`` sets the setting ``localize_arc_weight`` (``arc=``), ``SIMILARITY``
+(``sim=``) and ``ENDS`` (``ends=1``); what it does not name is 0. Prints top-1/3/5 of
+the main changed function per variant and, for the tuned and study splits, the bugs
+whose rank differs from the first variant's; for the check split only counts (how many
+moved up or down), as everywhere.
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ def main() -> int:
     for bug in load_manifest(split=args.split):
         row = []
         for arc, sim, ends in variants:
-            _arcs.ARC_WEIGHT, _arcs.SIMILARITY, _arcs.ENDS = arc, sim, ends
-            row.append(measure_real(bug.id, settings, False, args.cache).main_rank)
+            _arcs.SIMILARITY, _arcs.ENDS = sim, ends
+            variant = settings.model_copy(update={"localize_arc_weight": arc})
+            row.append(measure_real(bug.id, variant, False, args.cache).main_rank)
         ranks.append(row)
         ids.append(bug.id)
         if args.split != "check":

@@ -57,7 +57,6 @@ sys.path.insert(0, str(REPO))
 
 from pytest_agent._types import Task  # noqa: E402
 from pytest_agent._types import Workspace  # noqa: E402
-from pytest_agent.localize import _arcs  # noqa: E402
 from pytest_agent.localize import _rank  # noqa: E402
 from pytest_agent.localize import _signals  # noqa: E402
 from pytest_agent.localize import _statements  # noqa: E402
@@ -67,6 +66,7 @@ from pytest_agent.localize._functions import MODULE  # noqa: E402
 from pytest_agent.localize._functions import read_module  # noqa: E402
 from pytest_agent.localize._ranker import MAX_FUNCTIONS  # noqa: E402
 from pytest_agent.localize._ranker import Ranker  # noqa: E402
+from pytest_agent.settings import AgentSettings  # noqa: E402
 
 Key = tuple[str, str]  # (path, qualname) of a function
 KS = (1, 3, 5)
@@ -85,7 +85,7 @@ def current_weights() -> dict[str, float]:
     # their default, adds nothing in the product and nothing in the replay.
     found.update({name: float(getattr(_values, name)) for name in dir(_values)
                   if name.startswith("W_VALUE_") and isinstance(getattr(_values, name), float)})
-    found["arc"] = float(_arcs.ARC_WEIGHT)
+    found["arc"] = AgentSettings().localize_arc_weight
     found["sbfl"] = 1.0
     return found
 
@@ -297,7 +297,8 @@ def capture(cache: Path, split: str, bug_id: str, project: str) -> Ledger:
     test_files = [str((ws.test_root / t.split("::", 1)[0]).resolve()) for t in targets]
     _CURRENT.append(ledger)
     try:
-        found = _rank.rank(root, task, spectrum, baseline, "ochiai", test_files, ws.test_root)
+        found = _rank.rank(root, task, spectrum, baseline, "ochiai", test_files, ws.test_root,
+                           arc_weight=AgentSettings().localize_arc_weight)
     finally:
         _CURRENT.pop()
     ledger.real_top = [(loc.path, loc.function) for loc in found.functions]

@@ -77,12 +77,10 @@ def ablate(without: str, weights: list[str]) -> None:
             raise SystemExit(f"--without: unknown rule {rule!r} (every-test, constants)")
 
 
-def spectrum_refinements(arc_weight: float | None, similarity: float | None) -> None:
-    """``--arc-weight`` and ``--similarity``: localize/_arcs.py's settings in this process."""
+def spectrum_refinements(similarity: float | None) -> None:
+    """``--similarity``: localize/_arcs.py's setting in this process."""
     from pytest_agent.localize import _arcs
 
-    if arc_weight is not None:
-        _arcs.ARC_WEIGHT = arc_weight
     if similarity is not None:
         _arcs.SIMILARITY = similarity
 
@@ -136,10 +134,10 @@ def main() -> int:
     parser.add_argument("--mutation-weight", type=float, default=1.0,
                         help="localize_mutation_weight")
     parser.add_argument("--arc-weight", type=float, default=None,
-                        help="localize/_arcs.py's ARC_WEIGHT for the ranking (0: no arc"
-                             " spectra; 1: a line scores the better of its own and its best"
-                             " arc's); the coverage runs record arcs either way, so a --cache"
-                             " A/B ranks the same runs")
+                        help="the setting localize_arc_weight (default: the settings'"
+                             " default; 0: no arc spectra; 1: a line scores the better of its"
+                             " own and its best arc's); fresh coverage runs record arcs when"
+                             " it is above 0, and a --cache A/B re-ranks the same runs")
     parser.add_argument("--similarity", type=float, default=None,
                         help="localize/_arcs.py's SIMILARITY: passing tests weighted by their"
                              " likeness to the failing tests to this power (0: off)")
@@ -154,7 +152,7 @@ def main() -> int:
     if args.split == "check" and args.corpus != "real":
         parser.error("--split check is a split of the real bugs: add --corpus real")
     ablate(args.without, args.set)
-    spectrum_refinements(args.arc_weight, args.similarity)
+    spectrum_refinements(args.similarity)
     if args.values_weight is not None:
         from pytest_agent.localize import _values
         from pytest_agent.localize._valuerec import VALUES_ENV
@@ -171,7 +169,9 @@ def main() -> int:
     settings = AgentSettings(localize_formula=args.formula, test_timeout=args.test_timeout,
                              localize_mutation_seconds=args.mutation,
                              localize_extra_tests_seconds=settings_extra(args),
-                             localize_mutation_weight=args.mutation_weight)
+                             localize_mutation_weight=args.mutation_weight,
+                             **({} if args.arc_weight is None
+                                else {"localize_arc_weight": args.arc_weight}))
     if args.corpus == "real":
         return main_real(args, settings)
     return main_seeded(args, settings)

@@ -60,7 +60,8 @@ def _baseline(task: Task, root: Path, settings: AgentSettings, tests: TaskTests 
         return task, run_tests(root, task.accept_tests, timeout=settings.test_timeout)
     tests.attach(root, root, regression.baseline_targets(task))
     baseline = run_baseline(root, root, regression.baseline_targets(task),
-                            timeout=settings.test_timeout, profiled=task.accept_tests)
+                            timeout=settings.test_timeout, profiled=task.accept_tests,
+                            arcs=settings.localize_arc_weight > 0)
     return regression.resolve(task, baseline), baseline
 
 

@@ -80,7 +80,8 @@ def measure(bug_id: str, rounds: int) -> dict[str, object]:
             targets = regression.baseline_targets(task)
             tests.attach(root, root, targets)
             baseline = run_baseline(root, root, targets, timeout=settings.test_timeout,
-                                    profiled=task.accept_tests)
+                                    profiled=task.accept_tests,
+                                    arcs=settings.localize_arc_weight > 0)
             task = regression.resolve(task, baseline)
             failing = list(dict.fromkeys(baseline.failing))
             rest = [a for a in task.accept_tests if a not in failing]

@@ -95,7 +95,8 @@ def _harness(root: Path, accept: list[str], timeout: float) -> tuple[Any, Any]:
     targets = list(dict.fromkeys([*accept, *files]))
     tests.attach(root, root, targets)
     try:
-        baseline = run_baseline(root, root, targets, timeout=timeout, profiled=accept)
+        baseline = run_baseline(root, root, targets, timeout=timeout, profiled=accept,
+                                arcs=settings.localize_arc_weight > 0)
     except BaseException:
         tests.close()
         raise

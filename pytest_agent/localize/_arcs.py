@@ -4,16 +4,16 @@ passing tests weighted by how alike they are to the failing tests (issue #17).
 **Arcs.** A wrong condition or a missing branch changes *which arc* a test takes (the
 ``if`` that falls through, the loop that exits early) even when every line runs in
 every test, where the line spectrum has no evidence. The coverage run records each
-test's arcs when ``PYTEST_AGENT_COVERAGE_BRANCH=1`` is set (coverage.py's
+test's arcs when the setting ``localize_arc_weight`` is above 0 (coverage.py's
 ``branch=True``: ``(from line, to line)``, a negative number for a code object's entry
-or exit). Each arc gets the line spectrum's formula
-and rules: only the task's failures count as failing, arcs of code run at import
-(module and class bodies, ``def`` lines: no evidence) are left out, and an arc every
-test took keeps ``EVERY_TEST`` of its score. An arc belongs to its source line (the
-line the decision is on; an entry arc to its target): that line's spectrum score rises
-by ``ARC_WEIGHT`` x what its best arc scores above it. At 1 a line
-scores the best of its own and its arcs', and a function the best of its best line and
-its best arc; 0 reads no arcs.
+or exit). Each arc gets the line spectrum's formula and rules: only the task's
+failures count as failing, arcs of code run at import (module and class bodies,
+``def`` lines: no evidence) are left out, and an arc every test took keeps
+``EVERY_TEST`` of its score. An arc belongs to its source line (the line the decision
+is on; an entry arc to its target): that line's spectrum score rises by that weight
+(default 0.5) x what its best arc scores above it. At 1 a line scores the best of its
+own and its arcs', and a function the best of its best line and its best arc; 0 reads
+no arcs.
 
 **Likeness.** With one failing test, a passing test that runs almost the same code is
 stronger evidence that what it runs is innocent than one that runs something else
@@ -42,11 +42,8 @@ from pytest_agent.localize._signals import EVERY_TEST
 from pytest_agent.localize._signals import project_coverage
 from pytest_agent.localize._signals import project_files
 
-__all__ = ["ARC_WEIGHT", "ENDS", "SIMILARITY", "arc_signal", "passing_weights", "weighted_spectrum"]
+__all__ = ["ENDS", "SIMILARITY", "arc_signal", "passing_weights", "weighted_spectrum"]
 
-#: The share of what a line's best arc scores above the line that the line gets (1: the
-#: line scores the better of the two; 0: arcs are not read). Off until measured.
-ARC_WEIGHT = 0.0
 #: The exponent of the likeness weights of passing tests; 0: not weighted.
 SIMILARITY = 0.0
 #: Read the arcs into and out of a code object too (a negative end): a call entered
@@ -59,14 +56,16 @@ _Arc = tuple[int, int]
 
 
 def arc_signal(ranker: Ranker, spectrum: SpectrumRun, formula: Formula,
-               failing: frozenset[str]) -> int:
+               failing: frozenset[str], arc_weight: float) -> int:
     """Refine the line spectrum :mod:`._signals` just scored; return how many lines
-    the arcs (or the weights) changed."""
+    the arcs (or the weights) changed. ``arc_weight``: the share of what a line's best
+    arc scores above the line that the line gets (1: the better of the two; 0: arcs are
+    not read)."""
     passing = spectrum.passing
     weights = (passing_weights(project_coverage(ranker, spectrum), failing, passing,
                                SIMILARITY) if SIMILARITY else None)
     changed = _reweigh_lines(ranker, spectrum, formula, failing, weights) if weights else 0
-    if not ARC_WEIGHT or not spectrum.arcs:
+    if not arc_weight or not spectrum.arcs:
         return changed
     arcs = _project_arcs(ranker, spectrum)
     scored = weighted_spectrum(arcs, failing, passing, weights or {}, formula)
@@ -76,7 +75,7 @@ def arc_signal(ranker: Ranker, spectrum: SpectrumRun, formula: Formula,
         if score > best.get(key, (0.0, arc, ""))[0]:
             best[key] = (score, arc, why)
     for key, (score, arc, why) in sorted(best.items()):
-        gain = ARC_WEIGHT * (score - ranker.line_score.get(key, 0.0))
+        gain = arc_weight * (score - ranker.line_score.get(key, 0.0))
         if gain > 1e-9:
             ranker.add_line(*key, gain, f"arc {_show(arc)}: {why}", kind="arc")
             changed += 1

@@ -15,6 +15,7 @@ from typing import Any
 from typing import final
 
 from pytest_agent import _tempdirs
+from pytest_agent._collector import COVERAGE_BRANCH_ENV as BRANCH_ENV
 from pytest_agent._collector import COVERAGE_PROFILED_ENV as PROFILED_ENV
 from pytest_agent._collector import read_records
 from pytest_agent._procs import run_process
@@ -146,6 +147,7 @@ def run_spectrum(
     per_test_limit: float,
     python: str = sys.executable,
     profiled: Sequence[str] = (),
+    arcs: bool = False,
 ) -> SpectrumRun:
     """Run ``targets`` (node ids or test files) under coverage in a subprocess.
 
@@ -158,7 +160,8 @@ def run_spectrum(
     started = time.monotonic()
     if python == sys.executable:
         records, proc = spectrum_records(test_root, source_root, targets, timeout=timeout,
-                                         per_test_limit=per_test_limit, profiled=profiled)
+                                         per_test_limit=per_test_limit, profiled=profiled,
+                                         arcs=arcs)
         return replace(_parse(records, proc.output, proc.duration, proc.timed_out),
                        started_at=started)
     with tempfile.TemporaryDirectory(prefix=_tempdirs.prefix("localize")) as tmp:
@@ -170,6 +173,7 @@ def run_spectrum(
             SOURCE_ENV: str(source_root),
             LIMIT_ENV: f"{per_test_limit:.3f}",
             **({PROFILED_ENV: "\n".join(profiled)} if profiled else {}),
+            **({BRANCH_ENV: "1"} if arcs else {}),
         })
         proc = run_process(argv, cwd=test_root, timeout=timeout, env=env, contain=True)
         records = read_records(out)

@@ -51,6 +51,7 @@ from typing import Any
 
 import pytest
 
+from pytest_agent._collector import COVERAGE_BRANCH_ENV
 from pytest_agent._collector import COVERAGE_LIMIT_ENV
 from pytest_agent._collector import COVERAGE_OUT_ENV
 from pytest_agent._collector import COVERAGE_PROFILED_ENV
@@ -154,8 +155,8 @@ class LocalizePlugin:
         # and reporting then run untraced, which keeps the run close to a plain one.
         self._cov = coverage.Coverage(
             data_file=None, config_file=False, source=[self._source], omit=_OMIT,
-            # Arcs only when asked (localize/_arcs.py: off, they did not win; docs/localize.md).
-            branch=os.environ.get("PYTEST_AGENT_COVERAGE_BRANCH") == "1",
+            # Arcs when the harness asks (``localize_arc_weight`` > 0, localize/_arcs.py).
+            branch=os.environ.get(COVERAGE_BRANCH_ENV) == "1",
         )
         # The in-memory data the collector flushes into (the same object for the whole
         # run); read per test below. Taken before the first start: ``get_data`` after

@@ -42,8 +42,11 @@ def rank(
     formula: Formula,
     test_files: Iterable[str],
     test_root: Path,
+    *,
+    arc_weight: float = 0.0,
 ) -> Ranking:
-    """Rank project code for ``task`` from the localization run (and the baseline)."""
+    """Rank project code for ``task`` from the localization run (and the baseline);
+    ``arc_weight``: ``localize_arc_weight``, what the arc spectrum adds (:mod:`._arcs`)."""
     test_files = list(test_files)
     spectrum = None if spectrum is not None and spectrum.cut_before_accept else spectrum
     ranker = Ranker(root, test_files)
@@ -62,7 +65,7 @@ def rank(
     if (spectrum is not None and spectrum.has_coverage and failing
             and spectrum_signal(ranker, spectrum, formula, failing, records)):
         methods.append("coverage")
-        arc_signal(ranker, spectrum, formula, failing)  # arcs (_arcs), before other signals
+        arc_signal(ranker, spectrum, formula, failing, arc_weight)  # before other signals
         table_signal(ranker, failing, spectrum.passing, test_root)
         value_signal(ranker, spectrum, failing)  # where a bad value first appeared (_values)
 

@@ -43,15 +43,16 @@ def run_localization(
         spectrum = run_spectrum(
             test_root, workspace.root, targets,
             timeout=settings.test_timeout * 1.5, per_test_limit=per_test,
-            profiled=task.accept_tests,
+            profiled=task.accept_tests, arcs=settings.localize_arc_weight > 0,
         )
         spectrum = without_false_hangs(spectrum, baseline)
         if settings.localize_extra_tests_seconds > 0:
             spectrum = _widened(spectrum, task, workspace, targets,
-                                settings.localize_extra_tests_seconds, per_test)
+                                settings.localize_extra_tests_seconds, per_test,
+                                arcs=settings.localize_arc_weight > 0)
     test_files = [str((test_root / t.split("::", 1)[0]).resolve()) for t in targets]
     ranking = rank(workspace.root, task, spectrum, baseline, settings.localize_formula,
-                   test_files, test_root)
+                   test_files, test_root, arc_weight=settings.localize_arc_weight)
     ranking = mutation_signal(ranking, task, workspace, spectrum, baseline, settings)  # mbfl
     failures: dict[str, str] = {}
     if baseline is not None:
@@ -69,7 +70,7 @@ def run_localization(
 
 
 def _widened(run: SpectrumRun, task: Task, workspace: Workspace, targets: Sequence[str],
-             budget: float, per_test: float) -> SpectrumRun:
+             budget: float, per_test: float, *, arcs: bool = False) -> SpectrumRun:
     """``run`` with the passing tests of other test files that name the functions tied
     at its top, run under the same plugin for at most ``budget`` seconds (:mod:`._widen`)."""
     failing = task_failures(task.accept_tests, run.failing)
@@ -84,5 +85,5 @@ def _widened(run: SpectrumRun, task: Task, workspace: Workspace, targets: Sequen
     # files, so no test here gets the value and statement recorders.
     found = run_spectrum(workspace.test_root, workspace.root, extra, timeout=budget,
                          per_test_limit=min(per_test, max(1.0, budget / 2)),
-                         profiled=task.accept_tests)
+                         profiled=task.accept_tests, arcs=arcs)
     return replace(merge_passing(run, found), extra_seconds=time.monotonic() - started)

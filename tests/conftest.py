@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import ipaddress
 import os
 import socket
 import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -67,6 +70,31 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, timeout=60
     ).stdout
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def benchmark_script(rel: str, name: str, *, sibling_imports: bool = False) -> ModuleType:
+    """A script of benchmarks/ (``rel``, e.g. ``localize/spectrum_cache.py``), imported
+    once as module ``name``. Registered in ``sys.modules`` before it runs, since its
+    dataclasses and pickles look their module up there; with ``sibling_imports`` its
+    directory is on ``sys.path`` while it loads (it imports a sibling script)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = BENCHMARKS / rel
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    if sibling_imports:
+        sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if sibling_imports:
+            sys.path.remove(str(path.parent))
+    return module
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:

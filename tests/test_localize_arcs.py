@@ -4,13 +4,11 @@ real coverage runs of small projects, and the spectrum's arithmetic on hand-made
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import pickle
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from conftest import benchmark_script
 
 from pytest_agent._types import Location
 from pytest_agent._types import Task
@@ -181,18 +179,8 @@ class TestWeightedSpectrum:
         assert passing_weights(_cov(f={1}), frozenset({"f"}), frozenset(), 1.0) == {}
 
 
-def _cache_module() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "localize" / "spectrum_cache.py"
-    spec = importlib.util.spec_from_file_location("spectrum_cache", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("spectrum_cache", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_cached_run_keeps_its_arcs_and_one_from_before_arcs_loads(tmp_path: Path) -> None:
-    cache = _cache_module()
+    cache = benchmark_script("localize/spectrum_cache.py", "spectrum_cache")
     bug = tmp_path / "cache" / "proj-abc1234"
     bug.mkdir(parents=True)
     src = str(bug / "proj-abc1234" / "m.py")

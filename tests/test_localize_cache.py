@@ -3,14 +3,12 @@ copied elsewhere keeps its coverage, or is refused with a message; never silentl
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from conftest import benchmark_script
 
 from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
@@ -20,17 +18,7 @@ from pytest_agent.localize._coverage import SpectrumRun
 BUG = "proj-abc1234"
 
 
-def _module() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "localize" / "spectrum_cache.py"
-    spec = importlib.util.spec_from_file_location("spectrum_cache", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("spectrum_cache", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-cache = _module()
+cache = benchmark_script("localize/spectrum_cache.py", "spectrum_cache")
 
 
 def _runs(bug_dir: Path) -> tuple[SpectrumRun, TestRun]:

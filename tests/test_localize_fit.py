@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-FIT_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "localize"
+from conftest import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def fit() -> object:
-    sys.path.insert(0, str(FIT_DIR))
-    try:
-        import fit as module
-    finally:
-        sys.path.remove(str(FIT_DIR))
-    return module
+    # It imports its sibling scripts (spectrum_cache, topk).
+    return benchmark_script("localize/fit.py", "fit", sibling_imports=True)
 
 
 def test_targets_use_the_benchmarks_own_matching(fit: object, tmp_path: Path) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import benchmark_script
 from conftest import git
 
 CORPUS = Path(__file__).resolve().parents[1] / "benchmarks" / "real_bugs"
@@ -15,12 +14,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "benchmarks" / "real_bugs"
 
 @pytest.fixture(scope="module")
 def runner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_real_bugs_run", CORPUS / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)  # it puts its own directory on sys.path
-    return module
+    return benchmark_script("real_bugs/run.py", "_real_bugs_run")  # it adds its own dir
 
 
 BUGGY = "def inc(x):\n    return x + 2\n"

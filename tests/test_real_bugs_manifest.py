@@ -8,14 +8,13 @@ which are how we are measured.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import benchmark_script
 
 CORPUS = Path(__file__).resolve().parents[1] / "benchmarks" / "real_bugs"
 
@@ -35,18 +34,9 @@ def manifest() -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def materialize() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_real_bugs_materialize",
-                                                  CORPUS / "materialize.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Its dataclasses look their module up in sys.modules; it imports its sibling _git.
-    sys.modules[spec.name] = module
-    sys.path.insert(0, str(CORPUS))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(CORPUS))
-    return module
+    # It imports its sibling _git.
+    return benchmark_script("real_bugs/materialize.py", "_real_bugs_materialize",
+                            sibling_imports=True)
 
 
 def _bugs(manifest: dict[str, object]) -> list[dict[str, object]]:
@@ -105,11 +95,7 @@ def test_readers_get_the_tuned_split_unless_they_ask(
 def test_the_check_split_is_reported_by_its_counts_only() -> None:
     """The offline engine's report of the check split names no bug (issue #17): the others
     read its counts, never which bug was repaired."""
-    spec = importlib.util.spec_from_file_location("_real_bugs_run_report", CORPUS / "run.py")
-    assert spec is not None and spec.loader is not None
-    runner = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = runner  # its dataclasses look their module up there
-    spec.loader.exec_module(runner)  # it puts its own directory on sys.path
+    runner = benchmark_script("real_bugs/run.py", "_real_bugs_run_report")
     verdict = runner.Verdict(id="proj-abc1234", project="proj", fault_kind="wrong-value: x",
                              status="done", repaired=True, equal_ast=True, heldout_pass=True,
                              seconds=3.0, diff_lines=2, last_error="")

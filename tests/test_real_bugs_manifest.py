@@ -103,3 +103,25 @@ def test_the_check_split_is_reported_by_its_counts_only() -> None:
     assert "| repaired (accept tests pass) | 1/1 |" in counts
     assert "proj-abc1234" not in counts and "wrong-value" not in counts
     assert "proj-abc1234" in runner.report([verdict], "c0ffee")
+
+
+def test_each_projects_test_imports_are_in_the_corpus_requirements(
+        manifest: dict[str, object], materialize: ModuleType) -> None:
+    projects = manifest["projects"]
+    assert isinstance(projects, dict)
+    required = {line.split("#", 1)[0].strip().lower().split("<", 1)[0]
+                for line in (CORPUS / "requirements.txt").read_text().splitlines()}
+    for project, names in materialize.TEST_IMPORTS.items():
+        assert project in projects, project
+        assert all(name in required for name in names), (project, names)
+
+
+def test_a_bug_whose_project_lacks_a_test_import_is_refused(
+        materialize: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(materialize.TEST_IMPORTS, "proj", ("json", "no_such_module_x1"))
+    assert materialize.missing_test_imports(["proj", "proj", "toolz"]) == {
+        "proj": ["no_such_module_x1"]}
+    with pytest.raises(RuntimeError, match=r"proj needs no_such_module_x1\): python -m pip "
+                       r"install -r benchmarks/real_bugs/requirements.txt"):
+        materialize.require_test_imports(["toolz", "proj"])
+    materialize.require_test_imports(["toolz"])  # nothing missing: no error

@@ -344,12 +344,17 @@ def real_report(results: list[RealResult], args: argparse.Namespace) -> str:
 def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
     sys.path.insert(0, str(REAL_BUGS))
     from materialize import load_manifest
+    from materialize import require_test_imports
 
     results = []
     wanted = [w for w in args.only.split(",") if w] or [""]
-    for bug in load_manifest(split=args.split):
-        if not any(w in bug.id for w in wanted) or bug.project in args.exclude.split(","):
-            continue
+    bugs = [bug for bug in load_manifest(split=args.split)
+            if any(w in bug.id for w in wanted) and bug.project not in args.exclude.split(",")]
+    try:  # a cached bug is not materialized again: checked here for every bug
+        require_test_imports(bug.project for bug in bugs)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    for bug in bugs:
         try:
             r = measure_real(bug.id, settings, args.subject, args.cache)
         except bench_cache.CacheError as exc:

@@ -24,12 +24,14 @@ Mirrors are read from ``$REAL_BUGS_MIRRORS/<owner>+<name>/repo`` (default
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -48,12 +50,15 @@ from _git import show  # noqa: E402
 __all__ = [
     "MANIFEST",
     "SPLITS",
+    "TEST_IMPORTS",
     "Bug",
     "Outcomes",
     "developer_diff",
     "load_manifest",
     "materialize",
+    "missing_test_imports",
     "prepare_tree",
+    "require_test_imports",
     "run_pytest",
 ]
 
@@ -67,6 +72,18 @@ MANIFEST = HERE / "bugs.json"
 SPLITS = ("tuned", "heldout", "study", "check", "all")
 HARNESS_MARK = "# real_bugs harness:"
 EXCLUDED = ("meta.json", "fix.diff")
+#: What each project's tests import beyond pytest and hypothesis (requirements.txt
+#: installs them). On a machine without one, the project's tests fail on the import,
+#: not on the bug: such a bug is refused (``materialize``, the benchmarks' start).
+TEST_IMPORTS: dict[str, tuple[str, ...]] = {
+    "funcy": ("whatever",),
+    "pyjwt": ("cryptography",),
+    "jinja": ("markupsafe",),
+    "jsonpickle": ("numpy",),
+    "structlog": ("pretend", "freezegun"),
+    "bleach": ("webencodings",),
+    "pint": ("flexcache", "flexparser", "platformdirs"),
+}
 BASE_ARGS = ("-p", "no:cacheprovider", "-o", "addopts=", "-q", "--no-header", "-rN",
              "-p", "real_bugs_outcomes", "-p", "pytest_timeout", "--timeout", "60")
 
@@ -287,12 +304,33 @@ def _is_harness_file(path: Path) -> bool:
         return f.read(len(HARNESS_MARK)) == HARNESS_MARK.encode()
 
 
+def missing_test_imports(projects: Iterable[str]) -> dict[str, list[str]]:
+    """Per project of ``projects``, the test imports (``TEST_IMPORTS``) this Python lacks."""
+    found: dict[str, list[str]] = {}
+    for project in dict.fromkeys(projects):
+        missing = [name for name in TEST_IMPORTS.get(project, ())
+                   if importlib.util.find_spec(name) is None]
+        if missing:
+            found[project] = missing
+    return found
+
+
+def require_test_imports(projects: Iterable[str]) -> None:
+    """Raise ``RuntimeError`` naming what to install when a project's tests could not run."""
+    missing = missing_test_imports(projects)
+    if missing:
+        names = "; ".join(f"{p} needs {', '.join(m)}" for p, m in sorted(missing.items()))
+        raise RuntimeError(f"test dependencies missing ({names}): python -m pip install -r "
+                           f"{(HERE / 'requirements.txt').relative_to(HERE.parents[1])}")
+
+
 def materialize(bug_id: str, dest: Path, *, manifest: Path = MANIFEST) -> Path:
     """Write the runnable bug ``bug_id`` to ``dest/<bug_id>`` and return that directory."""
     bugs = {b.id: b for b in load_manifest(manifest, split="all")}
     if bug_id not in bugs:
         raise KeyError(f"{bug_id}: no such bug in {manifest}")
     bug = bugs[bug_id]
+    require_test_imports([bug.project])
     if not bug.gitdir.is_dir():
         raise FileNotFoundError(f"{bug.gitdir}: no mirror of {bug.repo}; fetch github:{bug.repo}"
                                 " (see benchmarks/real_bugs/README.md)")
@@ -364,9 +402,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         failures = 0
-        for bug in load_manifest(split=args.split):
-            if args.bug_id and args.bug_id not in bug.id:
-                continue
+        bugs = [bug for bug in load_manifest(split=args.split)
+                if not args.bug_id or args.bug_id in bug.id]
+        try:
+            require_test_imports(bug.project for bug in bugs)
+        except RuntimeError as exc:
+            parser.exit(2, f"{parser.prog}: {exc}\n")
+        for bug in bugs:
             ok, why = check(bug.id)
             failures += not ok
             print(f"{bug.id}: {'ok' if ok else 'FAILED ' + why}", flush=True)

@@ -80,6 +80,7 @@ TEST_IMPORTS: dict[str, tuple[str, ...]] = {
     "pyjwt": ("cryptography",),
     "jinja": ("markupsafe",),
     "jsonpickle": ("numpy",),
+    "marshmallow": ("pytz", "simplejson"),
     "structlog": ("pretend", "freezegun"),
     "bleach": ("webencodings",),
     "pint": ("flexcache", "flexparser", "platformdirs"),

@@ -31,7 +31,7 @@ from pytest_agent.localize._paths import is_excluded
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._traceback import statement_at
 
-__all__ = ["MAX_FUNCTIONS", "MAX_LINES", "FunctionScore", "Ranker", "Ranking"]
+__all__ = ["MAX_FUNCTIONS", "MAX_LINES", "FunctionScore", "Ranker", "Ranking", "own_statements"]
 
 MAX_FUNCTIONS = 20
 MAX_LINES = 50
@@ -86,7 +86,7 @@ def _passes_on(func: ast.expr, params: set[str]) -> bool:
     return func.id not in params and not hasattr(builtins, func.id)
 
 
-def _own_statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+def own_statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
     """The statements of a function, not of the functions and classes inside it."""
     found: list[ast.stmt] = []
     todo: list[ast.stmt] = list(node.body)
@@ -109,7 +109,7 @@ def _names_in(node: ast.AST | None) -> set[str]:
 def _collector_calls(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[str, str]]:
     """``(receiver, name)`` of the calls, as whole statements, that are handed what the
     function's ``return`` is built from (see :meth:`Ranker.writers`)."""
-    stmts = _own_statements(node)
+    stmts = own_statements(node)
     returned: set[str] = set()
     for stmt in stmts:
         if isinstance(stmt, ast.Return):

@@ -84,6 +84,8 @@ from pytest_agent.localize._iteration import iterated_classes
 from pytest_agent.localize._iteration import lacks_iter
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._refused import project_decorators
+from pytest_agent.localize._refused import refused_producers
 from pytest_agent.localize._reporting import reporting_spans
 from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._sbfl import suspiciousness
@@ -123,6 +125,11 @@ W_DEEPEST_FRAME = 0.5
 #: between the ``raise`` and its ``if`` and the caller.
 W_EXPLICIT_RAISE = 0.3
 W_MEMBER_IN_PROJECT = 0.2
+#: A project function that computed what the guard of an explicit ``raise`` reads, in
+#: the raising function before the guard (:mod:`._refused`): the value the check refused.
+W_REFUSED_VALUE = 0.15
+#: A project decorator of a function in a failing test's traceback (:mod:`._refused`).
+W_DECORATOR = 0.05
 W_VALUE_PRODUCER = 0.2
 W_CALLED_ON_FAILING_LINE = 0.15
 #: Called by the test in the statement that assigned a name the failing line reads.
@@ -313,6 +320,7 @@ class TracebackSignals:
             for rel, n, _ in frames[:-1]:
                 self.ranker.add_line(rel, n, W_OTHER_FRAME * self.share,
                                      "in a failing test's traceback", kind="W_OTHER_FRAME")
+            self.decorators(frames)
         if collecting:
             return used
         site = self.test_site(rec)
@@ -429,6 +437,28 @@ class TracebackSignals:
             crel, cn, _ = frames[-2]
             self.ranker.add_line(crel, cn, half, "called the check that raised",
                                  kind="W_EXPLICIT_RAISE")
+        for prel, pspan, name in refused_producers(self.ranker, rel, n):
+            self.ranker.add_function(prel, pspan, W_REFUSED_VALUE * self.share,
+                                     f"computed `{name}`, which the check that raised "
+                                     "refused", kind="W_REFUSED_VALUE")
+
+    def decorators(self, frames: list[_Frame]) -> None:
+        """The project decorators of the traceback's functions: they ran at import
+        (no spectrum) and built what each call goes through (:mod:`._refused`)."""
+        if W_DECORATOR <= 0:
+            return  # off: not even listed
+        seen: set[tuple[str, str]] = set()
+        for rel, n, _ in frames:
+            span = self.ranker.function_at(rel, n).span
+            if span is None or span.is_class:
+                continue
+            for drel, dspan in project_decorators(self.ranker, rel, span):
+                if (drel, dspan.qualname) not in seen:
+                    seen.add((drel, dspan.qualname))
+                    self.ranker.add_function(
+                        drel, dspan, W_DECORATOR * self.share,
+                        f"decorates `{span.qualname}`, in a failing test's traceback",
+                        kind="W_DECORATOR")
 
     def _crash(self, frames: list[_Frame]) -> None:
         rel, n, _ = frames[-1]

@@ -1,0 +1,121 @@
+"""Ranking rules of the eighth round of issue #17: the raise or crash as a symptom
+(STUDY.md class E), read on the study split's misses.
+
+Each test is a small project in a temp dir with the shape of a miss, localized by the
+real code (a real coverage run); each fails without its rule.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_localize import Project
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Project:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n")
+    return Project(root)
+
+
+def test_the_function_that_computed_the_refused_value(proj: Project) -> None:
+    # The shape of study dacite-a440f2f: a correct check in the entry point refuses a
+    # value that ``convert`` should have converted (it misses "float"). ``describe``
+    # runs in exactly the same tests as the line of ``convert`` that passes the value
+    # on unchanged (Ochiai 0.71 each) and comes first in the file; the check's guard
+    # reads ``value``, which ``convert`` computed, and not ``label``.
+    proj.write("loader.py", '''\
+        def describe(kind):
+            if kind == "int":
+                return "integer"
+            return kind
+
+
+        def convert(kind, value):
+            if kind == "int" and isinstance(value, str):
+                return int(value)
+            return value
+
+
+        def load(schema, data):
+            out = {}
+            for field, kind in schema.items():
+                label = describe(kind)
+                value = convert(kind, data[field])
+                if type(value).__name__ != kind:
+                    raise TypeError(f"{field}: expected {label}")
+                out[field] = value
+            return out
+        ''')
+    proj.write("tests/test_loader.py", '''\
+        from loader import load
+
+
+        def test_load_int_from_text():
+            assert load({"a": "int"}, {"a": "3"}) == {"a": 3}
+
+
+        def test_load_plain():
+            assert load({"a": "int", "b": "str"}, {"a": 3, "b": "x"}) == {"a": 3, "b": "x"}
+
+
+        def test_load_float_from_text():
+            assert load({"a": "float"}, {"a": "2.5"}) == {"a": 2.5}
+        ''')
+    found = proj.localize(proj.task("tests/test_loader.py::test_load_float_from_text"))
+    names = [f.function for f in found.functions]
+    assert names[0] == "load", names  # it raised, and the test called it
+    assert names.index("convert") < names.index("describe"), names
+    convert = found.functions[names.index("convert")]
+    assert any("computed `value`, which the check that raised refused" in e
+               for e in convert.evidence), convert.evidence
+    describe = found.functions[names.index("describe")]
+    assert not any("refused" in e for e in describe.evidence), describe.evidence
+
+
+def test_a_project_decorator_of_a_traceback_function(proj: Project) -> None:
+    # The shape of study dacite-45c2993: ``memo`` wraps functions in ``lru_cache``
+    # without ``typed=True``, so ``1.0`` gets the result cached for ``1``. It runs at
+    # import, while the module's functions are decorated: no test's coverage holds
+    # it, and the wrapper it returns is C code with no frame. The crash is in
+    # ``minor``, one of the functions it decorated.
+    proj.write("versions.py", '''\
+        import functools
+
+
+        def memo(function):
+            return functools.lru_cache(maxsize=None)(function)
+
+
+        @memo
+        def split_version(value, sep):
+            return tuple(int(part) for part in str(value).split(sep))
+
+
+        @memo
+        def minor(value):
+            return split_version(value, ".")[1]
+        ''')
+    proj.write("tests/test_versions.py", '''\
+        from versions import minor
+        from versions import split_version
+
+
+        def test_split():
+            assert split_version("2.5", ".") == (2, 5)
+
+
+        def test_minor_of_a_float_after_an_int():
+            assert split_version(1, ".") == (1,)
+            assert minor(1.0) == 0
+        ''')
+    found = proj.localize(proj.task("tests/test_versions.py::test_minor_of_a_float_after_an_int"))
+    names = [f.function for f in found.functions]
+    assert names[0] == "minor", names
+    assert "memo" in names, names
+    memo = found.functions[names.index("memo")]
+    assert any("decorates `minor`" in e for e in memo.evidence), memo.evidence
+    assert memo.score > 0

@@ -119,3 +119,52 @@ def test_a_project_decorator_of_a_traceback_function(proj: Project) -> None:
     memo = found.functions[names.index("memo")]
     assert any("decorates `minor`" in e for e in memo.evidence), memo.evidence
     assert memo.score > 0
+
+
+def test_a_class_that_lacks_a_member_before_its_member_at_equal_score(proj: Project) -> None:
+    # The shape of tuned boltons-ebc7a8f: ``copy.copy`` of a class without
+    # ``__copy__`` goes through its ``__getstate__``/``__setstate__``, which share the
+    # dict, so a change of the copy shows in the original. The class location (the
+    # copy protocol it lacks) and those two members, which only the failing test runs,
+    # score the same; the members used to win on ``ef``, which a missing member cannot
+    # have.
+    proj.write("bag.py", '''\
+        class Bag:
+            def __init__(self):
+                self.items = {}
+
+            def add(self, key):
+                self.items[key] = self.items.get(key, 0) + 1
+
+            def __getstate__(self):
+                return {"items": self.items}
+
+            def __setstate__(self, state):
+                self.items = state["items"]
+        ''')
+    proj.write("tests/test_copies.py", '''\
+        import copy
+
+        from bag import Bag
+
+
+        def test_add():
+            bag = Bag()
+            bag.add("x")
+            bag.add("x")
+            assert bag.items == {"x": 2}
+
+
+        def test_a_copy_is_independent():
+            bag = Bag()
+            bag.add("x")
+            other = copy.copy(bag)
+            other.add("y")
+            assert other.items != bag.items
+        ''')
+    found = proj.localize(proj.task("tests/test_copies.py::test_a_copy_is_independent"))
+    top, second = found.functions[:2]
+    assert top.function == "Bag", found.functions[:3]
+    assert second.function.startswith("Bag.__")
+    assert top.score == second.score  # the shape: a tie
+    assert any("`Bag.__copy__`" in e for e in top.evidence), top.evidence

@@ -304,7 +304,11 @@ class Ranker:
             loc = self._function_location(fs, best_total, best_line)
             thin = fs.span is not None and not fs.span.is_class and self.delegates(
                 fs.path, fs.span)
-            fn_rows.append(((-round(best_total, 9), thin, -fn_ef.get(key, 0),
+            # A class that lacks a member the failures need (its location marks where
+            # the member goes) before a function of equal score: its evidence names
+            # the missing code, which has no lines (and so no ``ef``) of its own.
+            lacking = fs.span is not None and fs.span.is_class and fs.mark is not None
+            fn_rows.append(((-round(best_total, 9), thin, not lacking, -fn_ef.get(key, 0),
                              -round(mean.get(key, 0.0), 9), fs.path, loc.start_line), loc))
         fn_rows.sort(key=lambda r: r[0])
         return Ranking(tuple(loc for _, loc in fn_rows[:MAX_FUNCTIONS]), lines, method)

@@ -173,6 +173,83 @@ def test_candidates_compile_dedupe_and_skip_previous_diffs() -> None:
     assert [c.edits[0].what for c in again] == ["<= -> >"]
 
 
+CLASS_MODULE = textwrap.dedent("""\
+    from __future__ import annotations
+
+
+    class Stack:
+        limit = 3
+
+        def push(self, items, x):
+            if len(items) <= self.limit:
+                items.append(x)
+            return items
+
+        @property
+        def size(self):
+            total = 0
+
+            return total
+
+
+    class Queue:
+        kind = "fifo"
+
+        order = 1
+
+
+    def top(items):
+        return items[-1]
+    """)
+
+
+def test_candidates_of_an_edited_def_are_judged_as_the_whole_module_judges_them() -> None:
+    """An edit inside one def is parsed, dumped and compiled alone (a module that is one
+    big class no longer dumps the class per candidate); the fingerprint and the verdict
+    are those of the whole edited module."""
+    from pytest_agent.engines.offline._search import _Module
+
+    module = _Module(CLASS_MODULE, "m.py")
+    edits = [e for e in edits_of(CLASS_MODULE, 1, CLASS_MODULE.count("\n"))]
+    assert len(edits) > 20
+    quick = 0
+    for edit in edits:
+        text = apply_edits(CLASS_MODULE, [edit])
+        try:
+            whole: str | None = module._whole(text, [edit])
+        except (SyntaxError, ValueError):
+            whole = None
+        alone = module._by_region([edit])
+        quick += alone is not None
+        assert alone is None or alone == whole, edit
+    assert quick > 10  # most edits are inside a def
+    # Spelled differently, one program: one candidate; ``await`` outside an async def
+    # parses but does not compile: none.
+    src = SourceFile("m.py", CLASS_MODULE)
+    at = CLASS_MODULE.index("return total")
+    end = at + len("return total")
+    zero = Edit("m.py", at, end, "return 0", 16, "x", 1.0, "zero")
+    spaced = Edit("m.py", at, end, "return (0)", 16, "x", 1.0, "zero again")
+    awaits = Edit("m.py", at, end, "return await total", 16, "x", 1.0, "await")
+    got = list(candidates([((zero,), 1.0), ((spaced,), 0.9), ((awaits,), 0.8)],
+                          {"m.py": src}, (), set()))
+    assert [c.edits[0].what for c in got] == ["zero"]
+
+
+def test_deleting_the_last_line_of_two_classes_gives_two_candidates() -> None:
+    """A deleted last line is an edit of the statement that loses it: the two programs
+    differ (the edited-text lines alone missed both classes, and both were taken for the
+    original module, one a duplicate of the other)."""
+    src = SourceFile("m.py", CLASS_MODULE)
+    ends = [CLASS_MODULE.index("return total\n"), CLASS_MODULE.index("order = 1\n")]
+    deletes = [Edit("m.py", at, CLASS_MODULE.index("\n", at) + 1, "", 1, "delete", 0.35,
+                    f"delete at {at}") for at in ends]
+    got = list(candidates([((d,), 1.0) for d in deletes], {"m.py": src}, (), set()))
+    assert len(got) == 2
+    assert "return total" not in got[0].files["m.py"]
+    assert "order = 1" not in got[1].files["m.py"]
+
+
 def test_pairs_skip_overlapping_edits_and_order_by_product() -> None:
     edits = edits_of(MODULE)
     lt = next(e for e in edits if e.what == "<= -> <")

@@ -8,6 +8,7 @@ earlier attempt, and compiled before it is handed to a worker.
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import heapq
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import final
@@ -159,40 +161,151 @@ def _edited_lines(text: str, edits: list[Edit]) -> list[tuple[int, int]]:
     return ranges
 
 
+def _original_lines(text: str, edits: list[Edit]) -> list[tuple[int, int]]:
+    """The line ranges (1-based, inclusive, a line more on each side) of the original
+    ``text`` that ``edits`` replace."""
+    return [(text.count("\n", 0, e.start), text.count("\n", 0, e.end) + 2) for e in edits]
+
+
 class _Module:
     """The original module's top-level statements, dumped once: a candidate's AST is
-    fingerprinted and compiled statement by statement, only the edited ones anew
-    (dumping and compiling a 2,500-line module took a third of a second per candidate,
-    as long as validating one)."""
+    fingerprinted and compiled piece by piece, only the edited pieces anew (dumping and
+    compiling a 2,500-line module took a third of a second per candidate, as long as
+    validating one).
+
+    A piece is a top-level statement, or a statement of a top-level class's body (a
+    module whose code is one big class, as ``inflect``'s ``engine``, would otherwise
+    dump and compile the whole class per candidate). An edit inside one top-level def or
+    one def of a top-level class (``regions``) is parsed, dumped and compiled alone,
+    without parsing the edited module; any other edit, or one whose piece does not
+    parse or compile alone, takes the whole module's path. Both give the same
+    fingerprint (:meth:`fingerprint`), a function of the edited module's AST.
+    """
 
     def __init__(self, text: str, path: str) -> None:
         tree = ast.parse(text, filename=path)
-        self.dumps = [ast.dump(stmt) for stmt in tree.body]
+        self.text = text
+        self.path = path
+        self.parts: list[str | list[str]] = [_piece_dumps(stmt) for stmt in tree.body]
+        self.extents = [(stmt.lineno, stmt.end_lineno or stmt.lineno) for stmt in tree.body]
         self.future = [stmt for stmt in tree.body if isinstance(stmt, ast.ImportFrom)
                        and stmt.module == "__future__"]
+        source = SourceFile(path, text)
+        #: (text start, text end, top-level index, index in its class body or -1) of each
+        #: top-level def and each def of a top-level class, decorators included, whole
+        #: lines (its end is the start of the line after the def).
+        self.regions: list[tuple[int, int, int, int]] = []
+        for i, stmt in enumerate(tree.body):
+            if isinstance(stmt, ast.ClassDef):
+                for j, member in enumerate(stmt.body):
+                    if isinstance(member, _DEF_NODES):
+                        self.regions.append((*_def_span(source, member), i, j))
+            elif isinstance(stmt, _DEF_NODES):
+                self.regions.append((*_def_span(source, stmt), i, -1))
 
-    def fingerprint(self, tree: ast.Module, path: str, edited: list[tuple[int, int]]) -> str:
-        """The dump of ``tree``: its edited statements dumped, the others as in the
-        original. Raises ``SyntaxError`` when an edited statement does not compile."""
-        if len(tree.body) != len(self.dumps):
-            compile(tree, path, "exec", dont_inherit=True)
+    def fingerprint(self, text: str, edits: list[Edit]) -> str:
+        """The fingerprint of the module ``edits`` make (``text`` is its edited text):
+        the dumps of its pieces, the edited ones anew. Raises ``SyntaxError`` (or
+        ``ValueError``) when the edited module does not compile."""
+        quick = self._by_region(edits)
+        return quick if quick is not None else self._whole(text, edits)
+
+    def _whole(self, text: str, edits: list[Edit]) -> str:
+        """The fingerprint from the whole edited module (parsed; its edited top-level
+        statements dumped and compiled)."""
+        tree = ast.parse(text, filename=self.path)
+        if len(tree.body) != len(self.parts):
+            compile(tree, self.path, "exec", dont_inherit=True)
             return "module:" + ast.dump(tree)
+        edited = _edited_lines(self.text, edits)
+        before = _original_lines(self.text, edits)
         changed: list[ast.stmt] = []
         parts: list[str] = []
         # An edit changes text on its lines only; the line shift of the statements after
-        # an insertion is not part of a dump (positions are left out).
-        for stmt, original in zip(tree.body, self.dumps, strict=True):
+        # an insertion is not part of a dump (positions are left out). A statement is
+        # edited when its lines meet an edit's, in the edited text (an inserted line that
+        # joins it) or in the original (a deleted last line that it loses).
+        for stmt, original, (lo, hi) in zip(tree.body, self.parts, self.extents, strict=True):
             last = stmt.end_lineno or stmt.lineno
-            if any(first <= last and stmt.lineno <= end for first, end in edited):
+            if any(first <= last and stmt.lineno <= end for first, end in edited) or any(
+                    first <= hi and lo <= end for first, end in before):
                 changed.append(stmt)
-                parts.append(ast.dump(stmt))
+                parts.append(_joined(_piece_dumps(stmt)))
             else:
-                parts.append(original)
+                parts.append(_joined(original))
         # Compile-time checks (``return`` outside a function, ``nonlocal``...) are local
         # to a statement's scopes: compiling the edited statements is compiling the module.
-        compile(ast.Module(body=[*self.future, *changed], type_ignores=[]), path, "exec",
+        compile(ast.Module(body=[*self.future, *changed], type_ignores=[]), self.path, "exec",
                 dont_inherit=True)
         return "\0".join(parts)
+
+    def _by_region(self, edits: list[Edit]) -> str | None:
+        """The fingerprint from the edited defs alone, or ``None`` when an edit is not
+        inside one def (or a def does not parse or compile alone: the module's path
+        decides then)."""
+        by_region: dict[tuple[int, int, int, int], list[Edit]] = {}
+        for edit in edits:
+            region = next((r for r in self.regions
+                           if r[0] <= edit.start and edit.end <= r[1] and edit.start < r[1]),
+                          None)
+            if region is None:
+                return None
+            by_region.setdefault(region, []).append(edit)
+        parts: list[str | list[str]] = list(self.parts)
+        for (start, end, i, j), inside in by_region.items():
+            piece = apply_edits(self.text[start:end], [
+                replace(e, start=e.start - start, end=e.end - start) for e in inside])
+            try:
+                if j < 0:
+                    tree = ast.parse(piece, filename=self.path)
+                    body = tree.body
+                else:  # a def of a class body: parsed (and compiled) in a class of its own
+                    tree = ast.parse("class _:\n" + piece, filename=self.path)
+                    body = tree.body[0].body if len(tree.body) == 1 and isinstance(
+                        tree.body[0], ast.ClassDef) else []
+                if len(body) != 1 or not isinstance(body[0], _DEF_NODES):
+                    return None
+                compile(ast.Module(body=[*self.future, *tree.body], type_ignores=[]),
+                        self.path, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError):
+                return None
+            dump = ast.dump(body[0])
+            if j < 0:
+                parts[i] = dump
+            else:
+                members = parts[i]
+                assert isinstance(members, list)
+                members = list(members)
+                members[j + 1] = dump  # [0] is the class without its body
+                parts[i] = members
+        return "\0".join(_joined(p) for p in parts)
+
+
+_DEF_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _piece_dumps(stmt: ast.stmt) -> str | list[str]:
+    """A top-level statement's dump; for a class, the dump of the class without its body
+    then each statement of its body's."""
+    if not isinstance(stmt, ast.ClassDef):
+        return ast.dump(stmt)
+    head = copy.copy(stmt)
+    head.body = []
+    return [ast.dump(head), *(ast.dump(member) for member in stmt.body)]
+
+
+def _joined(part: str | list[str]) -> str:
+    # A dump never holds "\1" (``ast.dump`` writes strings with ``repr``).
+    return part if isinstance(part, str) else "class:" + "\1".join(part)
+
+
+def _def_span(source: SourceFile, node: ast.FunctionDef | ast.AsyncFunctionDef,
+              ) -> tuple[int, int]:
+    """Text offsets of a def's whole lines, its decorators included."""
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    last = node.end_lineno or node.lineno
+    end = source.line_start(last + 1) if last < len(source.lines) else len(source.text)
+    return source.line_start(first), end
 
 
 def candidates(
@@ -221,9 +334,7 @@ def candidates(
             if path not in modules:
                 modules[path] = _Module(original, path)
             try:
-                tree = ast.parse(text, filename=path)
-                dump = modules[path].fingerprint(tree, path,
-                                                  _edited_lines(original, by_path[path]))
+                dump = modules[path].fingerprint(text, by_path[path])
             except (SyntaxError, ValueError):
                 ok = False
                 break

@@ -168,3 +168,75 @@ def test_a_class_that_lacks_a_member_before_its_member_at_equal_score(proj: Proj
     assert second.function.startswith("Bag.__")
     assert top.score == second.score  # the shape: a tie
     assert any("`Bag.__copy__`" in e for e in top.evidence), top.evidence
+
+
+def test_a_constant_that_alone_computed_what_a_plain_guard_refused(proj: Project) -> None:
+    # The shape of tuned semver-017e296: ``parse`` raises when the module's regex
+    # does not match; the regex lacks the third part of a version. The check only
+    # tests for a match (``if match is None``), and nothing but the constant computed
+    # the match from the test's text: the constant leads the function that raised.
+    proj.write("versions.py", '''\
+        import re
+
+        _PATTERN = re.compile(r"^(\\d+)\\.(\\d+)$")
+
+
+        def parse(text):
+            match = _PATTERN.match(text)
+            if match is None:
+                raise ValueError(f"{text!r} is not a version")
+            return tuple(int(part) for part in match.groups())
+        ''')
+    proj.write("tests/test_versions.py", '''\
+        from versions import parse
+
+
+        def test_two_parts():
+            assert parse("1.2") == (1, 2)
+
+
+        def test_three_parts():
+            assert parse("1.2.3") == (1, 2, 3)
+        ''')
+    found = proj.localize(proj.task("tests/test_versions.py::test_three_parts"))
+    top, second = found.functions[:2]
+    assert (top.function, second.function) == ("<module>", "parse"), found.functions[:3]
+    assert top.line == 3  # the constant's line
+    assert any("`_PATTERN` alone computed what the check in `parse` refused" in e
+               for e in top.evidence), top.evidence
+
+
+def test_no_constant_leads_when_a_project_function_computed_the_refused_value(
+        proj: Project) -> None:
+    # The same check, but the text goes through a project function first: that
+    # function may be the fault, so the constant keeps its reader's share only.
+    proj.write("versions.py", '''\
+        import re
+
+        _PATTERN = re.compile(r"^(\\d+)\\.(\\d+)$")
+
+
+        def clean(text):
+            return text.strip()
+
+
+        def parse(text):
+            match = _PATTERN.match(clean(text))
+            if match is None:
+                raise ValueError(f"{text!r} is not a version")
+            return tuple(int(part) for part in match.groups())
+        ''')
+    proj.write("tests/test_versions.py", '''\
+        from versions import parse
+
+
+        def test_two_parts():
+            assert parse("1.2") == (1, 2)
+
+
+        def test_three_parts():
+            assert parse("1.2.3") == (1, 2, 3)
+        ''')
+    found = proj.localize(proj.task("tests/test_versions.py::test_three_parts"))
+    assert found.functions[0].function == "parse", found.functions[:3]
+    assert not any("alone computed" in e for f in found.functions for e in f.evidence)

@@ -23,6 +23,7 @@ from pytest_agent.localize._signals import crash_order
 from pytest_agent.localize._signals import failing_tests
 from pytest_agent.localize._signals import name_signals
 from pytest_agent.localize._signals import record_from_text
+from pytest_agent.localize._signals import refused_constant_signal
 from pytest_agent.localize._signals import spectrum_signal
 from pytest_agent.localize._signals import table_signal
 from pytest_agent.localize._signals import test_body_signal
@@ -84,6 +85,7 @@ def rank(
     test_name_signal(ranker, failing, share, test_root)
     test_module_signal(ranker, failing, share)
     constant_signal(ranker)
+    refused_constant_signal(ranker, signals.refused)  # a constant that decided a raise
     crash_order(ranker, signals.crashes)
     if not methods and ranker.functions:
         methods.append("names")

@@ -36,7 +36,8 @@ from pytest_agent.localize._functions import FunctionSpan
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._ranker import own_statements
 
-__all__ = ["guard_of_raise", "project_decorators", "refused_producers"]
+__all__ = ["guard_of_raise", "module_constants", "project_decorators", "refused_constants",
+           "refused_producers"]
 
 #: How many assignments back a name the guard reads is followed.
 _STEPS = 3
@@ -87,6 +88,75 @@ def refused_producers(ranker: Ranker, rel: str, line: int
             later += [(n, at) for n in sorted(_loaded(value) - params)]
         todo = later
     return sorted(found.values(), key=lambda f: (f[0], f[1].start))
+
+
+def refused_constants(ranker: Ranker, rel: str, line: int) -> list[tuple[str, int]]:
+    """The module-level constants (of the raising module) that alone computed what a
+    plain guard refused: ``(name, line of its assignment)``.
+
+    The guard only tests a name for being there (``if match is None``, ``if not
+    found``), and that name was computed, in the raising function, from its parameters
+    and module constants with no project function called (``match =
+    _REGEX.match(version)``): the check cannot be wrong in its condition, and the
+    only code that decided is the constant (a regex, a table). Nothing when a
+    project function took part (:func:`refused_producers` names it)."""
+    guard = guard_of_raise(ranker, rel, line)
+    span = ranker.function_at(rel, line).span
+    node = ranker.def_node(rel, span) if span is not None and not span.is_class else None
+    if guard is None or node is None or span is None:
+        return []
+    tested = _tested_name(guard.test)
+    params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} | {"self", "cls"}
+    if tested is None or tested in params:
+        return []
+    assigns = _assignments(own_statements(node))
+    constants = module_constants(ranker, rel)
+    read: set[str] = set()
+    todo, seen = [(tested, guard.lineno)], set()
+    for _ in range(_STEPS):
+        later: list[tuple[str, int]] = []
+        for name, before in todo:
+            if (name, before) in seen:
+                continue
+            seen.add((name, before))
+            value, at = _last_assignment(assigns, name, before)
+            if value is None:
+                continue
+            if _calls_resolved(ranker, rel, span, value) or any(
+                    isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                    and _module_functions(ranker, rel, c.func.id) for c in ast.walk(value)):
+                return []  # a project function took part
+            loaded = _loaded(value) - params
+            read |= loaded & constants.keys()
+            later += [(n, at) for n in sorted(loaded - constants.keys())]
+        todo = later
+    return sorted((name, constants[name]) for name in read)
+
+
+def module_constants(ranker: Ranker, rel: str) -> dict[str, int]:
+    """Module-level names assigned in ``rel`` (not ``__dunder__``) and their lines."""
+    tree = ranker.tree(rel)
+    found: dict[str, int] = {}
+    for stmt in tree.body if tree is not None else ():
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else (
+            [stmt.target] if isinstance(stmt, ast.AnnAssign) and stmt.value is not None else [])
+        for target in targets:
+            if isinstance(target, ast.Name) and not target.id.startswith("__"):
+                found.setdefault(target.id, stmt.lineno)
+    return found
+
+
+def _tested_name(test: ast.expr) -> str | None:
+    """``x`` of a guard that only tests for a value: ``x``, ``not x``, ``x is None``,
+    ``x is not None``, ``x == None``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 \
+            and isinstance(test.ops[0], ast.Is | ast.IsNot | ast.Eq | ast.NotEq) \
+            and isinstance(test.comparators[0], ast.Constant) \
+            and test.comparators[0].value is None:
+        test = test.left
+    return test.id if isinstance(test, ast.Name) else None
 
 
 def project_decorators(ranker: Ranker, rel: str, span: FunctionSpan

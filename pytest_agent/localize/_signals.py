@@ -84,7 +84,9 @@ from pytest_agent.localize._iteration import iterated_classes
 from pytest_agent.localize._iteration import lacks_iter
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._refused import module_constants
 from pytest_agent.localize._refused import project_decorators
+from pytest_agent.localize._refused import refused_constants
 from pytest_agent.localize._refused import refused_producers
 from pytest_agent.localize._reporting import reporting_spans
 from pytest_agent.localize._sbfl import Formula
@@ -108,6 +110,7 @@ __all__ = [
     "project_coverage",
     "project_files",
     "record_from_text",
+    "refused_constant_signal",
     "spectrum_signal",
     "table_signal",
     "task_failures",
@@ -130,6 +133,10 @@ W_MEMBER_IN_PROJECT = 0.2
 W_REFUSED_VALUE = 0.15
 #: A project decorator of a function in a failing test's traceback (:mod:`._refused`).
 W_DECORATOR = 0.05
+#: A module constant that alone computed what a plain guard of an explicit ``raise``
+#: refused (``match = _REGEX.match(text)``; ``if match is None: raise``): it leads the
+#: raising function by a margin (1: on; 0: off, the constant keeps its reader's share).
+W_REFUSED_CONSTANT = 1.0
 W_VALUE_PRODUCER = 0.2
 W_CALLED_ON_FAILING_LINE = 0.15
 #: Called by the test in the statement that assigned a name the failing line reads.
@@ -293,6 +300,9 @@ class TracebackSignals:
     _relays: dict[tuple[str, str], str] = field(default_factory=dict)
     _writers: dict[tuple[str, str], list[tuple[str, FunctionSpan]]] = field(
         default_factory=dict)
+    #: Module constants that alone computed what a plain guard refused: module, name,
+    #: line, and the raising function (see :func:`refused_constant_signal`).
+    refused: list[tuple[str, str, int, tuple[str, str]]] = field(default_factory=list)
 
     def run(self, records: Iterable[ExceptionRecord]) -> bool:
         records = list(records)
@@ -437,6 +447,9 @@ class TracebackSignals:
             crel, cn, _ = frames[-2]
             self.ranker.add_line(crel, cn, half, "called the check that raised",
                                  kind="W_EXPLICIT_RAISE")
+        reader = (rel, self.ranker.function_at(rel, n).name)
+        for name, cline in refused_constants(self.ranker, rel, n):
+            self.refused.append((rel, name, cline, reader))
         for prel, pspan, name in refused_producers(self.ranker, rel, n):
             self.ranker.add_function(prel, pspan, W_REFUSED_VALUE * self.share,
                                      f"computed `{name}`, which the check that raised "
@@ -842,6 +855,28 @@ def constant_signal(ranker: Ranker) -> None:
                         kind="W_READS_CONSTANT")
 
 
+def refused_constant_signal(ranker: Ranker,
+                            refused: Iterable[tuple[str, str, int, tuple[str, str]]]) -> None:
+    """A module constant that alone computed what a plain guard refused (the
+    ``raise`` of ``if match is None`` after ``match = _REGEX.match(text)``) leads the
+    raising function: its line of ``<module>`` gets what it lacks, plus a margin of
+    0.001 (#17, tuned semver-017e296; STUDY.md class E). The check only tested for
+    a match; the constant decided."""
+    if W_REFUSED_CONSTANT <= 0:
+        return
+    totals = ranker.function_totals()
+    for rel, name, line, reader in dict.fromkeys(refused):
+        fs = ranker.function_at(rel, line)
+        if fs.span is not None:
+            continue  # not module-level code
+        own = ranker.line_score.get((rel, line), 0.0) + fs.bonus
+        missing = totals.get(reader, 0.0) - own
+        if missing >= 0:
+            ranker.add_line(rel, line, (missing + 0.001) * W_REFUSED_CONSTANT,
+                            f"module-level `{name}` alone computed what the check in "
+                            f"`{reader[1]}` refused", kind="W_REFUSED_CONSTANT")
+
+
 def constant_readers(ranker: Ranker, totals: Mapping[tuple[str, str], float]
                      ) -> list[tuple[str, str, int, str]]:
     """``(module, reading function, the constant's line, the constant)`` for each
@@ -852,7 +887,7 @@ def constant_readers(ranker: Ranker, totals: Mapping[tuple[str, str], float]
         fs = ranker.functions[(rel, name)]
         if total <= 0 or fs.span is None or fs.span.is_class:
             continue
-        constants = _module_constants(ranker, rel)
+        constants = module_constants(ranker, rel)
         for read in sorted(_globals_read(ranker, rel, fs.span) & constants.keys()):
             found.append((rel, name, constants[read], read))
     return found
@@ -940,18 +975,6 @@ def _test_literals(ranker: Ranker, nodeids: Iterable[str], test_root: Path
             words |= {c.value for c in ast.walk(node)
                       if isinstance(c, ast.Constant) and isinstance(c.value, str)}
         found[nodeid] = frozenset(words)
-    return found
-
-
-def _module_constants(ranker: Ranker, rel: str) -> dict[str, int]:
-    tree = ranker.tree(rel)
-    found: dict[str, int] = {}
-    for stmt in tree.body if tree is not None else ():
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else (
-            [stmt.target] if isinstance(stmt, ast.AnnAssign) and stmt.value is not None else [])
-        for target in targets:
-            if isinstance(target, ast.Name) and not target.id.startswith("__"):
-                found.setdefault(target.id, stmt.lineno)
     return found
 
 

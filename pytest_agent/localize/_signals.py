@@ -33,7 +33,15 @@ deepest project frame of a failing test     +0.5    that line (x share)
 the exception went up through (not a
 crash site of another failing test)
 ... that frame is an explicit ``raise``     3x0.15  the raise, its ``if``, the caller
+... a function that computed what the       +0.15   the function (x share,
+guard of that ``raise`` reads (before it,           :mod:`._refused`)
+in the raising function)
+... a module constant that alone computed   margin  the constant's line: it
+what a plain guard (``if m is None``)               leads the raising function
+refused
 the member is missing, raised in project    +0.2    the class (x share)
+a project decorator of a function in a      +0.05   the decorator (x share)
+failing traceback
 deepest function returning the checked      +0.2    the function (x share)
 value (value flow); the raise site of a
 project exception the test caught and checks

@@ -347,6 +347,10 @@ class TestPredicates:
 
         def double(n):
             return n * 2
+
+
+        def size(items):
+            return len(items)
         '''
 
     def observe(self, proj: Path, monkeypatch: pytest.MonkeyPatch,
@@ -371,7 +375,7 @@ class TestPredicates:
             self, proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         _, seen = self.observe(proj, monkeypatch, (
             "s = Stack(); s.push(1); s.push(2); s.peek(); s.rename('a')\n"
-            "drop_first([1, 2, 3]); copy([1, 2]); double(3); double(0)\n"
+            "drop_first([1, 2, 3]); copy([1, 2]); double(3); double(0); size([1, 2])\n"
             "t = Slots(); t.touch()\n"))
         assert seen == {
             # each attribute that changed class, and the call's whole change
@@ -384,6 +388,7 @@ class TestPredicates:
             # a filter that dropped an item, a copy, a number that grew or stayed
             ("drop_first", "ret<arg"), ("copy", "ret=arg"),
             ("double", "ret>arg"), ("double", "ret=arg"),
+            # a return of another type than the argument's is not compared (size)
             # no instance dict: no state, and no __getattr__ of the project called
         }
 

@@ -124,12 +124,14 @@ _Entered = tuple[FrameType, "_Code", tuple[str, ...], object, int, "float | None
                  "dict[str, Any] | None", "dict[str, tuple[str, int]] | None"]
 
 
-def _measure(value: object) -> float | None:
-    """What ``ret<arg`` compares: the size of a sized value, a number (not a bool)."""
-    kind = type(value)
-    if kind in _SIZED_NAMES:
-        return len(value)  # type: ignore[arg-type]
-    if kind in _NUMBER_NAMES:
+def _measure(value: object, kind: type) -> float | None:
+    """What ``ret<arg`` compares: the size of a sized value, a number (not a bool), if
+    ``value`` is of the type ``kind`` (a number: of either number type; a key and the
+    value it maps to are not compared)."""
+    own = type(value)
+    if own in _SIZED_NAMES:
+        return len(value) if own is kind else None  # type: ignore[arg-type]
+    if own in _NUMBER_NAMES and kind in _NUMBER_NAMES:
         number: float = value  # type: ignore[assignment]
         return number if number == number else None
     return None
@@ -292,7 +294,8 @@ class ValueRecorder:
                 state = _state(attrs)
         stack = self._stack
         caller = stack[-1][1].fid if stack else _NO_CALLER
-        stack.append((frame, info, args, first, caller, _measure(first), attrs, state))
+        stack.append((frame, info, args, first, caller, _measure(first, type(first)), attrs,
+                      state))
 
     def _leave(self, frame: FrameType, value: object) -> None:
         _, info, args, first, caller, measure, attrs, state = self._stack.pop()
@@ -320,17 +323,17 @@ class ValueRecorder:
             else:
                 callers.add(caller)
                 self._kept += 1
-        for predicate in self._predicates(raised, value, measure, attrs, state):
+        for predicate in self._predicates(raised, value, measure, type(first), attrs, state):
             self._predicate(info.fid, predicate, caller)
 
     @staticmethod
-    def _predicates(raised: bool, value: object, measure: float | None,
+    def _predicates(raised: bool, value: object, measure: float | None, kind: type,
                     attrs: dict[str, Any] | None, state: dict[str, tuple[str, int]] | None,
                     ) -> list[str]:
         """CBI's scalar-pair predicates of one call: the return against the first
-        argument (``ret<arg``, ``ret=arg``, ``ret>arg``: sizes of sized values, numbers
-        by value; a filter that drops an item returns ``ret<arg``), and the receiver's
-        attributes before against after (``.name:old>new`` when the class changed,
+        argument of its type (``ret<arg``, ``ret=arg``, ``ret>arg``: sizes of sized
+        values, numbers by value; a filter that drops an item returns ``ret<arg``), and
+        the receiver's attributes before against after (``.name:old>new`` when the class changed,
         ``.name:+`` / ``.name:-`` when a sized attribute grew or shrank within its
         class), and the call's whole change of the receiver as one predicate
         (``{.a:+ .b:None>str:1}``; :data:`UNCHANGED` when it changed nothing), which
@@ -338,7 +341,7 @@ class ValueRecorder:
         grew together)."""
         out: list[str] = []
         if not raised and measure is not None:
-            after = _measure(value)
+            after = _measure(value, kind)
             if after is not None:
                 out.append("ret<arg" if after < measure else "ret>arg" if after > measure
                            else "ret=arg")

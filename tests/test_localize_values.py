@@ -23,6 +23,7 @@ from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._coverage import run_spectrum
 from pytest_agent.localize._evidence import ProjectFiles
 from pytest_agent.localize._rank import rank
+from pytest_agent.localize._valuerec import GIVEN
 from pytest_agent.localize._valuerec import PER_FUNCTION
 from pytest_agent.localize._valuerec import PER_FUNCTION_PREDICATES
 from pytest_agent.localize._valuerec import RAISED
@@ -368,7 +369,7 @@ class TestPredicates:
         spectrum = value_spectrum(recorder.records("t.py::test_x"))
         assert spectrum is not None and spectrum.predicates is not None
         names = {i: q for i, (_, _, q) in enumerate(spectrum.functions)}
-        return spectrum, {(names[f], spectrum.predicate_texts[p])
+        return spectrum, {(names[f], spectrum.predicate_texts[p].partition(GIVEN)[2])
                           for f, p, _ in spectrum.true_predicates("t.py::test_x")}
 
     def test_returns_against_arguments_and_the_receivers_state(
@@ -394,16 +395,23 @@ class TestPredicates:
 
     def test_a_sized_attribute_that_grows_within_its_class(
             self, proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        _, seen = self.observe(proj, monkeypatch,
-                               "s = Stack(); s.push(1); s.push(2); s.push(3)\n")
+        spectrum, seen = self.observe(proj, monkeypatch,
+                                      "s = Stack(); s.push(1); s.push(2); s.push(-3)\n")
         assert ("Stack.push", ".items:+") in seen
         assert ("Stack.push", "{.items:+}") in seen
+        # Each predicate goes with the argument classes of the calls where it held.
+        assert {spectrum.predicate_texts[p] for _, p, _ in spectrum.true_predicates(
+            "t.py::test_x")} >= {f"int:-{GIVEN}.items:+", f"int:+{GIVEN}.items:list:1>list:n"}
 
     def test_bounded_per_function(self, proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        # Six attributes that appear, six whole changes, one call that changed nothing.
-        spectrum, seen = self.observe(proj, monkeypatch, (
-            "for k in range(1, 7):\n    s = Stack(); s.many(k); s.many(k)\n"))
-        assert len([p for f, p in seen if f == "Stack.many"]) == PER_FUNCTION_PREDICATES
+        # rename of ten classes: ten ".name:None>X" and ten whole changes, each with the
+        # argument's class: more than the bound.
+        spectrum, _ = self.observe(proj, monkeypatch, (
+            "for v in (0, 1, -1, 0.5, '', 'a', [], [1], None, True):\n"
+            "    Stack().rename(v)\n"))
+        rename = next(i for i, f in enumerate(spectrum.functions) if f[2] == "Stack.rename")
+        kept = {p for f, p, _ in spectrum.true_predicates("t.py::test_x") if f == rename}
+        assert len(kept) == PER_FUNCTION_PREDICATES
         assert spectrum.truncated == {"t.py::test_x"}
 
 

@@ -35,6 +35,10 @@ import dis
 import math
 import os
 import sys
+from collections import Counter
+from collections import OrderedDict
+from collections import defaultdict
+from collections import deque
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,7 +51,7 @@ from typing import final
 from pytest_agent.localize._evidence import ProjectFiles
 
 __all__ = [
-    "MAX_ATTRS", "PER_FUNCTION", "PER_FUNCTION_PREDICATES", "PER_TEST", "RAISED", "SAME",
+    "GIVEN", "MAX_ATTRS", "PER_FUNCTION", "PER_FUNCTION_PREDICATES", "PER_TEST", "RAISED", "SAME",
     "UNCHANGED", "VALUES_ENV", "ValueRecorder", "ValueSpectrum", "split_class", "value_class",
     "value_spectrum",
 ]
@@ -71,8 +75,11 @@ RAISED = "!raise"
 #: Marks a return class: the function returned its first argument (or a str/bytes
 #: equal to it).
 SAME = "="
-#: Distinct predicates (see :meth:`ValueRecorder._predicates`) kept per function and test.
-PER_FUNCTION_PREDICATES = 12
+#: Distinct predicates (see :meth:`ValueRecorder._predicates`), with the argument
+#: classes of the calls where they held, kept per function and test.
+PER_FUNCTION_PREDICATES = 16
+#: Separates a predicate's argument classes (``a,b``) from the predicate.
+GIVEN = "|"
 #: Attributes of the receiver (``self``) compared before and after a method.
 MAX_ATTRS = 8
 #: The predicate of a method that changed none of its receiver's attributes.
@@ -147,6 +154,12 @@ def _attributes(obj: object) -> dict[str, Any] | None:
     return attrs if type(attrs) is dict else None
 
 
+#: Types whose size the receiver's state compares: the sized builtins and the
+#: collections a receiver keeps its entries in (their ``len`` is C code: no project
+#: method runs).
+_STATE_SIZED = frozenset(_SIZED_NAMES) | {OrderedDict, defaultdict, deque, Counter}
+
+
 def _state(attrs: dict[str, Any]) -> dict[str, tuple[str, int]]:
     """Class and size (-1: not sized) of the first :data:`MAX_ATTRS` attributes."""
     state: dict[str, tuple[str, int]] = {}
@@ -155,7 +168,7 @@ def _state(attrs: dict[str, Any]) -> dict[str, tuple[str, int]]:
             break
         if type(name) is str:
             state[name] = (value_class(value),
-                           len(value) if type(value) in _SIZED_NAMES else -1)
+                           len(value) if type(value) in _STATE_SIZED else -1)
     return state
 
 
@@ -323,8 +336,10 @@ class ValueRecorder:
             else:
                 callers.add(caller)
                 self._kept += 1
-        for predicate in self._predicates(raised, value, measure, type(first), attrs, state):
-            self._predicate(info.fid, predicate, caller)
+        if (predicates := self._predicates(raised, value, measure, type(first), attrs, state)):
+            given = ",".join(args)
+            for predicate in predicates:
+                self._predicate(info.fid, f"{given}{GIVEN}{predicate}", caller)
 
     @staticmethod
     def _predicates(raised: bool, value: object, measure: float | None, kind: type,
@@ -415,8 +430,9 @@ class ValueSpectrum:
     tests: Mapping[str, frozenset[int]] = field(default_factory=dict)
     #: Tests whose observations were cut at :data:`PER_TEST` / :data:`PER_FUNCTION`.
     truncated: frozenset[str] = frozenset()
-    #: Predicate number -> its text (``ret<arg``, ``.name:old>new``, ...; see
-    #: :meth:`ValueRecorder._predicates`); empty in runs recorded before them.
+    #: Predicate number -> its text ``a,b|ret<arg`` (the argument classes of the calls
+    #: where it held, :data:`GIVEN`, the predicate: ``ret<arg``, ``.name:old>new``, ...;
+    #: see :meth:`ValueRecorder._predicates`); empty in runs recorded before them.
     predicate_texts: tuple[str, ...] = ()
     #: Test node id -> its true predicates, packed as the observations (the class
     #: number is the predicate's); None in runs recorded before them.

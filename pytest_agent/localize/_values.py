@@ -30,10 +30,14 @@ Liblit et al. score them: for a function ``f`` and a predicate ``P`` of it,
 ``Failure(P) = F(P) / (F(P) + S(P))`` over the tests where ``P`` was true,
 ``Context(P) = F(f) / (F(f) + S(f))`` over the tests that ran ``f``, and
 ``Increase(P) = Failure(P) - Context(P)``: how much more likely failure is when ``P`` is
-true than when ``f`` merely runs. In each failing test a function's strongest predicate
-of positive Increase (true there) is a **finding**; unless :data:`EXCUSE_CALLERS` is off,
-a function is left out when a project function it called in that test has a finding
-(the deepest function where the state or the return went wrong). Each gets
+true than when ``f`` merely runs (a function whose predicates a passing test's record
+cut at :data:`~._valuerec.PER_FUNCTION_PREDICATES` is not judged: its normal is not
+known). In each failing test a function's strongest predicate
+of positive Increase (true there) is a **finding**, unless it held only in calls given
+arguments of classes no passing test gave the function together (:data:`NORMAL_INPUTS`:
+the new input explains it); unless :data:`EXCUSE_CALLERS` is off, a function is left out when a
+project function it called in that test has a finding (the deepest function where the
+state or the return went wrong). Each gets
 ``W_VALUE_PREDICATE`` x Increase x share.
 """
 
@@ -46,13 +50,16 @@ from dataclasses import field
 from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._functions import FunctionSpan
 from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._valuerec import GIVEN
+from pytest_agent.localize._valuerec import PER_FUNCTION_PREDICATES
 from pytest_agent.localize._valuerec import SAME
 from pytest_agent.localize._valuerec import ValueSpectrum
 from pytest_agent.localize._valuerec import split_class
 
 __all__ = [
-    "EXCUSE_CALLERS", "PREDICATE_KINDS", "W_VALUE_INPUT", "W_VALUE_ORIGIN", "W_VALUE_PREDICATE",
-    "Finding", "PredicateFinding", "predicate_findings", "value_findings", "value_signal",
+    "EXCUSE_CALLERS", "NORMAL_INPUTS", "PREDICATE_KINDS", "W_VALUE_INPUT", "W_VALUE_ORIGIN",
+    "W_VALUE_PREDICATE", "Finding", "PredicateFinding", "predicate_findings", "value_findings",
+    "value_signal",
 ]
 
 #: The bonus of the function where an anomalous return first appeared, and of the
@@ -66,6 +73,10 @@ W_VALUE_INPUT = 0.0
 W_VALUE_PREDICATE = 0.0
 #: A function whose callee in the same failing test has a finding is left out.
 EXCUSE_CALLERS = True
+#: A predicate that held only in calls given novel arguments (classes no passing test
+#: gave the function together) is no finding: the new input explains the new state or
+#: return (a test's own configuration, handed to ``__init__``, is no fault).
+NORMAL_INPUTS = True
 #: The kinds of predicates judged (measured variants): ``ret`` the return against the
 #: first argument, ``attr`` one attribute of the receiver, ``delta`` the call's whole
 #: change of the receiver.
@@ -184,30 +195,64 @@ class PredicateFinding:
     increase: float
 
 
-def _increases(values: ValueSpectrum, passing: list[str], failing: list[str]
+def _saturated(values: ValueSpectrum, passing: list[str]) -> set[int]:
+    """Functions whose predicates some passing test's record cut at the bound."""
+    saturated: set[int] = set()
+    for nodeid in passing:
+        per_function: dict[int, int] = {}
+        for function, _ in {(f, p) for f, p, _ in values.true_predicates(nodeid)}:
+            per_function[function] = per_function.get(function, 0) + 1
+        saturated.update(f for f, n in per_function.items() if n >= PER_FUNCTION_PREDICATES)
+    return saturated
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The recorded predicate texts ``a,b|P`` split: per number the plain predicate's
+    number (in :attr:`plain`) and the argument classes of the calls where it held."""
+
+    plain: tuple[str, ...]
+    number: tuple[int, ...]
+    given: tuple[tuple[str, ...], ...]
+
+    @staticmethod
+    def of(values: ValueSpectrum) -> _Texts:
+        plain: dict[str, int] = {}
+        number, given = [], []
+        for text in values.predicate_texts:
+            args, _, predicate = text.partition(GIVEN)
+            number.append(plain.setdefault(predicate, len(plain)))
+            given.append(tuple(map(_local, args.split(","))) if args else ())
+        return _Texts(tuple(plain), tuple(number), tuple(given))
+
+
+def _increases(values: ValueSpectrum, texts: _Texts, passing: list[str], failing: list[str]
                ) -> dict[tuple[int, int], float]:
-    """Increase(P) of every (function, predicate) true in a failing test."""
+    """Increase(P) of every (function, plain predicate) true in a failing test."""
     ran_passing: dict[int, int] = {}
     for nodeid in passing:
         for function in {f for f, _, _ in values.observations(nodeid)}:
             ran_passing[function] = ran_passing.get(function, 0) + 1
+    saturated = _saturated(values, passing)
     ran_failing: dict[int, int] = {}
     true_failing: dict[tuple[int, int], int] = {}
     for nodeid in failing:
         for function in {f for f, _, _ in values.observations(nodeid)}:
             ran_failing[function] = ran_failing.get(function, 0) + 1
-        for key in {(f, p) for f, p, _ in values.true_predicates(nodeid)}:
+        for key in {(f, texts.number[p]) for f, p, _ in values.true_predicates(nodeid)}:
             true_failing[key] = true_failing.get(key, 0) + 1
     true_passing: dict[tuple[int, int], int] = dict.fromkeys(true_failing, 0)
     for nodeid in passing:
-        for key in {(f, p) for f, p, _ in values.true_predicates(nodeid)}:
+        for key in {(f, texts.number[p]) for f, p, _ in values.true_predicates(nodeid)}:
             if key in true_passing:
                 true_passing[key] += 1
     increases: dict[tuple[int, int], float] = {}
     for (function, predicate), f_true in true_failing.items():
         f_ran, s_ran = ran_failing.get(function, 0), ran_passing.get(function, 0)
-        if not s_ran:
-            continue  # no passing test ran it: nothing is known of its normal state
+        if not s_ran or function in saturated:
+            # No passing test ran it, or one kept no more of its predicates: what is
+            # normal for it is not known.
+            continue
         failure = f_true / (f_true + true_passing[(function, predicate)])
         context = f_ran / max(f_ran + s_ran, 1)
         if failure > context:
@@ -233,22 +278,26 @@ def predicate_findings(spectrum: SpectrumRun, failing: Iterable[str]
     failed = sorted(n for n in failing if n in values.tests and n not in disturbed)
     if not passing or not failed:
         return found
-    kinds = [_kind(text) in PREDICATE_KINDS for text in values.predicate_texts]
-    increases = {k: v for k, v in _increases(values, passing, failed).items() if kinds[k[1]]}
+    texts = _Texts.of(values)
+    kinds = [_kind(text) in PREDICATE_KINDS for text in texts.plain]
+    increases = {k: v for k, v in _increases(values, texts, passing, failed).items()
+                 if kinds[k[1]]}
+    normal = _normal(values, passing, [_coarse(split_class(t)) for t in values.classes])
     for nodeid in failed:
         best: dict[int, tuple[float, int]] = {}
         excused: set[int] = set()
-        for function, predicate, caller in sorted(values.true_predicates(nodeid)):
-            increase = increases.get((function, predicate))
-            if increase is None:
+        for function, number, caller in sorted(values.true_predicates(nodeid)):
+            increase = increases.get((function, texts.number[number]))
+            if increase is None or (NORMAL_INPUTS and not _normal_arguments(
+                    texts.given[number], normal.arguments.get(function, set()))):
                 continue
             excused.add(caller)
             if increase > best.get(function, (0.0, -1))[0]:
-                best[function] = (increase, predicate)
+                best[function] = (increase, texts.number[number])
         for function, (increase, predicate) in sorted(best.items()):
             if not (EXCUSE_CALLERS and function in excused):
                 found.setdefault(function, []).append((nodeid, PredicateFinding(
-                    function, values.predicate_texts[predicate], increase)))
+                    function, texts.plain[predicate], increase)))
     return found
 
 

@@ -7,9 +7,9 @@ values rounds, from the same coverage runs (recorded with ``PYTEST_AGENT_LOCALIZ
 
 Each ``--variant`` sets ``W_VALUE_PREDICATE`` (``pred=``), ``W_VALUE_ORIGIN``
 (``origin=``), ``W_VALUE_INPUT`` (``input=``), ``PREDICATE_KINDS`` (``kinds=`` joined
-by ``+``: ret, attr, delta; all by default), ``EXCUSE_CALLERS`` (``excuse=0``: off) and
-localize/_arcs.py's ``ARC_WEIGHT`` (``arc=``; the module's default otherwise); weights it
-does not name are 0. Prints top-1/3/5 of the main changed function per variant and, for
+by ``+``: ret, attr, delta; all by default), ``EXCUSE_CALLERS`` (``excuse=0``: off),
+``NORMAL_INPUTS`` (``normal=0``: off) and the setting ``localize_arc_weight`` (``arc=``;
+the settings' default otherwise); weights it does not name are 0. Prints top-1/3/5 of the main changed function per variant and, for
 the tuned and study splits, the bugs whose rank differs from the first variant's; for
 the check split only counts (how many moved up or down), as everywhere.
 """
@@ -30,7 +30,6 @@ sys.path.insert(0, str(HERE.parent / "real_bugs"))
 from real_corpus import measure_real  # noqa: E402  (benchmarks/localize/real_corpus.py)
 from topk import top  # noqa: E402
 
-from pytest_agent.localize import _arcs  # noqa: E402
 from pytest_agent.localize import _values  # noqa: E402
 from pytest_agent.settings import AgentSettings  # noqa: E402
 
@@ -52,19 +51,22 @@ class _Variant:
     received: float
     kinds: frozenset[str]
     excuse: bool
+    normal: bool
     arc: float
 
-    def apply(self) -> None:
+    def apply(self, settings: AgentSettings) -> AgentSettings:
         _values.W_VALUE_PREDICATE = self.predicate
         _values.W_VALUE_ORIGIN = self.origin
         _values.W_VALUE_INPUT = self.received
         _values.PREDICATE_KINDS = self.kinds
         _values.EXCUSE_CALLERS = self.excuse
-        _arcs.ARC_WEIGHT = self.arc
+        _values.NORMAL_INPUTS = self.normal
+        return settings.model_copy(update={"localize_arc_weight": self.arc})
 
 
 def _variant(text: str, arc: float) -> _Variant:
-    numbers = {"pred": 0.0, "origin": 0.0, "input": 0.0, "excuse": 1.0, "arc": arc}
+    numbers = {"pred": 0.0, "origin": 0.0, "input": 0.0, "excuse": 1.0, "normal": 1.0,
+               "arc": arc}
     kinds = frozenset(_KINDS)
     for part in filter(None, text.split(",")):
         name, _, value = part.partition("=")
@@ -78,7 +80,7 @@ def _variant(text: str, arc: float) -> _Variant:
             raise SystemExit(f"--variant {text!r}: {name!r} is not one of"
                              f" {', '.join(numbers)}, kinds")
     return _Variant(numbers["pred"], numbers["origin"], numbers["input"], kinds,
-                    bool(numbers["excuse"]), numbers["arc"])
+                    bool(numbers["excuse"]), bool(numbers["normal"]), numbers["arc"])
 
 
 def main() -> int:
@@ -92,7 +94,7 @@ def main() -> int:
     os.environ.pop("PYTEST_PLUGINS", None)
     from materialize import load_manifest
 
-    variants = [_variant(v, _arcs.ARC_WEIGHT) for v in args.variant]
+    variants = [_variant(v, AgentSettings().localize_arc_weight) for v in args.variant]
     settings = AgentSettings(test_timeout=args.test_timeout, localize_mutation_seconds=0,
                              localize_extra_tests_seconds=0)
     ranks: list[list[int | None]] = []
@@ -100,8 +102,8 @@ def main() -> int:
     for bug in load_manifest(split=args.split):
         row = []
         for variant in variants:
-            variant.apply()
-            row.append(measure_real(bug.id, settings, False, args.cache).main_rank)
+            row.append(measure_real(bug.id, variant.apply(settings), False,
+                                    args.cache).main_rank)
         ranks.append(row)
         ids.append(bug.id)
         if args.split != "check":

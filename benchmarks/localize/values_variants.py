@@ -9,9 +9,10 @@ Each ``--variant`` sets ``W_VALUE_PREDICATE`` (``pred=``), ``W_VALUE_ORIGIN``
 (``origin=``), ``W_VALUE_INPUT`` (``input=``), ``PREDICATE_KINDS`` (``kinds=`` joined
 by ``+``: ret, attr, delta; all by default), ``EXCUSE_CALLERS`` (``excuse=0``: off),
 ``NORMAL_INPUTS`` (``normal=0``: off) and the setting ``localize_arc_weight`` (``arc=``;
-the settings' default otherwise); weights it does not name are 0. Prints top-1/3/5 of the main changed function per variant and, for
-the tuned and study splits, the bugs whose rank differs from the first variant's; for
-the check split only counts (how many moved up or down), as everywhere.
+the settings' default otherwise); weights it does not name are 0. Prints top-1/3/5 of
+the main changed function per variant and, for the tuned and study splits, the bugs
+whose rank differs from the first variant's; for the check split only counts (how many
+moved up or down), as everywhere.
 """
 
 from __future__ import annotations

@@ -41,8 +41,10 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def one_run(root: Path, targets: list[str], values: bool) -> tuple[float, float, int, int]:
-    """CPU and wall seconds, tests that reported, value observations recorded."""
+def one_run(root: Path, targets: list[str], values: bool
+            ) -> tuple[float, float, int, int, int]:
+    """CPU and wall seconds, tests that reported, value observations and predicates
+    recorded."""
     with tempfile.TemporaryDirectory(prefix="values-cost-") as tmp:
         out = Path(tmp) / "records.jsonl"
         argv = [sys.executable, "-m", "pytest", *_INNER_ARGS, "-q", "--no-header", "-rN",
@@ -57,7 +59,9 @@ def one_run(root: Path, targets: list[str], values: bool) -> tuple[float, float,
     tests = sum(1 for r in records if r.get("kind") == "coverage-test")
     spectrum = value_spectrum(records)
     seen = sum(len(v) for v in spectrum.tests.values()) if spectrum is not None else 0
-    return cpu, wall, tests, seen
+    predicates = sum(len(v) for v in (getattr(spectrum, "predicates", None) or {}).values()) \
+        if spectrum is not None else 0
+    return cpu, wall, tests, seen, predicates
 
 
 def main() -> int:
@@ -67,7 +71,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    rows: dict[bool, list[tuple[float, float, int, int]]] = {True: [], False: []}
+    rows: dict[bool, list[tuple[float, float, int, int, int]]] = {True: [], False: []}
     for _ in range(args.runs):
         for values in (False, True):
             rows[values].append(one_run(args.root.resolve(), args.targets, values))
@@ -76,6 +80,7 @@ def main() -> int:
     print(json.dumps({
         "root": str(args.root), "targets": args.targets, "runs": args.runs,
         "tests": rows[True][0][2], "observations": rows[True][0][3],
+        "predicates": rows[True][0][4],
         "cpu_off": round(cpu[False], 2), "cpu_on": round(cpu[True], 2),
         "cpu_ratio": round(cpu[True] / cpu[False], 3),
         "wall_off": round(wall[False], 2), "wall_on": round(wall[True], 2),

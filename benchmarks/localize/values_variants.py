@@ -90,6 +90,9 @@ def main() -> int:
     parser.add_argument("--cache", required=True)
     parser.add_argument("--variant", action="append", required=True)
     parser.add_argument("--test-timeout", type=float, default=120.0)
+    parser.add_argument("--cached-only", action="store_true",
+                        help="only the bugs whose coverage run the cache holds (a cache"
+                             " still being built); the report says how many")
     args = parser.parse_args()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ.pop("PYTEST_PLUGINS", None)
@@ -101,6 +104,8 @@ def main() -> int:
     ranks: list[list[int | None]] = []
     ids = []
     for bug in load_manifest(split=args.split):
+        if args.cached_only and not (Path(args.cache) / bug.id / "spectrum.pickle").is_file():
+            continue
         row = []
         for variant in variants:
             row.append(measure_real(bug.id, variant.apply(settings), False,

@@ -443,7 +443,8 @@ def ranked(c: Compiled, w: dict[str, float]) -> tuple[list[Key], dict[Key, float
         mean = s / (n + zeros) if n + zeros else 0.0
         if start is None:
             start = _module_line(c, key, state, bonus, w["sbfl"]) or mark or 1
-        rows.append(((-round(total, 9), thin, -ef, -round(mean, 9), key[0], start), key))
+        rows.append(((-round(total, 9), thin, mark is None, -ef, -round(mean, 9), key[0],
+                      start), key))  # a class lacking a member (mark) first at a tie
     rows.sort()
     return [key for _, key in rows], score_of
 

@@ -29,7 +29,9 @@ function goes through what it built (study dacite-45c2993: ``lru_cache`` without
 from __future__ import annotations
 
 import ast
+from collections.abc import Collection
 from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from pytest_agent.localize._functions import FunctionSpan
@@ -72,21 +74,10 @@ def refused_producers(ranker: Ranker, rel: str, line: int
     params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} | {"self", "cls"}
     assigns = _assignments(own_statements(node))
     found: dict[tuple[str, str], tuple[str, FunctionSpan, str]] = {}
-    todo = [(name, guard.lineno) for name in sorted(_loaded(guard.test) - params)]
-    seen: set[tuple[str, int]] = set()
-    for _ in range(_STEPS):
-        later: list[tuple[str, int]] = []
-        for name, before in todo:
-            if (name, before) in seen:
-                continue
-            seen.add((name, before))
-            value, at = _last_assignment(assigns, name, before)
-            if value is None:
-                continue
-            for prel, pspan in _calls_resolved(ranker, rel, span, value):
-                found.setdefault((prel, pspan.qualname), (prel, pspan, name))
-            later += [(n, at) for n in sorted(_loaded(value) - params)]
-        todo = later
+    for name, value in _assigned_back(assigns, _loaded(guard.test) - params, guard.lineno,
+                                      params):
+        for prel, pspan in _calls_resolved(ranker, rel, span, value):
+            found.setdefault((prel, pspan.qualname), (prel, pspan, name))
     return sorted(found.values(), key=lambda f: (f[0], f[1].start))
 
 
@@ -112,24 +103,12 @@ def refused_constants(ranker: Ranker, rel: str, line: int) -> list[tuple[str, in
     assigns = _assignments(own_statements(node))
     constants = module_constants(ranker, rel)
     read: set[str] = set()
-    todo, seen = [(tested, guard.lineno)], set()
-    for _ in range(_STEPS):
-        later: list[tuple[str, int]] = []
-        for name, before in todo:
-            if (name, before) in seen:
-                continue
-            seen.add((name, before))
-            value, at = _last_assignment(assigns, name, before)
-            if value is None:
-                continue
-            if _calls_resolved(ranker, rel, span, value) or any(
-                    isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
-                    and _module_functions(ranker, rel, c.func.id) for c in ast.walk(value)):
-                return []  # a project function took part
-            loaded = _loaded(value) - params
-            read |= loaded & constants.keys()
-            later += [(n, at) for n in sorted(loaded - constants.keys())]
-        todo = later
+    for _, value in _assigned_back(assigns, {tested}, guard.lineno, params | constants.keys()):
+        if _calls_resolved(ranker, rel, span, value) or any(
+                isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                and _module_functions(ranker, rel, c.func.id) for c in ast.walk(value)):
+            return []  # a project function took part
+        read |= (_loaded(value) - params) & constants.keys()
     return sorted((name, constants[name]) for name in read)
 
 
@@ -175,6 +154,27 @@ def project_decorators(ranker: Ranker, rel: str, span: FunctionSpan
         found += [(drel, dspan) for drel, dspan in _module_functions(ranker, rel, target.id)
                   if (drel, dspan) not in found]
     return found
+
+
+def _assigned_back(assigns: list[tuple[int, str, ast.expr]], names: Iterable[str],
+                   before: int, ends: Collection[str]) -> Iterator[tuple[str, ast.expr]]:
+    """``(name, value)`` of the last assignment to each of ``names`` above line
+    ``before``, then of the names those values read, and so on, ``_STEPS`` assignments
+    back at most; a name of ``ends`` (parameters, constants) is not followed."""
+    todo = [(name, before) for name in sorted(names)]
+    seen: set[tuple[str, int]] = set()
+    for _ in range(_STEPS):
+        later: list[tuple[str, int]] = []
+        for name, line in todo:
+            if (name, line) in seen:
+                continue
+            seen.add((name, line))
+            value, at = _last_assignment(assigns, name, line)
+            if value is None:
+                continue
+            yield name, value
+            later += [(n, at) for n in sorted(_loaded(value) - set(ends))]
+        todo = later
 
 
 def _loaded(node: ast.AST) -> set[str]:

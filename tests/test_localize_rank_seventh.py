@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_localize import Project
+from localize_project import Project
 
 from pytest_agent.localize._iteration import iterated_classes
 from pytest_agent.localize._traceback import statement_at
@@ -20,10 +20,7 @@ from pytest_agent.localize._traceback import statement_at
 
 @pytest.fixture
 def proj(tmp_path: Path) -> Project:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "pytest.ini").write_text("[pytest]\n")
-    return Project(root)
+    return Project.new(tmp_path)
 
 
 CACHE = '''\

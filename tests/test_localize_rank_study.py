@@ -9,15 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_localize import Project
+from localize_project import Project
 
 
 @pytest.fixture
 def proj(tmp_path: Path) -> Project:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "pytest.ini").write_text("[pytest]\n")
-    return Project(root)
+    return Project.new(tmp_path)
 
 
 def test_the_crash_site_leads_the_callers_the_exception_went_through(proj: Project) -> None:

@@ -18,9 +18,9 @@ moved up or down), as everywhere.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,21 +28,13 @@ sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "real_bugs"))
 
-from real_corpus import measure_real  # noqa: E402  (benchmarks/localize/real_corpus.py)
-from topk import top  # noqa: E402
+from variants import add_arguments  # noqa: E402  (benchmarks/localize/variants.py)
+from variants import rank_variants  # noqa: E402
 
 from pytest_agent.localize import _values  # noqa: E402
 from pytest_agent.settings import AgentSettings  # noqa: E402
 
-KS = (1, 3, 5)
 _KINDS = ("ret", "attr", "delta")
-
-
-class _Ranks:
-    """The main changed function's rank of one bug per variant."""
-
-    def __init__(self, main_rank: int | None) -> None:
-        self.main_rank = main_rank
 
 
 @dataclass(frozen=True)
@@ -86,48 +78,12 @@ def _variant(text: str, arc: float) -> _Variant:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", required=True, choices=("tuned", "study", "check"))
-    parser.add_argument("--cache", required=True)
-    parser.add_argument("--variant", action="append", required=True)
-    parser.add_argument("--test-timeout", type=float, default=120.0)
-    parser.add_argument("--cached-only", action="store_true",
-                        help="only the bugs whose coverage run the cache holds (a cache"
-                             " still being built); the report says how many")
+    add_arguments(parser)
     args = parser.parse_args()
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    os.environ.pop("PYTEST_PLUGINS", None)
-    from materialize import load_manifest
-
-    variants = [_variant(v, AgentSettings().localize_arc_weight) for v in args.variant]
     settings = AgentSettings(test_timeout=args.test_timeout, localize_mutation_seconds=0,
                              localize_extra_tests_seconds=0)
-    ranks: list[list[int | None]] = []
-    ids = []
-    for bug in load_manifest(split=args.split):
-        if args.cached_only and not (Path(args.cache) / bug.id / "spectrum.pickle").is_file():
-            continue
-        row = []
-        for variant in variants:
-            row.append(measure_real(bug.id, variant.apply(settings), False,
-                                    args.cache).main_rank)
-        ranks.append(row)
-        ids.append(bug.id)
-        if args.split != "check":
-            print(f"{bug.id:26} " + " ".join(f"{r!s:>4}" for r in row), flush=True)
-    n = len(ranks)
-    for i, text in enumerate(args.variant):
-        results = [_Ranks(row[i]) for row in ranks]
-        cells = " / ".join(f"{top(results, 'main_rank', k):.0f}%" for k in KS)
-        firsts = sum(1 for row in ranks if row[i] == 1)
-        up = sum(1 for row in ranks if (row[i] or 99) < (row[0] or 99))
-        down = sum(1 for row in ranks if (row[i] or 99) > (row[0] or 99))
-        print(f"{text:32} {cells}  ({firsts} of {n} first; against {args.variant[0]}:"
-              f" {up} up, {down} down)")
-        if args.split != "check":
-            for bug_id, row in zip(ids, ranks, strict=True):
-                if row[i] != row[0]:
-                    print(f"    {bug_id}: {row[0]} -> {row[i]}")
-    return 0
+    variants = [(text, _variant(text, settings.localize_arc_weight)) for text in args.variant]
+    return rank_variants(args, [(text, partial(v.apply, settings)) for text, v in variants])
 
 
 if __name__ == "__main__":

@@ -167,6 +167,21 @@ def test_a_class_that_lacks_a_member_before_its_member_at_equal_score(proj: Proj
     assert any("`Bag.__copy__`" in e for e in top.evidence), top.evidence
 
 
+# The tests of the two versions.py projects below: a two-part version parses, a three-part
+# one is refused by the check.
+VERSIONS_TESTS = '''\
+    from versions import parse
+
+
+    def test_two_parts():
+        assert parse("1.2") == (1, 2)
+
+
+    def test_three_parts():
+        assert parse("1.2.3") == (1, 2, 3)
+    '''
+
+
 def test_a_constant_that_alone_computed_what_a_plain_guard_refused(proj: Project) -> None:
     # The shape of tuned semver-017e296: ``parse`` raises when the module's regex
     # does not match; the regex lacks the third part of a version. The check only
@@ -184,17 +199,7 @@ def test_a_constant_that_alone_computed_what_a_plain_guard_refused(proj: Project
                 raise ValueError(f"{text!r} is not a version")
             return tuple(int(part) for part in match.groups())
         ''')
-    proj.write("tests/test_versions.py", '''\
-        from versions import parse
-
-
-        def test_two_parts():
-            assert parse("1.2") == (1, 2)
-
-
-        def test_three_parts():
-            assert parse("1.2.3") == (1, 2, 3)
-        ''')
+    proj.write("tests/test_versions.py", VERSIONS_TESTS)
     found = proj.localize(proj.task("tests/test_versions.py::test_three_parts"))
     top, second = found.functions[:2]
     assert (top.function, second.function) == ("<module>", "parse"), found.functions[:3]
@@ -223,17 +228,7 @@ def test_no_constant_leads_when_a_project_function_computed_the_refused_value(
                 raise ValueError(f"{text!r} is not a version")
             return tuple(int(part) for part in match.groups())
         ''')
-    proj.write("tests/test_versions.py", '''\
-        from versions import parse
-
-
-        def test_two_parts():
-            assert parse("1.2") == (1, 2)
-
-
-        def test_three_parts():
-            assert parse("1.2.3") == (1, 2, 3)
-        ''')
+    proj.write("tests/test_versions.py", VERSIONS_TESTS)
     found = proj.localize(proj.task("tests/test_versions.py::test_three_parts"))
     assert found.functions[0].function == "parse", found.functions[:3]
     assert not any("alone computed" in e for f in found.functions for e in f.evidence)

@@ -424,16 +424,21 @@ class Ranker:
     def raise_guard(self, rel: str, line: int) -> int | None:
         """For a ``raise`` statement at ``line``: the line of the ``if`` test guarding
         it (0 when unguarded); ``None`` when ``line`` holds no ``raise``."""
+        guard = self.guard_node(rel, line)
+        if guard is not None:
+            return guard.test.lineno
         tree = self.tree(rel)
-        if tree is None:
-            return None
-        for node in ast.walk(tree):
-            if isinstance(node, ast.If | ast.While):
-                for child in node.body:
-                    if isinstance(child, ast.Raise) and child.lineno == line:
-                        return node.test.lineno
-        stmt = statement_at(tree, line)
+        stmt = statement_at(tree, line) if tree is not None else None
         return 0 if isinstance(stmt, ast.Raise) else None
+
+    def guard_node(self, rel: str, line: int) -> ast.If | ast.While | None:
+        """The ``if`` (or ``while``) whose body holds the ``raise`` at ``line``."""
+        tree = self.tree(rel)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.If | ast.While) and any(
+                    isinstance(child, ast.Raise) and child.lineno == line for child in node.body):
+                return node
+        return None
 
     def complexity(self, rel: str, line: int) -> int:
         info = self.module(rel)

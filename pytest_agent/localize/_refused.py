@@ -32,14 +32,14 @@ import ast
 from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from pytest_agent.localize._functions import FunctionSpan
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._ranker import own_statements
 
-__all__ = ["guard_of_raise", "module_constants", "project_decorators", "refused_constants",
-           "refused_producers"]
+__all__ = ["RefusingCheck", "module_constants", "project_decorators"]
 
 #: How many assignments back a name the guard reads is followed.
 _STEPS = 3
@@ -47,69 +47,70 @@ _STEPS = 3
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def guard_of_raise(ranker: Ranker, rel: str, line: int) -> ast.If | ast.While | None:
-    """The ``if`` (or ``while``) whose body holds the ``raise`` at ``line``."""
-    tree = ranker.tree(rel)
-    if tree is None:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If | ast.While) and any(
-                isinstance(child, ast.Raise) and child.lineno == line for child in node.body):
-            return node
-    return None
+@dataclass(frozen=True)
+class RefusingCheck:
+    """The explicit ``raise`` of a failing test under its guard, in a project function:
+    what the two questions below both read, found once."""
 
+    ranker: Ranker
+    rel: str
+    span: FunctionSpan
+    guard: ast.If | ast.While
+    #: The raising function's parameters, and ``self``/``cls``: where a slice stops.
+    params: frozenset[str]
+    #: The plain assignments of the raising function's own statements, in line order.
+    assigns: list[tuple[int, str, ast.expr]]
 
-def refused_producers(ranker: Ranker, rel: str, line: int
-                      ) -> list[tuple[str, FunctionSpan, str]]:
-    """The project functions that computed what the guard of the ``raise`` at ``line``
-    reads: ``(path, function, the name it computed)``, in source order, each once.
+    @classmethod
+    def at(cls, ranker: Ranker, rel: str, line: int) -> RefusingCheck | None:
+        """The check whose ``raise`` is at ``line``; ``None`` when that ``raise`` is not
+        guarded or not in a function."""
+        guard = ranker.guard_node(rel, line)
+        span = ranker.function_at(rel, line).span
+        node = ranker.def_node(rel, span) if span is not None and not span.is_class else None
+        if guard is None or node is None or span is None:
+            return None
+        params = frozenset({a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+                           | {"self", "cls"})
+        return cls(ranker, rel, span, guard, params, _assignments(own_statements(node)))
 
-    Only the raising function's own statements before the guard are read; names that
-    are its parameters (or ``self``/``cls``) stop the slice."""
-    guard = guard_of_raise(ranker, rel, line)
-    span = ranker.function_at(rel, line).span
-    node = ranker.def_node(rel, span) if span is not None and not span.is_class else None
-    if guard is None or node is None or span is None:
-        return []
-    params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} | {"self", "cls"}
-    assigns = _assignments(own_statements(node))
-    found: dict[tuple[str, str], tuple[str, FunctionSpan, str]] = {}
-    for name, value in _assigned_back(assigns, _loaded(guard.test) - params, guard.lineno,
-                                      params):
-        for prel, pspan in _calls_resolved(ranker, rel, span, value):
-            found.setdefault((prel, pspan.qualname), (prel, pspan, name))
-    return sorted(found.values(), key=lambda f: (f[0], f[1].start))
+    def producers(self) -> list[tuple[str, FunctionSpan, str]]:
+        """The project functions that computed what the guard reads: ``(path, function,
+        the name it computed)``, in source order, each once.
 
+        Only the raising function's own statements before the guard are read; names
+        that are its parameters (or ``self``/``cls``) stop the slice."""
+        found: dict[tuple[str, str], tuple[str, FunctionSpan, str]] = {}
+        for name, value in _assigned_back(self.assigns, _loaded(self.guard.test) - self.params,
+                                          self.guard.lineno, self.params):
+            for prel, pspan in _calls_resolved(self.ranker, self.rel, self.span, value):
+                found.setdefault((prel, pspan.qualname), (prel, pspan, name))
+        return sorted(found.values(), key=lambda f: (f[0], f[1].start))
 
-def refused_constants(ranker: Ranker, rel: str, line: int) -> list[tuple[str, int]]:
-    """The module-level constants (of the raising module) that alone computed what a
-    plain guard refused: ``(name, line of its assignment)``.
+    def constants(self) -> list[tuple[str, int]]:
+        """The module-level constants (of the raising module) that alone computed what
+        a plain guard refused: ``(name, line of its assignment)``.
 
-    The guard only tests a name for being there (``if match is None``, ``if not
-    found``), and that name was computed, in the raising function, from its parameters
-    and module constants with no project function called (``match =
-    _REGEX.match(version)``): the check cannot be wrong in its condition, and the
-    only code that decided is the constant (a regex, a table). Nothing when a
-    project function took part (:func:`refused_producers` names it)."""
-    guard = guard_of_raise(ranker, rel, line)
-    span = ranker.function_at(rel, line).span
-    node = ranker.def_node(rel, span) if span is not None and not span.is_class else None
-    if guard is None or node is None or span is None:
-        return []
-    tested = _tested_name(guard.test)
-    params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} | {"self", "cls"}
-    if tested is None or tested in params:
-        return []
-    assigns = _assignments(own_statements(node))
-    constants = module_constants(ranker, rel)
-    read: set[str] = set()
-    for _, value in _assigned_back(assigns, {tested}, guard.lineno, params | constants.keys()):
-        if _calls_resolved(ranker, rel, span, value) or any(
-                isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
-                and _module_functions(ranker, rel, c.func.id) for c in ast.walk(value)):
-            return []  # a project function took part
-        read |= (_loaded(value) - params) & constants.keys()
-    return sorted((name, constants[name]) for name in read)
+        The guard only tests a name for being there (``if match is None``, ``if not
+        found``), and that name was computed, in the raising function, from its
+        parameters and module constants with no project function called (``match =
+        _REGEX.match(version)``): the check cannot be wrong in its condition, and the
+        only code that decided is the constant (a regex, a table). Nothing when a
+        project function took part (:meth:`producers` names it)."""
+        tested = _tested_name(self.guard.test)
+        if tested is None or tested in self.params:
+            return []
+        ranker, rel = self.ranker, self.rel
+        constants = module_constants(ranker, rel)
+        read: set[str] = set()
+        for _, value in _assigned_back(self.assigns, {tested}, self.guard.lineno,
+                                       self.params | constants.keys()):
+            if _calls_resolved(ranker, rel, self.span, value) or any(
+                    isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                    and _module_functions(ranker, rel, c.func.id) for c in ast.walk(value)):
+                return []  # a project function took part
+            read |= (_loaded(value) - self.params) & constants.keys()
+        return sorted((name, constants[name]) for name in read)
 
 
 def module_constants(ranker: Ranker, rel: str) -> dict[str, int]:

@@ -92,10 +92,9 @@ from pytest_agent.localize._iteration import iterated_classes
 from pytest_agent.localize._iteration import lacks_iter
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._ranker import Ranker
+from pytest_agent.localize._refused import RefusingCheck
 from pytest_agent.localize._refused import module_constants
 from pytest_agent.localize._refused import project_decorators
-from pytest_agent.localize._refused import refused_constants
-from pytest_agent.localize._refused import refused_producers
 from pytest_agent.localize._reporting import reporting_spans
 from pytest_agent.localize._sbfl import Formula
 from pytest_agent.localize._sbfl import suspiciousness
@@ -455,10 +454,13 @@ class TracebackSignals:
             crel, cn, _ = frames[-2]
             self.ranker.add_line(crel, cn, half, "called the check that raised",
                                  kind="W_EXPLICIT_RAISE")
+        check = RefusingCheck.at(self.ranker, rel, n)
+        if check is None:
+            return
         reader = (rel, self.ranker.function_at(rel, n).name)
-        for name, cline in refused_constants(self.ranker, rel, n):
+        for name, cline in check.constants():
             self.refused.append((rel, name, cline, reader))
-        for prel, pspan, name in refused_producers(self.ranker, rel, n):
+        for prel, pspan, name in check.producers():
             self.ranker.add_function(prel, pspan, W_REFUSED_VALUE * self.share,
                                      f"computed `{name}`, which the check that raised "
                                      "refused", kind="W_REFUSED_VALUE")

@@ -195,17 +195,6 @@ class PredicateFinding:
     increase: float
 
 
-def _saturated(values: ValueSpectrum, passing: list[str]) -> set[int]:
-    """Functions whose predicates some passing test's record cut at the bound."""
-    saturated: set[int] = set()
-    for nodeid in passing:
-        per_function: dict[int, int] = {}
-        for function, _ in {(f, p) for f, p, _ in values.true_predicates(nodeid)}:
-            per_function[function] = per_function.get(function, 0) + 1
-        saturated.update(f for f, n in per_function.items() if n >= PER_FUNCTION_PREDICATES)
-    return saturated
-
-
 @dataclass(frozen=True)
 class _Texts:
     """The recorded predicate texts ``a,b|P`` split: per number the plain predicate's
@@ -229,11 +218,6 @@ class _Texts:
 def _increases(values: ValueSpectrum, texts: _Texts, passing: list[str], failing: list[str]
                ) -> dict[tuple[int, int], float]:
     """Increase(P) of every (function, plain predicate) true in a failing test."""
-    ran_passing: dict[int, int] = {}
-    for nodeid in passing:
-        for function in {f for f, _, _ in values.observations(nodeid)}:
-            ran_passing[function] = ran_passing.get(function, 0) + 1
-    saturated = _saturated(values, passing)
     ran_failing: dict[int, int] = {}
     true_failing: dict[tuple[int, int], int] = {}
     for nodeid in failing:
@@ -241,9 +225,19 @@ def _increases(values: ValueSpectrum, texts: _Texts, passing: list[str], failing
             ran_failing[function] = ran_failing.get(function, 0) + 1
         for key in {(f, texts.number[p]) for f, p, _ in values.true_predicates(nodeid)}:
             true_failing[key] = true_failing.get(key, 0) + 1
+    ran_passing: dict[int, int] = {}
     true_passing: dict[tuple[int, int], int] = dict.fromkeys(true_failing, 0)
+    #: Functions whose predicates some passing test's record cut at the bound.
+    saturated: set[int] = set()
     for nodeid in passing:
-        for key in {(f, texts.number[p]) for f, p, _ in values.true_predicates(nodeid)}:
+        for function in {f for f, _, _ in values.observations(nodeid)}:
+            ran_passing[function] = ran_passing.get(function, 0) + 1
+        recorded = {(f, p) for f, p, _ in values.true_predicates(nodeid)}
+        per_function: dict[int, int] = {}
+        for function, _ in recorded:
+            per_function[function] = per_function.get(function, 0) + 1
+        saturated.update(f for f, n in per_function.items() if n >= PER_FUNCTION_PREDICATES)
+        for key in {(f, texts.number[p]) for f, p in recorded}:
             if key in true_passing:
                 true_passing[key] += 1
     increases: dict[tuple[int, int], float] = {}

@@ -3,9 +3,12 @@ copied elsewhere keeps its coverage, or is refused with a message; never silentl
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import pickle
 import shutil
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from conftest import benchmark_script
@@ -14,6 +17,8 @@ from pytest_agent._types import TestOutcome
 from pytest_agent._types import TestRun
 from pytest_agent.localize._coverage import ExceptionRecord
 from pytest_agent.localize._coverage import SpectrumRun
+from pytest_agent.localize._valuerec import ValueSpectrum
+from pytest_agent.settings import AgentSettings
 
 BUG = "proj-abc1234"
 
@@ -92,3 +97,50 @@ def test_a_cache_that_cannot_be_placed_is_refused(tmp_path: Path) -> None:
     (here / "spectrum.pickle").write_bytes(pickle.dumps({"format": "other/9", "run": None}))
     with pytest.raises(cache.CacheError, match="rebuild the cache"):
         cache.load(here / "spectrum.pickle")
+
+
+# -- one recording per cache (benchmarks/localize/real_corpus.py) ------------------------
+
+def _real_corpus() -> ModuleType:
+    return benchmark_script("localize/real_corpus.py", "real_corpus", sibling_imports=True)
+
+
+def test_a_cache_refuses_a_run_recorded_without_its_value_records(tmp_path: Path) -> None:
+    corpus = _real_corpus()
+    made = _bug_dir(tmp_path)
+    spectrum, _ = _runs(made)
+    src = next(iter(spectrum.coverage))
+    recorded = dataclasses.replace(
+        spectrum, arcs={src: {"tests/test_core.py::test_a": frozenset({(2, 3)})}},
+        values=ValueSpectrum())
+    cache.store(made / "spectrum.pickle", recorded)
+    root = made.parent
+
+    with pytest.raises(cache.CacheError) as refused:
+        corpus.check_recording(root, {"arcs": True, "values": False})
+    message = str(refused.value)
+    assert str(root) in message and "PYTEST_AGENT_LOCALIZE_VALUES=1 set" in message
+    # Read from the cache's run (made before the file existed), then kept in the file.
+    assert json.loads((root / corpus.RECORDING_FILE).read_text()) == {
+        "arcs": True, "values": True}
+    corpus.check_recording(root, {"arcs": True, "values": True})  # the same: accepted
+
+
+def test_a_new_cache_takes_the_first_runs_recording(tmp_path: Path) -> None:
+    corpus = _real_corpus()
+    root = tmp_path / "cache"
+    root.mkdir()
+    corpus.check_recording(root, {"arcs": True, "values": False})
+    with pytest.raises(cache.CacheError, match="PYTEST_AGENT_COVERAGE_BRANCH=1"):
+        corpus.check_recording(root, {"arcs": False, "values": False})
+
+
+def test_the_recording_follows_the_arc_weight_and_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = _real_corpus()
+    monkeypatch.delenv("PYTEST_AGENT_COVERAGE_BRANCH", raising=False)
+    monkeypatch.setenv("PYTEST_AGENT_LOCALIZE_VALUES", "1")
+    assert corpus.recording(AgentSettings(localize_arc_weight=0.0)) == {
+        "arcs": False, "values": True}
+    monkeypatch.delenv("PYTEST_AGENT_LOCALIZE_VALUES")
+    assert corpus.recording(AgentSettings()) == {"arcs": True, "values": False}

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from topk import KS
 from topk import p90
 from topk import top
 
+from pytest_agent._collector import COVERAGE_BRANCH_ENV as BRANCH_ENV
 from pytest_agent._types import Task
 from pytest_agent._types import Workspace
 from pytest_agent.localize import estimate_tokens
@@ -36,6 +38,7 @@ from pytest_agent.localize import localize_detailed
 from pytest_agent.localize._functions import read_module
 from pytest_agent.localize._mutants import run_mutants as _ORIGINAL_RUN_MUTANTS
 from pytest_agent.localize._run import run_spectrum as _ORIGINAL_RUN_SPECTRUM
+from pytest_agent.localize._valuerec import VALUES_ENV
 from pytest_agent.settings import AgentSettings
 from pytest_agent.testrun import run_tests
 
@@ -77,16 +80,64 @@ def _matches(loc_path: str, loc_function: str, file: str, function: str,
     return function.startswith(loc_function + ".") and function not in buggy_spans
 
 
+#: What the runs of one ``--cache`` were recorded with, at its root (see ``recording``).
+RECORDING_FILE = "recording.json"
+
+
+def recording(settings: AgentSettings) -> dict[str, bool]:
+    """What a coverage run made by this process records beyond lines: arcs (a weight
+    above 0, or the environment) and value spectra (the environment only). A cache
+    whose runs disagree ranks some bugs with evidence that others lack: a cache copied
+    while it was still being built, filled in by a process without
+    ``PYTEST_AGENT_LOCALIZE_VALUES=1``, once gave 30 study bugs no value records."""
+    return {"arcs": settings.localize_arc_weight > 0 or os.environ.get(BRANCH_ENV) == "1",
+            "values": os.environ.get(VALUES_ENV) == "1"}
+
+
+def check_recording(cache_root: Path, wanted: Mapping[str, bool]) -> None:
+    """Refuse to add a run recorded otherwise than the cache's runs.
+
+    The cache's setting is its ``recording.json``; a cache made before that file is
+    read from one of its runs (arcs and value records held or not) and the file is
+    written then.
+
+    :raises spectrum_cache.CacheError: naming the cache, both settings and the fix.
+    """
+    path = cache_root / RECORDING_FILE
+    if path.is_file():
+        held = {k: bool(v) for k, v in json.loads(path.read_text()).items()}
+    else:
+        held = dict(wanted)
+        for stored in sorted(cache_root.glob("*/spectrum.pickle"))[:5]:
+            run = bench_cache.load(stored)
+            held = {"arcs": bool(getattr(run, "arcs", None)),
+                    "values": getattr(run, "values", None) is not None}
+            if held["arcs"]:  # a run without coverage has no arcs either: look further
+                break
+        path.write_text(json.dumps(held, sort_keys=True) + "\n")
+    if held != dict(wanted):
+        env = {"arcs": f"{BRANCH_ENV}=1 (or a --arc-weight above 0)", "values": f"{VALUES_ENV}=1"}
+        fix = "; ".join(f"{env[k]} {'set' if held[k] else 'unset'}"
+                        for k in sorted(held) if held[k] != wanted.get(k))
+        raise bench_cache.CacheError(
+            f"{cache_root}: its coverage runs were recorded with {held}, and a bug lacks"
+            f" its run; this process would record it with {dict(wanted)}. Run with {fix},"
+            " or use another --cache directory")
+
+
 class _SpectrumRuns:
     """``run_spectrum`` for one bug: each run it made or reused (``--cache DIR``: kept
     in the bug's directory, relative to it, see spectrum_cache.py; the accept tests'
     run as ``spectrum.pickle``, another, such as the extra tests' run, under a key of
-    its targets)."""
+    its targets). A run it must make in a cache is first checked against the cache's
+    recording (``check_recording``)."""
 
-    def __init__(self, cache: Path | None, primary: Sequence[str]) -> None:
+    def __init__(self, cache: Path | None, primary: Sequence[str],
+                 wanted: Mapping[str, bool] | None = None) -> None:
         self._real = _ORIGINAL_RUN_SPECTRUM
         self._cache = cache
         self._primary = list(primary)
+        self._wanted = dict(wanted or {})
         #: (targets, the run, reused from the cache).
         self.calls: list[tuple[list[str], Any, bool]] = []
 
@@ -104,6 +155,8 @@ class _SpectrumRuns:
         found = self._load(stored, float(kwargs.get("timeout", 0.0)), list(targets))
         reused = found is not None
         if found is None:
+            if self._cache is not None:
+                check_recording(self._cache.parent, self._wanted)
             found = self._real(test_root, source_root, targets, **kwargs)
             if stored is not None:
                 bench_cache.store(stored, found if list(targets) == self._primary
@@ -227,7 +280,7 @@ def measure_real(bug_id: str, settings: AgentSettings, subject: bool,
         # --cache: the coverage runs and the baseline are kept and reused; only the
         # ranking and the pack run again (``seconds`` adds what the reused runs took).
         runs = _SpectrumRuns(tmp if cache_root else None,
-                             task.accept_test_files or task.accept_tests)
+                             task.accept_test_files or task.accept_tests, recording(settings))
         _run.run_spectrum = runs  # type: ignore[assignment]
         ws = Workspace(root=root, branch="agent/x", base_commit="0" * 40, repo_root=root)
         stored = tmp / "baseline.pickle"

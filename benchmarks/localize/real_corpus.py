@@ -412,7 +412,8 @@ def main_real(args: argparse.Namespace, settings: AgentSettings) -> int:
             r = measure_real(bug.id, settings, args.subject, args.cache)
         except bench_cache.CacheError as exc:
             raise SystemExit(f"--cache: {exc}") from None
-        if args.split == "check":  # counts only: no bug's ranks on the console either
+        if args.split in ("check", "heldout"):  # counts only: no bug's ranks on the console
+            # (a `tail` of a held-out run's log once showed two held-out bugs' ranks)
             print(f"{r.id:24} {r.seconds:5.1f}s {r.error or 'done'}", flush=True)
         else:
             print(f"{r.id:24} main {r.main_rank!s:>4}  any {r.any_rank!s:>4}  {r.method:20} "

@@ -62,7 +62,7 @@ def test_every_bug_has_a_known_split_and_no_project_is_in_both(
     splits_of_project: dict[str, set[object]] = {}
     for bug in _bugs(manifest):
         split = _split_of(bug, projects)
-        assert split in ("tuned", "heldout", "study", "check"), bug["id"]
+        assert split in ("tuned", "heldout", "study", "check", "study2"), bug["id"]
         splits_of_project.setdefault(str(bug["project"]), set()).add(split)
     assert {p: s for p, s in splits_of_project.items() if len(s) > 1} == {}
     assert {"tuned", "heldout"} <= set().union(*splits_of_project.values())
@@ -87,9 +87,31 @@ def test_readers_get_the_tuned_split_unless_they_ask(
     assert len(materialize.load_manifest(split="heldout")) == expected["heldout"]
     assert len(materialize.load_manifest(split="study")) == expected["study"]
     assert len(materialize.load_manifest(split="check")) == expected["check"]
+    assert len(materialize.load_manifest(split="study2")) == expected["study2"]
     assert len(materialize.load_manifest(split="all")) == len(_bugs(manifest))
     with pytest.raises(ValueError, match="split 'test'"):
         materialize.load_manifest(split="test")
+
+
+def test_study2_is_its_own_split_and_the_default_stays_tuned(
+        materialize: ModuleType, tmp_path: Path) -> None:
+    """A manifest with a bug of every split: the default reader gets the tuned bug alone,
+    and ``split="study2"`` the study2 bug alone (issue #17, ninth round)."""
+    splits = ("tuned", "heldout", "study", "check", "study2")
+    bugs = [{"id": f"p{i}-abc123{i}", "project": f"p{i}", "fix_commit": "f", "buggy_commit": "b",
+             "line": 1, "fault_kind": "wrong-value", "test_files": ["tests/test_x.py"],
+             "accept_tests": ["tests/test_x.py::test_x"],
+             "changed": [{"file": "x.py", "function": "f"}], "split": split}
+            for i, split in enumerate(splits)]
+    projects = {f"p{i}": {"repo": f"o/p{i}", "license": "MIT", "split": split}
+                for i, split in enumerate(splits)}
+    path = tmp_path / "bugs.json"
+    path.write_text(json.dumps({"projects": projects, "bugs": bugs}), encoding="utf-8")
+    assert [b.id for b in materialize.load_manifest(path)] == ["p0-abc1230"]
+    study2 = materialize.load_manifest(path, split="study2")
+    assert [(b.id, b.split) for b in study2] == [("p4-abc1234", "study2")]
+    assert [b.id for b in materialize.load_manifest(path, split="study")] == ["p2-abc1232"]
+    assert len(materialize.load_manifest(path, split="all")) == len(splits)
 
 
 def test_the_check_split_is_reported_by_its_counts_only() -> None:

@@ -95,7 +95,8 @@ def main() -> int:
     parser.add_argument("-k", dest="only", default="", help="only programs whose name has this")
     parser.add_argument("--corpus", choices=("seeded", "real"), default="seeded",
                         help="benchmarks/corpus (seeded faults) or benchmarks/real_bugs")
-    parser.add_argument("--split", choices=("tuned", "heldout", "study", "check", "all"),
+    parser.add_argument("--split", choices=("tuned", "heldout", "study", "check", "study2",
+                                            "all"),
                         default="tuned",
                         help="seeded: the programs of this split (meta.json; tuned: l*/o*);"
                         " real bugs: this split of bugs.json (heldout: projects nobody"
@@ -149,8 +150,8 @@ def main() -> int:
                         help="W_VALUE_INPUT of localize/_values.py (the deepest receiver of"
                              " a novel input; 0: off)")
     args = parser.parse_args()
-    if args.split == "check" and args.corpus != "real":
-        parser.error("--split check is a split of the real bugs: add --corpus real")
+    if args.split in ("check", "study2") and args.corpus != "real":
+        parser.error(f"--split {args.split} is a split of the real bugs: add --corpus real")
     ablate(args.without, args.set)
     spectrum_refinements(args.similarity)
     if args.values_weight is not None:

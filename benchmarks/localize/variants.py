@@ -38,7 +38,7 @@ class _Ranks:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options both scripts take (``--variant`` is each script's own)."""
-    parser.add_argument("--split", required=True, choices=("tuned", "study", "check"))
+    parser.add_argument("--split", required=True, choices=("tuned", "study", "study2", "check"))
     parser.add_argument("--cache", required=True)
     parser.add_argument("--variant", action="append", required=True)
     parser.add_argument("--test-timeout", type=float, default=120.0)

@@ -146,6 +146,19 @@ PROJECTS: dict[str, dict[str, str]] = {
     "glom": {"repo": "mahmoud/glom", "license": "BSD-3-Clause", "split": "check"},
     "slugify": {"repo": "un33k/python-slugify", "license": "MIT", "split": "check"},
     "markdown2": {"repo": "trentm/python-markdown2", "license": "MIT", "split": "check"},
+    # study2 (issue #17, ninth round): held-out-like projects (medium and larger code bases,
+    # text pipelines, validation) whose misses are read like the study split's
+    "markdown-it-py": {"repo": "executablebooks/markdown-it-py", "license": "MIT",
+                       "split": "study2"},
+    "rich": {"repo": "Textualize/rich", "license": "MIT", "split": "study2"},
+    "loguru": {"repo": "Delgan/loguru", "license": "MIT", "split": "study2"},
+    "pyflakes": {"repo": "PyCQA/pyflakes", "license": "MIT", "split": "study2"},
+    "isort": {"repo": "PyCQA/isort", "license": "MIT", "split": "study2"},
+    "wtforms": {"repo": "wtforms/wtforms", "license": "BSD-3-Clause", "split": "study2"},
+    "webob": {"repo": "Pylons/webob", "license": "MIT", "split": "study2",
+              "dist_name": "WebOb"},
+    "tinycss2": {"repo": "Kozea/tinycss2", "license": "BSD-3-Clause", "split": "study2"},
+    "jsonschema": {"repo": "python-jsonschema/jsonschema", "license": "MIT", "split": "study2"},
 }
 
 _FIX = re.compile(r"\b(fix(e[sd])?|bug|bugfix|wrong|incorrect(ly)?|crash(es)?|regression|"

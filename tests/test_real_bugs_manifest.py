@@ -9,6 +9,8 @@ which are how we are measured.
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
@@ -114,6 +116,40 @@ def test_study2_is_its_own_split_and_the_default_stays_tuned(
     assert len(materialize.load_manifest(path, split="all")) == len(splits)
 
 
+def test_a_projects_removed_files_are_left_out_of_its_trees(
+        materialize: ModuleType, tmp_path: Path) -> None:
+    """A project's ``remove`` (rich's tests/pytest.ini, which would make tests/ the rootdir)
+    is left out of the tree that prepare_tree builds; the other files stay."""
+    repo = tmp_path / "repo"
+    (repo / "tests").mkdir(parents=True)
+    (repo / "tests" / "pytest.ini").write_text("[pytest]\njunit_family=legacy\n")
+    (repo / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t",
+                               *args], cwd=repo, check=True, capture_output=True, text=True,
+                              timeout=60).stdout.strip()
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "one")
+    sha = git("rev-parse", "HEAD")
+    kept = materialize.prepare_tree(repo / ".git", sha, sha, (), tmp_path / "kept")
+    left = materialize.prepare_tree(repo / ".git", sha, sha, (), tmp_path / "left",
+                                    removed=("tests/pytest.ini",))
+    assert (kept / "tests" / "pytest.ini").is_file()
+    assert not (left / "tests" / "pytest.ini").exists()
+    assert (left / "tests" / "test_a.py").is_file()
+
+
+def test_the_projects_remove_reaches_its_bugs(manifest: dict[str, object],
+                                              materialize: ModuleType) -> None:
+    projects = manifest["projects"]
+    assert isinstance(projects, dict)
+    for bug in materialize.load_manifest(split="all"):
+        assert bug.removed == tuple(projects[bug.project].get("remove", "").split()), bug.id
+
+
 def test_the_check_split_is_reported_by_its_counts_only() -> None:
     """The offline engine's report of the check split names no bug (issue #17): the others
     read its counts, never which bug was repaired."""
@@ -131,8 +167,10 @@ def test_each_projects_test_imports_are_in_the_corpus_requirements(
         manifest: dict[str, object], materialize: ModuleType) -> None:
     projects = manifest["projects"]
     assert isinstance(projects, dict)
-    required = {line.split("#", 1)[0].strip().lower().split("<", 1)[0]
-                for line in (CORPUS / "requirements.txt").read_text().splitlines()}
+    lines = (CORPUS / "requirements.txt").read_text().splitlines()
+    required = {line.split("#", 1)[0].strip().lower().split("<", 1)[0] for line in lines}
+    # an import name other than the distribution's: "markdown-it-py  # rich: import markdown_it"
+    required |= {m.group(1) for line in lines if (m := re.search(r"#.*\bimport (\w+)", line))}
     for project, names in materialize.TEST_IMPORTS.items():
         assert project in projects, project
         assert all(name in required for name in names), (project, names)

@@ -88,6 +88,11 @@ TEST_IMPORTS: dict[str, tuple[str, ...]] = {
     "bleach": ("webencodings",),
     "pint": ("flexcache", "flexparser", "platformdirs"),
     "markdown-it-py": ("mdurl",),
+    "rich": ("markdown_it",),
+    "mistletoe": ("parameterized",),
+    "jsonschema": ("attrs", "referencing", "jsonschema_specifications", "rpds"),
+    "mako": ("markupsafe",),
+    "configargparse": ("yaml",),
 }
 BASE_ARGS = ("-p", "no:cacheprovider", "-o", "addopts=", "-q", "--no-header", "-rN",
              "-p", "real_bugs_outcomes", "-p", "pytest_timeout", "--timeout", "60")
@@ -109,6 +114,9 @@ class Bug:
     src_root: str = ""  # "src" for a src layout: put on sys.path by a harness conftest
     dist_name: str = ""  # write <dist_name>-0.0.0.dist-info: the package reads its metadata
     deleted_test_files: tuple[str, ...] = ()
+    # files of the project the harness leaves out of both trees: rich's tests/pytest.ini
+    # (only junit_family) makes tests/ the rootdir, so node ids would not be the root's
+    removed: tuple[str, ...] = ()
     split: str = "tuned"  # "heldout": measured at the end (#17); "study": read, not tuned on;
     # "check": measured by counts only; "study2": read like study (held-out-like projects)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -151,6 +159,7 @@ def load_manifest(path: Path = MANIFEST, *, split: str = "tuned") -> list[Bug]:
             accept_tests=tuple(entry["accept_tests"]),
             changed=tuple(entry["changed"]),
             deleted_test_files=tuple(entry.get("deleted_test_files", ())),
+            removed=tuple(project.get("remove", "").split()),
             split=entry_split,
             extra={k: v for k, v in entry.items() if k not in known and k not in (
                 "test_files", "accept_tests", "changed", "deleted_test_files", "src_root",
@@ -204,8 +213,9 @@ def _dist_info(root: Path, dist_name: str) -> None:
 
 def prepare_tree(gitdir: Path, code_sha: str, tests_sha: str, test_files: tuple[str, ...],
                  dest: Path, *, src_root: str = "", deleted: tuple[str, ...] = (),
-                 dist_name: str = "") -> Path:
-    """The tree of ``code_sha`` with ``test_files`` as they are at ``tests_sha``."""
+                 dist_name: str = "", removed: tuple[str, ...] = ()) -> Path:
+    """The tree of ``code_sha`` with ``test_files`` as they are at ``tests_sha``, less the
+    files ``removed`` (the project's ``remove``: a harness choice, not the fix's)."""
     export_tree(gitdir, code_sha, dest)
     for rel in test_files:
         data = show(gitdir, tests_sha, rel)
@@ -217,7 +227,7 @@ def prepare_tree(gitdir: Path, code_sha: str, tests_sha: str, test_files: tuple[
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    for rel in deleted:
+    for rel in (*deleted, *removed):
         (dest / rel).unlink(missing_ok=True)
     _harness_conftest(dest, src_root)
     _generated_version_file(dest)
@@ -345,7 +355,7 @@ def materialize(bug_id: str, dest: Path, *, manifest: Path = MANIFEST) -> Path:
         raise FileExistsError(f"{root} exists")
     prepare_tree(bug.gitdir, bug.buggy_commit, bug.fix_commit, bug.test_files, root,
                  src_root=bug.src_root, deleted=bug.deleted_test_files,
-                 dist_name=bug.dist_name)
+                 dist_name=bug.dist_name, removed=bug.removed)
     _git_init(root)
     (root / "fix.diff").write_text(developer_diff(bug), encoding="utf-8")
     test_modules = sorted({t.split("::", 1)[0] for t in bug.accept_tests})

@@ -150,7 +150,10 @@ PROJECTS: dict[str, dict[str, str]] = {
     # text pipelines, validation) whose misses are read like the study split's
     "markdown-it-py": {"repo": "executablebooks/markdown-it-py", "license": "MIT",
                        "split": "study2"},
-    "rich": {"repo": "Textualize/rich", "license": "MIT", "split": "study2"},
+    # rich: tests/pytest.ini (junit_family only) would make tests/ the rootdir and the node
+    # ids relative to it; "remove" leaves it out of the trees (space-separated paths)
+    "rich": {"repo": "Textualize/rich", "license": "MIT", "split": "study2",
+             "remove": "tests/pytest.ini"},
     "loguru": {"repo": "Delgan/loguru", "license": "MIT", "split": "study2"},
     "pyflakes": {"repo": "PyCQA/pyflakes", "license": "MIT", "split": "study2"},
     "isort": {"repo": "PyCQA/isort", "license": "MIT", "split": "study2"},
@@ -159,6 +162,10 @@ PROJECTS: dict[str, dict[str, str]] = {
               "dist_name": "WebOb"},
     "tinycss2": {"repo": "Kozea/tinycss2", "license": "BSD-3-Clause", "split": "study2"},
     "jsonschema": {"repo": "python-jsonschema/jsonschema", "license": "MIT", "split": "study2"},
+    "mistletoe": {"repo": "miyuchina/mistletoe", "license": "MIT", "split": "study2"},
+    "mako": {"repo": "sqlalchemy/mako", "license": "MIT", "split": "study2"},
+    "configargparse": {"repo": "bw2/ConfigArgParse", "license": "MIT", "split": "study2"},
+    "validators": {"repo": "python-validators/validators", "license": "MIT", "split": "study2"},
 }
 
 _FIX = re.compile(r"\b(fix(e[sd])?|bug|bugfix|wrong|incorrect(ly)?|crash(es)?|regression|"
@@ -227,6 +234,7 @@ def verify(cand: dict[str, Any]) -> dict[str, Any]:
     project = PROJECTS[cand["project"]]
     gitdir = mirror_dir(project["repo"])
     modules = _test_modules(cand)
+    removed = tuple(project.get("remove", "").split())  # left out of both trees
     result = dict(cand)
     if not modules:
         result.update(verdict="dropped", reason="the fix changed no test module")
@@ -236,10 +244,10 @@ def verify(cand: dict[str, Any]) -> dict[str, Any]:
                              tuple(cand["test_files"]), Path(tmp) / "buggy",
                              src_root=cand["src_root"],
                              deleted=tuple(cand["deleted_test_files"]),
-                             dist_name=project.get("dist_name", ""))
+                             dist_name=project.get("dist_name", ""), removed=removed)
         fixed = prepare_tree(gitdir, cand["fix_commit"], cand["fix_commit"], (),
                              Path(tmp) / "fixed", src_root=cand["src_root"],
-                             dist_name=project.get("dist_name", ""))
+                             dist_name=project.get("dist_name", ""), removed=removed)
         at_fix = run_pytest(fixed, modules)
         at_bug = run_pytest(buggy, modules)
     accept = sorted(n for n, o in at_bug.tests.items()

@@ -81,6 +81,7 @@ def current_weights() -> dict[str, float]:
     found = {name: float(getattr(_signals, name)) for name in dir(_signals)
              if name.startswith("W_") and isinstance(getattr(_signals, name), float)}
     found["W_STATEMENT"] = float(_statements.W_STATEMENT)
+    found["W_CHANGED_STATE"] = float(_statements.W_CHANGED_STATE)
     # The round-7 signals of their own modules (kinds ``W_VALUE_*`` and ``arc``); 0,
     # their default, adds nothing in the product and nothing in the replay.
     found.update({name: float(getattr(_values, name)) for name in dir(_values)

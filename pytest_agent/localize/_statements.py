@@ -21,6 +21,15 @@ Measured on the tuned real bugs (issue #17): the failing statement alone (with m
 for a function it calls itself) lost 64% -> 59% top-1 on the first 50 bugs: in the
 parse / change / render tests the failing statement is the rendering, and the fault
 is under the change.
+
+**The changed state** (ninth round, STUDY.md class C): when the last writer of a name
+the failing statement reads *changed* the object in place (``doc["z"] = 2``,
+``doc.append(x)``, ``fill(doc)``; not ``doc = parse(...)``, not a check such as
+``self.assertEqual(doc, ...)``), the functions that statement entered and the failing
+statement did not are where the checked state was written; the failing statement's
+own functions (the renderer, the accessor) only read it. They get
+:data:`W_CHANGED_STATE`. A failing ``with`` (``pytest.raises`` that did not raise:
+the traceback points at its header) counts with the statements of its block.
 """
 
 from __future__ import annotations
@@ -34,11 +43,19 @@ from pytest_agent.localize._coverage import ExceptionRecord
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._traceback import statement_at
 
-__all__ = ["W_STATEMENT", "statement_signal"]
+__all__ = ["W_CHANGED_STATE", "W_STATEMENT", "statement_signal"]
 
 #: Entered by the failing statement of a failing test, or by the last statement that
 #: changed a name it reads (x share).
 W_STATEMENT = 0.1
+#: Entered by the last statement that changed an object the failing statement reads
+#: (``doc["z"] = 2``, ``doc.append(x)``: not a plain binding such as ``doc = parse()``)
+#: and not by the failing statement itself (x share).
+W_CHANGED_STATE = 0.3
+#: A failing ``with`` statement's block belongs to it (``pytest.raises`` that did not
+#: raise: the traceback points at the ``with``, the code that should have raised is
+#: in its block).
+WITH_BLOCK = True
 
 _Statement = tuple[str, int]
 _FAILING = "the failing statement"
@@ -66,29 +83,49 @@ def _one_test(ranker: Ranker, calls: StatementCalls, rec: ExceptionRecord | None
     if failed_at is None:
         return False
     ran = list(dict.fromkeys(statements.of(f, n) for f, n in calls.statements))
-    wanted = {failed_at: _FAILING}
-    for stmt in statements.last_writers(failed_at, ran):
+    block = statements.block(failed_at) if WITH_BLOCK else {failed_at}
+    wanted = dict.fromkeys(sorted(block), _FAILING)
+    for stmt in statements.last_writers(failed_at, ran, block):
         wanted.setdefault(stmt, _WRITER)
-    # Each function the test entered -> the wanted statements that entered it.
-    hits: dict[tuple[str, str], list[_Statement]] = {}
+    # Each function the test entered -> the statements that entered it.
+    entered: dict[tuple[str, str], set[_Statement]] = {}
     for site in calls.calls:
         rel = ranker.project_rel(site.file)
-        if rel is None:
-            continue
-        key = (rel, ranker.function_at(rel, site.line).name)
-        stmt = statements.of(site.test_file, site.test_line)
-        found = hits.setdefault(key, [])
-        if stmt in wanted and stmt not in found:
-            found.append(stmt)
-    if all(hits.values()):
-        return False  # they entered every function: nothing to tell apart
-    for (rel, name), found in sorted(hits.items()):
+        if rel is not None:
+            key = (rel, ranker.function_at(rel, site.line).name)
+            entered.setdefault(key, set()).add(statements.of(site.test_file, site.test_line))
+    changed = _changed_state(ranker, entered, failed_at, ran, block, statements, share)
+    if all(by & wanted.keys() for by in entered.values()):
+        return changed  # they entered every function: nothing to tell apart
+    for (rel, name), by in sorted(entered.items()):
+        found = by & wanted.keys()
         if found:
-            stmt = min(found, key=lambda s: s != failed_at)  # the failing one first
+            stmt = min(found, key=lambda s: (s not in block, s))  # the failing one first
             ranker.add_function(rel, ranker.functions[(rel, name)].span, W_STATEMENT * share,
                                 f"entered by {wanted[stmt]} of a failing test (line {stmt[1]})",
                                 kind="W_STATEMENT")
     return True
+
+
+def _changed_state(ranker: Ranker, entered: dict[tuple[str, str], set[_Statement]],
+                   failed_at: _Statement, ran: list[_Statement], block: set[_Statement],
+                   statements: _Statements, share: float) -> bool:
+    """The functions entered by the last statements that changed an object the failing
+    statement reads, and not by the failing statement (which only read that state)."""
+    changers = set(statements.last_writers(failed_at, ran, block, changes_only=True))
+    if not changers or W_CHANGED_STATE <= 0:
+        return False
+    used = False
+    for (rel, name), by in sorted(entered.items()):
+        found = sorted(by & changers)
+        if found and not by & block:
+            ranker.add_function(rel, ranker.functions[(rel, name)].span,
+                                W_CHANGED_STATE * share,
+                                f"entered by the statement that last changed the state the"
+                                f" failing one reads (line {found[-1][1]}), not by it",
+                                kind="W_CHANGED_STATE")
+            used = True
+    return used
 
 
 def _failing_statement(calls: StatementCalls, rec: ExceptionRecord | None,
@@ -118,10 +155,24 @@ class _Statements:
         stmt = statement_at(tree, line) if tree is not None else None
         return (os.path.realpath(filename), stmt.lineno if stmt is not None else line)
 
-    def last_writers(self, failed_at: _Statement, ran: list[_Statement]) -> list[_Statement]:
+    def block(self, failed_at: _Statement) -> set[_Statement]:
+        """The failing statement and, for a ``with`` (``pytest.raises`` that did not
+        raise: the traceback points at its header), the statements of its block."""
+        tree = self._tree(failed_at[0])
+        stmt = statement_at(tree, failed_at[1]) if tree is not None else None
+        if not isinstance(stmt, ast.With | ast.AsyncWith):
+            return {failed_at}
+        return {(failed_at[0], node.lineno) for node in ast.walk(stmt)
+                if isinstance(node, ast.stmt)}
+
+    def last_writers(self, failed_at: _Statement, ran: list[_Statement],
+                     block: set[_Statement], *, changes_only: bool = False
+                     ) -> list[_Statement]:
         """For each name the failing statement reads, the last statement before it (in
         the order the test ran them, in the same function) that bound or changed it:
-        ``x = ...``, ``x[k] = ...``, ``x.a = ...``, ``x.m(...)``, ``f(x)``."""
+        ``x = ...``, ``x[k] = ...``, ``x.a = ...``, ``x.m(...)``, ``f(x)``.
+        ``changes_only``: only where that statement changed the object the name holds
+        (not ``x = ...``, not a check such as ``self.assertEqual(x, ...)``)."""
         tree = self._tree(failed_at[0])
         if tree is None:
             return []
@@ -131,14 +182,16 @@ class _Statements:
             return []
         reads = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
                  and isinstance(n.ctx, ast.Load)}
-        before = ran[:ran.index(failed_at)] if failed_at in ran else ran
+        first = next((i for i, where in enumerate(ran) if where in block), len(ran))
+        before = ran[:first]
         found: list[_Statement] = []
         for name in sorted(reads):
             for where in reversed(before):
                 other = statement_at(tree, where[1]) if where[0] == failed_at[0] else None
                 if (other is not None and func.lineno <= other.lineno <= (func.end_lineno or 0)
                         and name in _written(other)):
-                    found.append(where)
+                    if not changes_only or name in _changed(other):
+                        found.append(where)
                     break
         return found
 
@@ -163,6 +216,26 @@ def _root(node: ast.AST) -> str | None:
     while isinstance(node, ast.Attribute | ast.Subscript | ast.Call | ast.Starred):
         node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _changed(stmt: ast.stmt) -> set[str]:
+    """Names whose object a statement changes in place: the roots of assigned
+    subscripts and attributes, an augmented assignment's target, the object of a method
+    call and the arguments of a call that is no check (``self.assertEqual(x, ...)``)."""
+    if isinstance(stmt, ast.Assign | ast.AnnAssign):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        flat: list[ast.expr] = []
+        for target in targets:
+            flat += target.elts if isinstance(target, ast.Tuple | ast.List) else [target]
+        return {root for t in flat if not isinstance(t, ast.Name)
+                and (root := _root(t)) is not None}
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func = stmt.value.func
+        name = func.attr if isinstance(func, ast.Attribute) else (
+            func.id if isinstance(func, ast.Name) else "")
+        if name.lower().startswith("assert"):
+            return set()
+    return _written(stmt)
 
 
 def _written(stmt: ast.stmt) -> set[str]:

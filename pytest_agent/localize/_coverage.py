@@ -27,6 +27,8 @@ from pytest_agent.localize._covplugin import LIMIT_ENV
 from pytest_agent.localize._covplugin import OUT_ENV
 from pytest_agent.localize._covplugin import SOURCE_ENV
 from pytest_agent.localize._covplugin import selects
+from pytest_agent.localize._origin import TextOrigin
+from pytest_agent.localize._origin import origins_from_record
 from pytest_agent.localize._valuerec import ValueSpectrum
 from pytest_agent.localize._valuerec import value_spectrum
 from pytest_agent.testrun import inner_pytest_env
@@ -80,6 +82,8 @@ class ExceptionRecord:
     producers: tuple[tuple[str, int, str, int], ...] = ()
     #: The project classes of the failing statement's values.
     objects: tuple[ProjectObject, ...] = ()
+    #: The functions that first made the wrong text of the failing comparison (._origin).
+    origins: tuple[TextOrigin, ...] = ()
 
 
 @final
@@ -306,4 +310,5 @@ def _exception(rec: dict[str, Any]) -> ExceptionRecord:
                                     members=frozenset(map(str, o.get("members", []))),
                                     roles=tuple(map(str, o.get("roles", []))))
                       for o in rec.get("classes", [])),
+        origins=origins_from_record(rec),
     )

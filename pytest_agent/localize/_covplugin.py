@@ -130,6 +130,9 @@ class LocalizePlugin:
         #: (module, attribute) -> the original, while patched.
         self._patched: dict[tuple[Any, str], Any] = {}
         self._compared: tuple[tuple[str, ...], tuple[object, ...]] | None = None
+        #: The operand pairs the test's failed equality checks compared, in order
+        #: (:mod:`._origin`: where the wrong text was made).
+        self._pairs: list[tuple[object, object]] = []
         self._is_project = ProjectFiles(source)
         self._recorder = ReturnRecorder(self._is_project)
         self._attributor = CallAttributor(self._is_project)
@@ -234,7 +237,7 @@ class LocalizePlugin:
         for name in _RENDERING:
             self._patch(rewrite, name, compares=name == "_call_reprcompare")
         for name in _UNITTEST_RENDERING:
-            self._patch(unittest.case, name)
+            self._patch(unittest.case, name, compares=name == "_common_shorten_repr")
         if getattr(unittest.case, "pprint", None) is pprint:
             self._patched[(unittest.case, "pprint")] = pprint
             unittest.case.pprint = _ModuleProxy(  # type: ignore[attr-defined]
@@ -262,17 +265,31 @@ class LocalizePlugin:
     def _untraced(self, func: Callable[..., Any], compares: bool) -> Callable[..., Any]:
         @functools.wraps(func)
         def untraced(*args: Any, **kwargs: Any) -> Any:
-            if compares and len(args) == 4:
-                # (ops, results, explanations, each_obj): the objects the failed
-                # comparison compared, exactly, for the missing-member evidence.
-                self._compared = (tuple(args[0]), tuple(args[3]))
             self._pause()
             try:
+                if compares:
+                    self._capture(args)
                 return func(*args, **kwargs)
             finally:
                 self._resume()
 
         return untraced
+
+    def _capture(self, args: tuple[Any, ...]) -> None:
+        if len(args) == 4:
+            # pytest's (ops, results, explanations, each_obj): the objects the failed
+            # comparison compared, exactly, for the missing-member evidence; the pair
+            # of the first comparison that failed (a chain stops there), if ``==``.
+            ops, results, each_obj = tuple(args[0]), args[1], tuple(args[3])
+            self._compared = (ops, each_obj)
+            failed = next((i for i, res in enumerate(results) if not _truthy(res)), None)
+            if failed is not None and ops[failed] == "==" and len(self._pairs) < 8:
+                self._pairs.append((each_obj[failed], each_obj[failed + 1]))
+        elif len(args) == 2 and len(self._pairs) < 8:
+            # unittest's ``_common_shorten_repr(first, second)``: what ``assertEqual``,
+            # ``assertMultiLineEqual``, ``assertSequenceEqual`` (the sequences, then
+            # their first differing items) and ``assertDictEqual`` found unequal.
+            self._pairs.append((args[0], args[1]))
 
     # -- hooks -----------------------------------------------------------------
 
@@ -299,6 +316,7 @@ class LocalizePlugin:
             self._recorder.clear()  # drop the references to the test's values
             self._attributor.clear()
             self._compared = None
+            self._pairs.clear()
             self._emit_coverage(item.nodeid)
             self._emit_values(item.nodeid)
 
@@ -381,8 +399,17 @@ class LocalizePlugin:
         if isinstance(report, pytest.TestReport) and report.when == "call" and path is not None:
             record.update(failure_evidence(exc, excinfo.tb, os.path.realpath(path),
                                            self._recorder, self._is_project, self._trees,
-                                           self._compared))
+                                           self._compared, self._pairs))
         self._emit(record)
+
+
+def _truthy(result: object) -> bool:
+    """A comparison's result as pytest's explanation reads it (an error counts as
+    false: the comparison where the chain stopped)."""
+    try:
+        return bool(result)
+    except Exception:  # noqa: BLE001 - any error of a user's ``__bool__``
+        return False
 
 
 _key = pytest.StashKey[LocalizePlugin]()

@@ -13,6 +13,8 @@ Loaded by :mod:`._covplugin` in the inner pytest process (standard library only)
   a compared container, the members of a set, the keys of a dict), with the members
   their project classes define, and the object of an ``AttributeError``: what a
   missing member (``__eq__``, ``__hash__``, an attribute) needs.
+- **Text origins**: for a failing comparison of two texts, the project function that
+  first returned the wrong segment of one of them (:mod:`._origin`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import ast
 import os
 import sys
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType
 from types import FrameType
 from types import TracebackType
 from typing import Any
 
+from pytest_agent.localize._origin import text_origins
 from pytest_agent.localize._paths import is_excluded
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._traceback import statement_at
@@ -254,6 +258,14 @@ class _Objects:
         if role not in self._roles.setdefault(key, []):
             self._roles[key].append(role)
 
+    def note_compared(self, ops: tuple[str, ...], values: tuple[object, ...]) -> None:
+        """The objects of the comparison pytest's rewritten assert failed on."""
+        equality = any(op in _EQ_NAMES for op in ops)
+        for value in values:
+            self.note(value, "compared ==" if equality else "compared <")
+            for element in _elements(value) if equality else ():
+                self.note(element, "element ==")
+
     def found(self) -> list[dict[str, object]]:
         return [{**self._classes[k], "roles": self._roles[k]} for k in sorted(self._classes)]
 
@@ -262,11 +274,15 @@ def failure_evidence(exc: BaseException, tb: TracebackType | None, test_file: st
                      recorder: ReturnRecorder | None, is_project: ProjectFiles,
                      trees: dict[str, ast.Module | None],
                      compared: tuple[tuple[str, ...], tuple[object, ...]] | None = None,
+                     pairs: Sequence[tuple[object, object]] = (),
                      ) -> dict[str, Any]:
-    """Value flow and project objects of a failing test's failing statement.
+    """Value flow, project objects and the origin of the wrong text of a failing test's
+    failing statement.
 
     :param compared: The operators and objects of the comparison pytest's rewritten
         assert failed on (captured from its explanation helper), when there was one.
+    :param pairs: The operand pairs of the test's failed equality checks, in order
+        (pytest's ``==``, unittest's ``assertEqual`` family): see :mod:`._origin`.
     """
     objects = _Objects(is_project)
     note = objects.note
@@ -274,12 +290,7 @@ def failure_evidence(exc: BaseException, tb: TracebackType | None, test_file: st
     if isinstance(exc, AttributeError) and getattr(exc, "obj", None) is not None:
         note(exc.obj, f"lacks {exc.name}")
     if compared is not None:
-        ops, values = compared
-        equality = any(op in _EQ_NAMES for op in ops)
-        for value in values:
-            note(value, "compared ==" if equality else "compared <")
-            for element in _elements(value) if equality else ():
-                note(element, "element ==")
+        objects.note_compared(*compared)
     test_tb = _test_frame(tb, test_file)
     if test_tb is not None:
         frame = test_tb.tb_frame
@@ -302,4 +313,6 @@ def failure_evidence(exc: BaseException, tb: TracebackType | None, test_file: st
                 depth = depths[-1] if isinstance(value, _IMMUTABLE) else depths[0]
                 out["producers"].append([*_where(chain[depth - 1]), depth])
     out["classes"] = objects.found()
+    if pairs and recorder is not None and isinstance(exc, AssertionError):
+        out["origins"] = text_origins(pairs, recorder.returns, is_project)
     return out

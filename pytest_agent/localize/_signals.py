@@ -90,6 +90,7 @@ from pytest_agent.localize._coverage import SpectrumRun
 from pytest_agent.localize._functions import FunctionSpan
 from pytest_agent.localize._iteration import iterated_classes
 from pytest_agent.localize._iteration import lacks_iter
+from pytest_agent.localize._origin import origin_signal
 from pytest_agent.localize._paths import is_test_path
 from pytest_agent.localize._ranker import Ranker
 from pytest_agent.localize._refused import RefusingCheck
@@ -145,6 +146,7 @@ W_DECORATOR = 0.05
 #: raising function by a margin (1: on; 0: off, the constant keeps its reader's share).
 W_REFUSED_CONSTANT = 1.0
 W_VALUE_PRODUCER = 0.2
+W_TEXT_ORIGIN = 0.2  # first returned the wrong text the failing comparison saw (._origin)
 W_CALLED_ON_FAILING_LINE = 0.15
 #: Called by the test in the statement that assigned a name the failing line reads.
 W_COMPUTED_CHECKED = 0.15
@@ -342,6 +344,7 @@ class TracebackSignals:
             return used
         site = self.test_site(rec)
         used = self.value_flow(rec) or used
+        used = origin_signal(self, rec, W_TEXT_ORIGIN) or used
         used = self.caught_exception(rec, frames) or used
         used = self.missing_members(rec, site) or used
         used = self.test_frame(rec, site) or used

@@ -1,0 +1,252 @@
+"""Where the wrong text of a failing comparison was made (output provenance, issue #17).
+
+A test of a text-producing project (a renderer, a formatter, a writer) compares an
+output string with an expected one, and every test runs the whole pipeline: the
+spectrum cannot tell the faulty stage from the others, and value flow (the chain of
+calls that returned *this very object*, :mod:`._evidence`) stops at the function that
+returned the final string, since concatenation makes new objects. What the
+comparison does tell is *which text is wrong*; debugging practice (and dynamic
+slicing's "where did this output come from?", Ko and Myers's WhyLine) follows that
+text back to the function that first made it:
+
+1. the **compared operands** of the failing comparison (pytest's rewritten ``a == b``,
+   unittest's ``assertEqual`` family, captured by :mod:`._covplugin`);
+2. the **wrong segment** of each text operand: the shortest substring around the first
+   difference (difflib) that the other operand does not contain; for a deletion, the
+   junction of the text on both sides of it;
+3. its **origin**: the first project function, in time order (callees return before
+   their callers), whose returned string contains the segment (from the ring of
+   :class:`._evidence.ReturnRecorder`); its callers only passed it on.
+
+Which operand is the program's output is not known: both are tried; the expected one
+is normally a literal of the test, which no project function returned. When both
+operands' segments were made by project code, which one is wrong is unknown and
+nothing is claimed (see :func:`origin_signal`).
+
+The inner run imports this module: standard library only there.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import CodeType
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import final
+
+if TYPE_CHECKING:
+    from pytest_agent.localize._coverage import ExceptionRecord
+    from pytest_agent.localize._signals import TracebackSignals
+
+__all__ = [
+    "TextOrigin",
+    "compared_texts",
+    "origin_signal",
+    "origins_from_record",
+    "text_origins",
+    "wrong_segment",
+]
+
+#: Characters of an operand looked at (a longer text is cut: its first difference is
+#: what counts, and difflib is quadratic).
+_MAX_TEXT = 200_000
+#: The longest segment tried: beyond it every window around the difference also occurs
+#: in the other text (a repetition), and the difference has no text of its own.
+_MAX_SEGMENT = 80
+#: Characters of the differing middles that difflib aligns (after the common prefix and
+#: suffix are cut off).
+_MAX_ALIGNED = 2_000
+#: Characters of a segment kept in the record and in the evidence.
+_SHOWN = 40
+#: Makers recorded per operand (the first is the origin).
+_KEPT = 6
+_Text = str | bytes
+
+
+@final
+@dataclass(frozen=True)
+class TextOrigin:
+    """The project function that first returned the wrong text of a failing comparison."""
+
+    #: Absolute filename, first line and qualname of the function.
+    file: str
+    line: int
+    qualname: str
+    #: The wrong segment (shortened to ``_SHOWN`` characters), as ``repr`` shows it.
+    segment: str
+    #: Length of the string the function returned, and of the compared text it is in.
+    returned: int
+    output: int
+    #: How many project functions returned a string that contains the segment (the
+    #: origin and the callers that passed it on, or a segment common enough to be
+    #: anywhere).
+    makers: int
+    #: Which operand of the comparison held the segment (0: left, 1: right).
+    side: int
+    #: The place of this function among the makers, in the order of their first such
+    #: return (0: the origin; the others are kept for the benchmark's variants).
+    order: int = 0
+    #: The returned string occurs in the compared text as it is (a piece of it).
+    piece: bool = False
+
+
+def _as_text(value: object) -> _Text | None:
+    """A compared value as one text: a string, bytes, or a list or tuple of strings (joined
+    by newlines: a list of lines)."""
+    if isinstance(value, str | bytes):
+        return value[:_MAX_TEXT]
+    if isinstance(value, list | tuple) and value and all(type(v) is str for v in value):
+        return "\n".join(value)[:_MAX_TEXT]
+    return None
+
+
+def compared_texts(pairs: Sequence[tuple[object, object]]) -> tuple[_Text, _Text] | None:
+    """The texts of the failing comparison, from the operand pairs captured in the test
+    (the last pair of texts: unittest's ``assertSequenceEqual`` renders the sequences,
+    then the first differing items)."""
+    for left, right in reversed(pairs):
+        a, b = _as_text(left), _as_text(right)
+        if a is not None and b is not None and type(a) is type(b) and a != b:
+            return a, b
+    return None
+
+
+def _first_difference(a: _Text, b: _Text) -> tuple[int, int]:
+    """``(start, end)`` in ``a`` of the first region where ``a`` and ``b`` differ; an
+    empty region (``start == end``) where ``a`` lacks text that ``b`` has."""
+    n = min(len(a), len(b))
+    start = 0
+    while start < n and a[start] == b[start]:
+        start += 1
+    tail = 0
+    while tail < n - start and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    mid_a, mid_b = a[start:len(a) - tail], b[start:len(b) - tail]
+    if not mid_a or not mid_b:
+        return start, start + len(mid_a)
+    matcher = difflib.SequenceMatcher(None, mid_a[:_MAX_ALIGNED], mid_b[:_MAX_ALIGNED],
+                                      autojunk=False)
+    for tag, i1, i2, _, _ in matcher.get_opcodes():
+        if tag != "equal":
+            return start + i1, start + i2
+    return start, start + len(mid_a)  # pragma: no cover - the middles differ at 0
+
+
+def wrong_segment(a: _Text, b: _Text) -> _Text | None:
+    """The shortest substring of ``a`` around its first difference from ``b`` that ``b``
+    does not contain; ``None`` when ``a == b`` or every window up to ``_MAX_SEGMENT``
+    characters also occurs in ``b``.
+
+    The window holds the first differing character of ``a`` or, when ``a`` lacks text
+    there (a deletion), the characters on both sides of the gap. Among windows of one
+    length, the one that starts furthest right wins: the text before the difference is
+    right, and may have been made by another function.
+    """
+    if a == b:
+        return None
+    start, end = _first_difference(a, b)
+    if start < end:
+        need = (start, start + 1)
+    else:  # the junction of the text on both sides of what is missing
+        need = (max(start - 1, 0), min(start + 1, len(a)))
+        if need[0] == need[1]:
+            return None  # ``a`` is empty
+    shortest = need[1] - need[0]
+    for length in range(shortest, min(_MAX_SEGMENT, len(a)) + 1):
+        for lo in range(min(need[0], len(a) - length), max(need[1] - length, 0) - 1, -1):
+            window = a[lo:lo + length]
+            if not _contains(b, window):
+                return window
+    return None
+
+
+def _makers(returns: Iterable[tuple[CodeType, CodeType | None, object]],
+            segment: _Text, is_project: Any) -> list[tuple[CodeType, _Text]]:
+    """The project functions that returned a text containing ``segment``, in the order of
+    their first such return, each with that text."""
+    found: dict[CodeType, _Text] = {}
+    for code, _, value in returns:
+        if (isinstance(value, str | bytes) and code not in found
+                and _contains(value, segment) and is_project(code.co_filename)):
+            found[code] = value
+    return list(found.items())
+
+
+def _contains(text: _Text, part: _Text) -> bool:
+    if isinstance(text, str):
+        return isinstance(part, str) and part in text
+    return isinstance(part, bytes) and part in text
+
+
+def text_origins(pairs: Sequence[tuple[object, object]],
+                 returns: Sequence[tuple[CodeType, CodeType | None, object]],
+                 is_project: Any) -> list[dict[str, Any]]:
+    """The origins of the wrong text of a failing comparison, as the inner run records
+    them (one per operand whose segment a project function returned).
+
+    :param pairs: The operand pairs the test compared, in order (see :func:`compared_texts`).
+    :param returns: ``(callee code, caller code, returned value)``, oldest first.
+    :param is_project: ``filename -> bool``: project code (not a test, not installed).
+    """
+    texts = compared_texts(pairs)
+    if texts is None:
+        return []
+    found: list[dict[str, Any]] = []
+    for side in (0, 1):
+        text, other = texts[side], texts[1 - side]
+        segment = wrong_segment(text, other)
+        if segment is None:
+            continue
+        makers = _makers(returns, segment, is_project)
+        shown = _shown(segment)
+        for order, (code, returned) in enumerate(makers[:_KEPT]):
+            found.append({"file": code.co_filename, "line": code.co_firstlineno,
+                          "qualname": code.co_qualname, "segment": shown,
+                          "returned": len(returned), "output": len(text),
+                          "makers": len(makers), "side": side, "order": order,
+                          "piece": _contains(text, returned)})
+    return found
+
+
+def _shown(segment: _Text) -> str:
+    shown = repr(segment)
+    return shown if len(shown) <= _SHOWN else shown[:_SHOWN - 3] + "..."
+
+
+def origins_from_record(rec: dict[str, Any]) -> tuple[TextOrigin, ...]:
+    """The origins of an exception record of the inner run (none in older records)."""
+    return tuple(
+        TextOrigin(file=str(o["file"]), line=int(o["line"]), qualname=str(o["qualname"]),
+                   segment=str(o["segment"]), returned=int(o["returned"]),
+                   output=int(o["output"]), makers=int(o["makers"]), side=int(o["side"]),
+                   order=int(o.get("order", 0)), piece=bool(o.get("piece")))
+        for o in rec.get("origins", []))
+
+
+def origin_signal(signals: TracebackSignals, rec: ExceptionRecord, weight: float) -> bool:
+    """Weigh the function that first made the wrong text of ``rec``'s comparison: the
+    same fact as value flow (it made what the failing line checks), made precise, so it
+    joins "the strongest of the three" (:meth:`TracebackSignals._checked`).
+
+    Nothing when both operands' segments were made by project code (which one is the
+    output is unknown) or the weight is 0.
+    """
+    origins = [o for o in getattr(rec, "origins", ()) if o.order == 0]
+    if weight <= 0 or len({o.side for o in origins}) != 1:
+        return False
+    used = False
+    for origin in origins:
+        ranker = signals.ranker
+        rel = ranker.project_rel(origin.file)
+        info = ranker.module(rel) if rel else None
+        span = info.enclosing(origin.line) if info is not None else None
+        if rel is None or span is None or span.is_class:
+            continue
+        signals._checked(rel, span, weight * signals.share,
+                         f"first returned the text {origin.segment} that the failing "
+                         "comparison did not expect", "W_TEXT_ORIGIN")
+        used = True
+    return used

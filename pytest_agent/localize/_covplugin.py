@@ -64,6 +64,7 @@ from pytest_agent.localize._attribution import CallAttributor
 from pytest_agent.localize._evidence import ProjectFiles
 from pytest_agent.localize._evidence import ReturnRecorder
 from pytest_agent.localize._evidence import failure_evidence
+from pytest_agent.localize._origin import ORIGINS_ENV
 from pytest_agent.localize._valuerec import VALUES_ENV
 from pytest_agent.localize._valuerec import ValueRecorder
 
@@ -133,6 +134,7 @@ class LocalizePlugin:
         #: The operand pairs the test's failed equality checks compared, in order
         #: (:mod:`._origin`: where the wrong text was made).
         self._pairs: list[tuple[object, object]] = []
+        self._origins = os.environ.get(ORIGINS_ENV) != "0"
         self._is_project = ProjectFiles(source)
         self._recorder = ReturnRecorder(self._is_project)
         self._attributor = CallAttributor(self._is_project)
@@ -282,10 +284,12 @@ class LocalizePlugin:
             # of the first comparison that failed (a chain stops there), if ``==``.
             ops, results, each_obj = tuple(args[0]), args[1], tuple(args[3])
             self._compared = (ops, each_obj)
+            if not self._origins or len(self._pairs) >= 8:
+                return
             failed = next((i for i, res in enumerate(results) if not _truthy(res)), None)
-            if failed is not None and ops[failed] == "==" and len(self._pairs) < 8:
+            if failed is not None and ops[failed] == "==":
                 self._pairs.append((each_obj[failed], each_obj[failed + 1]))
-        elif len(args) == 2 and len(self._pairs) < 8:
+        elif len(args) == 2 and self._origins and len(self._pairs) < 8:
             # unittest's ``_common_shorten_repr(first, second)``: what ``assertEqual``,
             # ``assertMultiLineEqual``, ``assertSequenceEqual`` (the sequences, then
             # their first differing items) and ``assertDictEqual`` found unequal.

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from pytest_agent.localize._signals import TracebackSignals
 
 __all__ = [
+    "ORIGINS_ENV",
     "TextOrigin",
     "compared_texts",
     "origin_signal",
@@ -50,6 +51,9 @@ __all__ = [
     "wrong_segment",
 ]
 
+#: ``"0"``: the inner run captures no compared operands and records no origins (for
+#: ``benchmarks/localize/origin_cost.py``, which measures what they cost).
+ORIGINS_ENV = "PYTEST_AGENT_LOCALIZE_ORIGINS"
 #: Characters of an operand looked at (a longer text is cut: its first difference is
 #: what counts, and difflib is quadratic).
 _MAX_TEXT = 200_000
@@ -58,7 +62,7 @@ _MAX_TEXT = 200_000
 _MAX_SEGMENT = 80
 #: Characters of the differing middles that difflib aligns (after the common prefix and
 #: suffix are cut off).
-_MAX_ALIGNED = 2_000
+_MAX_ALIGNED = 1_000
 #: Characters of a segment kept in the record and in the evidence.
 _SHOWN = 40
 #: Makers recorded per operand (the first is the origin).

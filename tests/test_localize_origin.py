@@ -1,0 +1,199 @@
+"""Where the wrong text of a failing comparison was made (issue #17, ninth round: origin).
+
+The wrong segment of two compared texts (pure functions), then real inner runs on small
+text pipelines in temp dirs (the coverage run as the harness starts it, then the
+ranking): the stage that first made the wrong text is recorded and leads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from localize_project import Project
+
+from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._origin import compared_texts
+from pytest_agent.localize._origin import wrong_segment
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Project:
+    return Project.new(tmp_path)
+
+
+class TestWrongSegment:
+    def test_the_first_differing_character_when_the_other_text_lacks_it(self) -> None:
+        assert wrong_segment("<p><em>y</en></p>", "<p><em>y</em></p>") == "n"
+        # "m" and "m>" occur in the other text ("<em>"): the window grows.
+        assert wrong_segment("<p><em>y</em></p>", "<p><em>y</en></p>") == "m><"
+
+    def test_grows_until_the_other_text_lacks_it_rightwards_first(self) -> None:
+        # "0" alone occurs in the other text; the text before the difference is right
+        # (and may come from another function): the window grows to the right first.
+        assert wrong_segment("abc 10 apples", "abc 11 apples 0") == "0 "
+
+    def test_a_deletion_is_the_junction_of_both_sides(self) -> None:
+        assert wrong_segment("ab-cd", "ab-XY-cd") == "b-c"
+        assert wrong_segment("ab-XY-cd", "ab-cd") == "X"
+
+    def test_nothing_when_every_window_occurs_in_the_other_text(self) -> None:
+        # One row fewer of a repeated row: the shorter text has no text of its own.
+        assert wrong_segment("row\n" * 3, "row\n" * 4) is None
+        assert wrong_segment("abc", "abcd") is None
+        assert wrong_segment("", "x") is None
+        assert wrong_segment("same", "same") is None
+
+    def test_bytes(self) -> None:
+        assert wrong_segment(b"key = 1\n", b"key = 2\n") == b"1"
+
+
+class TestComparedTexts:
+    def test_strings_bytes_and_lists_of_lines(self) -> None:
+        assert compared_texts([("a", "b")]) == ("a", "b")
+        assert compared_texts([(b"a", b"b")]) == (b"a", b"b")
+        assert compared_texts([(["a", "b"], ("a", "c"))]) == ("a\nb", "a\nc")
+
+    def test_not_texts(self) -> None:
+        assert compared_texts([(b"a", "a")]) is None
+        assert compared_texts([(1, 2), ("x", "x")]) is None
+        assert compared_texts([(["a", 1], ["a", 2])]) is None
+
+    def test_the_last_pair_of_texts_counts(self) -> None:
+        # assertSequenceEqual renders the two lists, then their first differing items.
+        assert compared_texts([([1, "a"], [1, "b"]), ("a", "b"), (3, 4)]) == ("a", "b")
+
+
+RENDER = '''\
+def escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def emphasis(text):
+    if text.endswith("_"):
+        return "<em>" + escape(text[:-1]) + "</en>"
+    return "<em>" + escape(text) + "</em>"
+
+
+def inline(words):
+    out = []
+    for word in words:
+        if word.startswith("*"):
+            out.append(emphasis(word.strip("*")))
+        else:
+            out.append(escape(word))
+    return " ".join(out)
+
+
+def paragraph(line):
+    return "<p>" + inline(line.split()) + "</p>"
+
+
+def render(text):
+    return "\\n".join(paragraph(line) for line in text.splitlines() if line.strip())
+'''
+
+
+def _origins(proj: Project, target: str) -> list[tuple[str, str, int, int]]:
+    run = run_spectrum(proj.root, proj.root, [target], timeout=120, per_test_limit=30)
+    return [(o.qualname, o.segment, o.side, o.order)
+            for rec in run.exceptions for o in rec.origins]
+
+
+class TestRecorded:
+    def test_a_pytest_assert_names_the_stage_that_made_the_wrong_text(
+            self, proj: Project) -> None:
+        proj.write("render.py", RENDER)
+        proj.write("tests/test_render.py", '''\
+            from render import render
+
+            def test_emphasis():
+                assert render("x *y_* z\\nw") == "<p>x <em>y</em> z</p>\\n<p>w</p>"
+            ''')
+        found = _origins(proj, "tests/test_render.py")
+        # The output (left) lacks nothing the callers added: ``emphasis`` made "n", and
+        # ``inline``, ``paragraph`` and ``render`` passed it on (after it, in time order).
+        assert found[0] == ("emphasis", "'n'", 0, 0)
+        assert [q for q, *_ in found] == [
+            "emphasis", "inline", "paragraph", "render.<locals>.<genexpr>", "render"]
+        assert {side for _, _, side, _ in found} == {0}  # the expected literal: nobody's
+
+    def test_unittest_assert_equal_with_calls_as_arguments(self, proj: Project) -> None:
+        proj.write("render.py", RENDER)
+        proj.write("tests/test_render.py", '''\
+            import unittest
+            from render import render
+
+            class TestRender(unittest.TestCase):
+                def test_emphasis(self):
+                    self.assertEqual("<p><em>y</em></p>", render("*y_*"))
+
+                def test_lines(self):
+                    self.assertListEqual(["<p>a</p>", "<p><em>b</em></p>"],
+                                         render("a\\n*b_*").splitlines())
+            ''')
+        found = _origins(proj, "tests/test_render.py")
+        # The program's output is the right operand here.
+        assert [(q, side) for q, _, side, order in found if order == 0] == [
+            ("emphasis", 1), ("emphasis", 1)]
+
+    def test_a_deletion_names_the_function_that_dropped_the_text(self, proj: Project) -> None:
+        proj.write("table.py", '''\
+            def cell(value):
+                return str(value)
+
+
+            def row(values):
+                cells = [cell(v) for v in values]
+                return " | ".join(cells[:2])
+
+
+            def table(rows):
+                return "\\n".join(row(r) for r in rows)
+            ''')
+        proj.write("tests/test_table.py", '''\
+            from table import table
+
+            def test_three_columns():
+                assert table([[1, 2, 3], [4, 5, 6]]) == "1 | 2 | 3\\n4 | 5 | 6"
+            ''')
+        found = _origins(proj, "tests/test_table.py")
+        # "2\\n" (the junction where " | 3" is missing): ``row`` returned "1 | 2" without
+        # it, and only ``table``'s join made the junction.
+        assert found[0][:3] == ("table", "'2\\n'", 0)
+
+    def test_nothing_when_the_segment_is_in_the_expected_text_too(
+            self, proj: Project) -> None:
+        proj.write("rows.py", '''\
+            def line(name):
+                return name + "\\n"
+
+
+            def lines(names):
+                return "".join(line(n) for n in names[:-1])
+            ''')
+        proj.write("tests/test_rows.py", '''\
+            from rows import lines
+
+            def test_repeated():
+                assert lines(["row"] * 4) == "row\\n" * 4
+            ''')
+        # The output is the expected text less one repeated row: every window around the
+        # gap occurs in the expected text, and the expected text's own segment (its last
+        # rows) was made by no project function.
+        assert _origins(proj, "tests/test_rows.py") == []
+
+    def test_expected_text_made_by_the_project_too_is_recorded_on_both_sides(
+            self, proj: Project) -> None:
+        proj.write("render.py", RENDER)
+        proj.write("tests/test_render.py", '''\
+            from render import render
+
+            def test_same_as_plain():
+                assert render("*y_*") == render("*y*")
+            ''')
+        found = _origins(proj, "tests/test_render.py")
+        # The right text's segment ("m><") spans the end of what ``emphasis`` made:
+        # ``paragraph`` made it. Which text is wrong, the run cannot tell.
+        assert {(q, side) for q, _, side, order in found if order == 0} == {
+            ("emphasis", 0), ("paragraph", 1)}

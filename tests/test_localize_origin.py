@@ -137,6 +137,28 @@ class TestRecorded:
         assert [(q, side) for q, _, side, order in found if order == 0] == [
             ("emphasis", 1), ("emphasis", 1)]
 
+    def test_an_assert_pytest_did_not_rewrite_in_a_helper_module(self, proj: Project) -> None:
+        # tabulate's shape: ``test/common.py``'s ``assert_equal(expected, result)`` is no
+        # test module, so its assert is plain Python; its names are read from the frame.
+        # The maker returns a tuple holding the text (``pattern_to_regex``'s shape).
+        proj.write("render.py", RENDER + "\n\ndef compile_(text):\n"
+                   "    return render(text), len(text)\n")
+        proj.write("tests/common.py", '''\
+            def assert_equal(expected, result):
+                assert expected == result
+            ''')
+        proj.write("tests/test_render.py", '''\
+            from common import assert_equal
+            from render import compile_
+
+            def test_emphasis():
+                html, _ = compile_("*y_*")
+                assert_equal("<p><em>y</em></p>", html)
+            ''')
+        found = _origins(proj, "tests/test_render.py")
+        assert [(q, side) for q, _, side, _ in found][:1] == [("emphasis", 1)]
+        assert "compile_" in [q for q, *_ in found]
+
     def test_a_deletion_names_the_function_that_dropped_the_text(self, proj: Project) -> None:
         proj.write("table.py", '''\
             def cell(value):

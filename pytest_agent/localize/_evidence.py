@@ -313,6 +313,34 @@ def failure_evidence(exc: BaseException, tb: TracebackType | None, test_file: st
                 depth = depths[-1] if isinstance(value, _IMMUTABLE) else depths[0]
                 out["producers"].append([*_where(chain[depth - 1]), depth])
     out["classes"] = objects.found()
-    if pairs and recorder is not None and isinstance(exc, AssertionError):
-        out["origins"] = text_origins(pairs, recorder.returns, is_project)
+    if recorder is not None and isinstance(exc, AssertionError):
+        pairs = pairs or _plain_assert_pair(tb, is_project, trees)
+        if pairs:
+            out["origins"] = text_origins(pairs, recorder.returns, is_project)
     return out
+
+
+def _plain_assert_pair(tb: TracebackType | None, is_project: ProjectFiles,
+                       trees: dict[str, ast.Module | None]) -> list[tuple[object, object]]:
+    """The operands of ``assert a == b`` where pytest did not rewrite the assert (a test
+    helper module such as tabulate's ``test/common.py``, ``assert expected == result``),
+    read from the raising frame's locals: plain names only (nothing is evaluated)."""
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None:
+        return []
+    frame = last.tb_frame
+    filename = frame.f_code.co_filename
+    if is_project(filename) or not is_project.in_tree(filename):
+        return []  # an assert of the project's own code checks no output
+    stmt = _statement(filename, last.tb_lineno, trees)
+    if not (isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Compare)
+            and len(stmt.test.ops) == 1 and isinstance(stmt.test.ops[0], ast.Eq)):
+        return []
+    left, right = stmt.test.left, stmt.test.comparators[0]
+    local = frame.f_locals
+    if not (isinstance(left, ast.Name) and isinstance(right, ast.Name)
+            and left.id in local and right.id in local):
+        return []
+    return [(local[left.id], local[right.id])]

@@ -65,6 +65,8 @@ _MAX_SEGMENT = 80
 _MAX_ALIGNED = 1_000
 #: Characters of a segment kept in the record and in the evidence.
 _SHOWN = 40
+#: Items of a returned tuple or list searched for the segment.
+_MAX_ITEMS = 20
 #: Makers recorded per operand (the first is the origin).
 _KEPT = 6
 _Text = str | bytes
@@ -173,10 +175,25 @@ def _makers(returns: Iterable[tuple[CodeType, CodeType | None, object]],
     their first such return, each with that text."""
     found: dict[CodeType, _Text] = {}
     for code, _, value in returns:
-        if (isinstance(value, str | bytes) and code not in found
-                and _contains(value, segment) and is_project(code.co_filename)):
-            found[code] = value
+        if code in found:
+            continue
+        text = _holding(value, segment)
+        if text is not None and is_project(code.co_filename):
+            found[code] = text
     return list(found.items())
+
+
+def _holding(value: object, segment: _Text) -> _Text | None:
+    """The text of a returned value that contains ``segment``: the value, or one of the
+    strings of a returned tuple or list (``pattern_to_regex`` returns ``(regex,
+    include)``), shallow."""
+    if isinstance(value, str | bytes):
+        return value if _contains(value, segment) else None
+    if isinstance(value, tuple | list) and len(value) <= _MAX_ITEMS:
+        for item in value:
+            if isinstance(item, str | bytes) and _contains(item, segment):
+                return item
+    return None
 
 
 def _contains(text: _Text, part: _Text) -> bool:

@@ -316,8 +316,30 @@ def failure_evidence(exc: BaseException, tb: TracebackType | None, test_file: st
     if recorder is not None and isinstance(exc, AssertionError):
         pairs = pairs or _plain_assert_pair(tb, is_project, trees)
         if pairs:
-            out["origins"] = text_origins(pairs, recorder.returns, is_project)
+            literals = _test_literals(test_tb.tb_frame, trees) if test_tb is not None else []
+            out["origins"] = text_origins(pairs, recorder.returns, is_project, literals)
     return out
+
+
+def _test_literals(frame: FrameType, trees: dict[str, ast.Module | None]) -> list[str | bytes]:
+    """The string literals of the test function running in ``frame``, its decorators
+    (``parametrize``) included, and of the module-level names those decorators read."""
+    code = frame.f_code
+    _statement(code.co_filename, code.co_firstlineno, trees)  # parses the file once
+    tree = trees.get(code.co_filename)
+    if tree is None:
+        return []
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                 and code.co_firstlineno in (n.lineno, *(d.lineno for d in n.decorator_list))),
+                None)
+    if node is None:
+        return []
+    read = {n.id for d in node.decorator_list for n in ast.walk(d) if isinstance(n, ast.Name)}
+    parts: list[ast.AST] = [node, *(a.value for a in tree.body if isinstance(a, ast.Assign)
+                                    and any(isinstance(t, ast.Name) and t.id in read
+                                            for t in a.targets))]
+    return [c.value for part in parts for c in ast.walk(part)
+            if isinstance(c, ast.Constant) and isinstance(c.value, str | bytes)]
 
 
 def _plain_assert_pair(tb: TracebackType | None, is_project: ProjectFiles,

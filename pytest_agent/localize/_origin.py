@@ -44,11 +44,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ORIGINS_ENV",
     "TextOrigin",
+    "chosen_origins",
     "compared_texts",
     "origin_signal",
     "origins_from_record",
     "text_origins",
     "wrong_segment",
+    "wrong_segments",
 ]
 
 #: ``"0"``: the inner run captures no compared operands and records no origins (for
@@ -97,6 +99,9 @@ class TextOrigin:
     order: int = 0
     #: The returned string occurs in the compared text as it is (a piece of it).
     piece: bool = False
+    #: The segment occurs in a string literal of the failing test (its input): the
+    #: functions passed on the test's text rather than made it.
+    literal: bool = False
 
 
 def _as_text(value: object) -> _Text | None:
@@ -143,44 +148,52 @@ def _first_difference(a: _Text, b: _Text) -> tuple[int, int]:
 
 def wrong_segment(a: _Text, b: _Text) -> _Text | None:
     """The shortest substring of ``a`` around its first difference from ``b`` that ``b``
-    does not contain; ``None`` when ``a == b`` or every window up to ``_MAX_SEGMENT``
-    characters also occurs in ``b``.
+    does not contain (the first of :func:`wrong_segments`)."""
+    found = wrong_segments(a, b)
+    return found[0] if found else None
 
-    The window holds the first differing character of ``a`` or, when ``a`` lacks text
-    there (a deletion), the characters on both sides of the gap. Among windows of one
-    length, the one that starts furthest right wins: the text before the difference is
-    right, and may have been made by another function.
+
+def wrong_segments(a: _Text, b: _Text) -> list[_Text]:
+    """The shortest substrings of ``a`` around its first difference from ``b`` that ``b``
+    does not contain, all of one length; none when ``a == b`` or every window up to
+    ``_MAX_SEGMENT`` characters also occurs in ``b``.
+
+    A window holds the first differing character of ``a`` or, when ``a`` lacks text
+    there (a deletion), the characters on both sides of the gap. The one that starts
+    furthest right comes first: the text before the difference is right, and may have
+    been made by another function (which window a function made, :func:`text_origins`
+    decides).
     """
     if a == b:
-        return None
+        return []
     start, end = _first_difference(a, b)
     if start < end:
         need = (start, start + 1)
     else:  # the junction of the text on both sides of what is missing
         need = (max(start - 1, 0), min(start + 1, len(a)))
         if need[0] == need[1]:
-            return None  # ``a`` is empty
-    shortest = need[1] - need[0]
-    for length in range(shortest, min(_MAX_SEGMENT, len(a)) + 1):
-        for lo in range(min(need[0], len(a) - length), max(need[1] - length, 0) - 1, -1):
-            window = a[lo:lo + length]
-            if not _contains(b, window):
-                return window
-    return None
+            return []  # ``a`` is empty
+    for length in range(need[1] - need[0], min(_MAX_SEGMENT, len(a)) + 1):
+        found = [window for lo in range(min(need[0], len(a) - length),
+                                        max(need[1] - length, 0) - 1, -1)
+                 if not _contains(b, window := a[lo:lo + length])]
+        if found:
+            return list(dict.fromkeys(found))
+    return []
 
 
-def _makers(returns: Iterable[tuple[CodeType, CodeType | None, object]],
-            segment: _Text, is_project: Any) -> list[tuple[CodeType, _Text]]:
+def _makers(returns: Sequence[tuple[CodeType, CodeType | None, object]],
+            segment: _Text, is_project: Any) -> list[tuple[int, CodeType, _Text]]:
     """The project functions that returned a text containing ``segment``, in the order of
-    their first such return, each with that text."""
-    found: dict[CodeType, _Text] = {}
-    for code, _, value in returns:
+    their first such return, each with its place in ``returns`` and that text."""
+    found: dict[CodeType, tuple[int, CodeType, _Text]] = {}
+    for i, (code, _, value) in enumerate(returns):
         if code in found:
             continue
         text = _holding(value, segment)
         if text is not None and is_project(code.co_filename):
-            found[code] = text
-    return list(found.items())
+            found[code] = (i, code, text)
+    return list(found.values())
 
 
 def _holding(value: object, segment: _Text) -> _Text | None:
@@ -204,31 +217,42 @@ def _contains(text: _Text, part: _Text) -> bool:
 
 def text_origins(pairs: Sequence[tuple[object, object]],
                  returns: Sequence[tuple[CodeType, CodeType | None, object]],
-                 is_project: Any) -> list[dict[str, Any]]:
+                 is_project: Any, literals: Iterable[_Text] = ()) -> list[dict[str, Any]]:
     """The origins of the wrong text of a failing comparison, as the inner run records
-    them (one per operand whose segment a project function returned).
+    them: per operand, the project functions that returned its wrong segment, the first
+    one first.
+
+    Of the shortest windows around the difference, the one a project function returned
+    first wins: callees return before their callers, so a window inside the text one
+    function made beats one that reaches into its neighbour's (``"85"`` of a
+    mis-formatted cell ``"...999985"`` before ``"5 "``, which only the row joined).
 
     :param pairs: The operand pairs the test compared, in order (see :func:`compared_texts`).
     :param returns: ``(callee code, caller code, returned value)``, oldest first.
     :param is_project: ``filename -> bool``: project code (not a test, not installed).
+    :param literals: The failing test's string literals: a segment found in one came
+        from the test (its input), and the functions only passed it on (``literal``).
     """
     texts = compared_texts(pairs)
     if texts is None:
         return []
     found: list[dict[str, Any]] = []
+    literals = list(literals)
     for side in (0, 1):
         text, other = texts[side], texts[1 - side]
-        segment = wrong_segment(text, other)
-        if segment is None:
+        choices = [(_makers(returns, w, is_project), w) for w in wrong_segments(text, other)]
+        choices = [(m, w) for m, w in choices if m]
+        if not choices:
             continue
-        makers = _makers(returns, segment, is_project)
+        makers, segment = min(choices, key=lambda c: c[0][0][0])
         shown = _shown(segment)
-        for order, (code, returned) in enumerate(makers[:_KEPT]):
+        literal = any(_contains(lit, segment) for lit in literals)
+        for order, (_, code, returned) in enumerate(makers[:_KEPT]):
             found.append({"file": code.co_filename, "line": code.co_firstlineno,
                           "qualname": code.co_qualname, "segment": shown,
                           "returned": len(returned), "output": len(text),
                           "makers": len(makers), "side": side, "order": order,
-                          "piece": _contains(text, returned)})
+                          "piece": _contains(text, returned), "literal": literal})
     return found
 
 
@@ -243,8 +267,28 @@ def origins_from_record(rec: dict[str, Any]) -> tuple[TextOrigin, ...]:
         TextOrigin(file=str(o["file"]), line=int(o["line"]), qualname=str(o["qualname"]),
                    segment=str(o["segment"]), returned=int(o["returned"]),
                    output=int(o["output"]), makers=int(o["makers"]), side=int(o["side"]),
-                   order=int(o.get("order", 0)), piece=bool(o.get("piece")))
+                   order=int(o.get("order", 0)), piece=bool(o.get("piece")),
+                   literal=bool(o.get("literal")))
         for o in rec.get("origins", []))
+
+
+def chosen_origins(origins: Sequence[TextOrigin]) -> list[TextOrigin]:
+    """The origins that name where the wrong text was made, of a comparison's records.
+
+    The side whose segment a project function returned, unless the segment is in the
+    test's own literals (its input: passed on, not made); when both sides' were (a test
+    that compares with text the project also made: a round trip, another call), the
+    side that a project function returned whole (the output; the expected text is a
+    literal of the test), or the one function both sides name; otherwise none.
+    """
+    first = {o.side: o for o in origins if o.order == 0 and not o.literal}
+    if len(first) == 2:
+        whole = {o.side for o in origins if o.piece and o.returned == o.output}
+        if len(whole) == 1:
+            return [first[whole.pop()]]
+        a, b = first[0], first[1]
+        return [a] if (a.file, a.line) == (b.file, b.line) else []
+    return list(first.values())
 
 
 def origin_signal(signals: TracebackSignals, rec: ExceptionRecord, weight: float) -> bool:
@@ -252,14 +296,12 @@ def origin_signal(signals: TracebackSignals, rec: ExceptionRecord, weight: float
     same fact as value flow (it made what the failing line checks), made precise, so it
     joins "the strongest of the three" (:meth:`TracebackSignals._checked`).
 
-    Nothing when both operands' segments were made by project code (which one is the
-    output is unknown) or the weight is 0.
+    Nothing when the weight is 0 or :func:`chosen_origins` names none.
     """
-    origins = [o for o in getattr(rec, "origins", ()) if o.order == 0]
-    if weight <= 0 or len({o.side for o in origins}) != 1:
+    if weight <= 0:
         return False
     used = False
-    for origin in origins:
+    for origin in chosen_origins(getattr(rec, "origins", ())):
         ranker = signals.ranker
         rel = ranker.project_rel(origin.file)
         info = ranker.module(rel) if rel else None

@@ -269,3 +269,82 @@ class TestRecorded:
         assert {(o.qualname, o.side) for o in origins if o.order == 0} == {
             ("emphasis", 0), ("emphasis", 1)}
         assert [o.qualname for o in chosen_origins(origins)] == ["emphasis"]
+
+
+ENTITIES = '''\
+def escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&lt;")
+
+
+def inline(words):
+    return " ".join(escape(word) for word in words)
+
+
+def paragraph(line):
+    return "<p>" + inline(line.split()) + "</p>"
+
+
+def render(text):
+    return "\\n".join(paragraph(line) for line in text.splitlines())
+'''
+
+
+#: The signal's weight in these tests (the default is the adopted one, or 0: off).
+ORIGIN_WEIGHT = 0.3
+
+
+class TestRanked:
+    """Every test runs every function (no spectrum evidence): the entry point the test
+    calls returned the checked value, and without the origin it leads."""
+
+    @pytest.mark.parametrize("test", [
+        '''\
+        from render import render
+
+        def test_plain():
+            assert render("a b") == "<p>a b</p>"
+
+        def test_greater():
+            assert render("a > b\\nc") == "<p>a &gt; b</p>\\n<p>c</p>"
+        ''',
+        '''\
+        import unittest
+        from render import render
+
+        class TestRender(unittest.TestCase):
+            def test_plain(self):
+                self.assertEqual(render("a b"), "<p>a b</p>")
+
+            def test_greater(self):
+                self.assertEqual(render("a > b\\nc"), "<p>a &gt; b</p>\\n<p>c</p>")
+        ''',
+    ], ids=["pytest", "unittest"])
+    def test_the_stage_that_made_the_wrong_text_leads(self, proj: Project, test: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+        from pytest_agent.localize import _signals
+
+        monkeypatch.setattr(_signals, "W_TEXT_ORIGIN", ORIGIN_WEIGHT)
+        proj.write("render.py", ENTITIES)
+        proj.write("tests/test_render.py", test)
+        found = proj.localize(proj.task("tests/test_render.py"))
+        top = found.functions[0]
+        assert top.function == "escape"
+        assert any("first returned the text 'l'" in e for e in top.evidence)
+
+    def test_without_the_origin_the_entry_point_leads(self, proj: Project,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+        from pytest_agent.localize import _signals
+
+        monkeypatch.setattr(_signals, "W_TEXT_ORIGIN", 0.0)
+        proj.write("render.py", ENTITIES)
+        proj.write("tests/test_render.py", '''\
+            from render import render
+
+            def test_plain():
+                assert render("a b") == "<p>a b</p>"
+
+            def test_greater():
+                assert render("a > b\\nc") == "<p>a &gt; b</p>\\n<p>c</p>"
+            ''')
+        found = proj.localize(proj.task("tests/test_render.py"))
+        assert found.functions[0].function == "render"

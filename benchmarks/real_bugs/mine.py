@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -337,12 +338,11 @@ def report(store: dict[str, Any]) -> str:
     lines += ["", "Why candidates are not in the corpus:", "", "| reason | candidates |",
               "| --- | --- |"]
     lines += [f"| {why} | {n} |" for why, n in sorted(reasons.items(), key=lambda x: -x[1])]
-    heldout = sum(b.get("split") == "heldout" for b in manifest["bugs"])
-    study = sum(b.get("split") == "study" for b in manifest["bugs"])
+    per_split = Counter(b.get("split", "tuned") for b in manifest["bugs"])
     tuned = [b for b in manifest["bugs"] if b.get("split", "tuned") == "tuned"]
     manifest = {"bugs": tuned}
-    lines += ["", f"Splits: {len(tuned)} tuned, {heldout} held-out, {study} study bugs. What"
-              " follows is about the tuned split only."]
+    lines += ["", "Splits: " + ", ".join(f"{n} {split}" for split, n in per_split.items())
+              + " bugs. What follows is about the tuned split only."]
     kinds: dict[str, int] = {}
     for b in manifest["bugs"]:
         kind = b["fault_kind"].split(":")[0]
@@ -415,8 +415,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _split(project: str) -> str:
-    """``heldout`` for a project nobody tunes on (issue #17), ``study`` for one whose misses
-    are read to learn what generalizes, else ``tuned``."""
+    """``heldout`` for a project nobody tunes on (issue #17), ``study`` or ``study2`` for one
+    whose misses are read to learn what generalizes, ``check`` for one measured by counts
+    only, else ``tuned``."""
     return PROJECTS[project].get("split", "tuned")
 
 

@@ -8,7 +8,9 @@ the same coverage runs.
 
 Each ``--variant`` sets ``W_CHANGED_STATE`` (``changed=``), ``W_STATEMENT``
 (``statement=``) and ``WITH_BLOCK`` (``block=1``: a failing ``with`` statement's block
-is part of it); a setting it does not name keeps its value in the module. Prints
+is part of it) and ``BINDINGS_CHANGE`` (``bind=1``: a plain binding of a name the
+failing statement reads counts as a change for ``W_CHANGED_STATE``); a setting it does
+not name keeps its value in the module. Prints
 top-1/3/5 of the main changed function per variant and, for the tuned and study
 splits, the bugs whose rank differs from the first variant's; for the check split only
 counts (how many moved up or down), as everywhere.
@@ -33,7 +35,9 @@ from pytest_agent.localize import _statements  # noqa: E402
 from pytest_agent.settings import AgentSettings  # noqa: E402
 
 #: ``--variant`` names -> the module's weights.
-_WEIGHTS = {"changed": "W_CHANGED_STATE", "statement": "W_STATEMENT", "block": "WITH_BLOCK"}
+_WEIGHTS = {"changed": "W_CHANGED_STATE", "statement": "W_STATEMENT", "block": "WITH_BLOCK",
+            "bind": "BINDINGS_CHANGE"}
+_FLAGS = ("WITH_BLOCK", "BINDINGS_CHANGE")
 
 
 def _apply(text: str, defaults: dict[str, float], settings: AgentSettings) -> AgentSettings:
@@ -44,7 +48,7 @@ def _apply(text: str, defaults: dict[str, float], settings: AgentSettings) -> Ag
             raise SystemExit(f"--variant {text!r}: {name!r} is not one of {', '.join(_WEIGHTS)}")
         values[_WEIGHTS[name]] = float(value)
     for weight, value in values.items():
-        setattr(_statements, weight, bool(value) if weight == "WITH_BLOCK" else value)
+        setattr(_statements, weight, bool(value) if weight in _FLAGS else value)
     return settings
 
 

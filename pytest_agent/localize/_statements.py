@@ -52,6 +52,8 @@ W_STATEMENT = 0.1
 #: (``doc["z"] = 2``, ``doc.append(x)``: not a plain binding such as ``doc = parse()``)
 #: and not by the failing statement itself (x share).
 W_CHANGED_STATE = 0.3
+#: Measured and left off: a plain binding (``doc = parse(...)``) counts as a change.
+BINDINGS_CHANGE = False
 #: A failing ``with`` statement's block belongs to it (``pytest.raises`` that did not
 #: raise: the traceback points at the ``with``, the code that should have raised is
 #: in its block).
@@ -112,7 +114,8 @@ def _changed_state(ranker: Ranker, entered: dict[tuple[str, str], set[_Statement
                    statements: _Statements, share: float) -> bool:
     """The functions entered by the last statements that changed an object the failing
     statement reads, and not by the failing statement (which only read that state)."""
-    changers = set(statements.last_writers(failed_at, ran, block, changes_only=True))
+    changers = set(statements.last_writers(failed_at, ran, block,
+                                           changes_only=not BINDINGS_CHANGE))
     if not changers or W_CHANGED_STATE <= 0:
         return False
     used = False

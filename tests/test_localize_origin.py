@@ -13,6 +13,7 @@ import pytest
 from localize_project import Project
 
 from pytest_agent.localize._coverage import run_spectrum
+from pytest_agent.localize._origin import TextOrigin
 from pytest_agent.localize._origin import chosen_origins
 from pytest_agent.localize._origin import compared_texts
 from pytest_agent.localize._origin import wrong_segment
@@ -51,6 +52,34 @@ class TestWrongSegment:
 
     def test_bytes(self) -> None:
         assert wrong_segment(b"key = 1\n", b"key = 2\n") == b"1"
+
+
+def _origin(side: int, segment: str, qualname: str = "f", literal: bool = False,
+            returned: int = 3, output: int = 9, line: int = 1, piece: bool = False
+            ) -> TextOrigin:
+    return TextOrigin(file="/p/m.py", line=line, qualname=qualname, segment=repr(segment),
+                      returned=returned, output=output, makers=1, side=side, literal=literal,
+                      piece=piece)
+
+
+class TestChosen:
+    def test_the_side_a_project_function_made(self) -> None:
+        assert chosen_origins([_origin(0, "85")]) == [_origin(0, "85")]
+
+    def test_not_the_test_s_own_text(self) -> None:
+        assert chosen_origins([_origin(0, "85", literal=True)]) == []
+
+    def test_not_whitespace_and_punctuation(self) -> None:
+        # Separators, padding and markup: made by whichever stage assembles the text.
+        assert chosen_origins([_origin(1, " \x01"), _origin(0, "-|-")]) == []
+
+    def test_both_sides_the_output_or_one_function(self) -> None:
+        out = _origin(0, "85", qualname="g", returned=9, output=9, piece=True)
+        assert chosen_origins([out, _origin(1, "80", qualname="h", line=2)]) == [out]
+        same = [_origin(0, "85"), _origin(1, "80")]
+        assert chosen_origins(same) == [same[0]]
+        assert chosen_origins([_origin(0, "85", qualname="g"),
+                               _origin(1, "80", qualname="h", line=2)]) == []
 
 
 class TestComparedTexts:
@@ -289,13 +318,10 @@ def render(text):
 '''
 
 
-#: The signal's weight in these tests (the default is the adopted one, or 0: off).
-ORIGIN_WEIGHT = 0.3
-
-
 class TestRanked:
     """Every test runs every function (no spectrum evidence): the entry point the test
-    calls returned the checked value, and without the origin it leads."""
+    calls returned the checked value (value flow, 0.2), and without the origin it leads;
+    the origin's 0.3 puts the stage that made the wrong text above it."""
 
     @pytest.mark.parametrize("test", [
         '''\
@@ -319,11 +345,7 @@ class TestRanked:
                 self.assertEqual(render("a > b\\nc"), "<p>a &gt; b</p>\\n<p>c</p>")
         ''',
     ], ids=["pytest", "unittest"])
-    def test_the_stage_that_made_the_wrong_text_leads(self, proj: Project, test: str,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-        from pytest_agent.localize import _signals
-
-        monkeypatch.setattr(_signals, "W_TEXT_ORIGIN", ORIGIN_WEIGHT)
+    def test_the_stage_that_made_the_wrong_text_leads(self, proj: Project, test: str) -> None:
         proj.write("render.py", ENTITIES)
         proj.write("tests/test_render.py", test)
         found = proj.localize(proj.task("tests/test_render.py"))

@@ -28,6 +28,7 @@ The inner run imports this module: standard library only there.
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -67,6 +68,9 @@ _MAX_SEGMENT = 80
 _MAX_ALIGNED = 1_000
 #: Characters of a segment kept in the record and in the evidence.
 _SHOWN = 40
+#: Only segments with a letter or digit name an origin: whitespace and punctuation
+#: (separators, padding, markup) are made by the stages that assemble the text.
+WORDS_ONLY = True
 #: Items of a returned tuple or list searched for the segment.
 _MAX_ITEMS = 20
 #: Makers recorded per operand (the first is the origin).
@@ -272,6 +276,18 @@ def origins_from_record(rec: dict[str, Any]) -> tuple[TextOrigin, ...]:
         for o in rec.get("origins", []))
 
 
+def _has_word(shown: str) -> bool:
+    """The segment (as recorded: its ``repr``, maybe shortened) has a letter or digit."""
+    if shown.endswith("..."):
+        return True  # long enough to be specific
+    try:
+        segment = ast.literal_eval(shown)
+    except (ValueError, SyntaxError):
+        return True
+    text = segment.decode("latin-1") if isinstance(segment, bytes) else str(segment)
+    return any(c.isalnum() for c in text)
+
+
 def chosen_origins(origins: Sequence[TextOrigin]) -> list[TextOrigin]:
     """The origins that name where the wrong text was made, of a comparison's records.
 
@@ -281,7 +297,8 @@ def chosen_origins(origins: Sequence[TextOrigin]) -> list[TextOrigin]:
     side that a project function returned whole (the output; the expected text is a
     literal of the test), or the one function both sides name; otherwise none.
     """
-    first = {o.side: o for o in origins if o.order == 0 and not o.literal}
+    first = {o.side: o for o in origins if o.order == 0 and not o.literal
+             and (not WORDS_ONLY or _has_word(o.segment))}
     if len(first) == 2:
         whole = {o.side for o in origins if o.piece and o.returned == o.output}
         if len(whole) == 1:

@@ -146,7 +146,7 @@ W_DECORATOR = 0.05
 #: raising function by a margin (1: on; 0: off, the constant keeps its reader's share).
 W_REFUSED_CONSTANT = 1.0
 W_VALUE_PRODUCER = 0.2
-W_TEXT_ORIGIN = 0.0  # first returned the wrong text the failing comparison saw (._origin)
+W_TEXT_ORIGIN = 0.3  # first returned the wrong text the failing comparison saw (._origin)
 W_CALLED_ON_FAILING_LINE = 0.15
 #: Called by the test in the statement that assigned a name the failing line reads.
 W_COMPUTED_CHECKED = 0.15

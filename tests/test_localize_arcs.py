@@ -77,6 +77,15 @@ def signs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SpectrumRun, 
     return root, run, run_tests(root, ACCEPT, timeout=60)
 
 
+@pytest.fixture
+def no_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The origin of the wrong text off: ``sign`` made ``"positive"`` for
+    ``label([0]) == "zero"`` and would lead without the arcs too (_origin.py)."""
+    from pytest_agent.localize import _signals
+
+    monkeypatch.setattr(_signals, "W_TEXT_ORIGIN", 0.0)
+
+
 def _ranking(signs: tuple[Path, SpectrumRun, TestRun],
              arc_weight: float) -> tuple[Location, ...]:
     root, run, baseline = signs
@@ -108,7 +117,7 @@ class TestArcs:
         assert run.coverage == with_arcs.coverage
 
     def test_a_branch_every_line_of_which_every_test_runs_ranks_first(
-            self, signs: tuple[Path, SpectrumRun, TestRun]) -> None:
+            self, signs: tuple[Path, SpectrumRun, TestRun], no_origin: None) -> None:
         first = _ranking(signs, 1.0)[0]
         assert first.function == "sign"
         assert first.line == 3
@@ -145,7 +154,8 @@ class TestTheSetting:
         assert (first.function, first.line) == ("sign", 3)
         assert any(e.startswith("arc 3 -> 5: ") for e in first.evidence), first.evidence
 
-    def test_at_zero_no_arc_is_read(self, signs: tuple[Path, SpectrumRun, TestRun]) -> None:
+    def test_at_zero_no_arc_is_read(self, signs: tuple[Path, SpectrumRun, TestRun],
+                                    no_origin: None) -> None:
         found = self._localize(signs, localize_arc_weight=0.0)
         assert found[0].function == "label"
         assert not any(e.startswith("arc ") for loc in found for e in loc.evidence)

@@ -130,7 +130,7 @@ def main_seeded(args: argparse.Namespace, settings: AgentSettings) -> int:
         if args.only not in program.name:
             continue
         r = measure(program, settings, args.runs)
-        if args.split == "heldout":  # nobody reads a held-out program's ranks, on the console either
+        if args.split == "heldout":  # no held-out program's ranks, on the console either
             print(f"{r.name:28} ratio {r.ratio:.2f}", flush=True)
         else:
             print(f"{r.name:28} line {r.line_rank!s:>4}  function {r.function_rank!s:>4}  "

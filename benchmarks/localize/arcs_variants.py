@@ -14,7 +14,6 @@ moved up or down), as everywhere.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +23,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "real_bugs"))
 
-from variants import add_arguments  # noqa: E402  (benchmarks/localize/variants.py)
+from variants import parse_args  # noqa: E402  (benchmarks/localize/variants.py)
 from variants import rank_variants  # noqa: E402
 
 from pytest_agent.localize import _arcs  # noqa: E402
@@ -42,11 +41,7 @@ def _variant(text: str) -> tuple[float, float, bool]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args()
-    settings = AgentSettings(test_timeout=args.test_timeout, localize_mutation_seconds=0,
-                             localize_extra_tests_seconds=0)
+    args, settings = parse_args(__doc__.split("\n\n")[0])
 
     def variant(text: str) -> tuple[str, Callable[[], AgentSettings]]:
         arc, sim, ends = _variant(text)

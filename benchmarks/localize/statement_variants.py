@@ -18,7 +18,6 @@ counts (how many moved up or down), as everywhere.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from functools import partial
 from pathlib import Path
@@ -28,7 +27,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "real_bugs"))
 
-from variants import add_arguments  # noqa: E402  (benchmarks/localize/variants.py)
+from variants import parse_args  # noqa: E402  (benchmarks/localize/variants.py)
 from variants import rank_variants  # noqa: E402
 
 from pytest_agent.localize import _statements  # noqa: E402
@@ -53,11 +52,7 @@ def _apply(text: str, defaults: dict[str, float], settings: AgentSettings) -> Ag
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args()
-    settings = AgentSettings(test_timeout=args.test_timeout, localize_mutation_seconds=0,
-                             localize_extra_tests_seconds=0)
+    args, settings = parse_args(__doc__.split("\n\n")[0])
     defaults = {w: float(getattr(_statements, w)) for w in _WEIGHTS.values()}
     for text in args.variant:  # refuse a bad variant before ranking anything
         _apply(text, defaults, settings)

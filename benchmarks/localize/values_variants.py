@@ -17,7 +17,6 @@ moved up or down), as everywhere.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +27,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "real_bugs"))
 
-from variants import add_arguments  # noqa: E402  (benchmarks/localize/variants.py)
+from variants import parse_args  # noqa: E402  (benchmarks/localize/variants.py)
 from variants import rank_variants  # noqa: E402
 
 from pytest_agent.localize import _values  # noqa: E402
@@ -77,11 +76,7 @@ def _variant(text: str, arc: float) -> _Variant:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args()
-    settings = AgentSettings(test_timeout=args.test_timeout, localize_mutation_seconds=0,
-                             localize_extra_tests_seconds=0)
+    args, settings = parse_args(__doc__.split("\n\n")[0])
     variants = [(text, _variant(text, settings.localize_arc_weight)) for text in args.variant]
     return rank_variants(args, [(text, partial(v.apply, settings)) for text, v in variants])
 

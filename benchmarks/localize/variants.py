@@ -22,7 +22,7 @@ from topk import top
 
 from pytest_agent.settings import AgentSettings
 
-__all__ = ["KS", "Variant", "add_arguments", "rank_variants"]
+__all__ = ["KS", "Variant", "parse_args", "rank_variants"]
 
 KS = (1, 3, 5)
 #: ``(label, apply)``: ``apply()`` sets the module settings and returns the settings.
@@ -36,8 +36,11 @@ class _Ranks:
         self.main_rank = main_rank
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options both scripts take (``--variant`` is each script's own)."""
+def parse_args(description: str) -> tuple[argparse.Namespace, AgentSettings]:
+    """The options every variants script takes (each reads ``--variant`` its own way),
+    and the settings to rank with: no mutation run, no extra tests' run (a cache holds
+    neither)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--split", required=True, choices=("tuned", "study", "study2", "check"))
     parser.add_argument("--cache", required=True)
     parser.add_argument("--variant", action="append", required=True)
@@ -45,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cached-only", action="store_true",
                         help="only the bugs whose coverage run the cache holds (a cache"
                              " still being built); the report says how many")
+    args = parser.parse_args()
+    return args, AgentSettings(test_timeout=args.test_timeout, localize_mutation_seconds=0,
+                               localize_extra_tests_seconds=0)
 
 
 def rank_variants(args: argparse.Namespace, variants: Sequence[Variant]) -> int:

@@ -319,13 +319,10 @@ def origin_signal(signals: TracebackSignals, rec: ExceptionRecord, weight: float
         return False
     used = False
     for origin in chosen_origins(getattr(rec, "origins", ())):
-        ranker = signals.ranker
-        rel = ranker.project_rel(origin.file)
-        info = ranker.module(rel) if rel else None
-        span = info.enclosing(origin.line) if info is not None else None
-        if rel is None or span is None or span.is_class:
+        place = signals.ranker.code_function(origin.file, origin.line)
+        if place is None:
             continue
-        signals._checked(rel, span, weight * signals.share,
+        signals._checked(*place, weight * signals.share,
                          f"first returned the text {origin.segment} that the failing "
                          "comparison did not expect", "W_TEXT_ORIGIN")
         used = True

@@ -202,6 +202,17 @@ class Ranker:
         span = info.enclosing(line) if info is not None else None
         return self.function(rel, span)
 
+    def code_function(self, filename: str, first_line: int) -> tuple[str, FunctionSpan] | None:
+        """The project file and function span of a code object the inner run recorded
+        (its filename and ``co_firstlineno``); None outside the project or for a class
+        body."""
+        rel = self.project_rel(filename)
+        info = self.module(rel) if rel is not None else None
+        span = info.enclosing(first_line) if info is not None else None
+        if rel is None or span is None or span.is_class:
+            return None
+        return rel, span
+
     def function(self, rel: str, span: FunctionSpan | None) -> FunctionScore:
         key = (rel, span.qualname if span is not None else MODULE)
         if key not in self.functions:

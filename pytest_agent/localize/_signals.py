@@ -556,11 +556,9 @@ class TracebackSignals:
     def _producers(self, rec: ExceptionRecord) -> list[tuple[str, FunctionSpan, str, int]]:
         found: list[tuple[str, FunctionSpan, str, int]] = []
         for filename, first_line, qualname, depth in dict.fromkeys(rec.producers):
-            rel = self.ranker.project_rel(filename)
-            info = self.ranker.module(rel) if rel else None
-            span = info.enclosing(first_line) if info is not None else None
-            if rel is not None and span is not None and not span.is_class:
-                found.append((rel, span, qualname, depth))
+            place = self.ranker.code_function(filename, first_line)
+            if place is not None:
+                found.append((*place, qualname, depth))
         return found
 
     def _find_relays(self, rec: ExceptionRecord) -> None:

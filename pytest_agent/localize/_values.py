@@ -344,9 +344,4 @@ def value_signal(ranker: Ranker, spectrum: SpectrumRun | None,
 def _place(ranker: Ranker, values: ValueSpectrum, function: int) -> tuple[str, FunctionSpan] | None:
     """The project file and function span of ``values``' function number."""
     filename, first_line, _ = values.functions[function]
-    rel = ranker.project_rel(filename)
-    info = ranker.module(rel) if rel is not None else None
-    span = info.enclosing(first_line) if info is not None else None
-    if rel is None or span is None or span.is_class:
-        return None
-    return rel, span
+    return ranker.code_function(filename, first_line)

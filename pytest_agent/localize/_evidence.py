@@ -146,14 +146,19 @@ def _test_frame(tb: TracebackType | None, test_file: str) -> TracebackType | Non
     return last
 
 
-def _statement(filename: str, lineno: int, trees: dict[str, ast.Module | None]
-               ) -> ast.stmt | None:
+def _tree(filename: str, trees: dict[str, ast.Module | None]) -> ast.Module | None:
+    """The parsed file, parsed once per run (None: it does not parse)."""
     if filename not in trees:
         try:
             trees[filename] = ast.parse(Path(filename).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             trees[filename] = None
-    tree = trees[filename]
+    return trees[filename]
+
+
+def _statement(filename: str, lineno: int, trees: dict[str, ast.Module | None]
+               ) -> ast.stmt | None:
+    tree = _tree(filename, trees)
     return statement_at(tree, lineno) if tree is not None else None
 
 
@@ -325,8 +330,7 @@ def _test_literals(frame: FrameType, trees: dict[str, ast.Module | None]) -> lis
     """The string literals of the test function running in ``frame``, its decorators
     (``parametrize``) included, and of the module-level names those decorators read."""
     code = frame.f_code
-    _statement(code.co_filename, code.co_firstlineno, trees)  # parses the file once
-    tree = trees.get(code.co_filename)
+    tree = _tree(code.co_filename, trees)
     if tree is None:
         return []
     node = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
